@@ -1,0 +1,229 @@
+/**
+ * @file Elementwise primitives with NumPy broadcasting: forward kernel and VJP side by side.
+ * Binary functions accept a JavaScript number in place of either tensor; it takes the other
+ * operand's dtype. Mixed float32/float64 operands are promoted to float64.
+ */
+import { ShapeError, ValueError, showShape } from '../../errors.js'
+import { K } from '../../tensor/backend.js'
+import { type DType, Tensor, expectTensor } from '../../tensor/Tensor.js'
+import { full } from '../../tensor/creation.js'
+import { stridedIndex } from '../../tensor/indexing.js'
+import type { BinaryOp } from '../../tensor/kernels.js'
+import { broadcastShapes, broadcastStrides, shapesEqual, sizeOf } from '../../tensor/shape.js'
+import { definePrimitive } from '../primitive.js'
+import { concrete } from '../trace.js'
+
+/** A tensor, or a number standing for a scalar of the other operand's dtype. */
+export type Operand = Tensor | number
+
+// ---- helpers ----
+
+const indexFor = (shape: readonly number[], outShape: readonly number[]) =>
+  shapesEqual(shape, outShape) ? null : stridedIndex(outShape, broadcastStrides(shape, outShape))
+
+const broadcastBinary = (op: BinaryOp, a: Tensor, b: Tensor): Tensor => {
+  const shape = broadcastShapes(op, a.shape, b.shape)
+  const data = K.binary(op, a.data, indexFor(a.shape, shape), b.data, indexFor(b.shape, shape), sizeOf(shape))
+  return new Tensor(data, shape)
+}
+
+/** Converts numbers and unifies dtypes so that a kernel sees two arrays of one dtype. */
+const operands = (op: string, a: Operand, b: Operand): [Tensor, Tensor] => {
+  if (typeof a === 'number' && typeof b === 'number') return [full([], a), full([], b)]
+  if (typeof a === 'number') return [full([], a, { dtype: expectTensor(op, 'b', b).dtype }), b as Tensor]
+  if (typeof b === 'number') return [a, full([], b, { dtype: expectTensor(op, 'a', a).dtype })]
+  expectTensor(op, 'a', a)
+  expectTensor(op, 'b', b)
+  if (a.dtype === b.dtype) return [a, b]
+  return [cast(a, 'float64'), cast(b, 'float64')]
+}
+
+const unaryPrimitive = (
+  name: string,
+  forward: (x: Tensor) => Tensor,
+  vjp: (g: Tensor, x: Tensor, out: Tensor) => Tensor,
+) => {
+  const prim = definePrimitive<undefined>({
+    name,
+    forward: ([x]) => forward(x),
+    vjp: (g, { inputs: [x], out }) => [vjp(g, x, out)],
+  })
+  return (x: Tensor): Tensor => prim([expectTensor(name, 'x', x)], undefined)
+}
+
+type UnaryKernelName = 'neg' | 'exp' | 'log' | 'sqrt' | 'square' | 'abs' | 'tanh' | 'sigmoid' | 'softplus' | 'relu'
+
+/** Looks the kernel up on every call, so that a backend switched later is used. */
+const kernelOf = (name: UnaryKernelName) => (x: Tensor) => new Tensor(K[name](x.data), x.shape)
+
+const binaryPrimitive = (op: BinaryOp, vjp: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor, Tensor]) => {
+  const prim = definePrimitive<undefined>({
+    name: op,
+    forward: ([a, b]) => broadcastBinary(op, a, b),
+    vjp: (g, { inputs: [a, b], out }) => vjp(g, a, b, out),
+  })
+  return (a: Operand, b: Operand): Tensor => prim(operands(op, a, b), undefined)
+}
+
+/** Comparisons have no gradient: they act on the values and return a plain 0/1 tensor. */
+const comparison = (op: BinaryOp) => (a: Operand, b: Operand): Tensor => {
+  const [x, y] = operands(op, a, b)
+  return broadcastBinary(op, concrete(x), concrete(y))
+}
+
+// ---- arithmetic ----
+
+/** a + b, broadcast. VJP: (g, g). @category elementwise */
+export const add = binaryPrimitive('add', (g) => [g, g])
+
+/** a − b, broadcast. VJP: (g, −g). @category elementwise */
+export const sub = binaryPrimitive('sub', (g) => [g, neg(g)])
+
+/** a · b elementwise, broadcast. VJP: (g·b, g·a). @category elementwise */
+export const mul = binaryPrimitive('mul', (g, a, b) => [mul(g, b), mul(g, a)])
+
+/** a / b, broadcast. VJP: (g/b, −g·out/b). @category elementwise */
+export const div = binaryPrimitive('div', (g, _a, b, out) => [div(g, b), neg(mul(g, div(out, b)))])
+
+/** Elementwise maximum. Ties send the gradient to `a`. @category elementwise */
+export const maximum = binaryPrimitive('maximum', (g, a, b) => {
+  const mask = greaterEqual(a, b)
+  return [mul(g, mask), mul(g, sub(1, mask))]
+})
+
+/** Elementwise minimum. Ties send the gradient to `a`. @category elementwise */
+export const minimum = binaryPrimitive('minimum', (g, a, b) => {
+  const mask = greaterEqual(b, a)
+  return [mul(g, mask), mul(g, sub(1, mask))]
+})
+
+/** 1 where a > b, else 0 (no gradient). @category elementwise */
+export const greater = comparison('greater')
+/** 1 where a ≥ b, else 0 (no gradient). @category elementwise */
+export const greaterEqual = comparison('greaterEqual')
+/** 1 where a < b, else 0 (no gradient). @category elementwise */
+export const less = (a: Operand, b: Operand): Tensor => greater(b, a)
+/** 1 where a ≤ b, else 0 (no gradient). @category elementwise */
+export const lessEqual = (a: Operand, b: Operand): Tensor => greaterEqual(b, a)
+/** 1 where a = b, else 0 (no gradient). @category elementwise */
+export const equal = comparison('equal')
+
+// ---- unary ----
+
+/** −x. @category elementwise */
+export const neg = unaryPrimitive('neg', kernelOf('neg'), (g) => neg(g))
+
+/** eˣ. VJP reuses the output: g·out. @category elementwise */
+export const exp = unaryPrimitive('exp', kernelOf('exp'), (g, _x, out) => mul(g, out))
+
+/** Natural logarithm. @category elementwise */
+export const log = unaryPrimitive('log', kernelOf('log'), (g, x) => div(g, x))
+
+/** Square root. VJP: g / (2·out). @category elementwise */
+export const sqrt = unaryPrimitive('sqrt', kernelOf('sqrt'), (g, _x, out) => div(g, mul(out, 2)))
+
+/** x². A primitive rather than mul(x, x) to halve the tape. @category elementwise */
+export const square = unaryPrimitive('square', kernelOf('square'), (g, x) => mul(g, mul(x, 2)))
+
+/** |x|. The gradient at 0 is 0 (sign(0)). @category elementwise */
+export const abs = unaryPrimitive('abs', kernelOf('abs'), (g, x) => mul(g, sign(x)))
+
+/** Hyperbolic tangent. VJP: g·(1 − out²), no tanh recomputed. @category elementwise */
+export const tanh = unaryPrimitive('tanh', kernelOf('tanh'), (g, _x, out) => mul(g, sub(1, square(out))))
+
+/**
+ * Logistic sigmoid 1 / (1 + e⁻ˣ). A primitive for stability: the kernel never exponentiates a
+ * positive number, so it does not overflow at |x| = 1000. VJP: g·out·(1 − out).
+ * @category elementwise
+ */
+export const sigmoid = unaryPrimitive('sigmoid', kernelOf('sigmoid'), (g, _x, out) => mul(g, mul(out, sub(1, out))))
+
+/** log(1 + eˣ), computed without overflow. VJP: g·sigmoid(x). @category elementwise */
+export const softplus = unaryPrimitive('softplus', kernelOf('softplus'), (g, x) => mul(g, sigmoid(x)))
+
+/** max(x, 0). The gradient uses x > 0, so it is 0 at the kink. @category elementwise */
+export const relu = unaryPrimitive('relu', kernelOf('relu'), (g, x) => mul(g, greater(x, 0)))
+
+/** Sign of x, −1, 0 or 1 (no gradient). @category elementwise */
+export const sign = (x: Tensor): Tensor => {
+  const c = concrete(expectTensor('sign', 'x', x))
+  return new Tensor(K.sign(c.data), c.shape)
+}
+
+const leakyReluPrimitive = definePrimitive<number>({
+  name: 'leakyRelu',
+  forward: ([x], slope) => new Tensor(K.leakyRelu(x.data, slope), x.shape),
+  vjp: (g, { inputs: [x], params: slope }) => [mul(g, where(greater(x, 0), 1, slope))],
+})
+
+/** x for x > 0, slope·x otherwise (the seed uses slope 1e-3). @category elementwise */
+export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => {
+  if (!Number.isFinite(slope)) throw new ValueError(`leakyRelu: slope must be a finite number, got ${slope}.`)
+  return leakyReluPrimitive([expectTensor('leakyRelu', 'x', x)], slope)
+}
+
+const powPrimitive = definePrimitive<number>({
+  name: 'pow',
+  forward: ([x], exponent) => new Tensor(K.pow(x.data, exponent), x.shape),
+  vjp: (g, { inputs: [x], params: p }) => [p === 0 ? mul(g, 0) : mul(g, mul(pow(x, p - 1), p))],
+})
+
+/** xᵖ for a constant number p. VJP: g·p·xᵖ⁻¹. @category elementwise */
+export const pow = (x: Tensor, exponent: number): Tensor => {
+  if (typeof exponent !== 'number' || !Number.isFinite(exponent)) {
+    throw new ValueError(`pow: the exponent must be a finite number, got ${String(exponent)}.`)
+  }
+  return powPrimitive([expectTensor('pow', 'x', x)], exponent)
+}
+
+const castPrimitive = definePrimitive<DType>({
+  name: 'cast',
+  forward: ([x], dtype) => new Tensor(K.cast(x.data, dtype), x.shape),
+  // The backward pass casts each cotangent to its input's dtype, so g passes through.
+  vjp: (g) => [g],
+})
+
+/** The same values in another dtype; differentiable. @category elementwise */
+export const cast = (x: Tensor, dtype: DType): Tensor => {
+  expectTensor('cast', 'x', x)
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new ValueError(`cast: dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}.`)
+  }
+  return x.dtype === dtype ? x : castPrimitive([x], dtype)
+}
+
+// ---- selection ----
+
+const wherePrimitive = definePrimitive<undefined>({
+  name: 'where',
+  forward: ([cond, a, b]) => {
+    const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape)
+    const data = K.where(
+      cond.data, indexFor(cond.shape, shape), a.data, indexFor(a.shape, shape), b.data, indexFor(b.shape, shape), sizeOf(shape),
+    )
+    return new Tensor(data, shape)
+  },
+  vjp: (g, { inputs: [cond] }) => [null, where(cond, g, 0), where(cond, 0, g)],
+})
+
+/**
+ * Picks `a` where `cond` is non-zero and `b` elsewhere, with broadcasting. `cond` carries no gradient.
+ * @category elementwise
+ */
+export const where = (cond: Tensor, a: Operand, b: Operand): Tensor => {
+  const [x, y] = operands('where', a, b)
+  return wherePrimitive([concrete(expectTensor('where', 'cond', cond)), x, y], undefined)
+}
+
+/** Clamps x to [min, max]; the gradient is zero outside. @category elementwise */
+export const clip = (x: Tensor, min: number, max: number): Tensor => {
+  if (!(min <= max)) throw new ValueError(`clip: min must not exceed max, got min ${min}, max ${max}.`)
+  return minimum(maximum(x, min), max)
+}
+
+/** Throws a ShapeError unless two tensors have the same shape (for ops that do not broadcast). */
+export const expectSameShape = (op: string, a: Tensor, b: Tensor): void => {
+  if (!shapesEqual(a.shape, b.shape)) {
+    throw new ShapeError(`${op}: shapes must match, got ${showShape(a.shape)} and ${showShape(b.shape)}.`)
+  }
+}

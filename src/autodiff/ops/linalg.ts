@@ -1,0 +1,72 @@
+/**
+ * @file Matrix products. One primitive with transpose flags serves the forward pass and both VJPs,
+ * so no VJP materialises a transposed copy of a weight matrix.
+ */
+import { ShapeError, showShape } from '../../errors.js'
+import { K } from '../../tensor/backend.js'
+import { Tensor, expectTensor } from '../../tensor/Tensor.js'
+import { stridedIndex } from '../../tensor/indexing.js'
+import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js'
+import { type Primitive, definePrimitive } from '../primitive.js'
+import { cast } from './elementwise.js'
+import { expandDims, squeeze } from './structural.js'
+
+interface MatmulParams {
+  readonly transposeA: boolean
+  readonly transposeB: boolean
+}
+
+/** Where each batch's matrix starts, for the broadcast batch shape. */
+const batchOffsets = (batch: readonly number[], outBatch: readonly number[], matrixSize: number): Int32Array =>
+  stridedIndex(outBatch, broadcastStrides(batch, outBatch).map((s) => s * matrixSize))
+
+const matmulPrimitive: Primitive<MatmulParams> = definePrimitive<MatmulParams>({
+  name: 'matmul',
+  forward: ([a, b], { transposeA, transposeB }) => {
+    const [ar, ac] = a.shape.slice(-2)
+    const [br, bc] = b.shape.slice(-2)
+    const [m, k] = transposeA ? [ac, ar] : [ar, ac]
+    const n = transposeB ? br : bc
+    const aBatch = a.shape.slice(0, -2)
+    const bBatch = b.shape.slice(0, -2)
+    const batch = broadcastShapes('matmul', aBatch, bBatch)
+    const data = K.matmul(
+      a.data, batchOffsets(aBatch, batch, ar * ac), b.data, batchOffsets(bBatch, batch, br * bc), m, k, n, transposeA, transposeB,
+    )
+    return new Tensor(data, [...batch, m, n])
+  },
+  // C = op(A)·op(B). Each case below is that identity rearranged so the product reads A and B as stored.
+  vjp: (g, { inputs: [a, b], params: { transposeA: tA, transposeB: tB } }) => [
+    tA ? product(b, g, tB, true) : product(g, b, false, !tB),
+    tB ? product(g, a, true, tA) : product(a, g, !tA, false),
+  ],
+})
+
+const product = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor =>
+  matmulPrimitive([a, b], { transposeA, transposeB })
+
+/**
+ * Matrix product with NumPy semantics: `[..., m, k] · [..., k, n] → [..., m, n]`, leading (batch)
+ * axes broadcast; a 1-D argument is treated as a row (left) or column (right) vector and its axis
+ * removed from the result.
+ * @example matmul(x, w) // [batch, in] · [in, out] → [batch, out]
+ * @category linalg
+ */
+export const matmul = (a: Tensor, b: Tensor): Tensor => {
+  expectTensor('matmul', 'a', a)
+  expectTensor('matmul', 'b', b)
+  if (a.rank === 0 || b.rank === 0) {
+    throw new ShapeError(`matmul: both arguments need at least one axis, got ${showShape(a.shape)} and ${showShape(b.shape)}. Use mul for scalars.`)
+  }
+  if (a.rank === 1) return squeeze(matmul(expandDims(a, 0), b), -2)
+  if (b.rank === 1) return squeeze(matmul(a, expandDims(b, -1)), -1)
+  const k = a.shape[a.rank - 1]
+  if (k !== b.shape[b.rank - 2]) {
+    throw new ShapeError(
+      `matmul: inner dimensions differ: a is ${showShape(a.shape)}, b is ${showShape(b.shape)} (${k} ≠ ${b.shape[b.rank - 2]}).`,
+    )
+  }
+  broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2))
+  const [x, y] = a.dtype === b.dtype ? [a, b] : [cast(a, 'float64'), cast(b, 'float64')]
+  return product(x, y, false, false)
+}

@@ -1,0 +1,129 @@
+/**
+ * @file Reductions: sum and max are primitives; mean, logSumExp, softmax and logSoftmax are
+ * composites of them (so they need no VJP of their own), written in their numerically stable forms.
+ */
+import { ValueError } from '../../errors.js'
+import { K } from '../../tensor/backend.js'
+import { Tensor, expectTensor } from '../../tensor/Tensor.js'
+import { stridedIndex } from '../../tensor/indexing.js'
+import { type Shape, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../../tensor/shape.js'
+import { definePrimitive } from '../primitive.js'
+import { concrete } from '../trace.js'
+import { add, div, equal, exp, log, mul, sub, where } from './elementwise.js'
+import { broadcastTo, reshape } from './structural.js'
+
+export interface ReduceOptions {
+  /** Keep reduced axes with length 1 (default false). */
+  readonly keepDims?: boolean
+}
+
+export type Axis = number | readonly number[]
+
+interface ReduceParams {
+  readonly axes: readonly number[]
+  readonly keepDims: boolean
+}
+
+const keptShape = (shape: Shape, axes: readonly number[]): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d))
+
+const outShape = (shape: Shape, { axes, keepDims }: ReduceParams): number[] =>
+  keepDims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i))
+
+/** For every input element, the flat index of the output element it reduces into. */
+const reduceIndex = (shape: Shape, axes: readonly number[]): Int32Array => {
+  const strides = stridesOf(keptShape(shape, axes))
+  return stridedIndex(shape, strides.map((s, i) => (axes.includes(i) ? 0 : s)))
+}
+
+/** The output cotangent, spread back over the input's shape. */
+const spread = (g: Tensor, x: Tensor, axes: readonly number[]): Tensor => broadcastTo(reshape(g, keptShape(x.shape, axes)), x.shape)
+
+const sumPrimitive = definePrimitive<ReduceParams>({
+  name: 'sum',
+  forward: ([x], p) => {
+    const shape = outShape(x.shape, p)
+    return new Tensor(K.sumInto(x.data, reduceIndex(x.shape, p.axes), sizeOf(shape)), shape)
+  },
+  vjp: (g, { inputs: [x], params: { axes } }) => [spread(g, x, axes)],
+})
+
+const maxPrimitive = definePrimitive<ReduceParams>({
+  name: 'max',
+  forward: ([x], p) => {
+    const shape = outShape(x.shape, p)
+    return new Tensor(K.maxInto(x.data, reduceIndex(x.shape, p.axes), sizeOf(shape)), shape)
+  },
+  // Ties share the gradient equally, so the VJP is the same whichever tied element is "the" max.
+  vjp: (g, { inputs: [x], out, params: { axes } }) => {
+    const mask = equal(x, spread(concrete(out), x, axes))
+    const ties = spread(sumPrimitive([mask], { axes, keepDims: true }), x, axes)
+    return [mul(spread(g, x, axes), div(mask, ties))]
+  },
+})
+
+const reduction = (name: string, prim: typeof sumPrimitive) =>
+  (x: Tensor, axis?: Axis, options: ReduceOptions = {}): Tensor => {
+    expectTensor(name, 'x', x)
+    return prim([x], { axes: normalizeAxes(name, axis, x.rank), keepDims: options.keepDims ?? false })
+  }
+
+/**
+ * Sum over `axis` (one axis, several, or all when omitted).
+ * @example sum(x, 1, { keepDims: true }) // [b, t] → [b, 1]
+ * @category reductions
+ */
+export const sum = reduction('sum', sumPrimitive)
+
+/** Maximum over `axis`; tied maxima share the gradient. @category reductions */
+export const max = reduction('max', maxPrimitive)
+
+/** Mean over `axis` (all axes when omitted). @category reductions */
+export const mean = (x: Tensor, axis?: Axis, options: ReduceOptions = {}): Tensor => {
+  expectTensor('mean', 'x', x)
+  const count = normalizeAxes('mean', axis, x.rank).reduce((n, a) => n * x.shape[a], 1)
+  return div(sum(x, axis, options), count)
+}
+
+/**
+ * log Σ exp(x) over `axis`, shifted by the (gradient-free) maximum so that it neither overflows
+ * nor underflows at |x| = 1000. The shift cancels exactly, so the gradient is softmax(x).
+ * @category reductions
+ */
+export const logSumExp = (x: Tensor, axis?: Axis, options: ReduceOptions = {}): Tensor => {
+  expectTensor('logSumExp', 'x', x)
+  const axes = normalizeAxes('logSumExp', axis, x.rank)
+  const peak = concrete(max(x, axes, { keepDims: true }))
+  // An all −∞ slice would give −∞ − (−∞) = NaN; shifting it by 0 instead yields the correct −∞.
+  const shift = where(isFinite(peak), peak, 0)
+  const lse = add(log(sum(exp(sub(x, shift)), axes, { keepDims: true })), shift)
+  return options.keepDims ? lse : reshape(lse, outShape(x.shape, { axes, keepDims: false }))
+}
+
+/** 1 where x is finite, else 0. */
+const isFinite = (x: Tensor): Tensor => {
+  const c = concrete(x)
+  const data = c.data.map((v) => (Number.isFinite(v) ? 1 : 0))
+  return new Tensor(data, c.shape)
+}
+
+/** exp(x) / Σ exp(x) along `axis` (default −1), via logSoftmax for stability. @category reductions */
+export const softmax = (x: Tensor, axis = -1): Tensor => exp(logSoftmax(x, axis))
+
+/** x − logSumExp(x) along `axis` (default −1). @category reductions */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => {
+  expectTensor('logSoftmax', 'x', x)
+  return sub(x, logSumExp(x, normalizeAxis('logSoftmax', axis, x.rank), { keepDims: true }))
+}
+
+/**
+ * Index of the (first) maximum along `axis` (default −1), as a float tensor of integers; no gradient.
+ * @category reductions
+ */
+export const argmax = (x: Tensor, axis = -1): Tensor => {
+  const c = concrete(expectTensor('argmax', 'x', x))
+  const a = normalizeAxis('argmax', axis, c.rank)
+  if (c.shape[a] === 0) throw new ValueError(`argmax: axis ${a} of the input is empty.`)
+  const outer = sizeOf(c.shape.slice(0, a))
+  const inner = sizeOf(c.shape.slice(a + 1))
+  return new Tensor(K.argmax(c.data, outer, c.shape[a], inner), c.shape.filter((_, i) => i !== a))
+}

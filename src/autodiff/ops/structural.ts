@@ -1,0 +1,335 @@
+/**
+ * @file Structural primitives: reshape, broadcastTo, transpose, slice/pad, concat, stack, take,
+ * oneHot, stopGradient. They move values without arithmetic; each VJP moves the cotangent back.
+ */
+import { ShapeError, ValueError, showShape } from '../../errors.js'
+import { K } from '../../tensor/backend.js'
+import { Tensor, allocate, expectTensor } from '../../tensor/Tensor.js'
+import { stridedIndex } from '../../tensor/indexing.js'
+import {
+  type Shape, broadcastShapes, broadcastStrides, checkShape, normalizeAxis, shapesEqual, sizeOf, stridesOf,
+} from '../../tensor/shape.js'
+import { type Primitive, defineMultiPrimitive, definePrimitive } from '../primitive.js'
+import { concrete } from '../trace.js'
+
+// ---- reshape ----
+
+const reshapePrimitive = definePrimitive<Shape>({
+  name: 'reshape',
+  forward: ([x], shape) => new Tensor(x.data, shape), // shares the buffer: tensors are immutable
+  vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
+})
+
+/**
+ * The same values in a new shape with the same number of elements; one entry may be −1 (inferred).
+ * @category structural
+ */
+export const reshape = (x: Tensor, shape: Shape): Tensor => {
+  expectTensor('reshape', 'x', x)
+  const inferred = [...shape]
+  const unknown = inferred.indexOf(-1)
+  if (unknown !== -1) {
+    const known = sizeOf(inferred.filter((_, i) => i !== unknown))
+    inferred[unknown] = known === 0 ? 0 : x.size / known
+  }
+  checkShape('reshape', inferred)
+  if (sizeOf(inferred) !== x.size) {
+    throw new ShapeError(`reshape: cannot reshape ${showShape(x.shape)} (${x.size} elements) into ${showShape(shape)}.`)
+  }
+  return shapesEqual(inferred, x.shape) ? x : reshapePrimitive([x], inferred)
+}
+
+/** Inserts an axis of length 1 at `axis`. @category structural */
+export const expandDims = (x: Tensor, axis: number): Tensor => {
+  const a = normalizeAxis('expandDims', axis, x.rank + 1)
+  return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)])
+}
+
+/** Removes axes of length 1 (all of them, or those named). @category structural */
+export const squeeze = (x: Tensor, axis?: number | readonly number[]): Tensor => {
+  expectTensor('squeeze', 'x', x)
+  const axes = axis === undefined
+    ? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))
+    : (typeof axis === 'number' ? [axis] : [...axis]).map((a) => normalizeAxis('squeeze', a, x.rank))
+  for (const a of axes) {
+    if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${showShape(x.shape)} has length ${x.shape[a]}, not 1.`)
+  }
+  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)))
+}
+
+// ---- broadcastTo ----
+
+const broadcastToPrimitive = definePrimitive<Shape>({
+  name: 'broadcastTo',
+  forward: ([x], shape) => new Tensor(K.gather(x.data, stridedIndex(shape, broadcastStrides(x.shape, shape))), shape),
+  // The cotangent stays in the output shape; the backward pass sums it down to x's shape.
+  vjp: (g) => [g],
+})
+
+/** Repeats x along broadcast axes to reach `shape` (NumPy rules). @category structural */
+export const broadcastTo = (x: Tensor, shape: Shape): Tensor => {
+  expectTensor('broadcastTo', 'x', x)
+  const target = broadcastShapes('broadcastTo', x.shape, shape)
+  if (!shapesEqual(target, shape)) {
+    throw new ShapeError(`broadcastTo: ${showShape(x.shape)} cannot be broadcast to ${showShape(shape)}.`)
+  }
+  return shapesEqual(x.shape, shape) ? x : broadcastToPrimitive([x], shape)
+}
+
+// ---- transpose ----
+
+const transposePrimitive = definePrimitive<readonly number[]>({
+  name: 'transpose',
+  forward: ([x], perm) => {
+    const strides = stridesOf(x.shape)
+    const shape = perm.map((p) => x.shape[p])
+    return new Tensor(K.gather(x.data, stridedIndex(shape, perm.map((p) => strides[p]))), shape)
+  },
+  vjp: (g, { params: perm }) => {
+    const inverse = new Array<number>(perm.length)
+    perm.forEach((p, i) => { inverse[p] = i })
+    return [transpose(g, inverse)]
+  },
+})
+
+/**
+ * Permutes axes: output axis i is input axis `perm[i]`. Without `perm`, reverses the axes.
+ * @category structural
+ */
+export const transpose = (x: Tensor, perm?: readonly number[]): Tensor => {
+  expectTensor('transpose', 'x', x)
+  const p = perm === undefined ? x.shape.map((_, i) => x.rank - 1 - i) : perm.map((a) => normalizeAxis('transpose', a, x.rank))
+  if (p.length !== x.rank || new Set(p).size !== p.length) {
+    throw new ShapeError(`transpose: perm ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${showShape(x.shape)}.`)
+  }
+  return p.every((a, i) => a === i) ? x : transposePrimitive([x], p)
+}
+
+// ---- slice and its adjoint, pad ----
+
+type Ranges = readonly (readonly [number, number])[]
+
+const sliceIndex = (shape: Shape, ranges: Ranges): { outShape: number[]; index: Int32Array } => {
+  const strides = stridesOf(shape)
+  const outShape = shape.map((d, i) => (i < ranges.length ? ranges[i][1] - ranges[i][0] : d))
+  const offset = ranges.reduce((o, [start], i) => o + start * strides[i], 0)
+  return { outShape, index: stridedIndex(outShape, strides, offset) }
+}
+
+const slicePrimitive = definePrimitive<Ranges>({
+  name: 'slice',
+  forward: ([x], ranges) => {
+    const { outShape, index } = sliceIndex(x.shape, ranges)
+    return new Tensor(K.gather(x.data, index), outShape)
+  },
+  vjp: (g, { inputs: [x], params: ranges }) => [padTo(g, x.shape, ranges)],
+})
+
+const padPrimitive = definePrimitive<{ shape: Shape; ranges: Ranges }>({
+  name: 'pad',
+  forward: ([x], { shape, ranges }) => new Tensor(K.scatterAdd(x.data, sliceIndex(shape, ranges).index, sizeOf(shape)), shape),
+  vjp: (g, { params: { ranges } }) => [slicePrimitive([g], ranges)],
+})
+
+/** Places x at `ranges` inside zeros of `shape`: the adjoint of slice. */
+const padTo = (x: Tensor, shape: Shape, ranges: Ranges): Tensor => padPrimitive([x], { shape, ranges })
+
+/**
+ * Takes `[start, end)` along each leading axis (one pair per axis; later axes are kept whole).
+ * Negative bounds count from the end, as in Python.
+ * @example slice(x, [[0, 2], [1, 3]]) // rows 0–1, columns 1–2
+ * @category structural
+ */
+export const slice = (x: Tensor, ranges: readonly (readonly [number, number])[]): Tensor => {
+  expectTensor('slice', 'x', x)
+  if (ranges.length > x.rank) {
+    throw new ShapeError(`slice: ${ranges.length} ranges given for a tensor of rank ${x.rank} (${showShape(x.shape)}).`)
+  }
+  const resolved = ranges.map(([start, end], axis) => {
+    const d = x.shape[axis]
+    const s = start < 0 ? start + d : start
+    const e = end < 0 ? end + d : end
+    if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > d || s > e) {
+      throw new ShapeError(`slice: range [${start}, ${end}) is out of bounds for axis ${axis} of length ${d} (shape ${showShape(x.shape)}).`)
+    }
+    return [s, e] as const
+  })
+  if (resolved.every(([s, e], axis) => s === 0 && e === x.shape[axis])) return x
+  return slicePrimitive([x], resolved)
+}
+
+// ---- concat and stack ----
+
+const concatPrimitive = definePrimitive<number>({
+  name: 'concat',
+  forward: (xs, axis) => {
+    const shape = [...xs[0].shape]
+    shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0)
+    const outStrides = stridesOf(shape)
+    const data = allocate(xs[0].dtype, sizeOf(shape))
+    let start = 0
+    for (const x of xs) {
+      const index = stridedIndex(x.shape, outStrides, start * outStrides[axis])
+      for (let i = 0; i < index.length; i++) data[index[i]] = x.data[i]
+      start += x.shape[axis]
+    }
+    return new Tensor(data, shape)
+  },
+  vjp: (g, { inputs, params: axis }) => {
+    let start = 0
+    return inputs.map((x) => {
+      const ranges = g.shape.slice(0, axis + 1).map((d, i) => (i === axis ? [start, start + x.shape[axis]] as const : [0, d] as const))
+      start += x.shape[axis]
+      return slice(g, ranges)
+    })
+  },
+})
+
+const checkSameDType = (op: string, xs: readonly Tensor[]): void => {
+  const first = xs[0].dtype
+  const other = xs.findIndex((x) => x.dtype !== first)
+  if (other !== -1) throw new ValueError(`${op}: all tensors must share a dtype; xs[0] is ${first}, xs[${other}] is ${xs[other].dtype}.`)
+}
+
+/** Joins tensors along an existing axis; other axes must match. @category structural */
+export const concat = (xs: readonly Tensor[], axis = 0): Tensor => {
+  if (xs.length === 0) throw new ValueError('concat: needs a non-empty array of tensors.')
+  xs.forEach((x, i) => expectTensor('concat', `xs[${i}]`, x))
+  const a = normalizeAxis('concat', axis, xs[0].rank)
+  xs.forEach((x, i) => {
+    if (x.rank !== xs[0].rank || x.shape.some((d, j) => j !== a && d !== xs[0].shape[j])) {
+      throw new ShapeError(
+        `concat: xs[${i}] has shape ${showShape(x.shape)} but xs[0] has ${showShape(xs[0].shape)}; only axis ${a} may differ.`,
+      )
+    }
+  })
+  checkSameDType('concat', xs)
+  return xs.length === 1 ? xs[0] : concatPrimitive(xs, a)
+}
+
+/** Joins same-shaped tensors along a new axis. @category structural */
+export const stack = (xs: readonly Tensor[], axis = 0): Tensor => {
+  if (xs.length === 0) throw new ValueError('stack: needs a non-empty array of tensors.')
+  xs.forEach((x, i) => {
+    expectTensor('stack', `xs[${i}]`, x)
+    if (!shapesEqual(x.shape, xs[0].shape)) {
+      throw new ShapeError(`stack: xs[${i}] has shape ${showShape(x.shape)} but xs[0] has ${showShape(xs[0].shape)}; all must match.`)
+    }
+  })
+  const a = normalizeAxis('stack', axis, xs[0].rank + 1)
+  return concat(xs.map((x) => expandDims(x, a)), a)
+}
+
+// ---- take (gather) and its adjoint ----
+
+interface TakeParams {
+  readonly indices: Int32Array
+  readonly indexShape: Shape
+  readonly axis: number
+  readonly axisLength: number
+}
+
+/** Flat map for x[..., indices[j], ...] along `axis`, as [outer, indices, inner] blocks. */
+const takeIndex = (shape: Shape, { indices, axis }: TakeParams): Int32Array => {
+  const outer = sizeOf(shape.slice(0, axis))
+  const inner = sizeOf(shape.slice(axis + 1))
+  const n = indices.length
+  const index = new Int32Array(outer * n * inner)
+  let o = 0
+  for (let b = 0; b < outer; b++) {
+    for (let j = 0; j < n; j++) {
+      const base = (b * shape[axis] + indices[j]) * inner
+      for (let i = 0; i < inner; i++) index[o++] = base + i
+    }
+  }
+  return index
+}
+
+const takeShape = (shape: Shape, p: TakeParams): number[] => [...shape.slice(0, p.axis), ...p.indexShape, ...shape.slice(p.axis + 1)]
+
+const takePrimitive: Primitive<TakeParams> = definePrimitive<TakeParams>({
+  name: 'take',
+  forward: ([x], p) => new Tensor(K.gather(x.data, takeIndex(x.shape, p)), takeShape(x.shape, p)),
+  vjp: (g, { inputs: [x], params }) => [takeAdjoint([g], { ...params, shape: x.shape })],
+})
+
+const takeAdjoint: Primitive<TakeParams & { shape: Shape }> = definePrimitive<TakeParams & { shape: Shape }>({
+  name: 'takeAdjoint',
+  forward: ([g], p) => new Tensor(K.scatterAdd(g.data, takeIndex(p.shape, p), sizeOf(p.shape)), p.shape),
+  vjp: (g, { params }) => [takePrimitive([g], params)],
+})
+
+/**
+ * Gathers slices along `axis` at integer `indices` (a tensor or array of any shape, values in
+ * `[−n, n)`); the output shape replaces that axis by the indices' shape. Repeated indices add up
+ * in the gradient.
+ * @example take(embeddings, tokens, 0) // [vocab, dim] × [batch, time] → [batch, time, dim]
+ * @category structural
+ */
+export const take = (x: Tensor, indices: Tensor | readonly number[], axis = 0): Tensor => {
+  expectTensor('take', 'x', x)
+  const a = normalizeAxis('take', axis, x.rank)
+  const n = x.shape[a]
+  const raw = indices instanceof Tensor ? concrete(indices).data : indices
+  const indexShape = indices instanceof Tensor ? indices.shape : [indices.length]
+  const flat = new Int32Array(raw.length)
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i]
+    if (!Number.isInteger(v) || v < -n || v >= n) {
+      throw new ValueError(`take: indices must be integers in [${-n}, ${n}) for axis ${a} of ${showShape(x.shape)}; found ${v} at position ${i}.`)
+    }
+    flat[i] = v < 0 ? v + n : v
+  }
+  return takePrimitive([x], { indices: flat, indexShape, axis: a, axisLength: n })
+}
+
+/**
+ * One-hot encoding: integer class indices of any shape → `[...shape, n]` of 0/1 (no gradient).
+ * @category structural
+ */
+export const oneHot = (indices: Tensor | readonly number[], n: number, options: { dtype?: 'float32' | 'float64' } = {}): Tensor => {
+  if (!Number.isInteger(n) || n <= 0) throw new ValueError(`oneHot: n must be a positive integer, got ${n}.`)
+  const raw = indices instanceof Tensor ? concrete(indices).data : indices
+  const shape = indices instanceof Tensor ? indices.shape : [indices.length]
+  const data = allocate(options.dtype ?? (indices instanceof Tensor ? indices.dtype : 'float64'), raw.length * n)
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i]
+    if (!Number.isInteger(v) || v < 0 || v >= n) {
+      throw new ValueError(`oneHot: indices must be integers in [0, ${n}); found ${v} at position ${i}.`)
+    }
+    data[i * n + v] = 1
+  }
+  return new Tensor(data, [...shape, n])
+}
+
+/**
+ * The same values with no gradient through any differentiation level (JAX's stop_gradient).
+ * @category transforms
+ */
+export const stopGradient = (x: Tensor): Tensor => concrete(expectTensor('stopGradient', 'x', x))
+
+// ---- unstack ----
+
+const unstackPrimitive = defineMultiPrimitive<undefined>({
+  name: 'unstack',
+  forward: ([x]) => {
+    const inner = x.shape.slice(1)
+    const n = sizeOf(inner)
+    return Array.from({ length: x.shape[0] }, (_, t) => new Tensor(x.data.slice(t * n, (t + 1) * n), inner))
+  },
+  // Steps that received no cotangent contribute zeros, so one stack rebuilds the whole gradient.
+  vjp: (cts, { outs }) => [stack(cts.map((g, t) => g ?? zerosLike(outs[t])), 0)],
+})
+
+const zerosLike = (x: Tensor): Tensor => new Tensor(allocate(x.dtype, x.size), x.shape)
+
+/**
+ * Splits x along axis 0 into `x.shape[0]` tensors: one tape node for all of them, so taking every
+ * time step of a sequence costs O(length) in the backward pass rather than O(length²).
+ * @category structural
+ */
+export const unstack = (x: Tensor): Tensor[] => {
+  expectTensor('unstack', 'x', x)
+  if (x.rank === 0) throw new ShapeError('unstack: needs at least one axis, got a scalar (shape []).')
+  return unstackPrimitive([x], undefined)
+}

@@ -1,0 +1,68 @@
+/**
+ * @file definePrimitive: the only way onto the tape. A primitive is a forward computation on plain
+ * tensors plus a vector-Jacobian product written with other primitives.
+ */
+import { Tensor } from '../tensor/Tensor.js'
+import { type Traced, lower, record, topTrace } from './trace.js'
+
+export interface VjpContext<P> {
+  /** The inputs as seen one level down (possibly traced by outer differentiations). */
+  readonly inputs: readonly Tensor[]
+  /** The output one level down. */
+  readonly out: Tensor
+  readonly params: P
+}
+
+export interface PrimitiveSpec<P> {
+  readonly name: string
+  /** Computes on plain (untraced) tensors; reads `.data`, calls kernels, allocates its result. */
+  readonly forward: (inputs: readonly Tensor[], params: P) => Tensor
+  /**
+   * Cotangent of the output → one cotangent per input (`null` for inputs with no gradient, such as
+   * indices). Each cotangent may be in the output's shape: the backward pass sums broadcast axes
+   * away, so no VJP reduces by hand.
+   */
+  readonly vjp: (g: Tensor, context: VjpContext<P>) => readonly (Tensor | null)[]
+}
+
+/** A primitive bound to its spec; call it with tensors and its parameters. */
+export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & { readonly primitiveName: string }
+
+/**
+ * Makes a primitive from its spec. Applying it peels one trace level at a time: it computes the
+ * value one level down (recursively, so outer differentiations record their own nodes) and records
+ * a node on the innermost trace among the inputs. Recursion depth is the nesting depth of `grad`,
+ * never the length of a computation.
+ */
+export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitive<P> => {
+  const apply = (inputs: readonly Tensor[], params: P): Tensor => {
+    const trace = topTrace(inputs)
+    if (trace === null) return spec.forward(inputs, params)
+    const lowered = inputs.map((x) => lower(x, trace))
+    const out = apply(lowered, params)
+    const [traced] = record(trace, spec.name, inputs, [out], ([g]) =>
+      g === null || g === undefined ? [] : spec.vjp(g, { inputs: lowered, out, params }),
+    )
+    return traced as Traced
+  }
+  return Object.assign(apply, { primitiveName: spec.name })
+}
+
+export interface MultiPrimitiveSpec<P> {
+  readonly name: string
+  readonly forward: (inputs: readonly Tensor[], params: P) => Tensor[]
+  /** Cotangents of the outputs (`null` where none arrived) → one cotangent per input. */
+  readonly vjp: (cotangents: readonly (Tensor | null)[], context: { inputs: readonly Tensor[]; outs: readonly Tensor[]; params: P }) => readonly (Tensor | null)[]
+}
+
+/** Like definePrimitive, for operations with several outputs recorded as one node (unstack, fused cells). */
+export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>) => {
+  const apply = (inputs: readonly Tensor[], params: P): Tensor[] => {
+    const trace = topTrace(inputs)
+    if (trace === null) return spec.forward(inputs, params)
+    const lowered = inputs.map((x) => lower(x, trace))
+    const outs = apply(lowered, params)
+    return record(trace, spec.name, inputs, outs, (cts) => spec.vjp(cts, { inputs: lowered, outs, params }))
+  }
+  return Object.assign(apply, { primitiveName: spec.name })
+}

@@ -1,0 +1,91 @@
+/**
+ * @file The Tensor type: an immutable n-dimensional array stored contiguously, row-major, in a
+ * typed array. Knows nothing about gradients: the autodiff layer subclasses it for traced values.
+ */
+import { ShapeError, ValueError, showShape } from '../errors.js'
+import { type Shape, sizeOf } from './shape.js'
+
+export type DType = 'float32' | 'float64'
+export type Data = Float32Array | Float64Array
+
+/** A nested JavaScript array of numbers, as returned by `toArray()`. */
+export type NestedArray = number | NestedArray[]
+
+export const dtypeOf = (data: Data): DType => (data instanceof Float32Array ? 'float32' : 'float64')
+
+/** Allocates a zero-filled typed array of the dtype. */
+export const allocate = (dtype: DType, size: number): Data =>
+  dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
+
+/**
+ * An immutable n-dimensional array.
+ *
+ * Its `data` must never be written to after construction: every operation allocates its result.
+ * (`Object.freeze` cannot freeze a non-empty typed array, so immutability is a contract of the
+ * kernels, which never write to their inputs.)
+ *
+ * @category model
+ */
+export class Tensor {
+  readonly shape: readonly number[]
+  readonly size: number
+
+  constructor(
+    readonly data: Data,
+    shape: Shape,
+  ) {
+    const size = sizeOf(shape)
+    if (size !== data.length) {
+      throw new ShapeError(`Tensor: shape ${showShape(shape)} holds ${size} elements but the data has ${data.length}.`)
+    }
+    this.shape = Object.freeze([...shape])
+    this.size = size
+  }
+
+  get dtype(): DType {
+    return dtypeOf(this.data)
+  }
+
+  get rank(): number {
+    return this.shape.length
+  }
+
+  /** The value of a one-element tensor as a number. */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ShapeError(`item: the tensor must have exactly one element, but has shape ${showShape(this.shape)}.`)
+    }
+    return this.data[0]
+  }
+
+  /** The values as nested JavaScript arrays (a number for a scalar). */
+  toArray(): NestedArray {
+    const { data, shape } = this
+    if (shape.length === 0) return data[0]
+    let offset = 0
+    const build = (axis: number): NestedArray[] => {
+      const n = shape[axis]
+      const row: NestedArray[] = new Array(n)
+      if (axis === shape.length - 1) {
+        for (let i = 0; i < n; i++) row[i] = data[offset++]
+      } else {
+        for (let i = 0; i < n; i++) row[i] = build(axis + 1)
+      }
+      return row
+    }
+    return build(0)
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}, ${showShape(this.shape)})`
+  }
+}
+
+export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor
+
+/** Throws a message naming the operation and argument unless `x` is a Tensor. */
+export const expectTensor = (op: string, arg: string, x: unknown): Tensor => {
+  if (x instanceof Tensor) return x
+  const seen = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x
+  throw new ValueError(`${op}: argument ${arg} must be a Tensor, got ${seen}. Wrap values with tensor(...).`)
+}

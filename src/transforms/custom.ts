@@ -1,0 +1,116 @@
+/**
+ * @file customVjp and checkpoint: functions that place one node on the innermost trace and decide
+ * themselves what its pullback does (a user's formula, or a recomputation).
+ */
+import { TreeError } from '../errors.js'
+import { backward, segmentInputs } from '../autodiff/backward.js'
+import { type Pullback, type Trace, Traced, lower, nextNodeIdNow, record, topTrace } from '../autodiff/trace.js'
+import { Tensor } from '../tensor/Tensor.js'
+import { type TreeDef, treeFlatten, treeLeavesAs, treeUnflatten } from '../tree/tree.js'
+import { zerosLike } from './linearize.js'
+
+interface FlatArgs {
+  readonly leaves: Tensor[]
+  readonly defs: TreeDef[]
+  readonly counts: number[]
+}
+
+const flattenArgs = (who: string, args: readonly unknown[]): FlatArgs => {
+  const flats = args.map((a, i) => treeFlatten(a, `${who}: argument ${i}`))
+  return { leaves: flats.flatMap((f) => f.leaves), defs: flats.map((f) => f.def), counts: flats.map((f) => f.leaves.length) }
+}
+
+const unflattenArgs = ({ defs, counts }: FlatArgs, leaves: readonly unknown[]): unknown[] => {
+  let start = 0
+  return defs.map((def, i) => {
+    const part = leaves.slice(start, start + counts[i])
+    start += counts[i]
+    return treeUnflatten(def, part)
+  })
+}
+
+/**
+ * Records `outTree` (computed one level below `trace`) as one node whose pullback is given the
+ * cotangent tree of the output (zeros where none arrived) and returns one cotangent tree per argument.
+ */
+const recordTree = (
+  who: string,
+  trace: Trace,
+  flat: FlatArgs,
+  outTree: unknown,
+  pullback: (cotangent: unknown) => readonly unknown[],
+): unknown => {
+  const { leaves: outs, def } = treeFlatten(outTree, `${who}: the output`)
+  const nodePullback: Pullback = (cts) => {
+    const cotangent = treeUnflatten(def, cts.map((g, i) => g ?? zerosLike(outs[i])))
+    const grads = pullback(cotangent)
+    if (!Array.isArray(grads) || grads.length !== flat.defs.length) {
+      throw new TreeError(`${who}: the backward function must return an array with one cotangent per argument (${flat.defs.length}).`)
+    }
+    return grads.flatMap((g, i) =>
+      g === null || g === undefined
+        ? new Array<null>(flat.counts[i]).fill(null)
+        : treeLeavesAs(flat.defs[i], g, `${who}: the cotangent for argument ${i}`),
+    )
+  }
+  return treeUnflatten(def, record(trace, who, flat.leaves, outs, nodePullback))
+}
+
+/**
+ * A function with a hand-written VJP, like `jax.custom_vjp`. `fwd(...args)` returns
+ * `[out, residuals]`; `bwd(residuals, g)` returns one cotangent per argument (`null` for none).
+ * The innermost differentiation uses `bwd`; outer ones differentiate through `fwd` and `bwd`
+ * themselves, so `bwd` should be written with differentiable operations.
+ * @category transforms
+ */
+export const customVjp = <A extends readonly unknown[], R, Res>(
+  fwd: (...args: A) => readonly [R, Res],
+  bwd: (residuals: Res, g: R) => readonly unknown[],
+): ((...args: A) => R) => (...args: A): R => {
+  const flat = flattenArgs('customVjp', args)
+  const trace = topTrace(flat.leaves)
+  if (trace === null) return closedOver(fwd(...args)[0], null)
+  const lowered = unflattenArgs(flat, flat.leaves.map((x) => lower(x, trace))) as unknown as A
+  const [out, residuals] = fwd(...lowered)
+  return recordTree('customVjp', trace, flat, closedOver(out, trace), (g) => bwd(residuals, g as R)) as R
+}
+
+/** Throws if fwd's output is traced at or above `trace`: fwd closed over a value being differentiated. */
+const closedOver = <R>(out: R, trace: Trace | null): R => {
+  const inner = topTrace(treeFlatten(out, 'customVjp: the output of fwd').leaves)
+  if (inner !== null && (trace === null || inner.level >= trace.level)) {
+    throw new TreeError(
+      'customVjp: fwd uses a value that is being differentiated but is not one of its arguments. ' +
+        'bwd could not return its cotangent; pass that value to the function as an argument.',
+    )
+  }
+  return out
+}
+
+/**
+ * Rematerialisation (`jax.checkpoint`): the function's intermediate values are not kept for the
+ * backward pass of the innermost differentiation; its pullback recomputes them. Gradients are
+ * unchanged; memory falls to what the function reads and returns.
+ *
+ * The function runs on the tape as usual, then the segment it recorded is replaced by one node
+ * whose inputs are the segment's inputs, found on the tape. Values the function closes over
+ * (a cell's parameters) are therefore differentiated like its arguments.
+ * @category transforms
+ */
+export const checkpoint = <A extends readonly unknown[], R>(f: (...args: A) => R): ((...args: A) => R) => (...args: A): R => {
+  const run = (): { start: number; outs: Tensor[]; def: TreeDef } => {
+    const start = nextNodeIdNow()
+    const { leaves: outs, def } = treeFlatten(f(...args), 'checkpoint: the output')
+    return { start, outs, def }
+  }
+  const { start, outs, def } = run()
+  const trace = topTrace(outs)
+  if (trace === null) return treeUnflatten(def, outs)
+  const inputs = segmentInputs(trace, outs, start)
+  const recorded = record(trace, 'checkpoint', inputs, outs.map((y) => lower(y, trace)), (cts) => {
+    const again = run()
+    const cotangents = again.outs.map((y, i) => cts[i] ?? zerosLike(y))
+    return backward(trace, again.outs, cotangents, inputs, (node) => node.id >= again.start)
+  })
+  return treeUnflatten(def, outs.map((y, i) => (y instanceof Traced && y.trace === trace ? recorded[i] : y)))
+}
