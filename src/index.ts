@@ -22,8 +22,8 @@ export { matmul } from './autodiff/ops/linalg.js'
 export {
   reshape, expandDims, squeeze, broadcastTo, transpose, slice, concat, stack, unstack, take, oneHot, stopGradient,
 } from './autodiff/ops/structural.js'
-export { definePrimitive, defineMultiPrimitive } from './autodiff/primitive.js'
-export type { Primitive, PrimitiveSpec, VjpContext, MultiPrimitiveSpec } from './autodiff/primitive.js'
+export { definePrimitive, defineMultiPrimitive, findNonFinite } from './autodiff/primitive.js'
+export type { Primitive, PrimitiveSpec, VjpContext, MultiPrimitiveSpec, NonFiniteCulprit } from './autodiff/primitive.js'
 
 export { vjp, grad, valueAndGrad, hvp, treeVdot } from './transforms/grad.js'
 export type { GradOptions, GradsOf } from './transforms/grad.js'

@@ -25,6 +25,42 @@ export interface PrimitiveSpec<P> {
   readonly vjp: (g: Tensor, context: VjpContext<P>) => readonly (Tensor | null)[]
 }
 
+/** The first primitive whose forward output held a non-finite value, as found by `findNonFinite`. */
+export interface NonFiniteCulprit {
+  readonly primitive: string
+  readonly inputShapes: readonly (readonly number[])[]
+  readonly outputShape: readonly number[]
+}
+
+let watch: { culprit: NonFiniteCulprit | null } | null = null
+
+const inspect = (name: string, inputs: readonly Tensor[], outs: readonly Tensor[]): void => {
+  if (watch === null || watch.culprit !== null) return
+  for (const out of outs) {
+    if (out.data.some((v) => !Number.isFinite(v))) {
+      watch.culprit = { primitive: name, inputShapes: inputs.map((x) => x.shape), outputShape: out.shape }
+      return
+    }
+  }
+}
+
+/**
+ * Runs `f` while watching every primitive's forward output, and returns the first primitive that
+ * produced NaN or ±∞ (null if none did). Used to explain a non-finite loss; it slows `f` down, so
+ * run it only after something went wrong. Only the call itself is watched.
+ * @category debugging
+ */
+export const findNonFinite = (f: () => unknown): NonFiniteCulprit | null => {
+  const previous = watch
+  watch = { culprit: null }
+  try {
+    f()
+    return watch.culprit
+  } finally {
+    watch = previous
+  }
+}
+
 /** A primitive bound to its spec; call it with tensors and its parameters. */
 export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & { readonly primitiveName: string }
 
@@ -37,7 +73,11 @@ export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & 
 export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitive<P> => {
   const apply = (inputs: readonly Tensor[], params: P): Tensor => {
     const trace = topTrace(inputs)
-    if (trace === null) return spec.forward(inputs, params)
+    if (trace === null) {
+      const out = spec.forward(inputs, params)
+      if (watch !== null) inspect(spec.name, inputs, [out])
+      return out
+    }
     const lowered = inputs.map((x) => lower(x, trace))
     const out = apply(lowered, params)
     const [traced] = record(trace, spec.name, inputs, [out], ([g]) =>
@@ -59,7 +99,11 @@ export interface MultiPrimitiveSpec<P> {
 export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>) => {
   const apply = (inputs: readonly Tensor[], params: P): Tensor[] => {
     const trace = topTrace(inputs)
-    if (trace === null) return spec.forward(inputs, params)
+    if (trace === null) {
+      const outs = spec.forward(inputs, params)
+      if (watch !== null) inspect(spec.name, inputs, outs)
+      return outs
+    }
     const lowered = inputs.map((x) => lower(x, trace))
     const outs = apply(lowered, params)
     return record(trace, spec.name, inputs, outs, (cts) => spec.vjp(cts, { inputs: lowered, outs, params }))
