@@ -41,3 +41,7 @@ export type { Key, RandomOptions } from './random/random.js'
 
 export * as arbitraries from './testing/arbitraries.js'
 export { ShapeError, TreeError, ValueError } from './errors.js'
+
+export * as data from './data/index.js'
+export * as optim from './optim/index.js'
+export * as losses from './losses/index.js'

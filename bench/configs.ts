@@ -1,0 +1,58 @@
+/**
+ * The benchmark configurations of the models issue: one training step (forward over the sequence,
+ * BPTT, Adam update) in float32. Shared by every framework's runner so that all measure the same work.
+ */
+export interface BenchConfig {
+  readonly name: 'C1' | 'C2' | 'C3' | 'C4'
+  readonly description: string
+  readonly cell: 'elman' | 'lstm'
+  readonly batch: number
+  readonly time: number
+  readonly inputSize: number
+  readonly hidden: number
+  /** Input encoding: dense features or one-hot symbols. */
+  readonly input: 'dense' | 'oneHot'
+  /** 'lastSoftmax': dense softmax on the last step; 'stepSoftmax': per-step softmax; 'stepLinear': per-step linear + MSE. */
+  readonly head: 'lastSoftmax' | 'stepSoftmax' | 'stepLinear'
+  readonly outputs: number
+}
+
+export const configs: readonly BenchConfig[] = [
+  { name: 'C1', description: 'Elman tanh B64 T28 in28 H128, dense softmax head (10)', cell: 'elman', batch: 64, time: 28, inputSize: 28, hidden: 128, input: 'dense', head: 'lastSoftmax', outputs: 10 },
+  { name: 'C2', description: 'LSTM B32 T64 one-hot 64, H256, per-step softmax (64)', cell: 'lstm', batch: 32, time: 64, inputSize: 64, hidden: 256, input: 'oneHot', head: 'stepSoftmax', outputs: 64 },
+  { name: 'C3', description: 'Elman tanh B1 T300 in1 H3, per-step linear, MSE', cell: 'elman', batch: 1, time: 300, inputSize: 1, hidden: 3, input: 'dense', head: 'stepLinear', outputs: 1 },
+  { name: 'C4', description: 'Elman tanh B128 T32 in256 H512, per-step linear (256), MSE', cell: 'elman', batch: 128, time: 32, inputSize: 256, hidden: 512, input: 'dense', head: 'stepLinear', outputs: 256 },
+]
+
+export const configByName = (name: string): BenchConfig => {
+  const config = configs.find((c) => c.name === name)
+  if (config === undefined) throw new Error(`bench: unknown configuration ${name}; expected one of ${configs.map((c) => c.name).join(', ')}`)
+  return config
+}
+
+/** Median of some numbers. */
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Deterministic pseudo-random numbers for benchmark inputs (a fixed LCG: data values do not matter here). */
+export const benchData = (n: number, seed: number): Float32Array => {
+  const out = new Float32Array(n)
+  let s = seed >>> 0
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    out[i] = s / 2 ** 32 - 0.5
+  }
+  return out
+}
+
+/** One line of results a runner prints as JSON on stdout. */
+export interface BenchResult {
+  readonly framework: string
+  readonly config: string
+  readonly medianMs: number
+  readonly steps: number
+  readonly peakRssMb: number
+}

@@ -1,0 +1,100 @@
+/**
+ * @file Minibatches and splits as arrays of row indices. Randomness comes only from an explicit
+ * key (`permutation(key, n)`), so the same key gives the same batches and the same split on every
+ * machine. Browser-safe.
+ */
+import { ValueError } from '../errors.js'
+import { take } from '../autodiff/ops/structural.js'
+import { type Key, permutation } from '../random/random.js'
+import { Tensor } from '../tensor/Tensor.js'
+
+/** How to cut n rows into minibatches: a fixed batch size, or a fixed number of batches (the seed). */
+export type BatchSpec = { readonly batchSize: number } | { readonly count: number }
+
+/**
+ * The row indices of each minibatch of one epoch. Every index in `0 … n − 1` appears exactly once.
+ *
+ * - `{ batchSize: b }`: batches of b rows; the last holds the remaining `n mod b` rows if that is
+ *   not zero (⌈n / b⌉ batches).
+ * - `{ count: c }`: the seed's rule: c batches of `⌊n / c⌋` rows, except the last, which also
+ *   takes the remainder (`⌊n / c⌋ + n mod c` rows).
+ *
+ * With a key, rows are visited in the order of `permutation(key, n)`; without one, in order.
+ * Unlike the seed (which shuffles once per run), pass a fresh key each epoch, e.g.
+ * `splitKey(dataKey, epochs)[epoch]`.
+ *
+ * @param n the number of rows (≥ 1).
+ * @param spec `{ batchSize }` or `{ count }`.
+ * @param key optional random key for the order.
+ * @returns an array of batches, each an array of row indices.
+ * @example batches(5, { count: 2 }) // [[0, 1], [2, 3, 4]]
+ * @category batching
+ */
+export const batches = (n: number, spec: BatchSpec, key?: Key): number[][] => {
+  const who = 'data.batches'
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`${who}: n must be a positive whole number of rows, got ${n}.`)
+  const order = key === undefined ? Array.from({ length: n }, (_, i) => i) : permutation(key, n)
+  if ('batchSize' in spec) {
+    const b = spec.batchSize
+    if (!Number.isInteger(b) || b < 1) throw new ValueError(`${who}: batchSize must be a positive whole number, got ${b}.`)
+    return Array.from({ length: Math.ceil(n / b) }, (_, i) => order.slice(i * b, (i + 1) * b))
+  }
+  const c = spec.count
+  if (!Number.isInteger(c) || c < 1 || c > n) {
+    throw new ValueError(`${who}: count must be a whole number of batches in [1, ${n}] (one row each at most), got ${c}.`)
+  }
+  const size = Math.floor(n / c)
+  return Array.from({ length: c }, (_, i) => order.slice(i * size, i === c - 1 ? n : (i + 1) * size))
+}
+
+/**
+ * The rows of a tensor at the given indices, along axis 0 (the core `take`, so gradients flow):
+ * `out[i, …] = x[indices[i], …]`.
+ *
+ * @param x a tensor `[n, ...]`.
+ * @param indices row indices in `[0, n)`.
+ * @returns a tensor `[indices.length, ...]`.
+ * @example takeRows(images, batch) // [n, 28, 28] → [batch.length, 28, 28]
+ * @category batching
+ */
+export const takeRows = (x: Tensor, indices: readonly number[]): Tensor => take(x, indices, 0)
+
+/** The size of the test part: a fraction of the rows in (0, 1), or a whole count. */
+export type SplitSpec = { readonly test: number }
+
+/** Disjoint, sorted row indices of a train/test split. */
+export interface Split {
+  readonly train: readonly number[]
+  readonly test: readonly number[]
+}
+
+/**
+ * A reproducible random train/test split of `0 … n − 1`. The test part takes the first rows of
+ * `permutation(key, n)`; both parts are returned sorted, so a split is easy to store and compare.
+ *
+ * `test` below 1 is a fraction (test rows = round(fraction · n)); a whole number ≥ 1 is a count.
+ * Both parts must be non-empty.
+ *
+ * @param n the number of rows.
+ * @param spec `{ test: fraction | count }`.
+ * @param key the random key; the same key gives the same split.
+ * @returns `{ train, test }`, disjoint, together covering every row.
+ * @example trainTestSplit(10000, { test: 0.2 }, randomKey(0)).test.length // 2000
+ * @category batching
+ */
+export const trainTestSplit = (n: number, spec: SplitSpec, key: Key): Split => {
+  const who = 'data.trainTestSplit'
+  if (!Number.isInteger(n) || n < 2) throw new ValueError(`${who}: n must be a whole number ≥ 2 (one row per part at least), got ${n}.`)
+  const t = spec.test
+  const isFraction = t > 0 && t < 1
+  const count = isFraction ? Math.round(t * n) : t
+  if (!(isFraction || Number.isInteger(t)) || count < 1 || count > n - 1) {
+    throw new ValueError(
+      `${who}: test must be a fraction in (0, 1) or a whole count, leaving both parts non-empty; ` +
+        `got ${t}, which gives ${Number.isFinite(count) ? count : 'no'} test rows of ${n}.`,
+    )
+  }
+  const order = permutation(key, n)
+  const ascending = (a: number, b: number): number => a - b
+  return { train: order.slice(count).sort(ascending), test: order.slice(0, count).sort(ascending) }
+}

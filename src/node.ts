@@ -1,0 +1,5 @@
+/**
+ * @file The Node-only entry point (`scangrad/node`): dataset loaders that read files (CSV, the
+ * MNIST and first-names packages). Kept apart from `scangrad` so that the main entry runs in browsers.
+ */
+export * as datasets from './data/node/index.js'

@@ -1,0 +1,156 @@
+/**
+ * @file The optimisers users reach for: the seed's six (constant-rate SGD, momentum, Adagrad,
+ * Adagrad with momentum, RMSprop, Adam) and AdamW, each one `chain(...)` of building blocks. Each
+ * takes the learning rate (a number or a schedule) first and an options object second, and returns
+ * updates to add with `applyUpdates` (they already contain −η). Imports optim/ siblings only.
+ */
+import { type EmptyState, type GradientTransformation, type ParamFilter, chain } from './GradientTransformation.js'
+import type { LearningRate } from './schedules.js'
+import {
+  type ScaleByAdagradState,
+  type ScaleByAdamState,
+  type ScaleByLearningRateState,
+  type ScaleByRmsState,
+  type TraceState,
+  addDecayedWeights,
+  scaleByAdagrad,
+  scaleByAdam,
+  scaleByLearningRate,
+  scaleByRms,
+  traceMomentum,
+} from './transforms.js'
+
+/**
+ * Stochastic gradient descent with a constant (or scheduled) rate, the seed's "constant" scheduler:
+ * `w ← w − η g`.
+ * @example const opt = optim.sgd(0.1)
+ * @category optimizers
+ */
+export const sgd = (learningRate: LearningRate): GradientTransformation<readonly [ScaleByLearningRateState]> =>
+  chain(scaleByLearningRate(learningRate))
+
+export interface MomentumOptions {
+  /** μ. Default 0.9. */
+  readonly momentum?: number
+  /** Nesterov's variant. Default false. */
+  readonly nesterov?: boolean
+}
+
+/**
+ * SGD with momentum, PyTorch's form: `m ← μ m + g`, `w ← w − η m` (nesterov: `w ← w − η (g + μ m)`).
+ * With a constant η this equals the seed's `change ← μ change + η g`, `w ← w − change`.
+ * `momentum(η, { momentum: 0 })` gives the same updates as `sgd(η)`.
+ * @example const opt = optim.momentum(0.01, { momentum: 0.9 })
+ * @category optimizers
+ */
+export const momentum = (
+  learningRate: LearningRate,
+  options: MomentumOptions = {},
+): GradientTransformation<readonly [TraceState, ScaleByLearningRateState]> =>
+  chain(traceMomentum(options.momentum ?? 0.9, { nesterov: options.nesterov }), scaleByLearningRate(learningRate))
+
+export interface AdagradOptions {
+  /** Added to √G outside the root. Default 1e-10 (PyTorch). */
+  readonly eps?: number
+  /** Starting value of G. Default 0. */
+  readonly initialAccumulatorValue?: number
+}
+
+/**
+ * Adagrad as PyTorch's Adagrad (no learning-rate decay): `G ← G + g²`, `w ← w − η g / (√G + ε)`,
+ * ε outside the square root.
+ * @example const opt = optim.adagrad(0.1)
+ * @category optimizers
+ */
+export const adagrad = (
+  learningRate: LearningRate,
+  options: AdagradOptions = {},
+): GradientTransformation<readonly [ScaleByAdagradState, ScaleByLearningRateState]> =>
+  chain(scaleByAdagrad(options), scaleByLearningRate(learningRate))
+
+export interface AdagradMomentumOptions extends AdagradOptions {
+  /** μ. Default 0.9. */
+  readonly momentum?: number
+}
+
+/**
+ * The seed's Adagrad with momentum: the Adagrad-scaled gradient feeds a momentum trace,
+ * `G ← G + g²`, `m ← μ m + g / (√G + ε)`, `w ← w − η m` (ε outside the root). With a constant η this
+ * is the seed's `change ← μ change + η g / (δ + √G)`.
+ * @example const opt = optim.adagradMomentum(0.01, { momentum: 0.9 })
+ * @category optimizers
+ */
+export const adagradMomentum = (
+  learningRate: LearningRate,
+  options: AdagradMomentumOptions = {},
+): GradientTransformation<readonly [ScaleByAdagradState, TraceState, ScaleByLearningRateState]> =>
+  chain(
+    scaleByAdagrad({ eps: options.eps, initialAccumulatorValue: options.initialAccumulatorValue }),
+    traceMomentum(options.momentum ?? 0.9),
+    scaleByLearningRate(learningRate),
+  )
+
+export interface RmspropOptions {
+  /** ρ, the decay of the moving average of g². Default 0.9 (the seed; PyTorch's α defaults to 0.99). */
+  readonly decay?: number
+  /** Added to √v outside the root (PyTorch's placement). Default 1e-8. */
+  readonly eps?: number
+}
+
+/**
+ * RMSprop as PyTorch's RMSprop (no momentum, not centred): `v ← ρ v + (1 − ρ) g²`,
+ * `w ← w − η g / (√v + ε)`, v₀ = 0, ε outside the square root (the seed puts δ inside: `√(v + δ)`).
+ * @example const opt = optim.rmsprop(1e-3, { decay: 0.9 })
+ * @category optimizers
+ */
+export const rmsprop = (
+  learningRate: LearningRate,
+  options: RmspropOptions = {},
+): GradientTransformation<readonly [ScaleByRmsState, ScaleByLearningRateState]> =>
+  chain(scaleByRms(options), scaleByLearningRate(learningRate))
+
+export interface AdamOptions {
+  /** β₁. Default 0.9. */
+  readonly b1?: number
+  /** β₂. Default 0.999. */
+  readonly b2?: number
+  /** ε, added to √v̂ outside the root. Default 1e-8. */
+  readonly eps?: number
+}
+
+/**
+ * Adam (Kingma & Ba, Algorithm 1; PyTorch's Adam): with t the update number from 1,
+ * `m ← β₁ m + (1 − β₁) g`, `v ← β₂ v + (1 − β₂) g²`, `w ← w − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)`.
+ * `adam(η)` gives the same updates as `chain(scaleByAdam(), scale(−η))`.
+ * @example const opt = optim.adam(1e-3, { b1: 0.9, b2: 0.999, eps: 1e-8 })
+ * @category optimizers
+ */
+export const adam = (
+  learningRate: LearningRate,
+  options: AdamOptions = {},
+): GradientTransformation<readonly [ScaleByAdamState, ScaleByLearningRateState]> =>
+  chain(scaleByAdam(options), scaleByLearningRate(learningRate))
+
+export interface AdamwOptions extends AdamOptions {
+  /** λ of the decoupled decay. Default 0.01 (PyTorch). */
+  readonly weightDecay?: number
+  /** Which leaves decay. Default: every leaf, as PyTorch; pass `isWeight` to spare biases. */
+  readonly filter?: ParamFilter
+}
+
+/**
+ * AdamW (Loshchilov & Hutter; PyTorch's AdamW): Adam with decoupled weight decay,
+ * `w ← w − η · (m̂ / (√v̂ + ε) + λ w)`, the decay using the weights before the step and scaled by the
+ * same (possibly scheduled) η. Needs `params` in `update`.
+ * @example const opt = optim.adamw(1e-3, { weightDecay: 0.01, filter: optim.isWeight })
+ * @category optimizers
+ */
+export const adamw = (
+  learningRate: LearningRate,
+  options: AdamwOptions = {},
+): GradientTransformation<readonly [ScaleByAdamState, EmptyState, ScaleByLearningRateState]> =>
+  chain(
+    scaleByAdam({ b1: options.b1, b2: options.b2, eps: options.eps }),
+    addDecayedWeights(options.weightDecay ?? 0.01, { filter: options.filter }),
+    scaleByLearningRate(learningRate),
+  )
