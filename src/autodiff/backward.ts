@@ -8,7 +8,7 @@ import { shapesEqual } from '../tensor/shape.js'
 import { add, cast } from './ops/elementwise.js'
 import { sum } from './ops/reduce.js'
 import { reshape } from './ops/structural.js'
-import { type Node, type Trace, Traced } from './trace.js'
+import { type CotangentSums, type Node, type Trace, Traced } from './trace.js'
 
 /**
  * Sums a cotangent over the axes along which `target` was broadcast, and casts it to its dtype.
@@ -51,7 +51,8 @@ const tapeOf = (outputs: readonly Tensor[], trace: Trace, inside: (node: Node) =
  * Sweeps the nodes of `trace` accepted by `inside` from `outputs` back, and returns the summed
  * cotangent of each of `targets` (`null` where nothing reached it). Targets are tensors of `trace`
  * made outside the swept segment: the inputs of a differentiation, or what a checkpointed
- * function read from before it was called.
+ * function read from before it was called. Passing an enclosing sweep's `sums` continues that
+ * sweep: cotangents of nodes outside the segment are added straight into it.
  */
 export const backward = (
   trace: Trace,
@@ -59,8 +60,8 @@ export const backward = (
   cotangents: readonly Tensor[],
   targets: readonly Traced[],
   inside: (node: Node) => boolean = (node) => node.pullback !== null,
+  sums: CotangentSums = new Map(),
 ): (Tensor | null)[] => {
-  const sums = new Map<Node, (Tensor | null)[]>()
   const accumulate = (x: Traced, g: Tensor): void => {
     let slots = sums.get(x.node)
     if (slots === undefined) {
@@ -78,7 +79,7 @@ export const backward = (
     const slots = sums.get(node)
     if (node.pullback === null || slots === undefined) continue
     sums.delete(node) // frees intermediate cotangents as the sweep moves on
-    const inputCotangents = node.pullback(slots)
+    const inputCotangents = node.pullback(slots, sums)
     node.inputs.forEach((x, i) => {
       const g = inputCotangents[i]
       if (x !== null && g !== null && g !== undefined) accumulate(x, g)

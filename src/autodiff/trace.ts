@@ -16,11 +16,18 @@ export class Trace {
 }
 
 /**
+ * The running cotangent sums of one backward sweep: for each node reached so far, one summed
+ * cotangent per output slot (`null` until something arrives).
+ */
+export type CotangentSums = Map<Node, (Tensor | null)[]>
+
+/**
  * Cotangents of a node's outputs → cotangents of its traced inputs (`null` for "no gradient").
  * Built from differentiable primitives, so the backward pass of one trace is recorded on the
- * traces below it, which is what makes `grad(grad(f))` work.
+ * traces below it, which is what makes `grad(grad(f))` work. `sums` is the calling sweep's state;
+ * only a pullback that continues the sweep itself (checkpoint) uses it.
  */
-export type Pullback = (cotangents: readonly (Tensor | null)[]) => readonly (Tensor | null)[]
+export type Pullback = (cotangents: readonly (Tensor | null)[], sums: CotangentSums) => readonly (Tensor | null)[]
 
 /** The id the next node will get: nodes with ids from here on are made after this call. */
 export const nextNodeIdNow = (): number => nextNodeId + 1

@@ -20,8 +20,12 @@ const PARITY = 0x1bd11bda
 
 const rotl = (x: number, r: number): number => ((x << r) | (x >>> (32 - r))) >>> 0
 
-/** Threefry-2x32 with 20 rounds: a keyed bijection on pairs of 32-bit words. */
-const threefry = (k0: number, k1: number, x0: number, x1: number, out: Uint32Array, at: number): void => {
+/**
+ * Threefry-2x32 with 20 rounds: a keyed bijection on pairs of 32-bit words. Writes the two output
+ * words of counter (x0, x1) under key (k0, k1) to `out[at]`, `out[at + 1]`. Exported (not public)
+ * for the Random123 known-answer test.
+ */
+export const threefry = (k0: number, k1: number, x0: number, x1: number, out: Uint32Array, at: number): void => {
   const ks = [k0, k1, (k0 ^ k1 ^ PARITY) >>> 0]
   let a = (x0 + ks[0]) >>> 0
   let b = (x1 + ks[1]) >>> 0

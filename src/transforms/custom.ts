@@ -107,10 +107,14 @@ export const checkpoint = <A extends readonly unknown[], R>(f: (...args: A) => R
   const trace = topTrace(outs)
   if (trace === null) return treeUnflatten(def, outs)
   const inputs = segmentInputs(trace, outs, start)
-  const recorded = record(trace, 'checkpoint', inputs, outs.map((y) => lower(y, trace)), (cts) => {
+  const recorded = record(trace, 'checkpoint', inputs, outs.map((y) => lower(y, trace)), (cts, sums) => {
     const again = run()
-    const cotangents = again.outs.map((y, i) => cts[i] ?? zerosLike(y))
-    return backward(trace, again.outs, cotangents, inputs, (node) => node.id >= again.start)
+    const reached = again.outs.flatMap((y, i) => (cts[i] === null || cts[i] === undefined ? [] : [{ y, g: cts[i] }]))
+    // Continue the caller's sweep instead of returning per-input totals: each input then receives
+    // the same additions in the same order as without checkpointing. Floating-point addition is
+    // not associative, so summing a segment's contributions first would change the last bits.
+    backward(trace, reached.map((r) => r.y), reached.map((r) => r.g), [], (node) => node.id >= again.start, sums)
+    return []
   })
   return treeUnflatten(def, outs.map((y, i) => (y instanceof Traced && y.trace === trace ? recorded[i] : y)))
 }

@@ -75,7 +75,15 @@ export function valueAndGrad(
   f: (...args: any[]) => unknown,
   options: ValueAndGradOptions<number | readonly number[]> = {},
 ): (...args: unknown[]) => [unknown, unknown] {
-  const who = 'valueAndGrad'
+  return valueAndGradAs('valueAndGrad', f, options)
+}
+
+/** valueAndGrad, with errors prefixed by the public name the user called (`grad` or `valueAndGrad`). */
+const valueAndGradAs = (
+  who: string,
+  f: (...args: any[]) => unknown,
+  options: ValueAndGradOptions<number | readonly number[]>,
+): ((...args: unknown[]) => [unknown, unknown]) => {
   const argnums = argnumList(options.argnums)
   return (...args) => {
     const lin = linearize(who, f, args, argnums, (result) => {
@@ -104,7 +112,7 @@ export function grad<A extends readonly unknown[], const I extends readonly numb
   f: (...args: A) => Tensor, options: { argnums: I },
 ): (...args: A) => GradsOf<A, I>
 export function grad(f: (...args: any[]) => Tensor, options: GradOptions<number | readonly number[]> = {}) {
-  const withValue = valueAndGrad(f, options as { argnums: readonly number[] })
+  const withValue = valueAndGradAs('grad', f, options)
   return (...args: unknown[]) => withValue(...args)[1]
 }
 

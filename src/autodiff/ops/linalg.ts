@@ -58,15 +58,27 @@ export const matmul = (a: Tensor, b: Tensor): Tensor => {
   if (a.rank === 0 || b.rank === 0) {
     throw new ShapeError(`matmul: both arguments need at least one axis, got ${showShape(a.shape)} and ${showShape(b.shape)}. Use mul for scalars.`)
   }
-  if (a.rank === 1) return squeeze(matmul(expandDims(a, 0), b), -2)
+  // b first: for vector · vector the inner call is then [k] · [k, 1] → [1], squeezed to [].
   if (b.rank === 1) return squeeze(matmul(a, expandDims(b, -1)), -1)
+  if (a.rank === 1) return squeeze(matmul(expandDims(a, 0), b), -2)
   const k = a.shape[a.rank - 1]
   if (k !== b.shape[b.rank - 2]) {
     throw new ShapeError(
       `matmul: inner dimensions differ: a is ${showShape(a.shape)}, b is ${showShape(b.shape)} (${k} ≠ ${b.shape[b.rank - 2]}).`,
     )
   }
-  broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2))
+  const aBatch = a.shape.slice(0, -2)
+  const bBatch = b.shape.slice(0, -2)
+  const clash = aBatch.some((d, i) => {
+    const e = bBatch[bBatch.length - aBatch.length + i] ?? 1
+    return d !== e && d !== 1 && e !== 1
+  })
+  if (clash) {
+    throw new ShapeError(
+      `matmul: batch axes do not broadcast: a is ${showShape(a.shape)}, b is ${showShape(b.shape)} ` +
+        `(batch ${showShape(aBatch)} vs ${showShape(bBatch)}; each must be equal or 1, aligned from the right).`,
+    )
+  }
   const [x, y] = a.dtype === b.dtype ? [a, b] : [cast(a, 'float64'), cast(b, 'float64')]
   return product(x, y, false, false)
 }

@@ -7,7 +7,7 @@ import { K } from '../../tensor/backend.js'
 import { Tensor, allocate, expectTensor } from '../../tensor/Tensor.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import {
-  type Shape, broadcastShapes, broadcastStrides, checkShape, normalizeAxis, shapesEqual, sizeOf, stridesOf,
+  type Shape, broadcastShapes, broadcastStrides, normalizeAxis, shapesEqual, sizeOf, stridesOf,
 } from '../../tensor/shape.js'
 import { type Primitive, defineMultiPrimitive, definePrimitive } from '../primitive.js'
 import { concrete } from '../trace.js'
@@ -26,14 +26,16 @@ const reshapePrimitive = definePrimitive<Shape>({
  */
 export const reshape = (x: Tensor, shape: Shape): Tensor => {
   expectTensor('reshape', 'x', x)
+  const unknown = Array.isArray(shape) ? shape.indexOf(-1) : -1
+  if (!Array.isArray(shape) || !shape.every((d, i) => i === unknown || (Number.isInteger(d) && d >= 0))) {
+    throw new ShapeError(`reshape: the new shape must be non-negative integers with at most one -1, got ${JSON.stringify(shape)}.`)
+  }
   const inferred = [...shape]
-  const unknown = inferred.indexOf(-1)
   if (unknown !== -1) {
     const known = sizeOf(inferred.filter((_, i) => i !== unknown))
     inferred[unknown] = known === 0 ? 0 : x.size / known
   }
-  checkShape('reshape', inferred)
-  if (sizeOf(inferred) !== x.size) {
+  if (!Number.isInteger(inferred[unknown] ?? 0) || sizeOf(inferred) !== x.size) {
     throw new ShapeError(`reshape: cannot reshape ${showShape(x.shape)} (${x.size} elements) into ${showShape(shape)}.`)
   }
   return shapesEqual(inferred, x.shape) ? x : reshapePrimitive([x], inferred)
@@ -41,6 +43,7 @@ export const reshape = (x: Tensor, shape: Shape): Tensor => {
 
 /** Inserts an axis of length 1 at `axis`. @category structural */
 export const expandDims = (x: Tensor, axis: number): Tensor => {
+  expectTensor('expandDims', 'x', x)
   const a = normalizeAxis('expandDims', axis, x.rank + 1)
   return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)])
 }
