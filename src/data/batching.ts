@@ -7,44 +7,22 @@ import { ValueError } from '../errors.js'
 import { take } from '../autodiff/ops/structural.js'
 import { type Key, permutation } from '../random/random.js'
 import { Tensor } from '../tensor/Tensor.js'
+import { type BatchSpec, splitBatches } from '../train/batches.js'
 
-/** How to cut n rows into minibatches: a fixed batch size, or a fixed number of batches (the seed). */
-export type BatchSpec = { readonly batchSize: number } | { readonly count: number }
+export type { BatchSpec }
 
 /**
- * The row indices of each minibatch of one epoch. Every index in `0 … n − 1` appears exactly once.
- *
- * - `{ batchSize: b }`: batches of b rows; the last holds the remaining `n mod b` rows if that is
- *   not zero (⌈n / b⌉ batches).
- * - `{ count: c }`: the seed's rule: c batches of `⌊n / c⌋` rows, except the last, which also
- *   takes the remainder (`⌊n / c⌋ + n mod c` rows).
- *
- * With a key, rows are visited in the order of `permutation(key, n)`; without one, in order.
- * Unlike the seed (which shuffles once per run), pass a fresh key each epoch, e.g.
- * `splitKey(dataKey, epochs)[epoch]`.
- *
- * @param n the number of rows (≥ 1).
- * @param spec `{ batchSize }` or `{ count }`.
- * @param key optional random key for the order.
- * @returns an array of batches, each an array of row indices.
- * @example batches(5, { count: 2 }) // [[0, 1], [2, 3, 4]]
+ * The row indices of each minibatch of one epoch, every index in `0 … n − 1` exactly once: the
+ * training loop's `splitBatches` applied to `permutation(key, n)` (or to `0 … n − 1` without a
+ * key). `{ batchSize: b }` gives ⌈n / b⌉ batches, the last short; `{ batchCount: c }` is the seed's
+ * rule, c batches of ⌊n / c⌋ rows with the remainder added to the last. Unlike the seed (which
+ * shuffles once per run), pass a fresh key each epoch, e.g. `train.epochKey(key, epoch)`.
+ * @example batches(5, { batchCount: 2 }) // [[0, 1], [2, 3, 4]]
  * @category batching
  */
 export const batches = (n: number, spec: BatchSpec, key?: Key): number[][] => {
-  const who = 'data.batches'
-  if (!Number.isInteger(n) || n < 1) throw new ValueError(`${who}: n must be a positive whole number of rows, got ${n}.`)
-  const order = key === undefined ? Array.from({ length: n }, (_, i) => i) : permutation(key, n)
-  if ('batchSize' in spec) {
-    const b = spec.batchSize
-    if (!Number.isInteger(b) || b < 1) throw new ValueError(`${who}: batchSize must be a positive whole number, got ${b}.`)
-    return Array.from({ length: Math.ceil(n / b) }, (_, i) => order.slice(i * b, (i + 1) * b))
-  }
-  const c = spec.count
-  if (!Number.isInteger(c) || c < 1 || c > n) {
-    throw new ValueError(`${who}: count must be a whole number of batches in [1, ${n}] (one row each at most), got ${c}.`)
-  }
-  const size = Math.floor(n / c)
-  return Array.from({ length: c }, (_, i) => order.slice(i * size, i === c - 1 ? n : (i + 1) * size))
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`data.batches: n must be a positive whole number of rows, got ${n}.`)
+  return splitBatches(key === undefined ? Array.from({ length: n }, (_, i) => i) : permutation(key, n), spec, 'data.batches')
 }
 
 /**

@@ -15,7 +15,7 @@ describe('data.batches', () => {
         expect(sorted(bySize.flat())).toEqual(range(n))
         expect(bySize.length).toBe(Math.ceil(n / b))
         const count = Math.min(b, n)
-        const byCount = batches(n, { count }, key)
+        const byCount = batches(n, { batchCount: count }, key)
         expect(sorted(byCount.flat())).toEqual(range(n))
         expect(byCount.length).toBe(count)
       }),
@@ -25,10 +25,10 @@ describe('data.batches', () => {
 
   it("follows the remainder rules: batchSize leaves a short last batch, count (the seed's) a long one", () => {
     expect(batches(10, { batchSize: 4 }).map((b) => b.length)).toEqual([4, 4, 2])
-    expect(batches(10, { count: 3 }).map((b) => b.length)).toEqual([3, 3, 4])
-    expect(batches(5, { count: 2 })).toEqual([[0, 1], [2, 3, 4]])
+    expect(batches(10, { batchCount: 3 }).map((b) => b.length)).toEqual([3, 3, 4])
+    expect(batches(5, { batchCount: 2 })).toEqual([[0, 1], [2, 3, 4]])
     // The seed's MNIST run: 1% of MNIST (700 images) in 60 batches: 59 of 11 and one of 51.
-    const seed = batches(700, { count: 60 }).map((b) => b.length)
+    const seed = batches(700, { batchCount: 60 }).map((b) => b.length)
     expect(seed.slice(0, 59).every((l) => l === 11)).toBe(true)
     expect(seed[59]).toBe(11 + 700 % 60)
   })
@@ -42,7 +42,7 @@ describe('data.batches', () => {
 
   it('rejects impossible specs', () => {
     expect(() => batches(0, { batchSize: 2 })).toThrow(/positive whole number of rows/)
-    expect(() => batches(5, { count: 6 })).toThrow(/count must be a whole number of batches in \[1, 5\]/)
+    expect(() => batches(5, { batchCount: 6 })).toThrow(/batchCount must be an integer in \[1, 5\]/)
     expect(() => batches(5, { batchSize: 1.5 })).toThrow(/batchSize/)
   })
 })

@@ -1,0 +1,68 @@
+/**
+ * scangrad's side of the training-step benchmark, through the public API only: a sequence model
+ * (Elman or LSTM body, dense head), Adam, one update per step. Usage:
+ *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64> [steps] [js|wasm]
+ * Prints one JSON BenchResult line.
+ */
+import { type DType, type Tensor, losses, nn, oneHot, optim, randomKey, tensor, train } from '../src/index.js'
+import { type BenchConfig, benchData, configByName, median } from './configs.js'
+
+const symbols = (n: number, classes: number, seed: number): number[] =>
+  Array.from(benchData(n, seed), (v) => Math.floor((v + 0.5) * classes) % classes)
+
+const buildModel = (c: BenchConfig) => {
+  const output = nn.linear({ inputSize: c.hidden, outputSize: c.outputs })
+  const readout = c.head === 'lastSoftmax' ? 'lastStep' : 'perStep'
+  return c.cell === 'lstm'
+    ? nn.sequenceModel({ recurrent: nn.lstm({ inputSize: c.inputSize, hiddenSize: c.hidden }), output, readout })
+    : nn.sequenceModel({ recurrent: nn.elman({ inputSize: c.inputSize, hiddenSize: c.hidden, activation: 'tanh' }), output, readout })
+}
+
+const batchFor = (c: BenchConfig, dtype: DType): { inputs: Tensor; targets: Tensor } => {
+  const inputs = c.input === 'oneHot'
+    ? oneHot(tensor(symbols(c.batch * c.time, c.inputSize, 1), { shape: [c.batch, c.time] }), c.inputSize, { dtype })
+    : tensor(benchData(c.batch * c.time * c.inputSize, 1), { shape: [c.batch, c.time, c.inputSize], dtype })
+  const targets = c.head === 'lastSoftmax'
+    ? oneHot(symbols(c.batch, c.outputs, 2), c.outputs, { dtype })
+    : c.head === 'stepSoftmax'
+      ? oneHot(tensor(symbols(c.batch * c.time, c.outputs, 2), { shape: [c.batch, c.time] }), c.outputs, { dtype })
+      : tensor(benchData(c.batch * c.time * c.outputs, 2), { shape: [c.batch, c.time, c.outputs], dtype })
+  return { inputs, targets }
+}
+
+const main = async (): Promise<void> => {
+  const [name = 'C1', dtypeArg = 'float32', stepsArg = '10', backend = 'js'] = process.argv.slice(2)
+  const dtype = dtypeArg as DType
+  if (backend === 'wasm') {
+    const { useKernels, loadWasmKernels } = (await import('../src/index.js')) as unknown as {
+      useKernels: (k: unknown) => unknown
+      loadWasmKernels: () => unknown
+    }
+    useKernels(loadWasmKernels())
+  }
+  const c = configByName(name)
+  const model = buildModel(c)
+  const lossOn = c.head === 'stepLinear' ? losses.mse : losses.softmaxCrossEntropy
+  const loss = (params: ReturnType<typeof model.init>, batch: { inputs: Tensor; targets: Tensor }) =>
+    lossOn(model.apply(params, batch.inputs), batch.targets)
+  const optimizer = optim.adam(1e-3)
+  const step = train.makeTrainStep(loss, optimizer)
+  let params = model.init(randomKey(0), { dtype })
+  let optState = optimizer.init(params)
+  const batch = batchFor(c, dtype)
+  const steps = Number(stepsArg)
+  const times: number[] = []
+  for (let i = 0; i < steps + 2; i++) {
+    const start = performance.now()
+    const result = step(params, optState, batch)
+    params = result.params
+    optState = result.optState
+    if (i >= 2) times.push(performance.now() - start) // the first two steps are warm-up
+  }
+  console.log(JSON.stringify({
+    framework: `scangrad-${backend}-${dtype}`, config: c.name, medianMs: median(times), steps,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }))
+}
+
+await main()

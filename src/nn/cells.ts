@@ -1,0 +1,224 @@
+/**
+ * @file The built-in cells: the seed's Elman cell and PyTorch's RNN, LSTM and GRU cells, each as a
+ * plain cell `(params, carry, x) → [carry, y]` and as a spec for the recurrent machinery. Each is
+ * written once, in its bound form: weights are transposed and split by gate once per sequence,
+ * and the input projection of all steps is one matrix product before the scan.
+ * Row-vector convention: activations are `[batch, features]`.
+ */
+import { ValueError } from '../errors.js'
+import { add, mul, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
+import { matmul } from '../autodiff/ops/linalg.js'
+import { reshape, transpose, unstack } from '../autodiff/ops/structural.js'
+import type { Tensor } from '../tensor/Tensor.js'
+import { type Activation, type ActivationName, activations, resolveActivation } from './activations.js'
+import { type Params, init } from './init.js'
+import { affine } from './project.js'
+import { type BoundCell, type Cell, type CellSizes, type CellSpec, cellOfBind } from './recurrent.js'
+
+/** The carry of the single-state cells (Elman, RNN, GRU): `{ h: [batch, hidden] }`. */
+export type HiddenCarry = { readonly h: Tensor }
+
+/** The LSTM carry: hidden and cell state, each `[batch, hidden]`. */
+export type LstmCarry = { readonly h: Tensor; readonly c: Tensor }
+
+/** PyTorch's default recurrent initialisation: every entry ~ U(−1/√hidden, 1/√hidden). */
+const pytorchInit = ({ hiddenSize }: CellSizes) => init.uniform(1 / Math.sqrt(hiddenSize))
+
+/** `[time, batch, G·hidden]` → `[time, G, batch, hidden]`, so one `unstack` per step splits the gates. */
+const gateMajor = (x: Tensor, gates: number, hidden: number): Tensor => {
+  const [time, batch] = x.shape
+  return transpose(reshape(x, [time, batch, gates, hidden]), [0, 2, 1, 3])
+}
+
+/** PyTorch's `weight_hh` `[G·hidden, hidden]` → per gate, transposed: `[G, hidden, hidden]`. */
+const gateWeights = (weightHh: Tensor, gates: number): Tensor => {
+  const hidden = weightHh.shape[1]
+  return transpose(reshape(weightHh, [gates, hidden, hidden]), [0, 2, 1])
+}
+
+// ---- Elman (the seed's recurrent layer) ----
+
+// The seed's first step has no time term. Instead of a per-step test, the switch lives in the
+// input projection (bTime is added only where `continued` is 1), and at a fresh step h = 0, so
+// h·wTime vanishes exactly: every step is then the same three operations.
+const bindElman = (activation: Activation) => (p: Params): BoundCell<HiddenCarry> => ({
+  project: (xs, { continued }) => add(affine('nn.elman', xs, p.wLayer, p.bLayer), mul(continued, p.bTime)),
+  step: ({ h }, projected) => {
+    const next = activation(add(projected, matmul(h, p.wTime)))
+    return [{ h: next }, next]
+  },
+})
+
+/**
+ * The seed's recurrent cell for an activation σ (row-vector convention):
+ *
+ *   z_t = x_t·wLayer + bLayer + [t > 1]·(h_{t−1}·wTime + bTime),   h_t = σ(z_t)
+ *
+ * with `wLayer [in, hidden]`, `bLayer [hidden]`, `wTime [hidden, hidden]`, `bTime [hidden]`. A
+ * layer drops the time term — `bTime` included — at each sequence's first real step (a zero initial
+ * state alone is not the same thing); a run from a given initial state (e.g. the next window of
+ * truncated BPTT) continues, so the term is on from its first step. On its own (`nn.cells.elman`)
+ * the cell takes a continuing step, `σ(x·wLayer + bLayer + h·wTime + bTime)`; the first step of a
+ * sequence by hand is `σ(x·wLayer + bLayer)`.
+ * @category cells
+ */
+export const elmanSpec = (activation: ActivationName | Activation = 'tanh'): CellSpec<HiddenCarry> => {
+  const bind = bindElman(resolveActivation('nn.elman', activation))
+  return {
+    name: 'nn.elman',
+    params: ({ inputSize, hiddenSize }) => ({ wLayer: [inputSize, hiddenSize], bLayer: [hiddenSize], wTime: [hiddenSize, hiddenSize], bTime: [hiddenSize] }),
+    cell: cellOfBind(bind),
+    bind,
+    init: () => init.seed,
+  }
+}
+
+// ---- PyTorch's RNN ----
+
+const bindRnn = (activation: Activation) => (p: Params): BoundCell<HiddenCarry> => {
+  const weightHh = transpose(p.weight_hh)
+  const bias = add(p.bias_ih, p.bias_hh)
+  const weightIh = transpose(p.weight_ih)
+  return {
+    project: (xs) => affine('nn.rnn', xs, weightIh, bias),
+    step: ({ h }, projected) => {
+      const next = activation(add(projected, matmul(h, weightHh)))
+      return [{ h: next }, next]
+    },
+  }
+}
+
+/**
+ * PyTorch's `nn.RNN` cell: `h_t = σ(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)` with σ = tanh or
+ * relu; parameters named and shaped as PyTorch's: `weight_ih [hidden, in]`, `weight_hh
+ * [hidden, hidden]`, `bias_ih [hidden]`, `bias_hh [hidden]`. Default init U(±1/√hidden).
+ * @category cells
+ */
+export const rnnSpec = (nonlinearity: 'tanh' | 'relu' = 'tanh'): CellSpec<HiddenCarry> => {
+  if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
+    throw new ValueError(`nn.rnn: nonlinearity must be 'tanh' or 'relu' (PyTorch's choices), got ${JSON.stringify(nonlinearity)}. Use nn.elman for other activations.`)
+  }
+  const bind = bindRnn(activations[nonlinearity])
+  return {
+    name: 'nn.rnn',
+    params: ({ inputSize, hiddenSize }) => ({
+      weight_ih: [hiddenSize, inputSize], weight_hh: [hiddenSize, hiddenSize], bias_ih: [hiddenSize], bias_hh: [hiddenSize],
+    }),
+    cell: cellOfBind(bind),
+    bind,
+    init: pytorchInit,
+  }
+}
+
+// ---- PyTorch's LSTM ----
+
+const bindLstm = (p: Params): BoundCell<LstmCarry> => {
+  const hidden = p.weight_hh.shape[1]
+  const weightIh = transpose(p.weight_ih)
+  const bias = add(p.bias_ih, p.bias_hh)
+  const weightHh = gateWeights(p.weight_hh, 4)
+  return {
+    project: (xs) => gateMajor(affine('nn.lstm', xs, weightIh, bias), 4, hidden),
+    step: ({ h, c }, projected) => {
+      const [i, f, g, o] = unstack(add(projected, matmul(h, weightHh)))
+      const cNext = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(g)))
+      const hNext = mul(sigmoid(o), tanh(cNext))
+      return [{ h: hNext, c: cNext }, hNext]
+    },
+  }
+}
+
+/**
+ * PyTorch's `nn.LSTM` cell, gates in PyTorch's order i, f, g, o (W = [W_i; W_f; W_g; W_o]):
+ *
+ *   i = σ(x·W_iiᵀ + b_ii + h·W_hiᵀ + b_hi)    f = σ(x·W_ifᵀ + b_if + h·W_hfᵀ + b_hf)
+ *   g = tanh(x·W_igᵀ + b_ig + h·W_hgᵀ + b_hg) o = σ(x·W_ioᵀ + b_io + h·W_hoᵀ + b_ho)
+ *   c_t = f ⊙ c_{t−1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
+ *
+ * Parameters `weight_ih [4·hidden, in]`, `weight_hh [4·hidden, hidden]`, `bias_ih`, `bias_hh`
+ * `[4·hidden]`; carry `{ h, c }`. Default init U(±1/√hidden).
+ * @category cells
+ */
+export const lstmSpec: CellSpec<LstmCarry> = {
+  name: 'nn.lstm',
+  params: ({ inputSize, hiddenSize }) => ({
+    weight_ih: [4 * hiddenSize, inputSize], weight_hh: [4 * hiddenSize, hiddenSize], bias_ih: [4 * hiddenSize], bias_hh: [4 * hiddenSize],
+  }),
+  cell: cellOfBind(bindLstm),
+  bind: bindLstm,
+  state: ['h', 'c'],
+  init: pytorchInit,
+}
+
+// ---- PyTorch's GRU ----
+
+const bindGru = (p: Params): BoundCell<HiddenCarry> => {
+  const hidden = p.weight_hh.shape[1]
+  const weightIh = transpose(p.weight_ih)
+  const weightHh = gateWeights(p.weight_hh, 3)
+  const biasHh = reshape(p.bias_hh, [3, 1, hidden])
+  return {
+    project: (xs) => gateMajor(affine('nn.gru', xs, weightIh, p.bias_ih), 3, hidden),
+    step: ({ h }, projected) => {
+      const [xr, xz, xn] = unstack(projected)
+      const [hr, hz, hn] = unstack(add(matmul(h, weightHh), biasHh))
+      const r = sigmoid(add(xr, hr))
+      const z = sigmoid(add(xz, hz))
+      const n = tanh(add(xn, mul(r, hn)))
+      const next = add(n, mul(z, sub(h, n))) // (1 − z) ⊙ n + z ⊙ h
+      return [{ h: next }, next]
+    },
+  }
+}
+
+/**
+ * PyTorch's `nn.GRU` cell, gates in PyTorch's order r, z, n:
+ *
+ *   r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr)    z = σ(x·W_izᵀ + b_iz + h·W_hzᵀ + b_hz)
+ *   n = tanh(x·W_inᵀ + b_in + r ⊙ (h·W_hnᵀ + b_hn))
+ *   h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+ *
+ * (r multiplies the whole hidden-side term, b_hn included.) Parameters `weight_ih [3·hidden, in]`,
+ * `weight_hh [3·hidden, hidden]`, `bias_ih`, `bias_hh` `[3·hidden]`. Default init U(±1/√hidden).
+ * @category cells
+ */
+export const gruSpec: CellSpec<HiddenCarry> = {
+  name: 'nn.gru',
+  params: ({ inputSize, hiddenSize }) => ({
+    weight_ih: [3 * hiddenSize, inputSize], weight_hh: [3 * hiddenSize, hiddenSize], bias_ih: [3 * hiddenSize], bias_hh: [3 * hiddenSize],
+  }),
+  cell: cellOfBind(bindGru),
+  bind: bindGru,
+  init: pytorchInit,
+}
+
+// ---- the cells on their own ----
+
+/**
+ * The built-in cells as plain functions `(params, carry, x [batch, in]) → [carry, y [batch, hidden]]`,
+ * parameters unsuffixed (`weight_ih`, not `weight_ih_l0`). Full equations on `elmanSpec`,
+ * `rnnSpec`, `lstmSpec`, `gruSpec`.
+ * @example const [carry, y] = nn.cells.lstm(params, { h, c }, x)
+ * @category cells
+ */
+export const cells: {
+  /** The seed's cell with tanh, a continuing step: `h' = tanh(x·wLayer + bLayer + h·wTime + bTime)`; y = h'. */
+  readonly elman: Cell<HiddenCarry>
+  /** PyTorch's RNN cell with tanh: `h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)`; y = h'. */
+  readonly rnn: Cell<HiddenCarry>
+  /** PyTorch's LSTM cell: gates i, f, g, o; `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`; y = h'. */
+  readonly lstm: Cell<LstmCarry>
+  /** PyTorch's GRU cell: gates r, z, n; `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`, `h' = (1 − z) ⊙ n + z ⊙ h`; y = h'. */
+  readonly gru: Cell<HiddenCarry>
+  /** The seed's cell with another activation σ: `h' = σ(x·wLayer + bLayer + h·wTime + bTime)`. */
+  readonly elmanWith: (activation: ActivationName | Activation) => Cell<HiddenCarry>
+  /** PyTorch's RNN cell with `nonlinearity` 'tanh' or 'relu'. */
+  readonly rnnWith: (nonlinearity: 'tanh' | 'relu') => Cell<HiddenCarry>
+} = {
+  elman: elmanSpec(activations.tanh).cell,
+  rnn: rnnSpec('tanh').cell,
+  lstm: lstmSpec.cell,
+  gru: gruSpec.cell,
+  elmanWith: (activation) => elmanSpec(activation).cell,
+  rnnWith: (nonlinearity) => rnnSpec(nonlinearity).cell,
+}

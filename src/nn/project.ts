@@ -1,0 +1,22 @@
+/**
+ * @file The affine map on the last axis, `x·w + b`, shared by linear layers and the input
+ * projections hoisted out of recurrent steps. Imports ops only.
+ */
+import { ShapeError, showShape } from '../errors.js'
+import { add } from '../autodiff/ops/elementwise.js'
+import { matmul } from '../autodiff/ops/linalg.js'
+import { reshape } from '../autodiff/ops/structural.js'
+import type { Tensor } from '../tensor/Tensor.js'
+
+/**
+ * `x·w (+ b)` on the last axis: `[..., in]` · `[in, out]` → `[..., out]`. Leading axes are folded
+ * into one, so a whole sequence `[time, batch, in]` is a single matrix product.
+ */
+export const affine = (who: string, x: Tensor, w: Tensor, b?: Tensor): Tensor => {
+  const inner = w.shape[0]
+  if (x.rank === 0 || x.shape[x.rank - 1] !== inner) {
+    throw new ShapeError(`${who}: expects inputs [..., ${inner}], got ${showShape(x.shape)}.`)
+  }
+  const product = x.rank === 2 ? matmul(x, w) : reshape(matmul(reshape(x, [-1, inner]), w), [...x.shape.slice(0, -1), w.shape[1]])
+  return b === undefined ? product : add(product, b)
+}
