@@ -192,7 +192,6 @@ const matmul = (
         const ar = ao + i * k
         for (let p = 0; p < k; p++) {
           const av = a[ar + p]
-          if (av === 0) continue
           const br = bo + p * n
           for (let j = 0; j < n; j++) acc[j] += av * b[br + j]
         }
@@ -214,7 +213,6 @@ const matmul = (
         acc.fill(0)
         for (let p = 0; p < k; p++) {
           const av = a[ao + p * m + i]
-          if (av === 0) continue
           if (transposeB) for (let j = 0; j < n; j++) acc[j] += av * b[bo + j * k + p]
           else for (let j = 0; j < n; j++) acc[j] += av * b[bo + p * n + j]
         }

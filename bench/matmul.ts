@@ -1,0 +1,109 @@
+/**
+ * @file Matrix-product throughput, JavaScript kernels vs WebAssembly SIMD kernels, in one run:
+ * GFLOP/s (2·m·k·n / time) medians of ≥ 10 timed runs after warm-up, for square float32 and float64
+ * products of 128, 256 and 512, plus the transposed variants at 512. Not a test.
+ *
+ *   npm run bench:matmul                          JavaScript vs WebAssembly SIMD
+ *   npm run bench:matmul -- --relaxed-simd        also the relaxed-SIMD (fused multiply-add) build,
+ *                                                 enabling it on Node 20 (default from Node 22)
+ *   npm run bench:matmul -- --elementwise         also ns per element of the elementwise kernels (the
+ *                                                 data behind the thresholds in src/tensor/wasm/)
+ */
+import { cpus, loadavg } from 'node:os'
+import { setFlagsFromString } from 'node:v8'
+import { type DType, type Data, type Kernels, jsKernels } from '../src/index.js'
+import { loadWasmKernels } from '../src/tensor/wasm/wasmKernels.js'
+
+const everywhere = { binary: 0, math: 0, sum: 0, matmul: 0 }
+const wasmKernels = loadWasmKernels({ minSize: everywhere, relaxedSimd: false })
+// Node 20 ships relaxed SIMD behind a flag; set before the first load of the relaxed build.
+if (process.argv.includes('--relaxed-simd')) setFlagsFromString('--experimental-wasm-relaxed-simd')
+const relaxedKernels = loadWasmKernels({ minSize: everywhere })
+const backends: Kernels[] = relaxedKernels.name === wasmKernels.name ? [wasmKernels] : [wasmKernels, relaxedKernels]
+
+const filled = (dtype: DType, length: number): Data => {
+  const out = dtype === 'float32' ? new Float32Array(length) : new Float64Array(length)
+  for (let i = 0; i < length; i++) out[i] = Math.sin(i * 0.7) // deterministic, no Math.random
+  return out
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+/**
+ * Times `run` after warming up for `warmupMs` (long enough for V8 to tier WebAssembly up from
+ * Liftoff to TurboFan); returns the per-run times in ms.
+ */
+const timeRuns = (run: () => unknown, runs: number, warmupMs: number): number[] => {
+  const until = performance.now() + warmupMs
+  let warm = 0
+  while (warm < 2 || performance.now() < until) { run(); warm++ }
+  const times: number[] = []
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now()
+    run()
+    times.push(performance.now() - t)
+  }
+  return times
+}
+
+const gflops = (m: number, k: number, n: number, ms: number): number => (2 * m * k * n) / (ms * 1e6)
+
+const matmulRow = (dtype: DType, size: number, transposeA: boolean, transposeB: boolean): string => {
+  const a = filled(dtype, size * size)
+  const b = filled(dtype, size * size)
+  const one = new Int32Array(1)
+  const product = (kernels: Kernels) => () => kernels.matmul(a, one, b, one, size, size, size, transposeA, transposeB)
+  const runs = Math.max(10, Math.round(2e8 / size ** 3))
+  const js = gflops(size, size, size, median(timeRuns(product(jsKernels), size >= 512 ? 10 : runs, 50)))
+  const cells = backends.flatMap((kernels) => {
+    const times = timeRuns(product(kernels), runs, 400)
+    const wasmMedian = gflops(size, size, size, median(times))
+    return [wasmMedian.toFixed(1), gflops(size, size, size, Math.min(...times)).toFixed(1), `${(wasmMedian / js).toFixed(0)}×`]
+  })
+  const variant = `${transposeA ? 'aᵀ' : 'a'}·${transposeB ? 'bᵀ' : 'b'}`
+  return `| ${dtype} | ${size} | ${variant} | ${js.toFixed(2)} | ${cells.join(' | ')} |`
+}
+
+const elementwiseRows = (): string[] => {
+  const rows = ['', '| dtype | n | op | js ns/elem | wasm ns/elem |', '|---|---:|---|---:|---:|']
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const n of [64, 256, 1024, 4096, 65536]) {
+      const x = filled(dtype, n)
+      const y = filled(dtype, n).map((v) => v + 2)
+      const zeros = new Int32Array(n)
+      const ops: [string, (k: Kernels) => unknown][] = [
+        ['add', (k) => k.binary('add', x, null, y, null, n)],
+        ['tanh', (k) => k.tanh(x)],
+        ['exp', (k) => k.exp(x)],
+        ['sigmoid', (k) => k.sigmoid(x)],
+        ['sum', (k) => k.sumInto(x, zeros, 1)],
+      ]
+      for (const [name, op] of ops) {
+        const reps = Math.max(1, Math.round(20000 / n))
+        const perElement = (k: Kernels): number =>
+          (median(timeRuns(() => { for (let r = 0; r < reps; r++) op(k) }, 15, 100)) * 1e6) / (reps * n)
+        rows.push(`| ${dtype} | ${n} | ${name} | ${perElement(jsKernels).toFixed(2)} | ${perElement(wasmKernels).toFixed(2)} |`)
+      }
+    }
+  }
+  return rows
+}
+
+const main = (): void => {
+  console.log(`# matmul: JavaScript vs WebAssembly SIMD kernels (${new Date().toISOString()})`)
+  console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log('GFLOP/s = 2·n³ / time; medians of ≥ 10 runs after warm-up, and the best run.\n')
+  const heads = backends.flatMap((k) => [`${k.name} median`, `${k.name} best`, 'vs js'])
+  console.log(`| dtype | n | product | js median | ${heads.join(' | ')} |`)
+  console.log(`|---|---:|---|---:|${heads.map(() => '---:').join('|')}|`)
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const size of [128, 256, 512]) console.log(matmulRow(dtype, size, false, false))
+    for (const [tA, tB] of [[false, true], [true, false], [true, true]] as const) console.log(matmulRow(dtype, 512, tA, tB))
+  }
+  if (process.argv.includes('--elementwise')) for (const row of elementwiseRows()) console.log(row)
+}
+
+main()

@@ -1,0 +1,157 @@
+/**
+ * @file The WebAssembly SIMD kernel backend: loads the embedded module and assembles a `Kernels`
+ * whose matmul, same-shape binary operations, neg / abs / square / sqrt / relu, exp / tanh / sigmoid
+ * and full sums run in WebAssembly above measured size thresholds. The other kernels stay the
+ * JavaScript ones: gathers, scatters and broadcast index maps are bound by their index arrays
+ * (copying an index map in costs as much as the loop), and log / softplus / pow would need new
+ * accurate polynomials. Select it with `useKernels(loadWasmKernels())`. Works in Node and browsers:
+ * the module is embedded as base64, so nothing is fetched or read from disk.
+ */
+import { jsKernels } from '../jsKernels.js'
+import type { Kernels } from '../kernels.js'
+import { createArena } from './arena.js'
+import { decodeBase64 } from './base64.js'
+import { type Thresholds, createBinary, createSumInto, createUnary } from './elementwise.js'
+import { FUNCTION_EXPORTS, type KernelExports } from './exports.js'
+import { kernelsRelaxedWasmBase64, kernelsWasmBase64 } from './kernelsBinary.generated.js'
+import { createMatmul } from './matmul.js'
+import { type WasmInstance, type WasmModule, type WebAssemblyApi, webAssemblyApi } from './webAssembly.js'
+
+/** Options of `loadWasmKernels`. */
+export interface WasmKernelOptions {
+  /**
+   * Smallest sizes handed to WebAssembly; smaller calls run the JavaScript kernels, for which the
+   * copy into WebAssembly memory would cost more than it saves. `matmul` counts batch·m·k·n
+   * multiply-adds, the others elements. `{ binary: 0, math: 0, sum: 0, matmul: 0 }` sends every
+   * supported call to WebAssembly (the tests do, to cover every path).
+   */
+  readonly minSize?: Partial<Thresholds & { readonly matmul: number }>
+  /**
+   * Use the module whose matmul multiply-adds are relaxed-simd `relaxed_madd` (fused on CPUs with
+   * FMA: ≈ 1.3× faster matmuls) when the host supports relaxed SIMD: Node ≥ 22, Chrome ≥ 114, or
+   * Node 20 run with --experimental-wasm-relaxed-simd. Default true. Fused and unfused hosts round
+   * matmuls differently (both within float tolerance); set false for the same bits on every host.
+   */
+  readonly relaxedSimd?: boolean
+}
+
+/**
+ * Crossovers measured on Node 20 (x64) with `npm run bench:matmul -- --elementwise` and with
+ * products of growing size (an 8 × 8 × 8 product is about even).
+ */
+const DEFAULT_MIN_SIZE: Thresholds & { readonly matmul: number } = { binary: 1024, math: 128, sum: 64, matmul: 512 }
+
+const requireApi = (who: string): WebAssemblyApi => {
+  const api = webAssemblyApi()
+  if (api === undefined) {
+    throw new Error(`${who}: this JavaScript host has no WebAssembly. Keep the default JavaScript kernels (jsKernels).`)
+  }
+  return api
+}
+
+/** The two builds of the module: plain 128-bit SIMD, and with relaxed-simd multiply-adds in matmul. */
+type Variant = 'simd' | 'relaxedSimd'
+
+const BASE64: Record<Variant, string> = { simd: kernelsWasmBase64, relaxedSimd: kernelsRelaxedWasmBase64 }
+
+/** Per variant: its bytes once validated on this host, or false; decoded and validated once. */
+const validated: Partial<Record<Variant, Uint8Array | false>> = {}
+/** Compiled once per variant and shared by every instance, so V8's optimised code is shared too. */
+const compiled: Partial<Record<Variant, WasmModule>> = {}
+
+const NO_SIMD = 'this host cannot compile WebAssembly SIMD (128-bit; Node ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4). Keep the default JavaScript kernels (jsKernels).'
+
+const bytesOn = (api: WebAssemblyApi, variant: Variant): Uint8Array | false => {
+  if (validated[variant] === undefined) {
+    const bytes = decodeBase64(BASE64[variant])
+    validated[variant] = api.validate(bytes) ? bytes : false
+  }
+  return validated[variant]
+}
+
+/** Relaxed SIMD when allowed and the host has it, else plain SIMD; throws when neither compiles. */
+const chooseVariant = (who: string, api: WebAssemblyApi, relaxedSimd: boolean): { variant: Variant; bytes: Uint8Array } => {
+  for (const variant of relaxedSimd ? (['relaxedSimd', 'simd'] as const) : (['simd'] as const)) {
+    const bytes = bytesOn(api, variant)
+    if (bytes !== false) return { variant, bytes }
+  }
+  throw new Error(`${who}: ${NO_SIMD}`)
+}
+
+/**
+ * Whether the host can run the WebAssembly kernels: WebAssembly with 128-bit SIMD (relaxed SIMD is
+ * optional).
+ * @returns true in Node ≥ 16.4 and current browsers
+ * @example if (wasmKernelsSupported()) useKernels(loadWasmKernels())
+ * @category kernels
+ */
+export const wasmKernelsSupported = (): boolean => {
+  const api = webAssemblyApi()
+  return api !== undefined && bytesOn(api, 'simd') !== false
+}
+
+const kernelsFromInstance = (instance: WasmInstance, variant: Variant, options: WasmKernelOptions): Kernels => {
+  const exports = instance.exports as KernelExports
+  const missing = FUNCTION_EXPORTS.filter((name) => typeof (exports as Record<string, unknown>)[name] !== 'function')
+  if (missing.length > 0) {
+    throw new Error(`loadWasmKernels: the module lacks the exports ${missing.join(', ')}. Rebuild it with \`npm run build:wasm\`.`)
+  }
+  const minSize = { ...DEFAULT_MIN_SIZE, ...options.minSize }
+  const arena = createArena(exports.memory)
+  const matmul = createMatmul(exports, arena, jsKernels.matmul)
+  const unary = (op: 'neg' | 'abs' | 'square' | 'sqrt' | 'relu', threshold: number) => createUnary(exports, arena, op, jsKernels[op], threshold)
+  const math = (op: 'exp' | 'tanh' | 'sigmoid') => createUnary(exports, arena, op, jsKernels[op], minSize.math)
+  return {
+    ...jsKernels,
+    name: variant === 'simd' ? 'wasm' : 'wasm-relaxed-simd',
+    matmul: (a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB) =>
+      (aOffsets.length * m * k * n < minSize.matmul ? jsKernels.matmul : matmul)(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB),
+    binary: createBinary(exports, arena, jsKernels.binary, minSize.binary),
+    neg: unary('neg', minSize.binary),
+    abs: unary('abs', minSize.binary),
+    square: unary('square', minSize.binary),
+    sqrt: unary('sqrt', minSize.binary),
+    relu: unary('relu', minSize.binary),
+    exp: math('exp'),
+    tanh: math('tanh'),
+    sigmoid: math('sigmoid'),
+    sumInto: createSumInto(exports, arena, jsKernels.sumInto, minSize.sum),
+  }
+}
+
+/**
+ * The WebAssembly SIMD kernels as a kernel backend, compiled synchronously. Each call returns an
+ * independent instance with its own memory (grown on demand, never shrunk). Synchronous compilation
+ * is fine in Node and in workers; browsers' main threads refuse to compile large modules
+ * synchronously, so use `loadWasmKernelsAsync` there.
+ *
+ * @param options size thresholds below which the JavaScript kernels run; whether to use relaxed SIMD
+ * @returns kernels whose matmul, same-shape binary operations, neg, abs, square, sqrt, relu, exp,
+ *   tanh, sigmoid and full sums run in WebAssembly (float32 and float64); the rest are `jsKernels`.
+ *   Named 'wasm', or 'wasm-relaxed-simd' when the fused multiply-add module was loaded.
+ * @throws Error when the host has no WebAssembly or no 128-bit SIMD
+ * @example
+ * const previous = useKernels(loadWasmKernels())
+ * try { train() } finally { useKernels(previous) }
+ * @category kernels
+ */
+export const loadWasmKernels = (options: WasmKernelOptions = {}): Kernels => {
+  const api = requireApi('loadWasmKernels')
+  const { variant, bytes } = chooseVariant('loadWasmKernels', api, options.relaxedSimd ?? true)
+  const module = (compiled[variant] ??= new api.Module(bytes))
+  return kernelsFromInstance(new api.Instance(module, {}), variant, options)
+}
+
+/**
+ * `loadWasmKernels` with asynchronous compilation and instantiation, for browsers' main threads.
+ * @param options size thresholds below which the JavaScript kernels run; whether to use relaxed SIMD
+ * @returns a promise of the same backend
+ * @example useKernels(await loadWasmKernelsAsync())
+ * @category kernels
+ */
+export const loadWasmKernelsAsync = async (options: WasmKernelOptions = {}): Promise<Kernels> => {
+  const api = requireApi('loadWasmKernelsAsync')
+  const { variant, bytes } = chooseVariant('loadWasmKernelsAsync', api, options.relaxedSimd ?? true)
+  const module = (compiled[variant] ??= await api.compile(bytes))
+  return kernelsFromInstance(await api.instantiate(module, {}), variant, options)
+}
