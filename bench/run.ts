@@ -15,7 +15,7 @@ const { values } = parseArgs({
     configs: { type: 'string', default: configs.map((c) => c.name).join(',') },
     steps: { type: 'string', default: '10' },
     peers: { type: 'string', default: 'tfjs-cpu,tfjs-wasm' },
-    scangrad: { type: 'string', default: 'js-float32,js-float64' },
+    scangrad: { type: 'string', default: 'wasm-float32,wasm-float64,js-float32' },
     json: { type: 'string' },
   },
 })

@@ -4,7 +4,9 @@
  *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64> [steps] [js|wasm]
  * Prints one JSON BenchResult line.
  */
-import { type DType, type Tensor, losses, nn, oneHot, optim, randomKey, tensor, train } from '../src/index.js'
+import {
+  type DType, type Tensor, loadWasmKernels, losses, nn, oneHot, optim, randomKey, tensor, train, useKernels,
+} from '../src/index.js'
 import { type BenchConfig, benchData, configByName, median } from './configs.js'
 
 const symbols = (n: number, classes: number, seed: number): number[] =>
@@ -30,16 +32,10 @@ const batchFor = (c: BenchConfig, dtype: DType): { inputs: Tensor; targets: Tens
   return { inputs, targets }
 }
 
-const main = async (): Promise<void> => {
+const main = (): void => {
   const [name = 'C1', dtypeArg = 'float32', stepsArg = '10', backend = 'js'] = process.argv.slice(2)
   const dtype = dtypeArg as DType
-  if (backend === 'wasm') {
-    const { useKernels, loadWasmKernels } = (await import('../src/index.js')) as unknown as {
-      useKernels: (k: unknown) => unknown
-      loadWasmKernels: () => unknown
-    }
-    useKernels(loadWasmKernels())
-  }
+  if (backend === 'wasm') useKernels(loadWasmKernels())
   const c = configByName(name)
   const model = buildModel(c)
   const lossOn = c.head === 'stepLinear' ? losses.mse : losses.softmaxCrossEntropy
@@ -65,4 +61,4 @@ const main = async (): Promise<void> => {
   }))
 }
 
-await main()
+main()
