@@ -79,7 +79,7 @@ export const backward = (
     const slots = sums.get(node)
     if (node.pullback === null || slots === undefined) continue
     sums.delete(node) // frees intermediate cotangents as the sweep moves on
-    const inputCotangents = node.pullback(slots, sums)
+    const inputCotangents = node.pullback(slots, sums, node.needed)
     node.inputs.forEach((x, i) => {
       const g = inputCotangents[i]
       if (x !== null && g !== null && g !== undefined) accumulate(x, g)

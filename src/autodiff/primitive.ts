@@ -3,7 +3,7 @@
  * tensors plus a vector-Jacobian product written with other primitives.
  */
 import { Tensor } from '../tensor/Tensor.js'
-import { type Traced, lower, record, topTrace } from './trace.js'
+import { type Trace, type Traced, lower, record, topTrace } from './trace.js'
 
 export interface VjpContext<P> {
   /** The inputs as seen one level down (possibly traced by outer differentiations). */
@@ -11,6 +11,11 @@ export interface VjpContext<P> {
   /** The output one level down. */
   readonly out: Tensor
   readonly params: P
+  /**
+   * Whether input i is traced by the trace being swept, i.e. whether its cotangent is used at
+   * all. A VJP may return `null` for the others instead of computing a cotangent nobody reads.
+   */
+  readonly needed?: readonly boolean[]
 }
 
 export interface PrimitiveSpec<P> {
@@ -61,6 +66,13 @@ export const findNonFinite = (f: () => unknown): NonFiniteCulprit | null => {
   }
 }
 
+/** The inputs as seen one level below `trace` (a loop: this runs for every recorded operation). */
+const lowerAll = (inputs: readonly Tensor[], trace: Trace): Tensor[] => {
+  const lowered = new Array<Tensor>(inputs.length)
+  for (let i = 0; i < inputs.length; i++) lowered[i] = lower(inputs[i], trace)
+  return lowered
+}
+
 /** A primitive bound to its spec; call it with tensors and its parameters. */
 export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & { readonly primitiveName: string }
 
@@ -78,10 +90,10 @@ export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitiv
       if (watch !== null) inspect(spec.name, inputs, [out])
       return out
     }
-    const lowered = inputs.map((x) => lower(x, trace))
+    const lowered = lowerAll(inputs, trace)
     const out = apply(lowered, params)
-    const [traced] = record(trace, spec.name, inputs, [out], ([g]) =>
-      g === null || g === undefined ? [] : spec.vjp(g, { inputs: lowered, out, params }),
+    const [traced] = record(trace, spec.name, inputs, [out], ([g], _sums, needed) =>
+      g === null || g === undefined ? [] : spec.vjp(g, { inputs: lowered, out, params, needed }),
     )
     return traced as Traced
   }
@@ -92,7 +104,11 @@ export interface MultiPrimitiveSpec<P> {
   readonly name: string
   readonly forward: (inputs: readonly Tensor[], params: P) => Tensor[]
   /** Cotangents of the outputs (`null` where none arrived) → one cotangent per input. */
-  readonly vjp: (cotangents: readonly (Tensor | null)[], context: { inputs: readonly Tensor[]; outs: readonly Tensor[]; params: P }) => readonly (Tensor | null)[]
+  readonly vjp: (
+    cotangents: readonly (Tensor | null)[],
+    /** As in `VjpContext`, with every output; `needed[i]`: whether input i's cotangent is read. */
+    context: { inputs: readonly Tensor[]; outs: readonly Tensor[]; params: P; needed?: readonly boolean[] },
+  ) => readonly (Tensor | null)[]
 }
 
 /** Like definePrimitive, for operations with several outputs recorded as one node (unstack, fused cells). */
@@ -104,9 +120,9 @@ export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>)
       if (watch !== null) inspect(spec.name, inputs, outs)
       return outs
     }
-    const lowered = inputs.map((x) => lower(x, trace))
+    const lowered = lowerAll(inputs, trace)
     const outs = apply(lowered, params)
-    return record(trace, spec.name, inputs, outs, (cts) => spec.vjp(cts, { inputs: lowered, outs, params }))
+    return record(trace, spec.name, inputs, outs, (cts, _sums, needed) => spec.vjp(cts, { inputs: lowered, outs, params, needed }))
   }
   return Object.assign(apply, { primitiveName: spec.name })
 }

@@ -27,7 +27,7 @@ export type CotangentSums = Map<Node, (Tensor | null)[]>
  * traces below it, which is what makes `grad(grad(f))` work. `sums` is the calling sweep's state;
  * only a pullback that continues the sweep itself (checkpoint) uses it.
  */
-export type Pullback = (cotangents: readonly (Tensor | null)[], sums: CotangentSums) => readonly (Tensor | null)[]
+export type Pullback = (cotangents: readonly (Tensor | null)[], sums: CotangentSums, needed: readonly boolean[]) => readonly (Tensor | null)[]
 
 /** The id the next node will get: nodes with ids from here on are made after this call. */
 export const nextNodeIdNow = (): number => nextNodeId + 1
@@ -38,6 +38,12 @@ export const nextNodeIdNow = (): number => nextNodeId + 1
  */
 export class Node {
   readonly id = ++nextNodeId
+  /** Per input, whether it is traced here (its cotangent is wanted); built on first use. */
+  private neededCache: boolean[] | null = null
+  get needed(): readonly boolean[] {
+    if (this.neededCache === null) this.neededCache = this.inputs.map((x) => x !== null)
+    return this.neededCache
+  }
   constructor(
     readonly trace: Trace,
     /** The operation's inputs that are traced by the same trace; other inputs are constants here. */
@@ -96,7 +102,13 @@ export const record = (
   outputs: readonly Tensor[],
   pullback: Pullback,
 ): Traced[] => {
-  const traced = inputs.map((x) => (x instanceof Traced && x.trace === trace ? x : null))
+  const traced = new Array<Traced | null>(inputs.length)
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i]
+    traced[i] = x instanceof Traced && x.trace === trace ? x : null
+  }
   const node = new Node(trace, traced, pullback, outputs.length, name)
-  return outputs.map((out, slot) => new Traced(out, trace, node, slot))
+  const result = new Array<Traced>(outputs.length)
+  for (let slot = 0; slot < outputs.length; slot++) result[slot] = new Traced(outputs[slot], trace, node, slot)
+  return result
 }

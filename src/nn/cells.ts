@@ -13,6 +13,7 @@ import type { Tensor } from '../tensor/Tensor.js'
 import { type Activation, type ActivationName, activations, resolveActivation } from './activations.js'
 import { type Params, init } from './init.js'
 import { affine } from './project.js'
+import { fusedActivationOf, gruStep, gruStepFusable, lstmStep, lstmStepFusable, recurrentStep, recurrentStepFusable } from './fused.js'
 import { type BoundCell, type Cell, type CellSizes, type CellSpec, cellOfBind } from './recurrent.js'
 
 /** The carry of the single-state cells (Elman, RNN, GRU): `{ h: [batch, hidden] }`. */
@@ -41,13 +42,18 @@ const gateWeights = (weightHh: Tensor, gates: number): Tensor => {
 // The seed's first step has no time term. Instead of a per-step test, the switch lives in the
 // input projection (bTime is added only where `continued` is 1), and at a fresh step h = 0, so
 // h·wTime vanishes exactly: every step is then the same three operations.
-const bindElman = (activation: Activation) => (p: Params): BoundCell<HiddenCarry> => ({
-  project: (xs, { continued }) => add(affine('nn.elman', xs, p.wLayer, p.bLayer), mul(continued, p.bTime)),
-  step: ({ h }, projected) => {
-    const next = activation(add(projected, matmul(h, p.wTime)))
-    return [{ h: next }, next]
-  },
-})
+const bindElman = (activation: Activation) => {
+  const fused = fusedActivationOf(activation)
+  return (p: Params): BoundCell<HiddenCarry> => ({
+    project: (xs, { continued }) => add(affine('nn.elman', xs, p.wLayer, p.bLayer), mul(continued, p.bTime)),
+    step: ({ h }, projected) => {
+      const next = fused !== null && recurrentStepFusable(projected, h, p.wTime)
+        ? recurrentStep(projected, h, p.wTime, fused)
+        : activation(add(projected, matmul(h, p.wTime)))
+      return [{ h: next }, next]
+    },
+  })
+}
 
 /**
  * The seed's recurrent cell for an activation σ (row-vector convention):
@@ -76,13 +82,16 @@ export const elmanSpec = (activation: ActivationName | Activation = 'tanh'): Cel
 // ---- PyTorch's RNN ----
 
 const bindRnn = (activation: Activation) => (p: Params): BoundCell<HiddenCarry> => {
+  const fused = fusedActivationOf(activation)
   const weightHh = transpose(p.weight_hh)
   const bias = add(p.bias_ih, p.bias_hh)
   const weightIh = transpose(p.weight_ih)
   return {
     project: (xs) => affine('nn.rnn', xs, weightIh, bias),
     step: ({ h }, projected) => {
-      const next = activation(add(projected, matmul(h, weightHh)))
+      const next = fused !== null && recurrentStepFusable(projected, h, weightHh)
+        ? recurrentStep(projected, h, weightHh, fused)
+        : activation(add(projected, matmul(h, weightHh)))
       return [{ h: next }, next]
     },
   }
@@ -120,6 +129,10 @@ const bindLstm = (p: Params): BoundCell<LstmCarry> => {
   return {
     project: (xs) => gateMajor(affine('nn.lstm', xs, weightIh, bias), 4, hidden),
     step: ({ h, c }, projected) => {
+      if (lstmStepFusable(projected, h, c, weightHh)) {
+        const [hNext, cNext] = lstmStep(projected, h, c, weightHh)
+        return [{ h: hNext, c: cNext }, hNext]
+      }
       const [i, f, g, o] = unstack(add(projected, matmul(h, weightHh)))
       const cNext = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(g)))
       const hNext = mul(sigmoid(o), tanh(cNext))
@@ -160,6 +173,10 @@ const bindGru = (p: Params): BoundCell<HiddenCarry> => {
   return {
     project: (xs) => gateMajor(affine('nn.gru', xs, weightIh, p.bias_ih), 3, hidden),
     step: ({ h }, projected) => {
+      if (gruStepFusable(projected, h, weightHh, biasHh)) {
+        const next = gruStep(projected, h, weightHh, biasHh)
+        return [{ h: next }, next]
+      }
       const [xr, xz, xn] = unstack(projected)
       const [hr, hz, hn] = unstack(add(matmul(h, weightHh), biasHh))
       const r = sigmoid(add(xr, hr))

@@ -38,7 +38,8 @@ export class Tensor {
     if (size !== data.length) {
       throw new ShapeError(`Tensor: shape ${showShape(shape)} holds ${size} elements but the data has ${data.length}.`)
     }
-    this.shape = Object.freeze([...shape])
+    // A frozen shape (every tensor's own) is shared as is; anything else is copied and frozen.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape])
     this.size = size
   }
 

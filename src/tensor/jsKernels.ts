@@ -169,6 +169,72 @@ const scatterAdd = (x: Data, index: Int32Array, outSize: number): Data => {
   return o
 }
 
+/**
+ * A strided gather without an index map: an odometer over all axes but the last, and a tight loop
+ * (or a block copy, for long contiguous rows) along the last.
+ */
+const gatherStrided = (x: Data, shape: readonly number[], strides: readonly number[], offset: number): Data => {
+  const rank = shape.length
+  let size = 1
+  for (let d = 0; d < rank; d++) size *= shape[d]
+  const o = like(x, size)
+  if (size === 0) return o
+  if (rank === 0) {
+    o[0] = x[offset]
+    return o
+  }
+  const n = shape[rank - 1]
+  const s = strides[rank - 1]
+  const outer = size / n
+  const counter = new Array<number>(rank).fill(0)
+  let base = offset
+  let pos = 0
+  for (let r = 0; r < outer; r++) {
+    if (s === 1 && n >= 64) o.set(x.subarray(base, base + n), pos)
+    else for (let j = 0; j < n; j++) o[pos + j] = x[base + j * s]
+    pos += n
+    for (let d = rank - 2; d >= 0; d--) {
+      counter[d]++
+      base += strides[d]
+      if (counter[d] < shape[d]) break
+      base -= strides[d] * shape[d]
+      counter[d] = 0
+    }
+  }
+  return o
+}
+
+const sumRows = (x: Data, rows: number, cols: number): Data => {
+  // Accumulated in float64 in row order, as sumInto does for this index pattern.
+  const acc = new Float64Array(cols)
+  for (let r = 0, base = 0; r < rows; r++, base += cols) {
+    for (let j = 0; j < cols; j++) acc[j] += x[base + j]
+  }
+  return dtypeOf(x) === 'float64' ? acc : Float32Array.from(acc)
+}
+
+// Activation VJPs in one pass. Each intermediate is rounded to the dtype, as the separate kernels
+// of the composition would store it, so the result is bit-identical to the composition.
+const tanhBackward = (g: Data, t: Data): Data => {
+  const o = like(g)
+  if (o instanceof Float32Array) {
+    for (let i = 0; i < o.length; i++) o[i] = g[i] * Math.fround(1 - Math.fround(t[i] * t[i]))
+  } else {
+    for (let i = 0; i < o.length; i++) o[i] = g[i] * (1 - t[i] * t[i])
+  }
+  return o
+}
+
+const sigmoidBackward = (g: Data, s: Data): Data => {
+  const o = like(g)
+  if (o instanceof Float32Array) {
+    for (let i = 0; i < o.length; i++) o[i] = g[i] * Math.fround(s[i] * Math.fround(1 - s[i]))
+  } else {
+    for (let i = 0; i < o.length; i++) o[i] = g[i] * (s[i] * (1 - s[i]))
+  }
+  return o
+}
+
 // ---- matrix product ----
 
 /**
@@ -227,5 +293,5 @@ const matmul = (
 export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,
-  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul,
+  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, sumRows, tanhBackward, sigmoidBackward,
 }

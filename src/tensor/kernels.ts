@@ -55,4 +55,23 @@ export interface Kernels {
     a: Data, aOffsets: Int32Array, b: Data, bOffsets: Int32Array,
     m: number, k: number, n: number, transposeA: boolean, transposeB: boolean,
   ): Data
+  /**
+   * Optional: `out[i] = x[offset + Σ_d position_d(i) · strides[d]]` over the row-major positions of
+   * `shape` — `gather` with a strided index map, without materialising the map (transposes, slices
+   * and broadcasts of large tensors). Callers fall back to `gather(x, stridedIndex(…))`.
+   */
+  gatherStrided?(x: Data, shape: readonly number[], strides: readonly number[], offset: number): Data
+  /**
+   * Optional: column sums of x viewed as `[rows, cols]`, `out[j] = Σ_r x[r·cols + j]` (the sum over
+   * leading axes, e.g. a bias gradient), with the same accumulation as `sumInto`. Callers fall
+   * back to `sumInto`.
+   */
+  sumRows?(x: Data, rows: number, cols: number): Data
+  /**
+   * Optional: `g·(1 − t²)`, the tanh VJP from its output t, rounded after each operation exactly as
+   * `mul(g, sub(1, square(t)))` is. Callers fall back to that composition.
+   */
+  tanhBackward?(g: Data, t: Data): Data
+  /** Optional: `g·(s·(1 − s))`, the sigmoid VJP from its output s, rounded as the composition is. */
+  sigmoidBackward?(g: Data, s: Data): Data
 }

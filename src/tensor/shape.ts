@@ -23,8 +23,12 @@ export const stridesOf = (shape: Shape): number[] => {
   return strides
 }
 
-export const shapesEqual = (a: Shape, b: Shape): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i])
+export const shapesEqual = (a: Shape, b: Shape): boolean => {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 /** Throws unless `shape` is a list of non-negative integers. */
 export const checkShape = (op: string, shape: Shape): void => {

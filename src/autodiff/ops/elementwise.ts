@@ -5,10 +5,10 @@
  */
 import { ShapeError, ValueError, showShape } from '../../errors.js'
 import { K } from '../../tensor/backend.js'
-import { type DType, Tensor, expectTensor } from '../../tensor/Tensor.js'
+import { type DType, type Data, Tensor, expectTensor } from '../../tensor/Tensor.js'
 import { full } from '../../tensor/creation.js'
 import { stridedIndex } from '../../tensor/indexing.js'
-import type { BinaryOp } from '../../tensor/kernels.js'
+import type { BinaryOp, IndexMap } from '../../tensor/kernels.js'
 import { broadcastShapes, broadcastStrides, shapesEqual, sizeOf } from '../../tensor/shape.js'
 import { definePrimitive } from '../primitive.js'
 import { concrete } from '../trace.js'
@@ -21,10 +21,69 @@ export type Operand = Tensor | number
 const indexFor = (shape: readonly number[], outShape: readonly number[]) =>
   shapesEqual(shape, outShape) ? null : stridedIndex(outShape, broadcastStrides(shape, outShape))
 
+/**
+ * True when `shape`, leading 1s dropped, is a suffix of `out`: the operand repeats as whole rows
+ * (a scalar, or a bias added to a batch).
+ */
+const repeatsAsRows = (shape: readonly number[], out: readonly number[]): boolean => {
+  let k = 0
+  while (k < shape.length && shape[k] === 1) k++
+  const n = shape.length - k
+  if (n > out.length) return false
+  for (let i = 0; i < n; i++) if (shape[k + i] !== out[out.length - n + i]) return false
+  return true
+}
+
+/** `x` repeated to `size` elements: a plain array the kernels read without an index map. */
+const repeatRows = (x: Data, size: number): Data => {
+  const out = x instanceof Float32Array ? new Float32Array(size) : new Float64Array(size)
+  const n = x.length
+  if (n === 1) out.fill(x[0])
+  else if (n >= 32) for (let offset = 0; offset < size; offset += n) out.set(x, offset)
+  else for (let offset = 0; offset < size; offset += n) for (let j = 0; j < n; j++) out[offset + j] = x[j]
+  return out
+}
+
+/**
+ * The repeat count when `shape`, trailing 1s dropped, is a prefix of `out` of the same rank: each
+ * element repeats over a block of trailing axes (a per-step 0/1 mask times features). 0 otherwise.
+ */
+const repeatsAsColumns = (shape: readonly number[], out: readonly number[]): number => {
+  if (shape.length !== out.length) return 0
+  let end = shape.length
+  while (end > 0 && shape[end - 1] === 1) end--
+  let inner = 1
+  for (let i = 0; i < out.length; i++) {
+    if (i < end) {
+      if (shape[i] !== out[i]) return 0
+    } else inner *= out[i]
+  }
+  return inner
+}
+
+/** Each element of `x` repeated `inner` times in a row. */
+const repeatColumns = (x: Data, inner: number): Data => {
+  const out = x instanceof Float32Array ? new Float32Array(x.length * inner) : new Float64Array(x.length * inner)
+  for (let i = 0, o = 0; i < x.length; i++, o += inner) out.fill(x[i], o, o + inner)
+  return out
+}
+
+/** An operand of a binary operation as a plain array of `size` elements, or with its index map. */
+const spreadOperand = (x: Tensor, shape: readonly number[], size: number): [Data, IndexMap] => {
+  if (x.size === size && shapesEqual(x.shape, shape)) return [x.data, null]
+  if (repeatsAsRows(x.shape, shape)) return [repeatRows(x.data, size), null]
+  const inner = repeatsAsColumns(x.shape, shape)
+  if (inner > 1 && x.size * inner === size) return [repeatColumns(x.data, inner), null]
+  return [x.data, indexFor(x.shape, shape)]
+}
+
 const broadcastBinary = (op: BinaryOp, a: Tensor, b: Tensor): Tensor => {
-  const shape = broadcastShapes(op, a.shape, b.shape)
-  const data = K.binary(op, a.data, indexFor(a.shape, shape), b.data, indexFor(b.shape, shape), sizeOf(shape))
-  return new Tensor(data, shape)
+  const shape = shapesEqual(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape)
+  const size = sizeOf(shape)
+  // Same shape, scalars, repeated rows and repeated columns need no index map: the common cases.
+  const [ad, ai] = spreadOperand(a, shape, size)
+  const [bd, bi] = spreadOperand(b, shape, size)
+  return new Tensor(K.binary(op, ad, ai, bd, bi, size), shape)
 }
 
 /** Converts numbers and unifies dtypes so that a kernel sees two arrays of one dtype. */
@@ -56,11 +115,18 @@ type UnaryKernelName = 'neg' | 'exp' | 'log' | 'sqrt' | 'square' | 'abs' | 'tanh
 /** Looks the kernel up on every call, so that a backend switched later is used. */
 const kernelOf = (name: UnaryKernelName) => (x: Tensor) => new Tensor(K[name](x.data), x.shape)
 
-const binaryPrimitive = (op: BinaryOp, vjp: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor, Tensor]) => {
+/** The two cotangents of a binary operation, each computed only when asked for. */
+type LazyPair = [() => Tensor, () => Tensor]
+
+const binaryPrimitive = (op: BinaryOp, vjp: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => LazyPair) => {
   const prim = definePrimitive<undefined>({
     name: op,
     forward: ([a, b]) => broadcastBinary(op, a, b),
-    vjp: (g, { inputs: [a, b], out }) => vjp(g, a, b, out),
+    // An untraced operand (a constant such as a mask) gets no cotangent: none is computed for it.
+    vjp: (g, { inputs: [a, b], out, needed }) => {
+      const [ga, gb] = vjp(g, a, b, out)
+      return [needed === undefined || needed[0] ? ga() : null, needed === undefined || needed[1] ? gb() : null]
+    },
   })
   return (a: Operand, b: Operand): Tensor => prim(operands(op, a, b), undefined)
 }
@@ -74,27 +140,27 @@ const comparison = (op: BinaryOp) => (a: Operand, b: Operand): Tensor => {
 // ---- arithmetic ----
 
 /** a + b, broadcast. VJP: (g, g). @category elementwise */
-export const add = binaryPrimitive('add', (g) => [g, g])
+export const add = binaryPrimitive('add', (g) => [() => g, () => g])
 
 /** a − b, broadcast. VJP: (g, −g). @category elementwise */
-export const sub = binaryPrimitive('sub', (g) => [g, neg(g)])
+export const sub = binaryPrimitive('sub', (g) => [() => g, () => neg(g)])
 
 /** a · b elementwise, broadcast. VJP: (g·b, g·a). @category elementwise */
-export const mul = binaryPrimitive('mul', (g, a, b) => [mul(g, b), mul(g, a)])
+export const mul = binaryPrimitive('mul', (g, a, b) => [() => mul(g, b), () => mul(g, a)])
 
 /** a / b, broadcast. VJP: (g/b, −g·out/b). @category elementwise */
-export const div = binaryPrimitive('div', (g, _a, b, out) => [div(g, b), neg(mul(g, div(out, b)))])
+export const div = binaryPrimitive('div', (g, _a, b, out) => [() => div(g, b), () => neg(mul(g, div(out, b)))])
 
 /** Elementwise maximum. Ties send the gradient to `a`. @category elementwise */
 export const maximum = binaryPrimitive('maximum', (g, a, b) => {
   const mask = greaterEqual(a, b)
-  return [mul(g, mask), mul(g, sub(1, mask))]
+  return [() => mul(g, mask), () => mul(g, sub(1, mask))]
 })
 
 /** Elementwise minimum. Ties send the gradient to `a`. @category elementwise */
 export const minimum = binaryPrimitive('minimum', (g, a, b) => {
   const mask = greaterEqual(b, a)
-  return [mul(g, mask), mul(g, sub(1, mask))]
+  return [() => mul(g, mask), () => mul(g, sub(1, mask))]
 })
 
 /** 1 where a > b, else 0 (no gradient). @category elementwise */
@@ -129,20 +195,55 @@ export const square = unaryPrimitive('square', kernelOf('square'), (g, x) => mul
 export const abs = unaryPrimitive('abs', kernelOf('abs'), (g, x) => mul(g, sign(x)))
 
 /** Hyperbolic tangent. VJP: g·(1 − out²), no tanh recomputed. @category elementwise */
-export const tanh = unaryPrimitive('tanh', kernelOf('tanh'), (g, _x, out) => mul(g, sub(1, square(out))))
+export const tanh = unaryPrimitive('tanh', kernelOf('tanh'), (g, _x, out) => tanhBackward(g, out))
 
 /**
  * Logistic sigmoid 1 / (1 + e⁻ˣ). A primitive for stability: the kernel never exponentiates a
  * positive number, so it does not overflow at |x| = 1000. VJP: g·out·(1 − out).
  * @category elementwise
  */
-export const sigmoid = unaryPrimitive('sigmoid', kernelOf('sigmoid'), (g, _x, out) => mul(g, mul(out, sub(1, out))))
+export const sigmoid = unaryPrimitive('sigmoid', kernelOf('sigmoid'), (g, _x, out) => sigmoidBackward(g, out))
 
 /** log(1 + eˣ), computed without overflow. VJP: g·sigmoid(x). @category elementwise */
 export const softplus = unaryPrimitive('softplus', kernelOf('softplus'), (g, x) => mul(g, sigmoid(x)))
 
 /** max(x, 0). The gradient uses x > 0, so it is 0 at the kink. @category elementwise */
 export const relu = unaryPrimitive('relu', kernelOf('relu'), (g, x) => mul(g, greater(x, 0)))
+
+// The activation VJPs as one node and one pass each (the kernels round as the composition does),
+// with their own VJPs for second order:
+//   y = g·(1 − t²):   ∂y/∂g = 1 − t²,      ∂y/∂t = −2·g·t
+//   y = g·s·(1 − s):  ∂y/∂g = s·(1 − s),   ∂y/∂s = g·(1 − 2s)
+const tanhGradPrimitive = definePrimitive<undefined>({
+  name: 'tanhBackward',
+  forward: ([g, t]) => new Tensor(K.tanhBackward!(g.data, t.data), g.shape),
+  vjp: (c, { inputs: [g, t], needed }) => [
+    needed === undefined || needed[0] ? tanhBackward(c, t) : null,
+    needed === undefined || needed[1] ? mul(c, mul(g, mul(t, -2))) : null,
+  ],
+})
+
+const sigmoidGradPrimitive = definePrimitive<undefined>({
+  name: 'sigmoidBackward',
+  forward: ([g, s]) => new Tensor(K.sigmoidBackward!(g.data, s.data), g.shape),
+  vjp: (c, { inputs: [g, s], needed }) => [
+    needed === undefined || needed[0] ? sigmoidBackward(c, s) : null,
+    needed === undefined || needed[1] ? mul(c, mul(g, sub(1, mul(s, 2)))) : null,
+  ],
+})
+
+const oneKernel = (g: Tensor, t: Tensor): boolean => g.dtype === t.dtype && shapesEqual(g.shape, t.shape)
+
+/**
+ * `g·(1 − t²)` for t = tanh(·): the tanh VJP from its output, one node and one pass when the
+ * kernels have `tanhBackward` and the shapes match, else the composition (same values either way).
+ * Internal: used by `tanh` and by the fused recurrent steps.
+ */
+export const tanhBackward = (g: Tensor, t: Tensor): Tensor =>
+  K.tanhBackward !== undefined && oneKernel(g, t) ? tanhGradPrimitive([g, t], undefined) : mul(g, sub(1, square(t)))
+/** `g·s·(1 − s)` for s = σ(·): the sigmoid VJP from its output, like `tanhBackward`. Internal. */
+export const sigmoidBackward = (g: Tensor, s: Tensor): Tensor =>
+  K.sigmoidBackward !== undefined && oneKernel(g, s) ? sigmoidGradPrimitive([g, s], undefined) : mul(g, mul(s, sub(1, s)))
 
 /** Sign of x, −1, 0 or 1 (no gradient). @category elementwise */
 export const sign = (x: Tensor): Tensor => {
@@ -203,7 +304,11 @@ const wherePrimitive = definePrimitive<undefined>({
     )
     return new Tensor(data, shape)
   },
-  vjp: (g, { inputs: [cond] }) => [null, where(cond, g, 0), where(cond, 0, g)],
+  vjp: (g, { inputs: [cond], needed }) => [
+    null,
+    needed === undefined || needed[1] ? where(cond, g, 0) : null,
+    needed === undefined || needed[2] ? where(cond, 0, g) : null,
+  ],
 })
 
 /**

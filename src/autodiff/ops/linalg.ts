@@ -20,9 +20,19 @@ interface MatmulParams {
 const batchOffsets = (batch: readonly number[], outBatch: readonly number[], matrixSize: number): Int32Array =>
   stridedIndex(outBatch, broadcastStrides(batch, outBatch).map((s) => s * matrixSize))
 
+/** The batch offsets of a single matrix (read-only by contract, like every index map). */
+const SINGLE = new Int32Array(1)
+
 const matmulPrimitive: Primitive<MatmulParams> = definePrimitive<MatmulParams>({
   name: 'matmul',
   forward: ([a, b], { transposeA, transposeB }) => {
+    if (a.rank === 2 && b.rank === 2) {
+      // Two plain matrices (every recurrent step): no batch axes to broadcast.
+      const m = transposeA ? a.shape[1] : a.shape[0]
+      const k = transposeA ? a.shape[0] : a.shape[1]
+      const n = transposeB ? b.shape[0] : b.shape[1]
+      return new Tensor(K.matmul(a.data, SINGLE, b.data, SINGLE, m, k, n, transposeA, transposeB), [m, n])
+    }
     const [ar, ac] = a.shape.slice(-2)
     const [br, bc] = b.shape.slice(-2)
     const [m, k] = transposeA ? [ac, ar] : [ar, ac]
@@ -36,14 +46,23 @@ const matmulPrimitive: Primitive<MatmulParams> = definePrimitive<MatmulParams>({
     return new Tensor(data, [...batch, m, n])
   },
   // C = op(A)·op(B). Each case below is that identity rearranged so the product reads A and B as stored.
-  vjp: (g, { inputs: [a, b], params: { transposeA: tA, transposeB: tB } }) => [
-    tA ? product(b, g, tB, true) : product(g, b, false, !tB),
-    tB ? product(g, a, true, tA) : product(a, g, !tA, false),
+  // A constant operand (input data, a fixed initial state) gets no cotangent: its product is skipped.
+  vjp: (g, { inputs: [a, b], params: { transposeA: tA, transposeB: tB }, needed }) => [
+    needed !== undefined && !needed[0] ? null : tA ? product(b, g, tB, true) : product(g, b, false, !tB),
+    needed !== undefined && !needed[1] ? null : tB ? product(g, a, true, tA) : product(a, g, !tA, false),
   ],
 })
 
 const product = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor =>
   matmulPrimitive([a, b], { transposeA, transposeB })
+
+/**
+ * `op(a)·op(b)` with op = transpose on the last two axes where a flag is set, batch axes broadcast
+ * as in `matmul`; differentiable. Internal: for hand-written VJPs (fused recurrent steps) that need
+ * `g·wᵀ` or `hᵀ·g` without materialising a transposed copy. Operands must have rank ≥ 2 and one dtype.
+ */
+export const matmulTransposed = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor =>
+  product(a, b, transposeA, transposeB)
 
 /**
  * Matrix product with NumPy semantics: `[..., m, k] · [..., k, n] → [..., m, n]`, leading (batch)

@@ -38,11 +38,22 @@ const reduceIndex = (shape: Shape, axes: readonly number[]): Int32Array => {
 /** The output cotangent, spread back over the input's shape. */
 const spread = (g: Tensor, x: Tensor, axes: readonly number[]): Tensor => broadcastTo(reshape(g, keptShape(x.shape, axes)), x.shape)
 
+/** The number of leading axes when `axes` is exactly 0, 1, …, r − 1 (r ≥ 1); else 0. */
+const leadingAxes = (axes: readonly number[]): number => {
+  for (let i = 0; i < axes.length; i++) if (axes[i] !== i) return 0
+  return axes.length
+}
+
 const sumPrimitive = definePrimitive<ReduceParams>({
   name: 'sum',
   forward: ([x], p) => {
     const shape = outShape(x.shape, p)
-    return new Tensor(K.sumInto(x.data, reduceIndex(x.shape, p.axes), sizeOf(shape)), shape)
+    const outSize = sizeOf(shape)
+    // Summing leading axes away (a bias gradient) is a column sum: no index map needed.
+    if (outSize > 1 && K.sumRows !== undefined && leadingAxes(p.axes) > 0) {
+      return new Tensor(K.sumRows(x.data, x.size / outSize, outSize), shape)
+    }
+    return new Tensor(K.sumInto(x.data, reduceIndex(x.shape, p.axes), outSize), shape)
   },
   vjp: (g, { inputs: [x], params: { axes } }) => [spread(g, x, axes)],
 })

@@ -12,6 +12,10 @@ import {
 import { type Primitive, defineMultiPrimitive, definePrimitive } from '../primitive.js'
 import { concrete } from '../trace.js'
 
+/** `gather` through a strided view; the kernel's map-free form when it has one. */
+const stridedGather = (x: Tensor, shape: Shape, strides: readonly number[], offset = 0): Tensor =>
+  new Tensor(K.gatherStrided !== undefined ? K.gatherStrided(x.data, shape, strides, offset) : K.gather(x.data, stridedIndex(shape, strides, offset)), shape)
+
 // ---- reshape ----
 
 const reshapePrimitive = definePrimitive<Shape>({
@@ -64,7 +68,7 @@ export const squeeze = (x: Tensor, axis?: number | readonly number[]): Tensor =>
 
 const broadcastToPrimitive = definePrimitive<Shape>({
   name: 'broadcastTo',
-  forward: ([x], shape) => new Tensor(K.gather(x.data, stridedIndex(shape, broadcastStrides(x.shape, shape))), shape),
+  forward: ([x], shape) => stridedGather(x, shape, broadcastStrides(x.shape, shape)),
   // The cotangent stays in the output shape; the backward pass sums it down to x's shape.
   vjp: (g) => [g],
 })
@@ -85,8 +89,7 @@ const transposePrimitive = definePrimitive<readonly number[]>({
   name: 'transpose',
   forward: ([x], perm) => {
     const strides = stridesOf(x.shape)
-    const shape = perm.map((p) => x.shape[p])
-    return new Tensor(K.gather(x.data, stridedIndex(shape, perm.map((p) => strides[p]))), shape)
+    return stridedGather(x, perm.map((p) => x.shape[p]), perm.map((p) => strides[p]))
   },
   vjp: (g, { params: perm }) => {
     const inverse = new Array<number>(perm.length)
@@ -112,18 +115,23 @@ export const transpose = (x: Tensor, perm?: readonly number[]): Tensor => {
 
 type Ranges = readonly (readonly [number, number])[]
 
-const sliceIndex = (shape: Shape, ranges: Ranges): { outShape: number[]; index: Int32Array } => {
+const sliceView = (shape: Shape, ranges: Ranges): { outShape: number[]; strides: number[]; offset: number } => {
   const strides = stridesOf(shape)
   const outShape = shape.map((d, i) => (i < ranges.length ? ranges[i][1] - ranges[i][0] : d))
   const offset = ranges.reduce((o, [start], i) => o + start * strides[i], 0)
+  return { outShape, strides, offset }
+}
+
+const sliceIndex = (shape: Shape, ranges: Ranges): { outShape: number[]; index: Int32Array } => {
+  const { outShape, strides, offset } = sliceView(shape, ranges)
   return { outShape, index: stridedIndex(outShape, strides, offset) }
 }
 
 const slicePrimitive = definePrimitive<Ranges>({
   name: 'slice',
   forward: ([x], ranges) => {
-    const { outShape, index } = sliceIndex(x.shape, ranges)
-    return new Tensor(K.gather(x.data, index), outShape)
+    const { outShape, strides, offset } = sliceView(x.shape, ranges)
+    return stridedGather(x, outShape, strides, offset)
   },
   vjp: (g, { inputs: [x], params: ranges }) => [padTo(g, x.shape, ranges)],
 })
@@ -168,13 +176,21 @@ const concatPrimitive = definePrimitive<number>({
   forward: (xs, axis) => {
     const shape = [...xs[0].shape]
     shape[axis] = xs.reduce((n, x) => n + x.shape[axis], 0)
-    const outStrides = stridesOf(shape)
+    // Viewed as [outer, axis, inner], each input is `outer` contiguous blocks of its own length.
+    const inner = sizeOf(shape.slice(axis + 1))
+    const outer = sizeOf(shape.slice(0, axis))
+    const row = shape[axis] * inner
     const data = allocate(xs[0].dtype, sizeOf(shape))
     let start = 0
     for (const x of xs) {
-      const index = stridedIndex(x.shape, outStrides, start * outStrides[axis])
-      for (let i = 0; i < index.length; i++) data[index[i]] = x.data[i]
-      start += x.shape[axis]
+      const block = x.shape[axis] * inner
+      const src = x.data
+      for (let b = 0; b < outer; b++) {
+        const to = b * row + start
+        if (block >= 64) data.set(src.subarray(b * block, (b + 1) * block), to)
+        else for (let i = 0; i < block; i++) data[to + i] = src[b * block + i]
+      }
+      start += block
     }
     return new Tensor(data, shape)
   },
@@ -220,8 +236,22 @@ export const stack = (xs: readonly Tensor[], axis = 0): Tensor => {
     }
   })
   const a = normalizeAxis('stack', axis, xs[0].rank + 1)
+  checkSameDType('stack', xs)
+  // Along axis 0 (time steps) one node suffices, its VJP one unstack: no reshape per input.
+  if (a === 0 && xs.length > 1) return stackPrimitive(xs, undefined)
   return concat(xs.map((x) => expandDims(x, a)), a)
 }
+
+const stackPrimitive = definePrimitive<undefined>({
+  name: 'stack',
+  forward: (xs) => {
+    const n = xs[0].size
+    const data = allocate(xs[0].dtype, n * xs.length)
+    for (let t = 0; t < xs.length; t++) data.set(xs[t].data, t * n)
+    return new Tensor(data, [xs.length, ...xs[0].shape])
+  },
+  vjp: (g) => unstack(g),
+})
 
 // ---- take (gather) and its adjoint ----
 
