@@ -29,13 +29,17 @@ const carryMismatch = (init: Tensor[], def: TreeDef, carry: unknown, step: numbe
   const flat = treeFlatten(carry, 'scan: the carry returned by the step function')
   const diff = treeDefDifference(def, flat.def)
   if (diff !== null) return `  structure differs ${diff}`
+  const bad = flat.leaves.flatMap((c, i) => (shapesEqual(c.shape, init[i].shape) && c.dtype === init[i].dtype ? [] : [i]))
+  if (bad.length === 0) return null
+  // Paths are only named once something is wrong: this check runs on every step.
   const paths = treePaths(def, 'carry')
-  const lines = flat.leaves.flatMap((c, i) => {
-    if (!shapesEqual(c.shape, init[i].shape)) return [`  ${paths[i]}: expected shape ${showShape(init[i].shape)}, got ${showShape(c.shape)}`]
-    if (c.dtype !== init[i].dtype) return [`  ${paths[i]}: expected dtype ${init[i].dtype}, got ${c.dtype}`]
-    return []
+  const lines = bad.map((i) => {
+    const c = flat.leaves[i]
+    return shapesEqual(c.shape, init[i].shape)
+      ? `  ${paths[i]}: expected dtype ${init[i].dtype}, got ${c.dtype}`
+      : `  ${paths[i]}: expected shape ${showShape(init[i].shape)}, got ${showShape(c.shape)}`
   })
-  return lines.length === 0 ? null : `${lines.join('\n')}\n  (at step ${step})`
+  return `${lines.join('\n')}\n  (at step ${step})`
 }
 
 /**
