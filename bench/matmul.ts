@@ -1,18 +1,25 @@
 /**
  * @file Matrix-product throughput, JavaScript kernels vs WebAssembly SIMD kernels, in one run:
  * GFLOP/s (2·m·k·n / time) medians of ≥ 10 timed runs after warm-up, for square float32 and float64
- * products of 128, 256 and 512, plus the transposed variants at 512. Not a test.
+ * products of 128, 256 and 512, plus the transposed variants at 512, then the peers (PyTorch on one
+ * thread, tfjs-wasm, jax-js) on the float32 512 product. Not a test.
  *
- *   npm run bench:matmul                          JavaScript vs WebAssembly SIMD
+ *   npm run bench:matmul                          JavaScript vs WebAssembly SIMD, and the peers
+ *   npm run bench:matmul -- --no-peers            without the peers
  *   npm run bench:matmul -- --relaxed-simd        also the relaxed-SIMD (fused multiply-add) build,
  *                                                 enabling it on Node 20 (default from Node 22)
  *   npm run bench:matmul -- --elementwise         also ns per element of the elementwise kernels (the
  *                                                 data behind the thresholds in src/tensor/wasm/)
+ *   npm run bench:matmul -- --threads             also 1 vs 2 threads (loadThreadedWasmKernels) on the
+ *                                                 benchmark configs' products and their VJP variants
  */
 import { cpus, loadavg } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { type DType, type Data, type Kernels, jsKernels } from '../src/index.js'
+import { nodeWorkers } from '../src/nodeThreads.js'
+import { loadThreadedWasmKernels } from '../src/tensor/wasm/threads.js'
 import { loadWasmKernels } from '../src/tensor/wasm/wasmKernels.js'
+import { matmulPeerRows } from './matmulPeers.js'
 
 const everywhere = { binary: 0, math: 0, sum: 0, matmul: 0 }
 const wasmKernels = loadWasmKernels({ minSize: everywhere, relaxedSimd: false })
@@ -92,7 +99,41 @@ const elementwiseRows = (): string[] => {
   return rows
 }
 
-const main = (): void => {
+/** The products of the benchmark configs (per step, and C4's input projection), and their VJP variants. */
+const THREAD_SHAPES: readonly (readonly [string, number, number, number, boolean, boolean])[] = [
+  ['512²', 512, 512, 512, false, false],
+  ['C1 h·wRec', 64, 128, 128, false, false], ['C1 hᵀ·g', 128, 64, 128, true, false], ['C1 g·wRecᵀ', 64, 128, 128, false, true],
+  ['C2 h·w', 32, 256, 1024, false, false], ['C2 hᵀ·g', 256, 32, 1024, true, false], ['C2 g·wᵀ', 32, 1024, 256, false, true],
+  ['C4 h·wRec', 128, 512, 512, false, false], ['C4 hᵀ·g', 512, 128, 512, true, false], ['C4 g·wRecᵀ', 128, 512, 512, false, true],
+  ['C4 x·wIn', 4096, 256, 512, false, false], ['C4 xᵀ·g', 256, 4096, 512, true, false], ['C4 g·wInᵀ', 4096, 512, 256, false, true],
+]
+
+/** GFLOP/s medians, one thread (plain SIMD) against two (the same build over shared memory), interleaved. */
+const threadRows = async (): Promise<string[]> => {
+  const threaded = await loadThreadedWasmKernels({ createWorker: nodeWorkers, minSize: everywhere, relaxedSimd: false })
+  const rows = ['', `| dtype | product | [m, k] · [k, n] | 1 thread | ${threaded.name} | speed-up |`, '|---|---|---|---:|---:|---:|']
+  try {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const [name, m, k, n, transposeA, transposeB] of THREAD_SHAPES) {
+        const a = filled(dtype, m * k)
+        const b = filled(dtype, k * n)
+        const one = new Int32Array(1)
+        const reps = Math.max(1, Math.round(2e7 / (m * k * n)))
+        const run = (kernels: Kernels) => () => { for (let r = 0; r < reps; r++) kernels.matmul(a, one, b, one, m, k, n, transposeA, transposeB) }
+        const [one1, two1] = [timeRuns(run(wasmKernels), 10, 200), timeRuns(run(threaded), 10, 200)]
+        const [one2, two2] = [timeRuns(run(wasmKernels), 10, 0), timeRuns(run(threaded), 10, 0)]
+        const single = gflops(m, k, n, median([...one1, ...one2]) / reps)
+        const split = gflops(m, k, n, median([...two1, ...two2]) / reps)
+        rows.push(`| ${dtype} | ${name} | [${m}, ${k}] · [${k}, ${n}] | ${single.toFixed(1)} | ${split.toFixed(1)} | ${(split / single).toFixed(2)}× |`)
+      }
+    }
+  } finally {
+    threaded.close()
+  }
+  return rows
+}
+
+const main = async (): Promise<void> => {
   console.log(`# matmul: JavaScript vs WebAssembly SIMD kernels (${new Date().toISOString()})`)
   console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   console.log('GFLOP/s = 2·n³ / time; medians of ≥ 10 runs after warm-up, and the best run.\n')
@@ -103,7 +144,9 @@ const main = (): void => {
     for (const size of [128, 256, 512]) console.log(matmulRow(dtype, size, false, false))
     for (const [tA, tB] of [[false, true], [true, false], [true, true]] as const) console.log(matmulRow(dtype, 512, tA, tB))
   }
+  if (!process.argv.includes('--no-peers')) for (const row of await matmulPeerRows(512)) console.log(row)
   if (process.argv.includes('--elementwise')) for (const row of elementwiseRows()) console.log(row)
+  if (process.argv.includes('--threads')) for (const row of await threadRows()) console.log(row)
 }
 
-main()
+await main()

@@ -1,12 +1,17 @@
 /**
  * `npm run bench`: the training-step benchmark. Each (framework, configuration) pair runs in its own
  * child process, one after another, so that peak RSS is per process and no run warms another's
- * caches. Prints a table of median ms per step and the ratio of each peer to scangrad float32.
- *   npm run bench -- [--configs C1,C2,C3,C4] [--steps 10] [--peers tfjs-cpu,tfjs-wasm] [--json out.json]
+ * caches. Prints a table of median ms per step and the ratio of each framework to scangrad float32,
+ * then a summary of the ratios the speed issue sets targets for.
+ *   npm run bench -- [--configs C1,C2,C3,C4] [--steps 10]
+ *     [--peers tfjs-cpu,tfjs-wasm,jax-js,pytorch-1t,pytorch-2t] [--skip C4:tfjs-cpu]
+ *     [--scangrad wasm-float32,wasm-float64,js-float32] [--timeout 10] [--json out.json]
+ * --skip takes config:framework pairs that are listed as skipped instead of run; --timeout is in
+ * minutes per job. A peer that fails, times out or is not installed gets a row saying so.
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { type BenchResult, configs } from './configs.js'
 
@@ -14,52 +19,150 @@ const { values } = parseArgs({
   options: {
     configs: { type: 'string', default: configs.map((c) => c.name).join(',') },
     steps: { type: 'string', default: '10' },
-    peers: { type: 'string', default: 'tfjs-cpu,tfjs-wasm' },
+    peers: { type: 'string', default: 'tfjs-cpu,tfjs-wasm,jax-js,pytorch-1t,pytorch-2t' },
+    skip: { type: 'string', default: '' },
     scangrad: { type: 'string', default: 'wasm-float32,wasm-float64,js-float32' },
+    timeout: { type: 'string', default: '10' },
     json: { type: 'string' },
   },
 })
 
-interface Job { readonly label: string; readonly script: string; readonly args: readonly string[] }
+const python = '/usr/bin/python3'
+const list = (s: string): string[] => s.split(',').filter(Boolean)
 
-const jobsFor = (config: string): Job[] => [
-  ...values.scangrad!.split(',').filter(Boolean).map((variant) => {
-    const [backend, dtype] = variant.split('-')
-    return { label: `scangrad ${backend} ${dtype}`, script: 'bench/scangradRunner.ts', args: [config, dtype, values.steps!, backend] }
-  }),
-  ...values.peers!.split(',').filter(Boolean).map((peer) => ({
-    label: peer, script: 'bench/tfjsRunner.ts', args: [config, peer.replace('tfjs-', ''), values.steps!],
-  })),
-]
+/** A runner to start: `command args…` prints one JSON BenchResult line on stdout. */
+interface Job { readonly label: string; readonly command: string; readonly args: readonly string[] }
 
-const run = (job: Job): BenchResult | null => {
+/** What became of a job: its result, or why there is none. */
+type Outcome =
+  | { readonly kind: 'result'; readonly result: BenchResult & { readonly blas?: string } }
+  | { readonly kind: 'missing'; readonly why: string }
+
+const tsxJob = (label: string, script: string, args: string[]): Job =>
+  ({ label, command: process.execPath, args: ['--import', 'tsx', script, ...args] })
+
+const scangradJob = (config: string, variant: string): Job => {
+  const [backend, dtype] = variant.split('-')
+  return tsxJob(`scangrad ${backend} ${dtype}`, 'bench/scangradRunner.ts', [config, dtype, values.steps!, backend])
+}
+
+const peerJob = (config: string, peer: string): Job => {
+  const steps = values.steps!
+  if (peer === 'tfjs-cpu' || peer === 'tfjs-wasm') return tsxJob(peer, 'bench/tfjsRunner.ts', [config, peer.slice(5), steps])
+  if (peer === 'jax-js') return tsxJob('jax-js jit', 'bench/jaxRunner.ts', [config, steps])
+  const threads = /^pytorch-(\d+)t$/.exec(peer)?.[1]
+  if (threads !== undefined) return { label: peer, command: python, args: ['bench/torchRunner.py', config, threads, steps] }
+  throw new Error(`bench: unknown peer ${peer}; expected tfjs-cpu, tfjs-wasm, jax-js or pytorch-<threads>t`)
+}
+
+const torchAvailable = (): boolean => {
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', job.script, ...job.args], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24,
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const skipped = new Set(list(values.skip!))
+const timeoutMs = Number(values.timeout) * 60_000
+const hasTorch = list(values.peers!).some((p) => p.startsWith('pytorch')) && torchAvailable()
+
+const run = (config: string, job: Job): Outcome => {
+  if (skipped.has(`${config}:${job.label}`)) return { kind: 'missing', why: 'skipped' }
+  if (job.command === python && !hasTorch) return { kind: 'missing', why: `unavailable (no torch in ${python})` }
+  try {
+    const out = execFileSync(job.command, job.args, {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24, timeout: timeoutMs,
     })
     const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'))
-    return line === undefined ? null : (JSON.parse(line) as BenchResult)
-  } catch {
-    return null
+    return line === undefined ? { kind: 'missing', why: 'failed (no result line)' } : { kind: 'result', result: JSON.parse(line) }
+  } catch (error) {
+    const { code, status } = error as { code?: string; status?: number | null }
+    return { kind: 'missing', why: code === 'ETIMEDOUT' ? `timed out after ${values.timeout} min` : `failed (exit ${status ?? code})` }
   }
 }
 
-const results: BenchResult[] = []
-console.log(`# training step, median ms over ${values.steps} steps after 2 warm-up steps — ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}`)
-console.log('| config | framework | median ms | × scangrad f32 | peak RSS MB |')
-console.log('|---|---|---:|---:|---:|')
-for (const config of values.configs!.split(',')) {
-  let reference: number | null = null
-  for (const job of jobsFor(config)) {
-    const result = run(job)
-    if (result === null) {
-      console.log(`| ${config} | ${job.label} | failed | | |`)
-      continue
-    }
-    results.push(result)
-    if (reference === null && job.label.includes('float32')) reference = result.medianMs
-    const ratio = reference === null ? '' : (result.medianMs / reference).toFixed(2)
-    console.log(`| ${config} | ${job.label} | ${result.medianMs.toFixed(1)} | ${ratio} | ${result.peakRssMb.toFixed(0)} |`)
-  }
+/** One number per framework label: median ms, or peak RSS MB. */
+type ByLabel = ReadonlyMap<string, number>
+
+const isScangradF32 = (label: string): boolean => label.startsWith('scangrad') && label.endsWith('float32')
+
+const row = (config: string, job: Job, outcome: Outcome, reference: number | null): string => {
+  if (outcome.kind === 'missing') return `| ${config} | ${job.label} | ${outcome.why} | | |`
+  const { medianMs, peakRssMb } = outcome.result
+  const ratio = reference === null ? '' : (medianMs / reference).toFixed(2)
+  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} | ${ratio} | ${peakRssMb.toFixed(0)} |`
 }
-if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(results, null, 2))
+
+/** The smallest number among the labels present (the faster setting, or the leaner one), or null. */
+const best = (m: ByLabel, labels: readonly string[]): number | null => {
+  const present = labels.flatMap((l) => (m.has(l) ? [m.get(l)!] : []))
+  return present.length === 0 ? null : Math.min(...present)
+}
+
+/** `value` with ✓ or ✗ against a target (`atLeast`: value ≥ target, else value ≤ target); – when unknown. */
+const against = (value: number | null, target: number, atLeast: boolean): string =>
+  value === null ? '–' : `${value.toFixed(2)} ${(atLeast ? value >= target : value <= target) ? '✓' : '✗'}`
+
+/**
+ * The issue's targets for one configuration, scangrad float32 (the first float32 variant measured) as
+ * the reference: speed-ups over the faster tfjs backend (≥ 10), jax-js jit (≥ 2) and the better
+ * PyTorch thread setting (≥ 1 on C1 and C3, ≥ 0.5 on C2 and C4), float64 / float32 time (≤ 2.5) and
+ * peak RSS / PyTorch's (≤ 1).
+ */
+const summaryRow = (config: string, labels: readonly string[], times: ByLabel, rss: ByLabel): string => {
+  const f32 = labels.find((l) => isScangradF32(l) && times.has(l))
+  const ref = f32 === undefined ? null : times.get(f32) ?? null
+  const speedup = (other: number | null): number | null => (ref === null || other === null ? null : other / ref)
+  const torch = labels.filter((l) => l.startsWith('pytorch'))
+  const f64 = f32 === undefined ? null : times.get(f32.replace('float32', 'float64')) ?? null
+  const torchRss = best(rss, torch)
+  const ownRss = f32 === undefined ? null : rss.get(f32) ?? null
+  return `| ${config} | ${[
+    against(speedup(best(times, ['tfjs-cpu', 'tfjs-wasm'])), 10, true),
+    against(speedup(best(times, ['jax-js jit'])), 2, true),
+    against(speedup(best(times, torch)), config === 'C1' || config === 'C3' ? 1 : 0.5, true),
+    against(ref === null || f64 === null ? null : f64 / ref, 2.5, false),
+    against(ownRss === null || torchRss === null ? null : ownRss / torchRss, 1, false),
+  ].join(' | ')} |`
+}
+
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
+
+const main = (): void => {
+  const results: BenchResult[] = []
+  const summary: string[] = []
+  const blas = new Set<string>()
+  const plan = list(values.configs!).map((config) => ({
+    config, jobs: [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
+  }))
+  console.log(`# training step, median ms over ${values.steps} steps after 2 warm-up steps — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`)
+  console.log('| config | framework | median ms | × scangrad f32 | peak RSS MB |')
+  console.log('|---|---|---:|---:|---:|')
+  for (const { config, jobs } of plan) {
+    const times = new Map<string, number>()
+    const rss = new Map<string, number>()
+    let reference: number | null = null
+    for (const job of jobs) {
+      const outcome = run(config, job)
+      if (outcome.kind === 'result') {
+        results.push(outcome.result)
+        times.set(job.label, outcome.result.medianMs)
+        rss.set(job.label, outcome.result.peakRssMb)
+        if (outcome.result.blas !== undefined) blas.add(outcome.result.blas)
+        if (reference === null && isScangradF32(job.label)) reference = outcome.result.medianMs
+      }
+      console.log(row(config, job, outcome, reference))
+    }
+    summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss))
+  }
+  console.log(`\nload average at the end ${load()}${blas.size > 0 ? `; PyTorch's BLAS: ${[...blas].join(', ')}` : ''}`)
+  console.log('\n## targets: × faster = peer ms / scangrad f32 ms (✓ when the target is met)')
+  console.log('| config | × tfjs best (≥ 10) | × jax-js jit (≥ 2) | × PyTorch best (≥ 1 C1/C3, ≥ 0.5 C2/C4) | f64 / f32 (≤ 2.5) | peak RSS / PyTorch (≤ 1) |')
+  console.log('|---|---:|---:|---:|---:|---:|')
+  for (const line of summary) console.log(line)
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(results, null, 2))
+}
+
+main()

@@ -1,10 +1,12 @@
 /**
  * @file WebAssembly text of the matrix-product kernels (build-time only). The GotoBLAS/BLIS scheme:
- * the JavaScript driver (src/tensor/wasm/matmul.ts) cuts the product into blocks, packs a block of
- * A into row panels of tileRows and a block of B into column panels of tileColumns (zero-padded, so
+ * `gemm` cuts the product into blocks (sizes from src/tensor/wasm/blocking.ts), packs a block of A
+ * into row panels of tileRows and a block of B into column panels of tileColumns (zero-padded, so
  * edge tiles run the same code), and `macro` walks the register tiles. Transposed operands are
- * handled by the packing strides alone, so no transpose is ever materialised.
+ * handled by the packing strides alone, so no transpose is ever materialised. The whole driver runs
+ * inside the module, so one call from JavaScript (or from a worker thread) computes a product.
  */
+import { BLOCKING, EDGE_TILE_BYTES, MAX_TILE_ROWS } from '../../src/tensor/wasm/blocking.js'
 import { type LaneType, get, i32, range, set, shiftOf, tileColumns } from './wat.js'
 
 /**
@@ -17,6 +19,21 @@ import { type LaneType, get, i32, range, set, shiftOf, tileColumns } from './wat
  * `fma` the multiply-add is relaxed-simd's `relaxed_madd` (fused where the CPU can): ≈ 5 cycles.
  * Relaxed SIMD is on by default from Node 22 and Chrome 114; Node 20 needs
  * --experimental-wasm-relaxed-simd, so the loader keeps a module without it.
+ *
+ * Re-measured (Zen 4 at ≈ 2.7 GHz, Node 20; the macro-kernel alone on L1-resident panels, best of 200
+ * runs): f32 29 GFLOP/s, f64 14; with `fma` 42 and 21. The disassembly (--print-wasm-code) explains
+ * the ceiling: a k-step is 30 instructions (16 mulps/addps, 2 loads, 4 vbroadcastss, 2 pointer adds,
+ * 2 index zero-extensions, the loop's stack check and counter), ≈ 6 cycles at ≈ 5 per cycle, while
+ * the four FP pipes would need only 4; with `fma` it is 22 instructions and the two FMA pipes bind
+ * (8 FMAs = 4 cycles ≈ 43 GFLOP/s, the core's 128-bit peak). The spills above are TurboFan's
+ * scheduler placing every load of the body before the arithmetic: accumulators + all loads must fit
+ * in 15 xmm registers, which rules out 5 × 2 even with `fma` (10 + 2 + 5 = 17: 18 GFLOP/s). Tried and
+ * dropped: unrolled by 2 (21 f32 / 10.5 f64: 20 values live, spills), A broadcast by lane shuffles of
+ * one A vector load (23–26: shuffles take FP pipes), the loop closed by comparing the A pointer
+ * with its end instead of a counter (no change), 3 × 3 and 4 × 3 vectors (18–21). Cache blocking
+ * barely matters at these sizes: KC 128–512, MC 64–256 and NC 512–4096 all land within noise of the
+ * kernel (28–30 f32, 13–14 f64 best-of) for 512², C4's 128 × 512 · 512 × 512 and 4096 × 256 · 256 ×
+ * 512, and their transposed VJP variants.
  */
 const microKernel = (t: LaneType, fma: boolean): string => {
   const R = t.tileRows
@@ -90,7 +107,7 @@ const macroKernel = (t: LaneType): string => {
   const nr = tileColumns(t)
   const shift = i32(shiftOf(t))
   return `
-  (func (export "macro_${T}") (param $mc i32) (param $nc i32) (param $kc i32) (param $ap i32) (param $bp i32)
+  (func $macro_${T} (export "macro_${T}") (param $mc i32) (param $nc i32) (param $kc i32) (param $ap i32) (param $bp i32)
       (param $c i32) (param $ldc i32) (param $accumulate i32) (param $tile i32)
     (local $ir i32) (local $jr i32) (local $mr i32) (local $nr i32) (local $ldcBytes i32)
     (local $aPanel i32) (local $bPanel i32) (local $cTile i32)
@@ -124,7 +141,7 @@ const pack = (t: LaneType, name: string, width: number): string => {
   const shift = i32(shiftOf(t))
   const stepBytes = i32(width * t.bytes)
   return `
-  (func (export "${name}_${T}") (param $src i32) (param $rowStride i32) (param $colStride i32) (param $rows i32)
+  (func $${name}_${T} (export "${name}_${T}") (param $src i32) (param $rowStride i32) (param $colStride i32) (param $rows i32)
       (param $kc i32) (param $dst i32)
     (local $i i32) (local $r i32) (local $p i32) (local $w i32) (local $from i32) (local $to i32) (local $panelBytes i32)
     ${set('rowStride', `(i32.shl ${get('rowStride')} ${shift})`)}
@@ -161,6 +178,58 @@ const pack = (t: LaneType, name: string, width: number): string => {
         (br_if $panels (i32.lt_s (local.tee $i (i32.add ${get('i')} ${i32(width)})) ${get('rows')})))))`
 }
 
+/**
+ * The blocked product `C[m × n] (+)= op(A) · op(B)` on byte addresses, element (i, p) of op(A) at
+ * `a + (i·rowA + p·colA)·bytes`, element (p, j) of op(B) at `b + (p·rowB + j·colB)·bytes`, C with row
+ * stride `ldc` (strides in elements, so a row or column range of a product is a product too: the
+ * threads split by adjusting the pointers). Loop order jc (nc columns) → pc (kc depth: pack B) →
+ * ic (mc rows: pack A, macro). `scratch` (64-byte aligned) holds the edge tile, then the packed A
+ * block, then the packed B block, at the offsets src/tensor/wasm/matmul.ts's `scratchLayout` uses.
+ * With k = 0, C is zeroed unless accumulating.
+ */
+const gemm = (t: LaneType): string => {
+  const T = t.scalar
+  const { kc: KC, mc: MC, nc: NC } = BLOCKING[t.bytes === 4 ? 'float32' : 'float64']
+  const mcMax = Math.floor(MC / t.tileRows) * t.tileRows
+  const shift = i32(shiftOf(t))
+  const bytesOf = (x: string) => `(i32.shl ${x} ${shift})`
+  const align64 = (x: string) => `(i32.and (i32.add ${x} ${i32(63)}) ${i32(-64)})`
+  return `
+  (func (export "gemm_${T}") (param $m i32) (param $n i32) (param $k i32) (param $a i32) (param $rowA i32) (param $colA i32)
+      (param $b i32) (param $rowB i32) (param $colB i32) (param $c i32) (param $ldc i32) (param $accumulate i32) (param $scratch i32)
+    (local $jc i32) (local $pc i32) (local $ic i32) (local $nc i32) (local $kc i32) (local $mc i32) (local $packA i32) (local $packB i32) (local $i i32)
+    (if (i32.or (i32.le_s ${get('m')} (i32.const 0)) (i32.le_s ${get('n')} (i32.const 0))) (then (return)))
+    (if (i32.eqz ${get('k')})
+      (then
+        (if (i32.eqz ${get('accumulate')})
+          (then
+            (loop $rows
+              (memory.fill (i32.add ${get('c')} ${bytesOf(`(i32.mul ${get('i')} ${get('ldc')})`)}) (i32.const 0) ${bytesOf(get('n'))})
+              (br_if $rows (i32.lt_s (local.tee $i (i32.add ${get('i')} (i32.const 1))) ${get('m')})))))
+        (return)))
+    ${set('packA', `(i32.add ${get('scratch')} ${i32(EDGE_TILE_BYTES)})`)}
+    ${set('packB', `(i32.add ${get('packA')} ${align64(bytesOf(`(i32.mul (i32.add ${minI32(MC, get('m'))} ${i32(MAX_TILE_ROWS)}) ${minI32(KC, get('k'))})`))})`)}
+    (loop $columnBlocks
+      ${set('nc', minI32(NC, `(i32.sub ${get('n')} ${get('jc')})`))}
+      ${set('pc', i32(0))}
+      (loop $depthBlocks
+        ${set('kc', minI32(KC, `(i32.sub ${get('k')} ${get('pc')})`))}
+        (call $packB_${T} (i32.add ${get('b')} ${bytesOf(`(i32.add (i32.mul ${get('pc')} ${get('rowB')}) (i32.mul ${get('jc')} ${get('colB')}))`)})
+          ${get('colB')} ${get('rowB')} ${get('nc')} ${get('kc')} ${get('packB')})
+        ${set('ic', i32(0))}
+        (loop $rowBlocks
+          ${set('mc', minI32(mcMax, `(i32.sub ${get('m')} ${get('ic')})`))}
+          (call $packA_${T} (i32.add ${get('a')} ${bytesOf(`(i32.add (i32.mul ${get('ic')} ${get('rowA')}) (i32.mul ${get('pc')} ${get('colA')}))`)})
+            ${get('rowA')} ${get('colA')} ${get('mc')} ${get('kc')} ${get('packA')})
+          ;; The first depth block stores into C (unless accumulating), later ones add to it.
+          (call $macro_${T} ${get('mc')} ${get('nc')} ${get('kc')} ${get('packA')} ${get('packB')}
+            (i32.add ${get('c')} ${bytesOf(`(i32.add (i32.mul ${get('ic')} ${get('ldc')}) ${get('jc')})`)}) ${get('ldc')}
+            (i32.or ${get('accumulate')} (i32.gt_s ${get('pc')} (i32.const 0))) ${get('scratch')})
+          (br_if $rowBlocks (i32.lt_s (local.tee $ic (i32.add ${get('ic')} ${i32(mcMax)})) ${get('m')})))
+        (br_if $depthBlocks (i32.lt_s (local.tee $pc (i32.add ${get('pc')} ${i32(KC)})) ${get('k')})))
+      (br_if $columnBlocks (i32.lt_s (local.tee $jc (i32.add ${get('jc')} ${i32(NC)})) ${get('n')}))))`
+}
+
 /** Exports the tile geometry, so the JavaScript driver sizes its buffers from the module itself. */
 const geometry = (t: LaneType): string => `
   (global (export "tileRows_${t.scalar}") i32 ${i32(t.tileRows)})
@@ -168,5 +237,5 @@ const geometry = (t: LaneType): string => `
 
 /** All matrix-product functions for one element type; `fma` selects relaxed-simd multiply-adds. */
 export const matmulWat = (t: LaneType, fma: boolean): string[] => [
-  geometry(t), microKernel(t, fma), edgeCopy(t), macroKernel(t), pack(t, 'packA', t.tileRows), pack(t, 'packB', tileColumns(t)),
+  geometry(t), microKernel(t, fma), edgeCopy(t), macroKernel(t), pack(t, 'packA', t.tileRows), pack(t, 'packB', tileColumns(t)), gemm(t),
 ]

@@ -14,13 +14,20 @@ import { type Activation, type ActivationName, activations, resolveActivation } 
 import { type Params, init } from './init.js'
 import { affine } from './project.js'
 import { fusedActivationOf, gruStep, gruStepFusable, lstmStep, lstmStepFusable, recurrentStep, recurrentStepFusable } from './fused.js'
-import { type BoundCell, type Cell, type CellSizes, type CellSpec, cellOfBind } from './recurrent.js'
+import { type BoundCell, type Cell, type CellSizes, type CellSpec, type StepInfo, cellOfBind } from './recurrent.js'
+import { lastState, lstmSequence, recurrentSequence, sequenceFusable } from './sequence.js'
 
 /** The carry of the single-state cells (Elman, RNN, GRU): `{ h: [batch, hidden] }`. */
 export type HiddenCarry = { readonly h: Tensor }
 
 /** The LSTM carry: hidden and cell state, each `[batch, hidden]`. */
 export type LstmCarry = { readonly h: Tensor; readonly c: Tensor }
+
+/** `make()`, computed on first use and then kept (values a path may not need). */
+const once = <T>(make: () => T): (() => T) => {
+  let value: T | undefined
+  return () => (value ??= make())
+}
 
 /** PyTorch's default recurrent initialisation: every entry ~ U(−1/√hidden, 1/√hidden). */
 const pytorchInit = ({ hiddenSize }: CellSizes) => init.uniform(1 / Math.sqrt(hiddenSize))
@@ -44,15 +51,24 @@ const gateWeights = (weightHh: Tensor, gates: number): Tensor => {
 // h·wTime vanishes exactly: every step is then the same three operations.
 const bindElman = (activation: Activation) => {
   const fused = fusedActivationOf(activation)
-  return (p: Params): BoundCell<HiddenCarry> => ({
-    project: (xs, { continued }) => add(affine('nn.elman', xs, p.wLayer, p.bLayer), mul(continued, p.bTime)),
-    step: ({ h }, projected) => {
-      const next = fused !== null && recurrentStepFusable(projected, h, p.wTime)
-        ? recurrentStep(projected, h, p.wTime, fused)
-        : activation(add(projected, matmul(h, p.wTime)))
-      return [{ h: next }, next]
-    },
-  })
+  return (p: Params): BoundCell<HiddenCarry> => {
+    const project = (xs: Tensor, { continued }: StepInfo): Tensor => add(affine('nn.elman', xs, p.wLayer, p.bLayer), mul(continued, p.bTime))
+    return {
+      project,
+      step: ({ h }, projected) => {
+        const next = fused !== null && recurrentStepFusable(projected, h, p.wTime)
+          ? recurrentStep(projected, h, p.wTime, fused)
+          : activation(add(projected, matmul(h, p.wTime)))
+        return [{ h: next }, next]
+      },
+      sequence: (xs, steps, carry0, reverse) => {
+        if (fused === null || !sequenceFusable(xs, p.wLayer, p.bLayer, p.wTime, p.bTime)) return null
+        const projected = project(xs, steps)
+        const hs = recurrentSequence(projected, carry0(projected.dtype).h, p.wTime, fused, { reverse, transposed: false })
+        return [{ h: lastState(hs, reverse) }, hs]
+      },
+    }
+  }
 }
 
 /**
@@ -83,16 +99,24 @@ export const elmanSpec = (activation: ActivationName | Activation = 'tanh'): Cel
 
 const bindRnn = (activation: Activation) => (p: Params): BoundCell<HiddenCarry> => {
   const fused = fusedActivationOf(activation)
-  const weightHh = transpose(p.weight_hh)
+  // Only the per-step path reads weight_hh transposed; the sequence path multiplies by it as stored.
+  const weightHh = once(() => transpose(p.weight_hh))
   const bias = add(p.bias_ih, p.bias_hh)
   const weightIh = transpose(p.weight_ih)
+  const project = (xs: Tensor): Tensor => affine('nn.rnn', xs, weightIh, bias)
   return {
-    project: (xs) => affine('nn.rnn', xs, weightIh, bias),
+    project,
     step: ({ h }, projected) => {
-      const next = fused !== null && recurrentStepFusable(projected, h, weightHh)
-        ? recurrentStep(projected, h, weightHh, fused)
-        : activation(add(projected, matmul(h, weightHh)))
+      const next = fused !== null && recurrentStepFusable(projected, h, weightHh())
+        ? recurrentStep(projected, h, weightHh(), fused)
+        : activation(add(projected, matmul(h, weightHh())))
       return [{ h: next }, next]
+    },
+    sequence: (xs, _steps, carry0, reverse) => {
+      if (fused === null || !sequenceFusable(xs, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)) return null
+      const projected = project(xs)
+      const hs = recurrentSequence(projected, carry0(projected.dtype).h, p.weight_hh, fused, { reverse, transposed: true })
+      return [{ h: lastState(hs, reverse) }, hs]
     },
   }
 }
@@ -125,15 +149,23 @@ const bindLstm = (p: Params): BoundCell<LstmCarry> => {
   const hidden = p.weight_hh.shape[1]
   const weightIh = transpose(p.weight_ih)
   const bias = add(p.bias_ih, p.bias_hh)
-  const weightHh = gateWeights(p.weight_hh, 4)
+  // Only the per-step path reads weight_hh split by gate; the sequence path multiplies by it as stored.
+  const weightHh = once(() => gateWeights(p.weight_hh, 4))
   return {
     project: (xs) => gateMajor(affine('nn.lstm', xs, weightIh, bias), 4, hidden),
+    sequence: (xs, _steps, carry0, reverse) => {
+      if (!sequenceFusable(xs, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)) return null
+      const projected = affine('nn.lstm', xs, weightIh, bias)
+      const { h, c } = carry0(projected.dtype)
+      const [hs, cs] = lstmSequence(projected, h, c, p.weight_hh, { reverse, transposed: true })
+      return [{ h: lastState(hs, reverse), c: lastState(cs, reverse) }, hs]
+    },
     step: ({ h, c }, projected) => {
-      if (lstmStepFusable(projected, h, c, weightHh)) {
-        const [hNext, cNext] = lstmStep(projected, h, c, weightHh)
+      if (lstmStepFusable(projected, h, c, weightHh())) {
+        const [hNext, cNext] = lstmStep(projected, h, c, weightHh())
         return [{ h: hNext, c: cNext }, hNext]
       }
-      const [i, f, g, o] = unstack(add(projected, matmul(h, weightHh)))
+      const [i, f, g, o] = unstack(add(projected, matmul(h, weightHh())))
       const cNext = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(g)))
       const hNext = mul(sigmoid(o), tanh(cNext))
       return [{ h: hNext, c: cNext }, hNext]

@@ -50,7 +50,8 @@ const sigmoidGrad = sigmoidBackward
 /** g·[z > 0], read off relu(z) > 0 (the same test); like the unfused VJP, the mask carries no gradient. */
 const reluGrad = (g: Tensor, r: Tensor): Tensor => mul(g, greater(r, 0))
 
-const activationGrad = (activation: FusedActivation, g: Tensor, out: Tensor): Tensor =>
+/** σ'·g for a fused activation, read off its output (the VJP of the activation, differentiable). */
+export const activationGrad = (activation: FusedActivation, g: Tensor, out: Tensor): Tensor =>
   activation === 'tanh' ? tanhGrad(g, out) : activation === 'sigmoid' ? sigmoidGrad(g, out) : reluGrad(g, out)
 
 /** Batch offsets of one matrix used by every batch (offset 0 each time), by batch count. */

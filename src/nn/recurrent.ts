@@ -55,6 +55,12 @@ export interface StepInfo {
 export interface BoundCell<C extends Carry = Carry> {
   readonly project: (xs: Tensor, steps: StepInfo) => Tensor
   readonly step: (carry: C, projected: Tensor) => readonly [C, Tensor]
+  /**
+   * Optional: every step of an unmasked run at once (projection included), from the initial carry
+   * in a given dtype; returns the final carry and the outputs `[time, batch, outputSize]`, or null
+   * when these operands need the per-step path. Must equal the scan of `step` over `project`.
+   */
+  readonly sequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => readonly [C, Tensor] | null
 }
 
 /**
@@ -322,15 +328,21 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
     run: (params, xs, context) => {
       const bound = bindCell(spec, checkParams(name, params, shapes, context.paramName))
       const [time, batch] = xs.shape
-      const continued = continuedSteps(time, batch, context.mask, context.reverse, context.initial !== null, xs.dtype)
-      const projected = bound.project(xs, { continued })
+      const steps = { continued: continuedSteps(time, batch, context.mask, context.reverse, context.initial !== null, xs.dtype) }
       // A given state joins the computation's dtype (float64 inputs with float32 parameters compute in float64).
-      const given = context.initial === null ? null : Object.fromEntries(stateNames.map((n) => [n, cast(context.initial![n][0], projected.dtype)]))
-      const carry0 = initialCarry(given, batch, cellSizes, projected.dtype)
+      const carryIn = (dtype: DType): C => initialCarry(
+        context.initial === null ? null : Object.fromEntries(stateNames.map((n) => [n, cast(context.initial![n][0], dtype)])),
+        batch, cellSizes, dtype,
+      )
+      const finalOf = (carry: C): StateSlices => Object.fromEntries(stateNames.map((n) => [n, [carry[n]]]))
+      const whole = context.mask === null ? bound.sequence?.(xs, steps, carryIn, context.reverse) ?? null : null
+      if (whole !== null) return { ys: whole[1], final: finalOf(whole[0]) }
+      const projected = bound.project(xs, steps)
+      const carry0 = carryIn(projected.dtype)
       const [carry, ys] = context.mask === null
         ? scan(bound.step, carry0, projected, { reverse: context.reverse })
         : scan(maskedStep(bound.step), carry0, { x: projected, m: context.mask }, { reverse: context.reverse })
-      return { ys, final: Object.fromEntries(stateNames.map((n) => [n, [carry[n]]])) }
+      return { ys, final: finalOf(carry) }
     },
   })
 }

@@ -10,9 +10,10 @@
 import { add, cast, div, maximum, mul, sqrt, square } from '../autodiff/ops/elementwise.js'
 import { sum } from '../autodiff/ops/reduce.js'
 import { ValueError } from '../errors.js'
-import { type Tensor, expectTensor } from '../tensor/Tensor.js'
+import { Traced } from '../autodiff/trace.js'
+import { Tensor, allocate, expectTensor } from '../tensor/Tensor.js'
 import { scalar, zeros } from '../tensor/creation.js'
-import { type Tree, treeLeaves } from '../tree/tree.js'
+import { type Tree, treeFlatten, treeLeaves, treeUnflatten } from '../tree/tree.js'
 import {
   type EmptyState,
   type GradientTransformation,
@@ -241,6 +242,61 @@ export interface ScaleByAdamOptions {
   readonly eps?: number
 }
 
+interface AdamConstants {
+  readonly b1: number
+  readonly b2: number
+  readonly eps: number
+  /** 1 / (1 − β₁ᵗ) and 1 / (1 − β₂ᵗ). */
+  readonly correct1: number
+  readonly correct2: number
+}
+
+/** One leaf's new moments and update. */
+interface AdamStep {
+  readonly update: Tensor
+  readonly m: Tensor
+  readonly v: Tensor
+}
+
+/** Adam on one leaf as differentiable ops (so an optimiser step can itself be differentiated). */
+const adamStepComposed = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): AdamStep => {
+  const mNext = add(mul(m, c.b1), mul(g, 1 - c.b1))
+  const vNext = add(mul(v, c.b2), mul(square(g), 1 - c.b2))
+  return { update: div(mul(mNext, c.correct1), add(sqrt(mul(vNext, c.correct2)), c.eps)), m: mNext, v: vNext }
+}
+
+/**
+ * Adam on one leaf in a single pass when nothing is being differentiated, else `adamStepComposed`.
+ * The pass rounds after every operation, with the constants in the leaf's dtype, exactly as the
+ * composed ops do, so both give the same bits (a float32 √ of a float32, taken in double and
+ * rounded once, is the correctly rounded float32 √).
+ */
+const adamStep = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): AdamStep => {
+  if ([g, m, v].some((x) => x instanceof Traced || x.dtype !== g.dtype)) return adamStepComposed(g, m, v, c)
+  const n = g.size
+  const [gd, md, vd] = [g.data, m.data, v.data]
+  const update = allocate(g.dtype, n)
+  const mNext = allocate(g.dtype, n)
+  const vNext = allocate(g.dtype, n)
+  if (g.dtype === 'float32') {
+    const f = Math.fround
+    const [b1, mb1, b2, mb2, c1, c2, eps] = [c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.correct1, c.correct2, c.eps].map(f)
+    for (let i = 0; i < n; i++) {
+      const mi = (mNext[i] = f(f(md[i] * b1) + f(gd[i] * mb1)))
+      const vi = (vNext[i] = f(f(vd[i] * b2) + f(f(gd[i] * gd[i]) * mb2)))
+      update[i] = f(f(mi * c1) / f(f(Math.sqrt(f(vi * c2))) + eps))
+    }
+  } else {
+    const [b1, mb1, b2, mb2, c1, c2, eps] = [c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.correct1, c.correct2, c.eps]
+    for (let i = 0; i < n; i++) {
+      const mi = (mNext[i] = md[i] * b1 + gd[i] * mb1)
+      const vi = (vNext[i] = vd[i] * b2 + gd[i] * gd[i] * mb2)
+      update[i] = (mi * c1) / (Math.sqrt(vi * c2) + eps)
+    }
+  }
+  return { update: new Tensor(update, g.shape), m: new Tensor(mNext, g.shape), v: new Tensor(vNext, g.shape) }
+}
+
 /**
  * Adam's scaling, Kingma & Ba's Algorithm 1 (as PyTorch's Adam): with t = k + 1,
  * `m_t = β₁ m_{t−1} + (1 − β₁) g`, `v_t = β₂ v_{t−1} + (1 − β₂) g²`,
@@ -258,12 +314,15 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
     init: (params) => ({ count: countTensor(0), mu: zerosTree(who, params), nu: zerosTree(who, params) }),
     update: (updates, state) => {
       const t = readCount(who, state.count) + 1
-      const mu = mapUpdates(who, (g, m) => add(mul(m, b1), mul(g, 1 - b1)), updates, { 'state.mu': state.mu }) as Tree
-      const nu = mapUpdates(who, (g, v) => add(mul(v, b2), mul(square(g), 1 - b2)), updates, { 'state.nu': state.nu }) as Tree
-      const correct1 = 1 / (1 - b1 ** t)
-      const correct2 = 1 / (1 - b2 ** t)
-      const out = mapUpdates(who, (_g, m, v) => div(mul(m, correct1), add(sqrt(mul(v, correct2)), eps)), updates, { mu, nu })
-      return [out as typeof updates, { count: countTensor(t), mu, nu }]
+      const constants: AdamConstants = { b1, b2, eps, correct1: 1 / (1 - b1 ** t), correct2: 1 / (1 - b2 ** t) }
+      const steps: AdamStep[] = []
+      const out = mapUpdates(who, (g, m, v) => {
+        const step = adamStep(g, m, v, constants)
+        steps.push(step)
+        return step.update
+      }, updates, { 'state.mu': state.mu, 'state.nu': state.nu })
+      const { def } = treeFlatten(updates, who)
+      return [out as typeof updates, { count: countTensor(t), mu: treeUnflatten(def, steps.map((s) => s.m)), nu: treeUnflatten(def, steps.map((s) => s.v)) }]
     },
   }
 }

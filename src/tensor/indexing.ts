@@ -34,24 +34,69 @@ export const stridedIndex = (shape: Shape, strides: readonly number[], offset = 
   return index
 }
 
-/** An odometer over `shape`, so there is no division per element. */
+/** A strided view: element `position` of `shape` sits at `Σ_d position[d] · strides[d]` (plus an offset). */
+export interface StridedView {
+  readonly shape: readonly number[]
+  readonly strides: readonly number[]
+}
+
+/**
+ * The same view with as few axes as possible: axes of length 1 dropped, and each axis merged into
+ * the one before it when the two walk memory as one (`strides[d] = strides[d + 1] · shape[d + 1]`,
+ * e.g. the trailing axes of a transpose that keeps them in order). Every element keeps its flat
+ * index; there are fewer and longer rows to walk. A view of one element collapses to rank 0.
+ */
+export const collapseAxes = (shape: Shape, strides: readonly number[]): StridedView => {
+  const outShape: number[] = []
+  const outStrides: number[] = []
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue
+    const last = outShape.length - 1
+    if (last >= 0 && outStrides[last] === strides[d] * shape[d]) {
+      outShape[last] *= shape[d]
+      outStrides[last] = strides[d]
+    } else {
+      outShape.push(shape[d])
+      outStrides.push(strides[d])
+    }
+  }
+  return { shape: outShape, strides: outStrides }
+}
+
+/**
+ * One step of an odometer over the first `axes` axes of a view: advances `counter` to the next
+ * row-major position (back to all zeros after the last) and returns the change of
+ * `Σ_d counter[d] · strides[d]`. Walking rows this way costs no division per element; the strided
+ * walks of this module and of the kernels (jsKernels.gatherStrided) all step with it, once per row.
+ */
+export const nextPosition = (counter: Int32Array, view: StridedView, axes: number): number => {
+  let change = 0
+  for (let d = axes - 1; d >= 0; d--) {
+    change += view.strides[d]
+    if (++counter[d] < view.shape[d]) return change
+    change -= view.strides[d] * view.shape[d]
+    counter[d] = 0
+  }
+  return change
+}
+
+/** Rows along the last axis of the collapsed view, an odometer over the others. */
 const buildIndex = (shape: Shape, strides: readonly number[], offset: number): Int32Array => {
   let size = 1
   for (const d of shape) size *= d
   const out = new Int32Array(size)
   if (size === 0) return out
-  const rank = shape.length
-  const counter = new Array<number>(rank).fill(0)
-  let index = offset
-  for (let i = 0; i < size; i++) {
-    out[i] = index
-    for (let d = rank - 1; d >= 0; d--) {
-      counter[d]++
-      index += strides[d]
-      if (counter[d] < shape[d]) break
-      index -= strides[d] * shape[d]
-      counter[d] = 0
-    }
+  const view = collapseAxes(shape, strides)
+  const rank = view.shape.length
+  if (rank === 0) {
+    out[0] = offset
+    return out
+  }
+  const n = view.shape[rank - 1]
+  const step = view.strides[rank - 1]
+  const counter = new Int32Array(rank - 1)
+  for (let i = 0, base = offset; i < size; base += nextPosition(counter, view, rank - 1)) {
+    for (let j = 0, index = base; j < n; j++, index += step) out[i++] = index
   }
   return out
 }

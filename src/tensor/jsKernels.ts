@@ -3,6 +3,7 @@
  * tested against these. Results are accumulated in JavaScript doubles and rounded once on store.
  */
 import { type DType, type Data, allocate, dtypeOf } from './Tensor.js'
+import { collapseAxes, nextPosition } from './indexing.js'
 import type { BinaryOp, IndexMap, Kernels, UnaryKernel } from './kernels.js'
 
 const like = (x: Data, size = x.length): Data => (x instanceof Float32Array ? new Float32Array(size) : new Float64Array(size))
@@ -169,69 +170,162 @@ const scatterAdd = (x: Data, index: Int32Array, outSize: number): Data => {
   return o
 }
 
+/** Rows at least this long are copied with `set` on a `subarray` (or filled), whose fixed cost a short loop beats. */
+const BLOCK_COPY = 64
+
 /**
- * A strided gather without an index map: an odometer over all axes but the last, and a tight loop
- * (or a block copy, for long contiguous rows) along the last.
+ * A strided gather without an index map: the view's axes collapsed (tensor/indexing.ts), then one
+ * run per row along the last axis (a block copy for long contiguous rows, a fill for broadcast
+ * ones, a tight loop otherwise) and one odometer step per row.
  */
 const gatherStrided = (x: Data, shape: readonly number[], strides: readonly number[], offset: number): Data => {
-  const rank = shape.length
   let size = 1
-  for (let d = 0; d < rank; d++) size *= shape[d]
+  for (let d = 0; d < shape.length; d++) size *= shape[d]
   const o = like(x, size)
   if (size === 0) return o
+  const view = collapseAxes(shape, strides)
+  const rank = view.shape.length
   if (rank === 0) {
     o[0] = x[offset]
     return o
   }
-  const n = shape[rank - 1]
-  const s = strides[rank - 1]
-  const outer = size / n
-  const counter = new Array<number>(rank).fill(0)
-  let base = offset
-  let pos = 0
-  for (let r = 0; r < outer; r++) {
-    if (s === 1 && n >= 64) o.set(x.subarray(base, base + n), pos)
-    else for (let j = 0; j < n; j++) o[pos + j] = x[base + j * s]
-    pos += n
-    for (let d = rank - 2; d >= 0; d--) {
-      counter[d]++
-      base += strides[d]
-      if (counter[d] < shape[d]) break
-      base -= strides[d] * shape[d]
-      counter[d] = 0
+  const n = view.shape[rank - 1]
+  const s = view.strides[rank - 1]
+  const counter = new Int32Array(rank - 1)
+  for (let pos = 0, base = offset; pos < size; pos += n, base += nextPosition(counter, view, rank - 1)) {
+    if (s === 1) {
+      if (n >= BLOCK_COPY) o.set(x.subarray(base, base + n), pos)
+      else for (let j = 0; j < n; j++) o[pos + j] = x[base + j]
+    } else if (s === 0 && n >= BLOCK_COPY) {
+      o.fill(x[base], pos, pos + n)
+    } else {
+      for (let j = 0, k = base; j < n; j++, k += s) o[pos + j] = x[k]
     }
   }
   return o
 }
 
+/**
+ * Column sums accumulated in float64 with each column summing its rows in order, as sumInto does
+ * for this index pattern (so the two agree bit for bit). Four rows per pass: the order per column
+ * is unchanged, with a quarter of the loads and stores of the accumulators.
+ */
 const sumRows = (x: Data, rows: number, cols: number): Data => {
-  // Accumulated in float64 in row order, as sumInto does for this index pattern.
   const acc = new Float64Array(cols)
-  for (let r = 0, base = 0; r < rows; r++, base += cols) {
+  let r = 0
+  let base = 0
+  for (; r + 4 <= rows; r += 4, base += 4 * cols) {
+    for (let j = 0, k = base; j < cols; j++, k++) acc[j] = acc[j] + x[k] + x[k + cols] + x[k + 2 * cols] + x[k + 3 * cols]
+  }
+  for (; r < rows; r++, base += cols) {
     for (let j = 0; j < cols; j++) acc[j] += x[base + j]
   }
   return dtypeOf(x) === 'float64' ? acc : Float32Array.from(acc)
 }
 
-// Activation VJPs in one pass. Each intermediate is rounded to the dtype, as the separate kernels
-// of the composition would store it, so the result is bit-identical to the composition.
-const tanhBackward = (g: Data, t: Data): Data => {
-  const o = like(g)
-  if (o instanceof Float32Array) {
-    for (let i = 0; i < o.length; i++) o[i] = g[i] * Math.fround(1 - Math.fround(t[i] * t[i]))
-  } else {
-    for (let i = 0; i < o.length; i++) o[i] = g[i] * (1 - t[i] * t[i])
+/**
+ * Row sums in float64, each row summed left to right, as sumInto does for this index pattern.
+ * Four rows advance together: four independent addition chains instead of one.
+ */
+const sumColumns = (x: Data, rows: number, cols: number): Data => {
+  const acc = new Float64Array(rows)
+  let r = 0
+  for (; r + 4 <= rows; r += 4) {
+    const base = r * cols
+    let t0 = 0
+    let t1 = 0
+    let t2 = 0
+    let t3 = 0
+    for (let j = base, end = base + cols; j < end; j++) {
+      t0 += x[j]
+      t1 += x[j + cols]
+      t2 += x[j + 2 * cols]
+      t3 += x[j + 3 * cols]
+    }
+    acc[r] = t0
+    acc[r + 1] = t1
+    acc[r + 2] = t2
+    acc[r + 3] = t3
+  }
+  for (; r < rows; r++) {
+    let total = 0
+    for (let j = r * cols, end = j + cols; j < end; j++) total += x[j]
+    acc[r] = total
+  }
+  return dtypeOf(x) === 'float64' ? acc : Float32Array.from(acc)
+}
+
+/** Row maxima with maxInto's rule: a NaN wins and stays. */
+const maxColumns = (x: Data, rows: number, cols: number): Data => {
+  const o = like(x, rows)
+  for (let r = 0, base = 0; r < rows; r++, base += cols) {
+    let best = -Infinity
+    for (let j = 0; j < cols; j++) {
+      const v = x[base + j]
+      if (v > best || Number.isNaN(v)) best = v
+    }
+    o[r] = best
   }
   return o
 }
 
-const sigmoidBackward = (g: Data, s: Data): Data => {
-  const o = like(g)
-  if (o instanceof Float32Array) {
-    for (let i = 0; i < o.length; i++) o[i] = g[i] * Math.fround(s[i] * Math.fround(1 - s[i]))
-  } else {
-    for (let i = 0; i < o.length; i++) o[i] = g[i] * (s[i] * (1 - s[i]))
+// Activation VJPs in one pass. Each intermediate is rounded to the dtype, as the separate kernels
+// of the composition would store it, so the result is bit-identical to the composition. One loop
+// per dtype, each over arrays of a single type, so the element accesses stay monomorphic when a
+// program uses both dtypes (float32 training with float64 gradient checks).
+
+const tanhBackward32 = (g: Float32Array, t: Float32Array): Float32Array => {
+  const o = new Float32Array(g.length)
+  for (let i = 0; i < o.length; i++) {
+    const y = t[i]
+    o[i] = g[i] * Math.fround(1 - Math.fround(y * y))
   }
+  return o
+}
+
+const tanhBackward64 = (g: Float64Array, t: Float64Array): Float64Array => {
+  const o = new Float64Array(g.length)
+  for (let i = 0; i < o.length; i++) {
+    const y = t[i]
+    o[i] = g[i] * (1 - y * y)
+  }
+  return o
+}
+
+const sigmoidBackward32 = (g: Float32Array, s: Float32Array): Float32Array => {
+  const o = new Float32Array(g.length)
+  for (let i = 0; i < o.length; i++) {
+    const y = s[i]
+    o[i] = g[i] * Math.fround(y * Math.fround(1 - y))
+  }
+  return o
+}
+
+const sigmoidBackward64 = (g: Float64Array, s: Float64Array): Float64Array => {
+  const o = new Float64Array(g.length)
+  for (let i = 0; i < o.length; i++) {
+    const y = s[i]
+    o[i] = g[i] * (y * (1 - y))
+  }
+  return o
+}
+
+const tanhBackward = (g: Data, t: Data): Data => {
+  if (g instanceof Float32Array && t instanceof Float32Array) return tanhBackward32(g, t)
+  if (g instanceof Float64Array && t instanceof Float64Array) return tanhBackward64(g, t)
+  // Mixed dtypes (the ops never pass them): the result takes g's dtype, t is read as it is.
+  const o = like(g)
+  const round = o instanceof Float32Array ? Math.fround : (v: number) => v
+  for (let i = 0; i < o.length; i++) o[i] = g[i] * round(1 - round(t[i] * t[i]))
+  return o
+}
+
+const sigmoidBackward = (g: Data, s: Data): Data => {
+  if (g instanceof Float32Array && s instanceof Float32Array) return sigmoidBackward32(g, s)
+  if (g instanceof Float64Array && s instanceof Float64Array) return sigmoidBackward64(g, s)
+  const o = like(g)
+  const round = o instanceof Float32Array ? Math.fround : (v: number) => v
+  for (let i = 0; i < o.length; i++) o[i] = g[i] * round(s[i] * round(1 - s[i]))
   return o
 }
 
@@ -293,5 +387,6 @@ const matmul = (
 export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,
-  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, sumRows, tanhBackward, sigmoidBackward,
+  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, sumRows, sumColumns, maxColumns,
+  tanhBackward, sigmoidBackward,
 }

@@ -17,6 +17,42 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | '
  */
 export type IndexMap = Int32Array | null
 
+/** The activations of a whole-sequence Elman / RNN kernel. */
+export type RecurrentActivation = 'tanh' | 'relu' | 'sigmoid'
+
+/**
+ * The extent of a whole-sequence recurrent kernel: `time` steps of `batch` rows and `hidden`
+ * units. With `reverse` the steps run from the last to the first (outputs stay in time order).
+ * With `transposed` the recurrent weight is given as `[gates·hidden, hidden]` and the product is
+ * `h·wᵀ` (PyTorch's `weight_hh` as stored); otherwise it is `[hidden, gates·hidden]` and `h·w`.
+ */
+export interface RecurrenceExtent {
+  readonly time: number
+  readonly batch: number
+  readonly hidden: number
+  readonly reverse: boolean
+  readonly transposed: boolean
+}
+
+/** The forward result of a whole-sequence LSTM kernel. */
+export interface LstmForward {
+  /** `[time, batch, hidden]` hidden states. */
+  readonly hs: Data
+  /** `[time, batch, hidden]` cell states. */
+  readonly cs: Data
+  /** `[time, 5, batch, hidden]`: the gates i, f, g, o and tanh(c) of each step, kept for the backward pass. */
+  readonly saved: Data
+}
+
+/** The backward result of a whole-sequence LSTM kernel. */
+export interface LstmBackward {
+  /** `[time, batch, 4·hidden]`: the cotangent of every step's gate pre-activations (= of the projected input). */
+  readonly dPre: Data
+  /** `[batch, hidden]` cotangents of the initial hidden and cell state. */
+  readonly dh0: Data
+  readonly dc0: Data
+}
+
 export interface Kernels {
   readonly name: string
   neg: UnaryKernel
@@ -68,10 +104,34 @@ export interface Kernels {
    */
   sumRows?(x: Data, rows: number, cols: number): Data
   /**
+   * Optional: row sums of x viewed as `[rows, cols]`, `out[r] = Σ_j x[r·cols + j]` (the sum over
+   * trailing axes, e.g. of a loss over classes), with the same accumulation as `sumInto`. Callers
+   * fall back to `sumInto`.
+   */
+  sumColumns?(x: Data, rows: number, cols: number): Data
+  /** Optional: row maxima of x viewed as `[rows, cols]`, with `maxInto`'s NaN rule. Callers fall back to `maxInto`. */
+  maxColumns?(x: Data, rows: number, cols: number): Data
+  /**
    * Optional: `g·(1 − t²)`, the tanh VJP from its output t, rounded after each operation exactly as
    * `mul(g, sub(1, square(t)))` is. Callers fall back to that composition.
    */
   tanhBackward?(g: Data, t: Data): Data
   /** Optional: `g·(s·(1 − s))`, the sigmoid VJP from its output s, rounded as the composition is. */
   sigmoidBackward?(g: Data, s: Data): Data
+  /**
+   * Optional: a whole Elman / RNN sequence, `h_t = σ(p_t + h_{t−1}·w)` from `h0` for every step,
+   * with `p` `[time, batch, hidden]`; returns the hidden states `[time, batch, hidden]`. Callers
+   * fall back to a composition of the other kernels (src/tensor/recurrence.ts).
+   */
+  recurrentForward?(p: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
+  /**
+   * Optional: the backward pass through time of `recurrentForward` from the cotangents `g` of its
+   * outputs `hs`: returns `dz` `[time, batch, hidden]`, the cotangent of every step's
+   * pre-activation (dz_t = σ'·(g_t + dz_{t+1}·wᵀ) in processing order).
+   */
+  recurrentBackward?(g: Data, hs: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
+  /** Optional: a whole LSTM sequence from the projected inputs `p` `[time, batch, 4·hidden]` (gates i, f, g, o). */
+  lstmForward?(p: Data, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent): LstmForward
+  /** Optional: the backward pass through time of `lstmForward`, from the cotangents of `hs` and `cs`. */
+  lstmBackward?(gh: Data, gc: Data, forward: LstmForward, c0: Data, w: Data, extent: RecurrenceExtent): LstmBackward
 }

@@ -6,6 +6,7 @@ import { ShapeError, showShape } from '../../errors.js'
 import { K } from '../../tensor/backend.js'
 import { Tensor, expectTensor } from '../../tensor/Tensor.js'
 import { stridedIndex } from '../../tensor/indexing.js'
+import { selectProduct } from '../../tensor/selection.js'
 import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js'
 import { type Primitive, definePrimitive } from '../primitive.js'
 import { cast } from './elementwise.js'
@@ -31,7 +32,9 @@ const matmulPrimitive: Primitive<MatmulParams> = definePrimitive<MatmulParams>({
       const m = transposeA ? a.shape[1] : a.shape[0]
       const k = transposeA ? a.shape[0] : a.shape[1]
       const n = transposeB ? b.shape[0] : b.shape[1]
-      return new Tensor(K.matmul(a.data, SINGLE, b.data, SINGLE, m, k, n, transposeA, transposeB), [m, n])
+      // One-hot inputs (and their weight gradient, Aᵀ·G) are row selections, not products.
+      const selected = transposeB ? null : selectProduct(a.data, b.data, m, k, n, transposeA)
+      return new Tensor(selected ?? K.matmul(a.data, SINGLE, b.data, SINGLE, m, k, n, transposeA, transposeB), [m, n])
     }
     const [ar, ac] = a.shape.slice(-2)
     const [br, bc] = b.shape.slice(-2)

@@ -44,6 +44,10 @@ const leadingAxes = (axes: readonly number[]): number => {
   return axes.length
 }
 
+/** Whether `axes` (sorted) are the last axes.length axes of a rank-`rank` tensor, at least one. */
+const trailingAxes = (axes: readonly number[], rank: number): boolean =>
+  axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i)
+
 const sumPrimitive = definePrimitive<ReduceParams>({
   name: 'sum',
   forward: ([x], p) => {
@@ -52,6 +56,10 @@ const sumPrimitive = definePrimitive<ReduceParams>({
     // Summing leading axes away (a bias gradient) is a column sum: no index map needed.
     if (outSize > 1 && K.sumRows !== undefined && leadingAxes(p.axes) > 0) {
       return new Tensor(K.sumRows(x.data, x.size / outSize, outSize), shape)
+    }
+    // Summing trailing axes away (over classes, say) is a row sum: no index map either.
+    if (outSize > 1 && x.size > 0 && K.sumColumns !== undefined && trailingAxes(p.axes, x.rank)) {
+      return new Tensor(K.sumColumns(x.data, outSize, x.size / outSize), shape)
     }
     return new Tensor(K.sumInto(x.data, reduceIndex(x.shape, p.axes), outSize), shape)
   },
@@ -62,7 +70,11 @@ const maxPrimitive = definePrimitive<ReduceParams>({
   name: 'max',
   forward: ([x], p) => {
     const shape = outShape(x.shape, p)
-    return new Tensor(K.maxInto(x.data, reduceIndex(x.shape, p.axes), sizeOf(shape)), shape)
+    const outSize = sizeOf(shape)
+    if (outSize > 1 && x.size > 0 && K.maxColumns !== undefined && trailingAxes(p.axes, x.rank)) {
+      return new Tensor(K.maxColumns(x.data, outSize, x.size / outSize), shape)
+    }
+    return new Tensor(K.maxInto(x.data, reduceIndex(x.shape, p.axes), outSize), shape)
   },
   // Ties share the gradient equally, so the VJP is the same whichever tied element is "the" max.
   vjp: (g, { inputs: [x], out, params: { axes } }) => {

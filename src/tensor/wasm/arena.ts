@@ -30,7 +30,8 @@ export interface Arena {
 }
 
 /**
- * The arena over `memory` (the module's exported memory).
+ * The arena over `memory` (the module's memory; in the threaded backend a shared one, whose views
+ * are over a SharedArrayBuffer and whose growth the workers' instances see at once).
  * @category wasm
  */
 export const createArena = (memory: WasmMemory): Arena => ({

@@ -19,21 +19,48 @@ export type MacroKernel = (
 ) => void
 
 /**
+ * The whole blocked product `C[m × n] (+)= op(A) · op(B)`: element (i, p) of op(A) at
+ * `a + (i·rowA + p·colA)·bytes`, (p, j) of op(B) at `b + (p·rowB + j·colB)·bytes`, C's row stride
+ * `ldc`; `scratch` as sized by `matmulScratchBytes`.
+ */
+export type GemmKernel = (
+  m: number, n: number, k: number, a: number, rowA: number, colA: number, b: number, rowB: number, colB: number,
+  c: number, ldc: number, accumulate: number, scratch: number,
+) => void
+
+/**
  * Packs `X[rows × kc]`, element (i, p) at `src + (i·rowStride + p·colStride)·bytes`, into
  * zero-padded k-major panels of tileRows (A) or tileColumns (B, packed as Bᵀ) rows.
  */
 export type PackKernel = (src: number, rowStride: number, colStride: number, rows: number, kc: number, dst: number) => void
 
-/** `out[i] = a[i] op b[i]` for `n` elements. */
+/** `out[i] = a[i] op b[i]` for `n` elements (exactly n written; whole vectors read). */
 export type BinaryKernel = (a: number, b: number, out: number, n: number) => void
 
-/** `out[i] = f(x[i])` for `n` elements. */
+/** `out[i] = f(x[i])` for `n` elements (exactly n written; whole vectors read, so in place is fine). */
 export type MapKernel = (x: number, out: number, n: number) => void
+
+/** The activation VJPs from the forward output y: `g·(1 − y²)` (tanh) and `g·(y·(1 − y))` (sigmoid). */
+export type BackwardOp = 'tanhBackward' | 'sigmoidBackward'
+
+/** `out[i] = op(g[i], y[i])` for `n` elements, rounded after each operation as the composition is. */
+export type BackwardKernel = (g: number, y: number, out: number, n: number) => void
+
+/** `acc[j] += Σ_r x[r·cols + j]` over the rows in order, accumulated in float64 (`acc` is float64). */
+export type SumRowsKernel = (x: number, rows: number, cols: number, acc: number) => void
+
+/**
+ * Rows of `n` elements `x[i1·s1 + i2·s2 + i3·s3 + j·step]` written one after another to `out`
+ * (strides in elements; contiguous rows may write up to 12 bytes past the end of `out`).
+ */
+export type GatherKernel = (
+  x: number, out: number, n: number, step: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number,
+) => void
 
 /** Σ x[i] for `n` elements (the padding to the next 16 bytes must be zero), as a double. */
 export type SumKernel = (x: number, n: number) => number
 
-/** The unary functions the module implements: exact ones, then exp, tanh and sigmoid (in f64 lanes). */
+/** The unary functions the module implements: exact ones, then exp, tanh and sigmoid. */
 export type MapOp = 'neg' | 'abs' | 'square' | 'sqrt' | 'relu' | 'exp' | 'tanh' | 'sigmoid'
 
 /** An exported i32 global. */
@@ -44,14 +71,18 @@ export interface WasmGlobal {
 /** The module's exports, as the JavaScript drivers use them (checked by name when loading). */
 export type KernelExports = { readonly memory: WasmMemory }
   & { readonly [S in Suffix as `macro_${S}`]: MacroKernel }
+  & { readonly [S in Suffix as `gemm_${S}`]: GemmKernel }
   & { readonly [S in Suffix as `packA_${S}` | `packB_${S}`]: PackKernel }
   & { readonly [S in Suffix as `tileRows_${S}` | `tileColumns_${S}`]: WasmGlobal }
   & { readonly [N in `${BinaryOp}_${Suffix}`]: BinaryKernel }
   & { readonly [N in `${MapOp}_${Suffix}`]: MapKernel }
   & { readonly [S in Suffix as `sum_${S}`]: SumKernel }
+  & { readonly [N in `${BackwardOp}_${Suffix}`]: BackwardKernel }
+  & { readonly [S in Suffix as `sumRows_${S}`]: SumRowsKernel }
+  & { readonly [S in Suffix as `gatherStrided_${S}`]: GatherKernel }
 
 /** Every function export, to check a module against this layout when it is loaded. */
 export const FUNCTION_EXPORTS: readonly string[] = (['f32', 'f64'] as const).flatMap((s) => [
-  'macro', 'packA', 'packB', 'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greaterEqual', 'equal',
-  'neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid', 'sum',
+  'gemm', 'macro', 'packA', 'packB', 'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greaterEqual', 'equal',
+  'neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid', 'sum', 'tanhBackward', 'sigmoidBackward', 'sumRows', 'gatherStrided',
 ].map((name) => `${name}_${s}`))

@@ -1,24 +1,108 @@
 /**
- * @file The blocked matrix product on the WebAssembly kernels (GotoBLAS/BLIS loop order): for each
- * column block of B and each depth block, pack B once; for each row block of A, pack A and let the
- * module's macro-kernel run the register tiles. Transposes are absorbed by the packing strides, so
- * the VJPs' aᵀ·g and g·bᵀ never materialise a transposed copy.
+ * @file The blocked matrix product on the WebAssembly kernels (GotoBLAS/BLIS loop order, run by the
+ * module's `gemm`: for each column block of B and each depth block, pack B once; for each row block
+ * of A, pack A and let the macro-kernel run the register tiles). Transposes are absorbed by the
+ * packing strides, so the VJPs' aᵀ·g and g·bᵀ never materialise a transposed copy. Two entry points:
+ * `createPointerMatmul` on operands already in WebAssembly memory (no copies, one call into the
+ * module), and `createMatmul`, the `Kernels.matmul` contract on typed arrays (copy in, pointer
+ * matmul, copy out). The threaded backend (threads.ts) supplies its own `PointerMatmul`.
  */
-import type { Data } from '../Tensor.js'
+import type { DType } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
 import type { Kernels } from '../kernels.js'
 import { type Arena, alignRegion } from './arena.js'
+import { BLOCKING, EDGE_TILE_BYTES, MAX_TILE_COLUMNS, MAX_TILE_ROWS, bytesOf } from './blocking.js'
 import { type KernelExports, suffixOf } from './exports.js'
 
-/**
- * Block sizes in elements. A depth block of KC keeps one packed B panel (KC × tileColumns) in L1
- * while a packed A block (MC × KC) streams from L2; NC only bounds the packed B block.
- */
-const KC = 256
-const MC = 128
-const NC = 4096
+// ---- scratch layout ----
 
-const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to
+/**
+ * The scratch regions of one product, as byte offsets from the scratch pointer: the edge tile, the
+ * packed A block, the packed B block, and the total. Bounds that hold for any register tile up to
+ * MAX_TILE_ROWS × MAX_TILE_COLUMNS, so the size does not depend on the module's tile. The module's
+ * `gemm` places its blocks at the same offsets (scripts/wasm/matmulWat.ts).
+ */
+const scratchLayout = (dtype: DType, m: number, k: number, n: number) => {
+  const { kc, mc, nc } = BLOCKING[dtype]
+  const bytes = bytesOf(dtype)
+  const depth = Math.min(kc, k)
+  const packA = EDGE_TILE_BYTES
+  const packB = packA + alignRegion((Math.min(mc, m) + MAX_TILE_ROWS) * depth * bytes)
+  const total = packB + alignRegion((Math.min(nc, n) + MAX_TILE_COLUMNS) * depth * bytes)
+  return { packA, packB, total }
+}
+
+/**
+ * Bytes of packing scratch that a pointer matmul of op(A)[m × k] · op(B)[k × n] needs: an edge tile,
+ * one packed block of A (≤ mc × kc) and one of B (≤ kc × nc) per thread, each 64-byte aligned.
+ * Bounded whatever the sizes, since the blocks are: (mc + 16)·kc + (nc + 32)·kc elements per thread
+ * (see blocking.ts), plus a 4 KiB edge tile.
+ *
+ * @param dtype element type of the product
+ * @param m rows of op(A) and C
+ * @param k inner dimension
+ * @param n columns of op(B) and C
+ * @param threads threads the product may be split over (a threaded backend's pointer matmul
+ *   gives each thread its own scratch); default 1
+ * @returns a byte count, a multiple of 64
+ * @example const scratch = matmulScratchBytes('float32', 64, 128, 128) // then reserve it in the arena
+ * @category wasm
+ */
+export const matmulScratchBytes = (dtype: DType, m: number, k: number, n: number, threads = 1): number =>
+  threads * scratchLayout(dtype, m, k, n).total
+
+// ---- pointer matmul ----
+
+/**
+ * `C = [C +] op(A) · op(B)` on operands in WebAssembly memory, all pointers byte addresses:
+ * A is stored row-major as [m, k] (as [k, m] when `transposeA`), B as [k, n] ([n, k] when
+ * `transposeB`), C as [m, n] (row stride n). With `accumulate` the product is added to C, else C is
+ * overwritten (with zeros when k = 0). `scratchPtr` is a 64-byte-aligned region of
+ * `matmulScratchBytes(dtype, m, k, n, product.threads)` bytes that overlaps no operand; C must not
+ * overlap A or B. The summation order of each element depends only on (dtype, k), not on m, n, the
+ * pointers or the threads, so a threaded product equals the single-threaded one bit for bit.
+ */
+export interface PointerMatmul {
+  (
+    dtype: DType, aPtr: number, bPtr: number, outPtr: number, m: number, k: number, n: number,
+    transposeA: boolean, transposeB: boolean, accumulate: boolean, scratchPtr: number,
+  ): void
+  /** Threads a product may be split over (1, or the threaded backend's count): size the scratch with it. */
+  readonly threads: number
+}
+
+/**
+ * The blocked product over a loaded module, on operands already in its memory (no copies): the
+ * building block of `createMatmul` and of kernels that keep whole sequences in WebAssembly memory.
+ *
+ * @param exports the module's exports (its memory is the one the pointers address)
+ * @returns the pointer matmul (see `PointerMatmul`)
+ * @example
+ * const product = createPointerMatmul(exports)
+ * product('float32', aPtr, bPtr, cPtr, 64, 128, 128, false, false, false, scratchPtr)
+ * @category wasm
+ */
+export const createPointerMatmul = (exports: KernelExports): PointerMatmul => {
+  for (const suffix of ['f32', 'f64'] as const) {
+    if (exports[`tileRows_${suffix}`].value > MAX_TILE_ROWS || exports[`tileColumns_${suffix}`].value > MAX_TILE_COLUMNS) {
+      throw new Error(`createPointerMatmul: the module's ${suffix} register tile exceeds ${MAX_TILE_ROWS} × ${MAX_TILE_COLUMNS}. Raise MAX_TILE_ROWS / MAX_TILE_COLUMNS in blocking.ts.`)
+    }
+  }
+  const gemm = { float32: exports.gemm_f32, float64: exports.gemm_f64 }
+  const product = (
+    dtype: DType, aPtr: number, bPtr: number, outPtr: number, m: number, k: number, n: number,
+    transposeA: boolean, transposeB: boolean, accumulate: boolean, scratchPtr: number,
+  ): void => {
+    // Element (i, p) of op(A) sits at i·rowA + p·colA; element (p, j) of op(B) at p·rowB + j·colB.
+    gemm[dtype](
+      m, n, k, aPtr, transposeA ? 1 : k, transposeA ? m : 1, bPtr, transposeB ? 1 : n, transposeB ? k : 1,
+      outPtr, n, accumulate ? 1 : 0, scratchPtr,
+    )
+  }
+  return Object.assign(product, { threads: 1 })
+}
+
+// ---- the Kernels.matmul contract ----
 
 /** True when batch b's matrix starts at `offsets[0] + b·stride` for every b. */
 const isStrided = (offsets: Int32Array, stride: number): boolean => {
@@ -37,12 +121,21 @@ const isStrided = (offsets: Int32Array, stride: number): boolean => {
  * tells them apart). Operands of different dtypes, and products that would need more than 2 GiB of
  * WebAssembly memory, go to `fallback`.
  *
+ * @param exports the module's exports
+ * @param arena the scratch layout over the module's memory
+ * @param fallback the JavaScript kernel, for what WebAssembly cannot take
+ * @param product the pointer matmul to run (default: `createPointerMatmul(exports)`; the threaded
+ *   backend passes its split one)
  * @category wasm
  */
-export const createMatmul = (exports: KernelExports, arena: Arena, fallback: Kernels['matmul']): Kernels['matmul'] =>
+export const createMatmul = (
+  exports: KernelExports, arena: Arena, fallback: Kernels['matmul'], product: PointerMatmul = createPointerMatmul(exports),
+): Kernels['matmul'] =>
   (a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB) => {
     const dtype = dtypeOf(a)
     if (dtypeOf(b) !== dtype) return fallback(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB)
+    const size = aOffsets.length * m * n
+    if (size === 0 || k === 0) return dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
     let batches = aOffsets.length
     let rows = m
     // [batch, m, k] · [k, n] with one shared B is a single [batch·m, k] · [k, n] product: bigger
@@ -51,46 +144,18 @@ export const createMatmul = (exports: KernelExports, arena: Arena, fallback: Ker
       rows = m * batches
       batches = 1
     }
-    const suffix = suffixOf(dtype)
-    const tileRows = exports[`tileRows_${suffix}`].value
-    const tileColumns = exports[`tileColumns_${suffix}`].value
     const bytes = a.BYTES_PER_ELEMENT
-    const size = aOffsets.length * m * n
-    // Layout: scratch tile | packed A block | packed B block | a | b | out.
-    const mcMax = Math.floor(MC / tileRows) * tileRows
-    const kcMax = Math.min(KC, k)
-    const packAPtr = alignRegion(tileRows * tileColumns * bytes)
-    const packBPtr = packAPtr + alignRegion(roundUp(Math.min(mcMax, rows), tileRows) * kcMax * bytes)
-    const aPtr = packBPtr + alignRegion(roundUp(Math.min(NC, n), tileColumns) * kcMax * bytes)
+    // Layout: scratch | a | b | out.
+    const aPtr = alignRegion(matmulScratchBytes(dtype, rows, k, n, product.threads))
     const bPtr = aPtr + alignRegion(a.length * bytes)
     const outPtr = bPtr + alignRegion(b.length * bytes)
-    if (size === 0 || k === 0) return dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
     if (!arena.reserve(outPtr + size * bytes)) return fallback(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB)
     arena.view(dtype, aPtr, a.length).set(a)
     arena.view(dtype, bPtr, b.length).set(b)
-    const macro = exports[`macro_${suffix}`]
-    const packA = exports[`packA_${suffix}`]
-    const packB = exports[`packB_${suffix}`]
-    // Element (i, p) of op(A) sits at i·rowA + p·colA; element (p, j) of op(B) at p·rowB + j·colB.
-    const [rowA, colA] = transposeA ? [1, m] : [k, 1]
-    const [rowB, colB] = transposeB ? [1, k] : [n, 1]
     for (let batch = 0; batch < batches; batch++) {
       const aBase = aPtr + aOffsets[batch] * bytes
       const bBase = bPtr + bOffsets[batch] * bytes
-      const cBase = outPtr + batch * m * n * bytes
-      for (let jc = 0; jc < n; jc += NC) {
-        const nc = Math.min(NC, n - jc)
-        for (let pc = 0; pc < k; pc += KC) {
-          const kc = Math.min(KC, k - pc)
-          packB(bBase + (pc * rowB + jc * colB) * bytes, colB, rowB, nc, kc, packBPtr)
-          for (let ic = 0; ic < rows; ic += mcMax) {
-            const mc = Math.min(mcMax, rows - ic)
-            packA(aBase + (ic * rowA + pc * colA) * bytes, rowA, colA, mc, kc, packAPtr)
-            // The first depth block stores into C, later ones add to it.
-            macro(mc, nc, kc, packAPtr, packBPtr, cBase + (ic * n + jc) * bytes, n, pc > 0 ? 1 : 0, 0)
-          }
-        }
-      }
+      product(dtype, aBase, bBase, outPtr + batch * m * n * bytes, rows, k, n, transposeA, transposeB, false, 0)
     }
     const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
     out.set(arena.view(dtype, outPtr, size))

@@ -1,20 +1,25 @@
 /**
  * @file The WebAssembly SIMD kernel backend: loads the embedded module and assembles a `Kernels`
- * whose matmul, same-shape binary operations, neg / abs / square / sqrt / relu, exp / tanh / sigmoid
- * and full sums run in WebAssembly above measured size thresholds. The other kernels stay the
- * JavaScript ones: gathers, scatters and broadcast index maps are bound by their index arrays
+ * whose matmul, same-shape binary operations, neg / abs / square / sqrt / relu, exp / tanh / sigmoid,
+ * the tanh and sigmoid VJPs, full and column sums and strided gathers (transposes, slices) run in
+ * WebAssembly above measured size thresholds. The other kernels stay the JavaScript ones: gathers
+ * and scatters through index maps and broadcasts other than rows are bound by their index arrays
  * (copying an index map in costs as much as the loop), and log / softplus / pow would need new
  * accurate polynomials. Select it with `useKernels(loadWasmKernels())`. Works in Node and browsers:
  * the module is embedded as base64, so nothing is fetched or read from disk.
  */
 import { jsKernels } from '../jsKernels.js'
 import type { Kernels } from '../kernels.js'
+import { composedRecurrence } from '../recurrence.js'
 import { createArena } from './arena.js'
 import { decodeBase64 } from './base64.js'
-import { type Thresholds, createBinary, createSumInto, createUnary } from './elementwise.js'
+import { type Thresholds, createBackward, createBinary, createGatherStrided, createSumInto, createSumRows, createUnary } from './elementwise.js'
 import { FUNCTION_EXPORTS, type KernelExports } from './exports.js'
-import { kernelsRelaxedWasmBase64, kernelsWasmBase64 } from './kernelsBinary.generated.js'
-import { createMatmul } from './matmul.js'
+import {
+  kernelsRelaxedWasmBase64, kernelsSharedRelaxedWasmBase64, kernelsSharedWasmBase64, kernelsWasmBase64,
+} from './kernelsBinary.generated.js'
+import { type PointerMatmul, createMatmul, createPointerMatmul } from './matmul.js'
+import { createRecurrenceKernels } from './recurrence.js'
 import { type WasmInstance, type WasmModule, type WebAssemblyApi, webAssemblyApi } from './webAssembly.js'
 
 /** Options of `loadWasmKernels`. */
@@ -22,7 +27,7 @@ export interface WasmKernelOptions {
   /**
    * Smallest sizes handed to WebAssembly; smaller calls run the JavaScript kernels, for which the
    * copy into WebAssembly memory would cost more than it saves. `matmul` counts batch·m·k·n
-   * multiply-adds, the others elements. `{ binary: 0, math: 0, sum: 0, matmul: 0 }` sends every
+   * multiply-adds, the others elements. `{ binary: 0, math: 0, sum: 0, gather: 0, matmul: 0 }` sends every
    * supported call to WebAssembly (the tests do, to cover every path).
    */
   readonly minSize?: Partial<Thresholds & { readonly matmul: number }>
@@ -37,9 +42,11 @@ export interface WasmKernelOptions {
 
 /**
  * Crossovers measured on Node 20 (x64) with `npm run bench:matmul -- --elementwise` and with
- * products of growing size (an 8 × 8 × 8 product is about even).
+ * products of growing size (an 8 × 8 × 8 product is about even); binary operations, the activation
+ * VJPs, column sums and strided gathers re-measured in process CPU time (JavaScript and WebAssembly
+ * even at about 256 elements for binary operations, 512 for gathers).
  */
-const DEFAULT_MIN_SIZE: Thresholds & { readonly matmul: number } = { binary: 1024, math: 128, sum: 64, matmul: 512 }
+const DEFAULT_MIN_SIZE: Thresholds & { readonly matmul: number } = { binary: 512, math: 128, sum: 64, gather: 1024, matmul: 512 }
 
 const requireApi = (who: string): WebAssemblyApi => {
   const api = webAssemblyApi()
@@ -50,9 +57,13 @@ const requireApi = (who: string): WebAssemblyApi => {
 }
 
 /** The two builds of the module: plain 128-bit SIMD, and with relaxed-simd multiply-adds in matmul. */
-type Variant = 'simd' | 'relaxedSimd'
+type Variant = 'simd' | 'relaxedSimd' | 'simdShared' | 'relaxedSimdShared'
 
-const BASE64: Record<Variant, string> = { simd: kernelsWasmBase64, relaxedSimd: kernelsRelaxedWasmBase64 }
+const BASE64: Record<Variant, string> = {
+  simd: kernelsWasmBase64, relaxedSimd: kernelsRelaxedWasmBase64,
+  // Over an imported shared memory, for the threaded backend (threads.ts).
+  simdShared: kernelsSharedWasmBase64, relaxedSimdShared: kernelsSharedRelaxedWasmBase64,
+}
 
 /** Per variant: its bytes once validated on this host, or false; decoded and validated once. */
 const validated: Partial<Record<Variant, Uint8Array | false>> = {}
@@ -70,8 +81,9 @@ const bytesOn = (api: WebAssemblyApi, variant: Variant): Uint8Array | false => {
 }
 
 /** Relaxed SIMD when allowed and the host has it, else plain SIMD; throws when neither compiles. */
-const chooseVariant = (who: string, api: WebAssemblyApi, relaxedSimd: boolean): { variant: Variant; bytes: Uint8Array } => {
-  for (const variant of relaxedSimd ? (['relaxedSimd', 'simd'] as const) : (['simd'] as const)) {
+const chooseVariant = (who: string, api: WebAssemblyApi, relaxedSimd: boolean, shared = false): { variant: Variant; bytes: Uint8Array } => {
+  const candidates = relaxedSimd ? (['relaxedSimd', 'simd'] as const) : (['simd'] as const)
+  for (const variant of candidates.map((v): Variant => (shared ? `${v}Shared` : v))) {
     const bytes = bytesOn(api, variant)
     if (bytes !== false) return { variant, bytes }
   }
@@ -90,7 +102,14 @@ export const wasmKernelsSupported = (): boolean => {
   return api !== undefined && bytesOn(api, 'simd') !== false
 }
 
-const kernelsFromInstance = (instance: WasmInstance, variant: Variant, options: WasmKernelOptions): Kernels => {
+/**
+ * The backend over an instance; `makeProduct` replaces the single-threaded pointer matmul (the
+ * threaded backend passes its split one). Exported for threads.ts only.
+ */
+export const kernelsFromInstance = (
+  instance: WasmInstance, variant: Variant, options: WasmKernelOptions,
+  makeProduct: (exports: KernelExports) => PointerMatmul = createPointerMatmul,
+): Kernels => {
   const exports = instance.exports as KernelExports
   const missing = FUNCTION_EXPORTS.filter((name) => typeof (exports as Record<string, unknown>)[name] !== 'function')
   if (missing.length > 0) {
@@ -98,12 +117,13 @@ const kernelsFromInstance = (instance: WasmInstance, variant: Variant, options: 
   }
   const minSize = { ...DEFAULT_MIN_SIZE, ...options.minSize }
   const arena = createArena(exports.memory)
-  const matmul = createMatmul(exports, arena, jsKernels.matmul)
+  const product = makeProduct(exports)
+  const matmul = createMatmul(exports, arena, jsKernels.matmul, product)
   const unary = (op: 'neg' | 'abs' | 'square' | 'sqrt' | 'relu', threshold: number) => createUnary(exports, arena, op, jsKernels[op], threshold)
   const math = (op: 'exp' | 'tanh' | 'sigmoid') => createUnary(exports, arena, op, jsKernels[op], minSize.math)
-  return {
+  const kernels: Kernels = {
     ...jsKernels,
-    name: variant === 'simd' ? 'wasm' : 'wasm-relaxed-simd',
+    name: variant === 'simd' || variant === 'simdShared' ? 'wasm' : 'wasm-relaxed-simd',
     matmul: (a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB) =>
       (aOffsets.length * m * k * n < minSize.matmul ? jsKernels.matmul : matmul)(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB),
     binary: createBinary(exports, arena, jsKernels.binary, minSize.binary),
@@ -116,7 +136,12 @@ const kernelsFromInstance = (instance: WasmInstance, variant: Variant, options: 
     tanh: math('tanh'),
     sigmoid: math('sigmoid'),
     sumInto: createSumInto(exports, arena, jsKernels.sumInto, minSize.sum),
+    sumRows: createSumRows(exports, arena, jsKernels.sumRows!, minSize.binary),
+    tanhBackward: createBackward(exports, arena, 'tanhBackward', jsKernels.tanhBackward!, minSize.binary),
+    sigmoidBackward: createBackward(exports, arena, 'sigmoidBackward', jsKernels.sigmoidBackward!, minSize.binary),
+    gatherStrided: createGatherStrided(exports, arena, jsKernels.gatherStrided!, minSize.gather),
   }
+  return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels), product.threads) }
 }
 
 /**
@@ -127,7 +152,8 @@ const kernelsFromInstance = (instance: WasmInstance, variant: Variant, options: 
  *
  * @param options size thresholds below which the JavaScript kernels run; whether to use relaxed SIMD
  * @returns kernels whose matmul, same-shape binary operations, neg, abs, square, sqrt, relu, exp,
- *   tanh, sigmoid and full sums run in WebAssembly (float32 and float64); the rest are `jsKernels`.
+ *   tanh, sigmoid, the tanh and sigmoid VJPs, full and column sums and strided gathers run in
+ *   WebAssembly (float32 and float64); the rest are `jsKernels`.
  *   Named 'wasm', or 'wasm-relaxed-simd' when the fused multiply-add module was loaded.
  * @throws Error when the host has no WebAssembly or no 128-bit SIMD
  * @example
@@ -154,4 +180,15 @@ export const loadWasmKernelsAsync = async (options: WasmKernelOptions = {}): Pro
   const { variant, bytes } = chooseVariant('loadWasmKernelsAsync', api, options.relaxedSimd ?? true)
   const module = (compiled[variant] ??= await api.compile(bytes))
   return kernelsFromInstance(await api.instantiate(module, {}), variant, options)
+}
+
+/**
+ * Compiles (once per process) the build over an imported shared memory, for the threaded backend:
+ * relaxed SIMD when allowed and available. Exported for threads.ts only.
+ * @throws Error when the host has no WebAssembly or no 128-bit SIMD, or cannot share memory
+ */
+export const compileSharedBuild = async (who: string, relaxedSimd: boolean): Promise<{ variant: Variant; module: WasmModule }> => {
+  const api = requireApi(who)
+  const { variant, bytes } = chooseVariant(who, api, relaxedSimd, true)
+  return { variant, module: (compiled[variant] ??= await api.compile(bytes)) }
 }

@@ -1,0 +1,230 @@
+/**
+ * @file Whole recurrent sequences as one tape node. Without a mask, a built-in Elman / RNN / LSTM
+ * layer runs all its time steps in one primitive: the forward pass is one kernel call
+ * (`Kernels.recurrentForward` / `lstmForward`, or their composition from the other kernels), and
+ * the backward pass through time is one more; the weight gradient is then a single product over
+ * all steps, `Σ_t h_{t−1}ᵀ·dz_t = H_prevᵀ·dZ`, instead of one small product per step. This is
+ * what cuDNN-style persistent kernels do; `scan` with the per-step fused cells stays the reference
+ * (the tests compare both) and the path for masks and user-written cells.
+ *
+ * The kernels are not differentiable themselves, so each VJP checks what it was given: plain
+ * tensors (the usual first-order gradient) take the kernels; traced ones (`grad` of `grad`, `hvp`,
+ * `linearize`) take a per-step composition of primitives with the same formulas, so higher-order
+ * derivatives still work.
+ * Imports ops, primitives, kernels and the fused steps' helpers.
+ */
+import { add, mul, sigmoid, tanh } from '../autodiff/ops/elementwise.js'
+import { matmulTransposed } from '../autodiff/ops/linalg.js'
+import { concat, expandDims, reshape, slice, stack, unstack } from '../autodiff/ops/structural.js'
+import { defineMultiPrimitive, definePrimitive } from '../autodiff/primitive.js'
+import { Traced } from '../autodiff/trace.js'
+import { K } from '../tensor/backend.js'
+import type { LstmForward, RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
+import {
+  composedLstmBackward, composedLstmForward, composedRecurrentBackward, composedRecurrentForward,
+} from '../tensor/recurrence.js'
+import { Tensor } from '../tensor/Tensor.js'
+import { activationGrad, fusedStepsEnabled } from './fused.js'
+
+let enabled = true
+
+/**
+ * Switches the whole-sequence path on or off (on by default) and returns the previous setting.
+ * Off, layers run `scan` over their (fused) steps: the reference the sequence path is tested against.
+ */
+export const useSequenceKernels = (on: boolean): boolean => {
+  const previous = enabled
+  enabled = on
+  return previous
+}
+
+/** Whether a sequence primitive may take these operands: the path is on and they share a dtype. */
+export const sequenceFusable = (...xs: readonly Tensor[]): boolean =>
+  enabled && fusedStepsEnabled() && xs.every((x) => x.dtype === xs[0].dtype)
+
+const isPlain = (...xs: readonly Tensor[]): boolean => xs.every((x) => !(x instanceof Traced))
+
+const wanted = (needed: readonly boolean[] | undefined, i: number): boolean => needed === undefined || needed[i]
+
+/** The time index of the s-th processed step. */
+const stepAt = (extent: RecurrenceExtent, s: number): number => (extent.reverse ? extent.time - 1 - s : s)
+
+/** Step t of a time-major tensor `[time, …]` as `[…]`. */
+const stepOf = (xs: Tensor, t: number): Tensor => reshape(slice(xs, [[t, t + 1]]), xs.shape.slice(1))
+
+/** `h·w` (or `h·wᵀ`), the hidden-side product of a step. */
+const hiddenProduct = (h: Tensor, w: Tensor, extent: RecurrenceExtent): Tensor => matmulTransposed(h, w, false, extent.transposed)
+
+/** `d·wᵀ` (or `d·w`): the cotangent of h in `hiddenProduct`. */
+const hiddenCotangent = (d: Tensor, w: Tensor, extent: RecurrenceExtent): Tensor => matmulTransposed(d, w, false, !extent.transposed)
+
+/** The state entering each step, in time order: `[time, batch, hidden]`. */
+const enteringStates = (h0: Tensor, hs: Tensor, extent: RecurrenceExtent): Tensor => {
+  const first = expandDims(h0, 0)
+  if (extent.time === 1) return first
+  return extent.reverse
+    ? concat([slice(hs, [[1, extent.time]]), first], 0)
+    : concat([first, slice(hs, [[0, extent.time - 1]])], 0)
+}
+
+/** The weight's cotangent summed over all steps: `H_prevᵀ·dZ` (or `dZᵀ·H_prev` for a transposed weight). */
+const weightCotangent = (h0: Tensor, hs: Tensor, dz: Tensor, extent: RecurrenceExtent): Tensor => {
+  const rows = extent.time * extent.batch
+  const states = reshape(enteringStates(h0, hs, extent), [rows, extent.hidden])
+  const dZ = reshape(dz, [rows, dz.shape[2]])
+  return extent.transposed ? matmulTransposed(dZ, states, true, false) : matmulTransposed(states, dZ, true, false)
+}
+
+/** The time index of the first processed step. */
+const firstStep = (extent: RecurrenceExtent): number => stepAt(extent, 0)
+
+// ---- Elman and RNN: h_t = σ(p_t + h_{t−1}·w) ----
+
+interface RecurrentParams {
+  readonly extent: RecurrenceExtent
+  readonly activation: RecurrentActivation
+}
+
+/** The backward pass through time as primitives (for traced operands): dz_t = σ'·(g_t + dz_{t+1}·wᵀ). */
+const tracedRecurrentBackward = (g: Tensor, hs: Tensor, w: Tensor, { extent, activation }: RecurrentParams): Tensor => {
+  const gs = unstack(g)
+  const states = unstack(hs)
+  const dz = new Array<Tensor>(extent.time)
+  let carry: Tensor | null = null
+  for (let s = extent.time - 1; s >= 0; s--) {
+    const t = stepAt(extent, s)
+    dz[t] = activationGrad(activation, carry === null ? gs[t] : add(gs[t], carry), states[t])
+    carry = s > 0 ? hiddenCotangent(dz[t], w, extent) : null
+  }
+  return stack(dz, 0)
+}
+
+const recurrentSequencePrimitive = definePrimitive<RecurrentParams>({
+  name: 'nn.recurrentSequence',
+  forward: ([p, h0, w], { extent, activation }) => new Tensor(
+    K.recurrentForward !== undefined
+      ? K.recurrentForward(p.data, h0.data, w.data, extent, activation)
+      : composedRecurrentForward(K, p.data, h0.data, w.data, extent, activation),
+    p.shape,
+  ),
+  vjp: (g, { inputs: [, h0, w], out, params, needed }) => {
+    const { extent, activation } = params
+    const dz = isPlain(g, out, w)
+      ? new Tensor(
+        K.recurrentBackward !== undefined
+          ? K.recurrentBackward(g.data, out.data, w.data, extent, activation)
+          : composedRecurrentBackward(K, g.data, out.data, w.data, extent, activation),
+        out.shape,
+      )
+      : tracedRecurrentBackward(g, out, w, params)
+    return [
+      dz,
+      wanted(needed, 1) ? hiddenCotangent(stepOf(dz, firstStep(extent)), w, extent) : null,
+      wanted(needed, 2) ? weightCotangent(h0, out, dz, extent) : null,
+    ]
+  },
+})
+
+/**
+ * A whole Elman / RNN sequence as one node: `h_t = σ(p_t + h_{t−1}·w)` (`h·wᵀ` when `transposed`)
+ * for p `[time, batch, hidden]`, h0 `[batch, hidden]`; returns every `h_t`, `[time, batch, hidden]`.
+ */
+export const recurrentSequence = (
+  p: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation, options: { readonly reverse: boolean; readonly transposed: boolean },
+): Tensor => {
+  const [time, batch, hidden] = p.shape
+  return recurrentSequencePrimitive([p, h0, w], { extent: { time, batch, hidden, ...options }, activation })
+}
+
+// ---- LSTM ----
+
+/** What each LSTM forward kept for its backward pass, by its `hs` output (kernel-path only). */
+const lstmSaved = new WeakMap<Tensor, LstmForward>()
+
+const lstmForwardKernel = (p: Tensor, h0: Tensor, c0: Tensor, w: Tensor, extent: RecurrenceExtent): LstmForward =>
+  K.lstmForward !== undefined
+    ? K.lstmForward(p.data, h0.data, c0.data, w.data, extent)
+    : composedLstmForward(K, p.data, h0.data, c0.data, w.data, extent)
+
+const zerosLike = (x: Tensor): Tensor => new Tensor(x.data instanceof Float32Array ? new Float32Array(x.size) : new Float64Array(x.size), x.shape)
+
+/** The backward pass through time as primitives (for traced operands), gates recomputed from the inputs. */
+const tracedLstmBackward = (
+  gh: Tensor, gc: Tensor, [p, h0, c0, w]: readonly Tensor[], [hs, cs]: readonly Tensor[], extent: RecurrenceExtent,
+): { dPre: Tensor; dh0: Tensor; dc0: Tensor } => {
+  const { batch, hidden } = extent
+  const ps = unstack(p)
+  const [hList, cList, ghs, gcs] = [hs, cs, gh, gc].map(unstack)
+  const dPre = new Array<Tensor>(extent.time)
+  const gate = (pre: Tensor, k: number): Tensor => slice(pre, [[0, batch], [k * hidden, (k + 1) * hidden]])
+  let dhNext: Tensor | null = null
+  let dcNext: Tensor | null = null
+  for (let s = extent.time - 1; s >= 0; s--) {
+    const t = stepAt(extent, s)
+    const [hPrev, cPrev] = s === 0 ? [h0, c0] : [hList[stepAt(extent, s - 1)], cList[stepAt(extent, s - 1)]]
+    const pre = add(ps[t], hiddenProduct(hPrev, w, extent))
+    const [i, f, o] = [0, 1, 3].map((k) => sigmoid(gate(pre, k)))
+    const g = tanh(gate(pre, 2))
+    const tc = tanh(cList[t])
+    const dh = dhNext === null ? ghs[t] : add(ghs[t], dhNext)
+    const dc = add(dcNext === null ? gcs[t] : add(gcs[t], dcNext), activationGrad('tanh', mul(dh, o), tc))
+    dPre[t] = concat([
+      activationGrad('sigmoid', mul(dc, g), i),
+      activationGrad('sigmoid', mul(dc, cPrev), f),
+      activationGrad('tanh', mul(dc, i), g),
+      activationGrad('sigmoid', mul(dh, tc), o),
+    ], 1)
+    dhNext = hiddenCotangent(dPre[t], w, extent)
+    dcNext = mul(dc, f)
+  }
+  return { dPre: stack(dPre, 0), dh0: dhNext!, dc0: dcNext! }
+}
+
+const lstmSequencePrimitive = defineMultiPrimitive<RecurrenceExtent>({
+  name: 'nn.lstmSequence',
+  forward: ([p, h0, c0, w], extent) => {
+    const forward = lstmForwardKernel(p, h0, c0, w, extent)
+    const shape = [extent.time, extent.batch, extent.hidden]
+    const hs = new Tensor(forward.hs, shape)
+    lstmSaved.set(hs, forward)
+    return [hs, new Tensor(forward.cs, shape)]
+  },
+  vjp: ([ghIn, gcIn], { inputs, outs, params: extent, needed }) => {
+    const [p, h0, c0, w] = inputs
+    const [hs, cs] = outs
+    const gh = ghIn ?? zerosLike(hs)
+    const gc = gcIn ?? zerosLike(cs)
+    let dPre: Tensor
+    let dh0: Tensor
+    let dc0: Tensor
+    if (isPlain(gh, gc, hs, cs, c0, w)) {
+      const forward = lstmSaved.get(hs) ?? lstmForwardKernel(p, h0, c0, w, extent)
+      const backward = K.lstmBackward !== undefined
+        ? K.lstmBackward(gh.data, gc.data, forward, c0.data, w.data, extent)
+        : composedLstmBackward(K, gh.data, gc.data, forward, c0.data, w.data, extent)
+      dPre = new Tensor(backward.dPre, p.shape)
+      dh0 = new Tensor(backward.dh0, h0.shape)
+      dc0 = new Tensor(backward.dc0, c0.shape)
+    } else {
+      ({ dPre, dh0, dc0 } = tracedLstmBackward(gh, gc, inputs, outs, extent))
+    }
+    return [dPre, wanted(needed, 1) ? dh0 : null, wanted(needed, 2) ? dc0 : null, wanted(needed, 3) ? weightCotangent(h0, hs, dPre, extent) : null]
+  },
+})
+
+/**
+ * A whole LSTM sequence as one node, from p `[time, batch, 4·hidden]` (the projected inputs, gates
+ * i, f, g, o), h0, c0 `[batch, hidden]` and w (`h·w` with w `[hidden, 4·hidden]`, or `h·wᵀ` with
+ * PyTorch's `weight_hh` `[4·hidden, hidden]` when `transposed`); returns `[hs, cs]`, each
+ * `[time, batch, hidden]`.
+ */
+export const lstmSequence = (
+  p: Tensor, h0: Tensor, c0: Tensor, w: Tensor, options: { readonly reverse: boolean; readonly transposed: boolean },
+): [Tensor, Tensor] => {
+  const [time, batch] = p.shape
+  const [hs, cs] = lstmSequencePrimitive([p, h0, c0, w], { time, batch, hidden: h0.shape[1], ...options })
+  return [hs, cs]
+}
+
+/** The state after the last processed step of a `[time, batch, hidden]` sequence. */
+export const lastState = (hs: Tensor, reverse: boolean): Tensor => stepOf(hs, reverse ? 0 : hs.shape[0] - 1)

@@ -1,0 +1,60 @@
+/**
+ * @file Products with a one-hot operand, done as row selection: when every row of A holds a single
+ * 1 and zeros elsewhere (one-hot encoded symbols, the usual input of a character model), `A·B`
+ * picks rows of B and `Aᵀ·G` adds rows of G into place. Detecting it costs one pass over A, which
+ * stops at the first entry that is neither 0 nor the row's single 1, so a dense A pays almost
+ * nothing. Imports tensor types only.
+ */
+import type { Data } from './Tensor.js'
+
+/** Products smaller than this (multiply-adds) are not worth the scan. */
+const MIN_WORK = 1 << 15
+
+/**
+ * For x viewed as `[rows, cols]`: the column of each row's single 1 when every row is one-hot,
+ * else null.
+ */
+export const oneHotColumns = (x: Data, rows: number, cols: number): Int32Array | null => {
+  const columns = new Int32Array(rows)
+  for (let r = 0, base = 0; r < rows; r++, base += cols) {
+    let found = -1
+    for (let j = 0; j < cols; j++) {
+      const v = x[base + j]
+      if (v === 0) continue
+      if (v !== 1 || found >= 0) return null
+      found = j
+    }
+    if (found < 0) return null
+    columns[r] = found
+  }
+  return columns
+}
+
+/** True when every entry is finite (selection skips the 0·b terms, which are NaN for b = ±∞ or NaN). */
+const allFinite = (x: Data): boolean => {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false
+  return true
+}
+
+/**
+ * `op(A)·B` by selection when A `[rows, cols]` (as stored) is one-hot by rows and B is finite, else
+ * null: `A·B` (m = rows, k = cols) copies row `column[i]` of B to row i; `Aᵀ·B` (k = rows, m = cols)
+ * adds row p of B to row `column[p]` (in order of p, accumulated in doubles as jsKernels.matmul
+ * does). Equal to the product up to its summation order.
+ */
+export const selectProduct = (a: Data, b: Data, m: number, k: number, n: number, transposeA: boolean): Data | null => {
+  if (m * k * n < MIN_WORK || k < 8) return null
+  const columns = transposeA ? oneHotColumns(a, k, m) : oneHotColumns(a, m, k)
+  if (columns === null || !allFinite(b)) return null
+  if (!transposeA) {
+    const out = b instanceof Float32Array ? new Float32Array(m * n) : new Float64Array(m * n)
+    for (let i = 0; i < m; i++) out.set(b.subarray(columns[i] * n, (columns[i] + 1) * n), i * n)
+    return out
+  }
+  const sums = new Float64Array(m * n)
+  for (let p = 0; p < k; p++) {
+    const to = columns[p] * n
+    for (let j = 0; j < n; j++) sums[to + j] += b[p * n + j]
+  }
+  return b instanceof Float32Array ? Float32Array.from(sums) : sums
+}

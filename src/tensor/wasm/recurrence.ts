@@ -1,0 +1,239 @@
+/**
+ * @file Whole-sequence recurrent kernels on the WebAssembly module: the operands are copied in
+ * once, every time step runs on WebAssembly memory (the pointer matmul accumulates h·w onto the
+ * step's projected input in place, the elementwise exports apply the gates), and the results are
+ * copied out once. Each step makes the same roundings, in the same order, as the composition in
+ * ../recurrence.ts; only the products' summation order may differ (as between any two matmuls).
+ *
+ * The module's elementwise loops may write up to 64 bytes past the end of their range, so every
+ * elementwise result goes to a scratch buffer with slack and is then copied to its exact place.
+ */
+import type { DType, Data } from '../Tensor.js'
+import { dtypeOf } from '../Tensor.js'
+import type { Kernels, LstmBackward, RecurrenceExtent } from '../kernels.js'
+import { type Arena, alignRegion } from './arena.js'
+import { type KernelExports, suffixOf } from './exports.js'
+import { type PointerMatmul, matmulScratchBytes } from './matmul.js'
+
+/** The four optional recurrence members of `Kernels`, all present. */
+export type RecurrenceKernels = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward'>>
+
+/**
+ * Regions laid out one after another from address 0, each padded to 64 bytes and followed by 64
+ * bytes of slack, so that an elementwise call over any range ending inside a region (a row of it,
+ * say) overruns into that region's own slack at worst.
+ */
+const layout = (bytes: number, sizes: readonly number[]): { ptrs: number[]; end: number } => {
+  const ptrs: number[] = []
+  let end = 0
+  for (const size of sizes) {
+    ptrs.push(end)
+    end += alignRegion(size * bytes) + 64
+  }
+  return { ptrs, end }
+}
+
+/** Everything one kernel call needs to address the module's memory in one dtype. */
+interface Session {
+  readonly bytes: number
+  /** The whole memory as elements of the dtype (valid until the next `reserve`). */
+  readonly memory: Data
+  /** Copies n elements between byte addresses. */
+  copy(dst: number, src: number, n: number): void
+  /** Writes `data` at a byte address. */
+  put(ptr: number, data: Data): void
+  /** Reads n elements at a byte address into a fresh array. */
+  take(ptr: number, n: number): Data
+  binary(op: 'add' | 'sub' | 'mul' | 'greater', a: number, b: number, out: number, n: number): void
+  map(op: 'tanh' | 'sigmoid' | 'relu' | 'square', x: number, out: number, n: number): void
+  matmul(a: number, b: number, out: number, m: number, k: number, n: number, transposeB: boolean, accumulate: boolean): void
+}
+
+/**
+ * The recurrence kernels over a loaded module. Calls whose operands would not fit in WebAssembly
+ * memory, or that mix dtypes, go to `fallback` (the composition over the backend's other kernels).
+ * `product` may split products over `threads` threads (its scratch is sized for them).
+ * @category wasm
+ */
+export const createRecurrenceKernels = (
+  exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels, threads = 1,
+): RecurrenceKernels => {
+  /** Reserves `end` bytes plus matmul scratch for products up to m × k × n; null when memory cannot grow. */
+  const open = (dtype: DType, end: number, m: number, k: number, n: number): Session | null => {
+    const scratch = end
+    if (!arena.reserve(scratch + matmulScratchBytes(dtype, m, k, n, threads))) return null
+    const suffix = suffixOf(dtype)
+    const bytes = dtype === 'float32' ? 4 : 8
+    const memory = arena.view(dtype, 0, scratch / bytes)
+    return {
+      bytes,
+      memory,
+      copy: (dst, src, n) => memory.copyWithin(dst / bytes, src / bytes, src / bytes + n),
+      put: (ptr, data) => memory.set(data, ptr / bytes),
+      take: (ptr, n) => memory.slice(ptr / bytes, ptr / bytes + n),
+      binary: (op, a, b, out, n) => exports[`${op}_${suffix}`](a, b, out, n),
+      map: (op, x, out, n) => exports[`${op}_${suffix}`](x, out, n),
+      matmul: (a, b, out, rows, inner, columns, transposeB, accumulate) =>
+        product(dtype, a, b, out, rows, inner, columns, false, transposeB, accumulate, scratch),
+    }
+  }
+
+  /** `out = g·(1 − t²)` (tanh) or `g·(s·(1 − s))` (sigmoid), rounded as the composition is; `tmp` is scratch. */
+  const gateGrad = (s: Session, kind: 'tanh' | 'sigmoid', g: number, y: number, out: number, ones: number, tmp: number, n: number): void => {
+    if (kind === 'tanh') {
+      s.map('square', y, tmp, n)
+      s.binary('sub', ones, tmp, tmp, n)
+    } else {
+      s.binary('sub', ones, y, tmp, n)
+      s.binary('mul', y, tmp, tmp, n)
+    }
+    s.binary('mul', g, tmp, out, n)
+  }
+
+  const stepAt = (extent: RecurrenceExtent, s: number): number => (extent.reverse ? extent.time - 1 - s : s)
+
+  const recurrentForward: RecurrenceKernels['recurrentForward'] = (p, h0, w, extent, activation) => {
+    const dtype = dtypeOf(p)
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const { ptrs: [pPtr, hsPtr, h0Ptr, wPtr, z, a], end } = layout(p.BYTES_PER_ELEMENT, [time * n, time * n, n, w.length, n, n])
+    const s = dtypeOf(h0) === dtype && dtypeOf(w) === dtype ? open(dtype, end, batch, hidden, hidden) : null
+    if (s === null) return fallback.recurrentForward(p, h0, w, extent, activation)
+    s.put(pPtr, p)
+    s.put(h0Ptr, h0)
+    s.put(wPtr, w)
+    let h = h0Ptr
+    for (let step = 0; step < time; step++) {
+      const at = hsPtr + stepAt(extent, step) * n * s.bytes
+      s.copy(z, pPtr + stepAt(extent, step) * n * s.bytes, n)
+      s.matmul(h, wPtr, z, batch, hidden, hidden, extent.transposed, true)
+      s.map(activation, z, a, n)
+      s.copy(at, a, n)
+      h = at
+    }
+    return s.take(hsPtr, time * n)
+  }
+
+  const recurrentBackward: RecurrenceKernels['recurrentBackward'] = (g, hs, w, extent, activation) => {
+    const dtype = dtypeOf(g)
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const { ptrs: [gPtr, hsPtr, dzPtr, wPtr, dh, carry, dz, ones, tmp], end } =
+      layout(g.BYTES_PER_ELEMENT, [time * n, time * n, time * n, w.length, n, n, n, n, n])
+    const s = dtypeOf(hs) === dtype && dtypeOf(w) === dtype ? open(dtype, end, batch, hidden, hidden) : null
+    if (s === null) return fallback.recurrentBackward(g, hs, w, extent, activation)
+    s.put(gPtr, g)
+    s.put(hsPtr, hs)
+    s.put(wPtr, w)
+    // tanh and sigmoid VJPs subtract from 1; relu's compares with 0.
+    s.memory.fill(activation === 'relu' ? 0 : 1, ones / s.bytes, ones / s.bytes + n)
+    for (let step = time - 1; step >= 0; step--) {
+      const t = stepAt(extent, step)
+      const h = hsPtr + t * n * s.bytes
+      if (step === time - 1) s.copy(dh, gPtr + t * n * s.bytes, n)
+      else s.binary('add', gPtr + t * n * s.bytes, carry, dh, n)
+      if (activation === 'relu') {
+        s.binary('greater', h, ones, tmp, n)
+        s.binary('mul', dh, tmp, dz, n)
+      } else {
+        gateGrad(s, activation, dh, h, dz, ones, tmp, n)
+      }
+      s.copy(dzPtr + t * n * s.bytes, dz, n)
+      if (step > 0) s.matmul(dz, wPtr, carry, batch, hidden, hidden, !extent.transposed, false)
+    }
+    return s.take(dzPtr, time * n)
+  }
+
+  const lstmForward: RecurrenceKernels['lstmForward'] = (p, h0, c0, w, extent) => {
+    const dtype = dtypeOf(p)
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const {
+      ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, pre, i, f, g, o, tc, c, h, fc, ig], end,
+    } = layout(p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, 4 * n, n, n, n, n, n, n, n, n, n])
+    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, hidden, 4 * hidden) : null
+    if (s === null) return fallback.lstmForward(p, h0, c0, w, extent)
+    const row = hidden * s.bytes
+    s.put(pPtr, p)
+    s.put(h0Ptr, h0)
+    s.put(c0Ptr, c0)
+    s.put(wPtr, w)
+    let hPrev = h0Ptr
+    let cPrev = c0Ptr
+    for (let step = 0; step < time; step++) {
+      const t = stepAt(extent, step)
+      s.copy(pre, pPtr + 4 * t * n * s.bytes, 4 * n)
+      s.matmul(hPrev, wPtr, pre, batch, hidden, 4 * hidden, extent.transposed, true)
+      // Row b of pre holds the gates i, f, g, o side by side; gather them gate-major. Rows go in
+      // order, so each call's overrun lands on the next row's place, rewritten by the next call.
+      for (let b = 0; b < batch; b++) {
+        const from = pre + 4 * b * row
+        s.map('sigmoid', from, i + b * row, hidden)
+        s.map('sigmoid', from + row, f + b * row, hidden)
+        s.map('tanh', from + 2 * row, g + b * row, hidden)
+        s.map('sigmoid', from + 3 * row, o + b * row, hidden)
+      }
+      s.binary('mul', f, cPrev, fc, n)
+      s.binary('mul', i, g, ig, n)
+      s.binary('add', fc, ig, c, n)
+      s.map('tanh', c, tc, n)
+      s.binary('mul', o, tc, h, n)
+      const at = t * n * s.bytes
+      s.copy(hsPtr + at, h, n)
+      s.copy(csPtr + at, c, n)
+      for (const [slot, x] of [i, f, g, o, tc].entries()) s.copy(savedPtr + (5 * t + slot) * n * s.bytes, x, n)
+      hPrev = hsPtr + at
+      cPrev = csPtr + at
+    }
+    return { hs: s.take(hsPtr, time * n), cs: s.take(csPtr, time * n), saved: s.take(savedPtr, 5 * time * n) }
+  }
+
+  const lstmBackward: RecurrenceKernels['lstmBackward'] = (gh, gc, forward, c0, w, extent): LstmBackward => {
+    const dtype = dtypeOf(gh)
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const {
+      ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, dh, dcOut, dc, dhNext, dcNext, ones, tmp, prod, dI, dF, dG, dO], end,
+    } = layout(gh.BYTES_PER_ELEMENT, [time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, n, n, n, n, n, n, n, n, n, n, n, n])
+    const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, 4 * hidden, hidden) : null
+    if (s === null) return fallback.lstmBackward(gh, gc, forward, c0, w, extent)
+    const row = hidden * s.bytes
+    s.put(ghPtr, gh)
+    s.put(gcPtr, gc)
+    s.put(csPtr, forward.cs)
+    s.put(savedPtr, forward.saved)
+    s.put(c0Ptr, c0)
+    s.put(wPtr, w)
+    s.memory.fill(1, ones / s.bytes, ones / s.bytes + n)
+    for (let step = time - 1; step >= 0; step--) {
+      const t = stepAt(extent, step)
+      const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((slot) => savedPtr + (5 * t + slot) * n * s.bytes)
+      const cPrev = step === 0 ? c0Ptr : csPtr + stepAt(extent, step - 1) * n * s.bytes
+      const last = step === time - 1
+      if (last) s.copy(dh, ghPtr + t * n * s.bytes, n)
+      else s.binary('add', ghPtr + t * n * s.bytes, dhNext, dh, n)
+      if (last) s.copy(dcOut, gcPtr + t * n * s.bytes, n)
+      else s.binary('add', gcPtr + t * n * s.bytes, dcNext, dcOut, n)
+      s.binary('mul', dh, o, prod, n)
+      gateGrad(s, 'tanh', prod, tc, dc, ones, tmp, n)
+      s.binary('add', dcOut, dc, dc, n)
+      s.binary('mul', dc, g, prod, n)
+      gateGrad(s, 'sigmoid', prod, i, dI, ones, tmp, n)
+      s.binary('mul', dc, cPrev, prod, n)
+      gateGrad(s, 'sigmoid', prod, f, dF, ones, tmp, n)
+      s.binary('mul', dc, i, prod, n)
+      gateGrad(s, 'tanh', prod, g, dG, ones, tmp, n)
+      s.binary('mul', dh, tc, prod, n)
+      gateGrad(s, 'sigmoid', prod, o, dO, ones, tmp, n)
+      const dPre = dPrePtr + 4 * t * n * s.bytes
+      for (let b = 0; b < batch; b++) {
+        for (const [k, d] of [dI, dF, dG, dO].entries()) s.copy(dPre + (4 * b + k) * row, d + b * row, hidden)
+      }
+      s.matmul(dPre, wPtr, dhNext, batch, 4 * hidden, hidden, !extent.transposed, false)
+      s.binary('mul', dc, f, dcNext, n)
+    }
+    return { dPre: s.take(dPrePtr, 4 * time * n), dh0: s.take(dhNext, n), dc0: s.take(dcNext, n) }
+  }
+
+  return { recurrentForward, recurrentBackward, lstmForward, lstmBackward }
+}

@@ -1,0 +1,380 @@
+/**
+ * @file The threaded WebAssembly backend: the kernels over a shared memory, whose large matrix
+ * products are split between the calling thread and worker threads. Calls stay synchronous: the
+ * caller publishes the product in a shared control block, wakes the workers, computes chunks
+ * itself, and waits (Atomics.wait) until every chunk is done. Chunks are row ranges (or column
+ * ranges) of C, taken from a shared ticket counter, so a busy core slows the split down instead of
+ * stalling it. Each chunk is the same blocked `gemm` on a sub-range, and an element's summation
+ * order depends only on k, so the result equals the single-threaded product bit for bit.
+ *
+ * No Node-only API here: workers come from an injected `WorkerFactory` (the Node one lives in
+ * src/nodeThreads.ts; browsers pass a Web Worker factory). Imports only tensor/ and wasm/ modules.
+ */
+import type { DType } from '../Tensor.js'
+import type { Kernels } from '../kernels.js'
+import type { KernelExports } from './exports.js'
+import { type PointerMatmul, createPointerMatmul, matmulScratchBytes } from './matmul.js'
+import { type WasmKernelOptions, compileSharedBuild, kernelsFromInstance } from './wasmKernels.js'
+import type { WasmInstance, WasmMemory, WasmModule, WebAssemblyApi } from './webAssembly.js'
+
+// ---- workers ----
+
+/** A started worker thread, as far as the pool needs it (Node's `Worker` and the Web `Worker` both fit). */
+export interface ThreadWorker {
+  postMessage(message: unknown): void
+  terminate(): unknown
+}
+
+/**
+ * Starts a worker that runs `entry`, the source text of a JavaScript function `(message) => void`,
+ * on the first message it receives, and returns it. The worker must not keep its host alive on its
+ * own (Node: `unref()`). The function uses only WebAssembly and Atomics, so it runs anywhere.
+ *
+ * @example
+ * // A browser (the page must be cross-origin isolated for SharedArrayBuffer):
+ * const webWorkers: WorkerFactory = (entry) =>
+ *   new Worker(URL.createObjectURL(new Blob([`onmessage = (e) => (${entry})(e.data)`], { type: 'text/javascript' })))
+ * @category kernels
+ */
+export type WorkerFactory = (entry: string) => ThreadWorker
+
+// ---- the control block ----
+
+/** Int32 slots of the control block (a SharedArrayBuffer); the hot counters sit on their own cache lines. */
+const SEQ = 0 // job number, doubled; odd while the caller writes the arguments
+const READY = 1 // workers that have instantiated the module
+const SLEEPING = 2 // workers blocked in Atomics.wait (the caller wakes them only then)
+const FAILED = 3 // set by a worker whose gemm threw
+const ARGS = 4 // the job's arguments, in `runChunks`' order, ARG_COUNT slots from here
+const WORKER_CHUNKS = 24 // chunks computed by workers so far (diagnostics)
+const NEXT = 32 // the ticket counter: chunk tickets are handed out in increasing order, never reused
+const DONE = 48 // completed tickets
+const CONTROL_SLOTS = 64
+const ARG_COUNT = 19
+/** The operation slot (the first argument): 0 gemm_f32, 1 gemm_f64, STOP ends the workers. */
+const STOP = 2
+
+/** The counters `runChunks` touches, passed in because its source text travels to the workers. */
+interface CounterSlots {
+  readonly next: number
+  readonly done: number
+  readonly failed: number
+  readonly workerChunks: number
+}
+
+const COUNTERS: CounterSlots = { next: NEXT, done: DONE, failed: FAILED, workerChunks: WORKER_CHUNKS }
+
+/**
+ * Runs the chunks of the published job (`args`, as destructured below) whose tickets this thread wins,
+ * `thread` picking its scratch slice. Tickets are compared by wrapping differences, so the counter
+ * may overflow. The workers receive this function as source text (`toString`), so it must refer to
+ * nothing outside its parameters and JavaScript's globals.
+ */
+const runChunks = (
+  control: Int32Array, args: Int32Array, gemm: readonly ((...xs: number[]) => void)[], thread: number, slots: CounterSlots,
+): void => {
+  const [op, m, n, k, a, rowA, colA, b, rowB, colB, c, ldc, accumulate, scratch, scratchStride, byColumns, chunk, first, end] = args
+  const bytes = op === 0 ? 4 : 8
+  const ownScratch = scratch + thread * scratchStride
+  for (;;) {
+    const ticket = Atomics.load(control, slots.next)
+    if (((ticket - end) | 0) >= 0) return
+    if (Atomics.compareExchange(control, slots.next, ticket, (ticket + 1) | 0) !== ticket) continue
+    const start = ((ticket - first) | 0) * chunk
+    try {
+      if (byColumns === 0) {
+        gemm[op](Math.min(chunk, m - start), n, k, a + start * rowA * bytes, rowA, colA, b, rowB, colB, c + start * ldc * bytes, ldc, accumulate, ownScratch)
+      } else {
+        gemm[op](m, Math.min(chunk, n - start), k, a, rowA, colA, b + start * colB * bytes, rowB, colB, c + start * bytes, ldc, accumulate, ownScratch)
+      }
+    } catch {
+      Atomics.store(control, slots.failed, 1)
+    }
+    if (thread > 0) Atomics.add(control, slots.workerChunks, 1)
+    Atomics.add(control, slots.done, 1)
+    Atomics.notify(control, slots.done)
+  }
+}
+
+/**
+ * The workers' program, as source text for `WorkerFactory`: instantiate the module over the shared
+ * memory, report ready, then serve jobs until told to stop. After a job a worker polls the job
+ * number for `spin` ms before sleeping in Atomics.wait, so back-to-back products (a recurrence's
+ * time steps) do not pay a wake-up (≈ 50 µs) each. The job's arguments are read under the job
+ * number (a seqlock): read it, copy the arguments, read it again; a change means the caller was
+ * writing.
+ */
+const WORKER_ENTRY = `(message) => {
+  const { module, memory, control: buffer, thread, spin } = message
+  const control = new Int32Array(buffer)
+  const SEQ = ${SEQ}, READY = ${READY}, SLEEPING = ${SLEEPING}, FAILED = ${FAILED}, ARGS = ${ARGS}, ARG_COUNT = ${ARG_COUNT}, STOP = ${STOP}
+  const slots = { next: ${NEXT}, done: ${DONE}, failed: ${FAILED}, workerChunks: ${WORKER_CHUNKS} }
+  let gemm
+  try {
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports
+    gemm = [exports.gemm_f32, exports.gemm_f64]
+  } catch {
+    Atomics.store(control, FAILED, 1)
+    Atomics.add(control, READY, 1)
+    return
+  }
+  const runChunks = ${runChunks.toString()}
+  const args = new Int32Array(ARG_COUNT)
+  let seen = Atomics.load(control, SEQ) & ~1
+  Atomics.add(control, READY, 1)
+  for (;;) {
+    let seq = Atomics.load(control, SEQ)
+    if (seq === seen && spin > 0) {
+      const until = performance.now() + spin
+      while (seq === seen && performance.now() < until) {
+        for (let i = 0; i < 16 && seq === seen; i++) seq = Atomics.load(control, SEQ)
+      }
+    }
+    if (seq === seen) {
+      Atomics.add(control, SLEEPING, 1)
+      Atomics.wait(control, SEQ, seen)
+      Atomics.sub(control, SLEEPING, 1)
+      continue
+    }
+    if (seq & 1) continue
+    for (let i = 0; i < ARG_COUNT; i++) args[i] = control[ARGS + i]
+    if (Atomics.load(control, SEQ) !== seq) continue
+    seen = seq
+    if (args[0] === STOP) return
+    runChunks(control, args, gemm, thread, slots)
+  }
+}`
+
+// ---- the pool ----
+
+/** One product to split: the `gemm` arguments, how to cut it, and where the threads' scratch starts. */
+interface Job {
+  readonly dtype: DType
+  readonly m: number
+  readonly n: number
+  readonly k: number
+  readonly a: number
+  readonly rowA: number
+  readonly colA: number
+  readonly b: number
+  readonly rowB: number
+  readonly colB: number
+  readonly c: number
+  readonly accumulate: boolean
+  readonly scratch: number
+  readonly scratchStride: number
+  readonly byColumns: boolean
+  readonly chunk: number
+  readonly chunks: number
+}
+
+/** The caller's side of the control block. */
+interface Pool {
+  readonly threads: number
+  /** Runs the job on every thread; returns when all chunks are done. */
+  run(job: Job): void
+  /** Stops and terminates the workers; later jobs must not be run. */
+  close(): void
+  readonly closed: boolean
+}
+
+/** Whether this thread may block in Atomics.wait (not on a browser's main thread). */
+const canWait = (control: Int32Array): boolean => {
+  try {
+    Atomics.wait(control, CONTROL_SLOTS - 1, 1, 0) // the slot holds 0: returns "not-equal" at once
+    return true
+  } catch {
+    return false
+  }
+}
+
+const createPool = (control: Int32Array, workers: readonly ThreadWorker[], gemm: readonly ((...xs: number[]) => void)[]): Pool => {
+  const threads = workers.length + 1
+  const args = new Int32Array(ARG_COUNT)
+  const blocking = canWait(control)
+  let closed = false
+  const publish = (fill: (slots: Int32Array) => void): void => {
+    const seq = Atomics.load(control, SEQ)
+    Atomics.store(control, SEQ, (seq + 1) | 0) // odd: a worker reading now retries
+    args.fill(0)
+    fill(args)
+    for (let i = 0; i < ARG_COUNT; i++) control[ARGS + i] = args[i]
+    Atomics.store(control, SEQ, (seq + 2) | 0)
+    if (Atomics.load(control, SLEEPING) > 0) Atomics.notify(control, SEQ)
+  }
+  return {
+    threads,
+    get closed() { return closed },
+    run(job) {
+      const first = Atomics.load(control, NEXT)
+      publish((s) => s.set([
+        job.dtype === 'float32' ? 0 : 1, job.m, job.n, job.k, job.a, job.rowA, job.colA, job.b, job.rowB, job.colB,
+        job.c, job.n, job.accumulate ? 1 : 0, job.scratch, job.scratchStride, job.byColumns ? 1 : 0, job.chunk,
+        first, (first + job.chunks) | 0,
+      ]))
+      const end = (first + job.chunks) | 0
+      runChunks(control, args, gemm, 0, COUNTERS)
+      for (;;) {
+        const done = Atomics.load(control, DONE)
+        if (((done - end) | 0) >= 0) break
+        if (blocking) Atomics.wait(control, DONE, done, 1000)
+      }
+      if (Atomics.exchange(control, FAILED, 0) !== 0) {
+        throw new Error('loadThreadedWasmKernels: a matmul chunk failed in WebAssembly (out of bounds?). Check the pointers and the scratch size (matmulScratchBytes(…, threads)).')
+      }
+    },
+    close() {
+      if (closed) return
+      closed = true
+      publish((s) => { s[0] = STOP })
+      Atomics.notify(control, SEQ)
+      for (const worker of workers) worker.terminate()
+    },
+  }
+}
+
+/** Granule of chunk boundaries, in rows or columns: a multiple of every register tile's sides. */
+const GRANULE = 16
+/** Smallest chunk: thinner ones spend more on repacking the other operand than they balance. */
+const MIN_CHUNK = 32
+
+/**
+ * The pool's pointer matmul: products of at least `minParallel` multiply-adds are cut into about
+ * `chunksPerThread` chunks per thread, along the rows of C when n ≤ m (each chunk then packs all of
+ * B again, the smaller operand) and along its columns otherwise; smaller ones run on the caller.
+ */
+const threadedProduct = (
+  exports: KernelExports, pool: Pool, minParallel: number, chunksPerThread: number,
+): PointerMatmul => {
+  const single = createPointerMatmul(exports)
+  const product = (
+    dtype: DType, aPtr: number, bPtr: number, outPtr: number, m: number, k: number, n: number,
+    transposeA: boolean, transposeB: boolean, accumulate: boolean, scratchPtr: number,
+  ): void => {
+    const byColumns = n > m
+    const extent = byColumns ? n : m
+    const chunk = Math.max(MIN_CHUNK, Math.ceil(extent / (pool.threads * chunksPerThread) / GRANULE) * GRANULE)
+    const chunks = Math.ceil(extent / chunk)
+    if (pool.closed || pool.threads === 1 || k === 0 || m * k * n < minParallel || chunks < 2) {
+      single(dtype, aPtr, bPtr, outPtr, m, k, n, transposeA, transposeB, accumulate, scratchPtr)
+      return
+    }
+    pool.run({
+      dtype, m, n, k, a: aPtr, rowA: transposeA ? 1 : k, colA: transposeA ? m : 1,
+      b: bPtr, rowB: transposeB ? 1 : n, colB: transposeB ? k : 1, c: outPtr, accumulate,
+      scratch: scratchPtr, scratchStride: matmulScratchBytes(dtype, m, k, n), byColumns, chunk, chunks,
+    })
+  }
+  return Object.assign(product, { threads: pool.threads })
+}
+
+// ---- the loader ----
+
+/** Options of `loadThreadedWasmKernels`. */
+export interface ThreadedWasmKernelOptions extends WasmKernelOptions {
+  /** Starts the workers: `nodeWorkers` from `scangrad/node`, or a Web Worker factory. */
+  readonly createWorker: WorkerFactory
+  /** Threads per product, the caller included. Default 2. */
+  readonly threads?: number
+  /**
+   * Smallest product (m·k·n multiply-adds) that is split; smaller ones run on the calling thread
+   * alone. Default measured on Node 20, Zen 4 (see DEFAULT_MIN_PARALLEL).
+   */
+  readonly minParallelSize?: number
+  /** Chunks per thread, for balance when a core is busy (each chunk repacks one operand). Default 2. */
+  readonly chunksPerThread?: number
+  /**
+   * How long an idle worker keeps polling for the next product before it sleeps, in µs: a sleeping
+   * worker takes ≈ 50 µs to wake, as long as a whole 64 × 128 · 128 × 128 product. Default 200.
+   */
+  readonly spinMicroseconds?: number
+  /** How long to wait for the workers to start, in ms. Default 10 000. */
+  readonly startTimeout?: number
+}
+
+/** The threaded backend: the kernels, the thread count, and `close` to stop the workers. */
+export interface ThreadedKernels extends Kernels {
+  /** Threads per large product, the caller included. */
+  readonly threads: number
+  /**
+   * Stops and terminates the workers. The kernels stay usable, single-threaded. Workers never keep
+   * Node alive (the factory unrefs them), so forgetting `close` only wastes their memory until exit.
+   */
+  close(): void
+  /** Diagnostics: product chunks the workers have computed so far (the others ran on the caller). */
+  chunksOnWorkers(): number
+}
+
+/**
+ * Measured (Node 20, Zen 4, 2 cores, back-to-back products, `.scratch/crossover.ts`): split, a
+ * 64 × 64 · 64 × 64 product (2¹⁸ multiply-adds) takes 1.0–1.4× as long as on one thread, a 96³ one
+ * (0.84 · 2²⁰) 0.8–0.9×, 64 × 128 · 128 × 128 (2²⁰) 0.75–0.9×, 256³ 0.6–0.65×.
+ */
+const DEFAULT_MIN_PARALLEL = 2 ** 19
+
+type MemoryApi = WebAssemblyApi & {
+  readonly Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The WebAssembly kernels with matrix products split over `threads` threads sharing one
+ * WebAssembly memory (the rest of the kernels run on the calling thread as in `loadWasmKernels`).
+ * Results equal the single-threaded backend's bit for bit. Needs SharedArrayBuffer (in browsers, a
+ * cross-origin-isolated page) and a thread that may block in Atomics.wait (Node's main thread, or a
+ * browser worker; on a browser's main thread the caller spins instead).
+ *
+ * @param options the worker factory, the thread count, split thresholds, and `loadWasmKernels`' options
+ * @returns the backend, named like `loadWasmKernels`' with `-threads` and the count appended; `close()` it when done
+ * @throws Error when the host lacks WebAssembly SIMD, SharedArrayBuffer or shared WebAssembly memory,
+ *   or the workers do not start in time
+ * @example
+ * import { nodeWorkers } from 'scangrad/node'
+ * const kernels = await loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 2 })
+ * const previous = useKernels(kernels)
+ * try { train() } finally { useKernels(previous); kernels.close() }
+ * @category kernels
+ */
+export const loadThreadedWasmKernels = async (options: ThreadedWasmKernelOptions): Promise<ThreadedKernels> => {
+  const who = 'loadThreadedWasmKernels'
+  const threads = options.threads ?? 2
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`${who}: threads must be a positive integer, got ${threads}. Use 2 to add one worker to the calling thread.`)
+  }
+  if (typeof SharedArrayBuffer !== 'function') {
+    throw new Error(`${who}: this host has no SharedArrayBuffer (browsers need a cross-origin-isolated page). Use loadWasmKernels for one thread.`)
+  }
+  const { variant, module } = await compileSharedBuild(who, options.relaxedSimd ?? true)
+  const api = (globalThis as unknown as { readonly WebAssembly: MemoryApi }).WebAssembly
+  const memory = new api.Memory({ initial: 1, maximum: 32768, shared: true })
+  const instance: WasmInstance = await api.instantiate(module as WasmModule, { env: { memory } })
+  const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4))
+  const spin = (options.spinMicroseconds ?? 200) / 1000
+  const workers: ThreadWorker[] = []
+  try {
+    for (let thread = 1; thread < threads; thread++) {
+      const worker = options.createWorker(WORKER_ENTRY)
+      workers.push(worker)
+      worker.postMessage({ module, memory, control: control.buffer, thread, spin })
+    }
+    const deadline = Date.now() + (options.startTimeout ?? 10_000)
+    while (Atomics.load(control, READY) < threads - 1) {
+      if (Date.now() > deadline) throw new Error(`${who}: ${threads - 1 - Atomics.load(control, READY)} of ${threads - 1} workers did not start within ${options.startTimeout ?? 10_000} ms. Check the worker factory.`)
+      await sleep(1)
+    }
+    if (Atomics.load(control, FAILED) !== 0) throw new Error(`${who}: a worker could not instantiate the shared-memory module.`)
+  } catch (error) {
+    for (const worker of workers) worker.terminate()
+    throw error
+  }
+  const exports = instance.exports as KernelExports
+  const pool = createPool(control, workers, [exports.gemm_f32, exports.gemm_f64])
+  const kernels = kernelsFromInstance(instance, variant, options, (x) =>
+    threadedProduct(x, pool, options.minParallelSize ?? DEFAULT_MIN_PARALLEL, options.chunksPerThread ?? 2))
+  return {
+    ...kernels, name: `${kernels.name}-threads${threads}`, threads,
+    close: () => pool.close(),
+    chunksOnWorkers: () => Atomics.load(control, WORKER_CHUNKS),
+  }
+}

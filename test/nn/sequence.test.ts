@@ -1,0 +1,133 @@
+/**
+ * The whole-sequence path (one tape node per unmasked layer run) against scan over the fused
+ * steps it replaces: outputs, final states and gradients in the parameters, the inputs and the
+ * initial state agree to 1e-12 in float64 (1e-5 relative in float32), forwards and reversed; the
+ * sequence primitives alone pass checkGrads at orders 1 and 2 (order 2 runs their traced,
+ * primitive-composed backward pass); and the path is taken exactly when there is no mask.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type DType, type Kernels, type Tensor, add, cast, jsKernels, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
+import * as nn from '../../src/nn/index.js'
+import { lstmSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
+import { composedRecurrentForward } from '../../src/tensor/recurrence.js'
+import { cases, checkBoth } from './gradHarness.js'
+import { expectClose } from './support.js'
+
+const runs = { numRuns: 8, seed: 20261125, endOnFailure: true }
+
+const perStep = <T>(f: () => T): T => {
+  const previous = useSequenceKernels(false)
+  try {
+    return f()
+  } finally {
+    useSequenceKernels(previous)
+  }
+}
+
+const layers: [string, (inputSize: number, hiddenSize: number) => nn.RecurrentLayer<any>][] = [
+  ['elman tanh', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'tanh' })],
+  ['elman relu', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'relu' })],
+  ['elman sigmoid', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'sigmoid' })],
+  ['rnn tanh, bidirectional', (i, h) => nn.rnn({ inputSize: i, hiddenSize: h, bidirectional: true })],
+  ['rnn relu, 2 layers', (i, h) => nn.rnn({ inputSize: i, hiddenSize: h, nonlinearity: 'relu', numLayers: 2 })],
+  ['lstm', (i, h) => nn.lstm({ inputSize: i, hiddenSize: h })],
+  ['lstm, bidirectional, 2 layers', (i, h) => nn.lstm({ inputSize: i, hiddenSize: h, bidirectional: true, numLayers: 2 })],
+]
+
+const tolerance: Record<DType, number> = { float64: 1e-12, float32: 1e-5 }
+
+describe('the sequence path equals scan over the fused steps', () => {
+  for (const [name, make] of layers) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      it(`${name} (${dtype})`, () => {
+        fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 4 }), fc.boolean(), (c, withState) => {
+          const layer = make(c.inputSize, c.hiddenSize)
+          const [k1, k2, k3] = splitKey(randomKey(c.seed), 3)
+          const params = layer.init(k1, { dtype })
+          const slices = layer.stateSizes.length
+          const initialState = Object.fromEntries(layer.stateNames.map((n, i) =>
+            [n, normal(splitKey(k3, layer.stateNames.length)[i], [slices, c.batch, c.hiddenSize], { dtype })]))
+          const x = cast(c.x, dtype)
+          const loss = (p: nn.Params, xs: Tensor, state: Record<string, Tensor>): Tensor => {
+            const { outputs, state: final } = layer.apply(p, xs, withState ? { initialState: state } : {})
+            const weights = normal(k2, outputs.shape, { dtype })
+            return treeLeaves(final, 'state').reduce((s: Tensor, t) => add(s, sum(mul(t, t))), sum(mul(outputs, weights)))
+          }
+          expect(layer.apply(params, x).outputs.dtype).toBe(dtype)
+          const f = valueAndGrad(loss, { argnums: [0, 1, 2] })
+          const [value, grads] = f(params, x, initialState)
+          const [refValue, refGrads] = perStep(() => f(params, x, initialState))
+          expectClose(value, refValue, tolerance[dtype], 'loss')
+          const a = treeLeaves(grads, 'grads')
+          const b = treeLeaves(refGrads, 'grads')
+          expect(a.length).toBe(b.length)
+          a.forEach((g, i) => expectClose(g, b[i], tolerance[dtype], `grads[${i}]`))
+        }), runs)
+      })
+    }
+  }
+})
+
+describe('the sequence primitives alone pass checkGrads (orders 1 and 2)', () => {
+  const options = [false, true].flatMap((reverse) => [false, true].map((transposed) => ({ reverse, transposed })))
+  for (const option of options) {
+    const label = `${option.reverse ? 'reversed' : 'forwards'}, weight ${option.transposed ? 'transposed' : 'as is'}`
+    it(`recurrentSequence (tanh, relu, sigmoid), ${label}`, () => {
+      fc.assert(fc.property(cases({ batch: 2, time: 4, inputSize: 1, hiddenSize: 3 }), fc.constantFrom('tanh', 'relu', 'sigmoid' as const), (c, activation) => {
+        const keys = splitKey(randomKey(c.seed), 3)
+        const p = normal(keys[0], [c.time, c.batch, c.hiddenSize])
+        const h0 = normal(keys[1], [c.batch, c.hiddenSize])
+        const w = mul(normal(keys[2], [c.hiddenSize, c.hiddenSize]), 0.6)
+        checkBoth((pi: Tensor, hi: Tensor, wi: Tensor) => recurrentSequence(pi, hi, wi, activation, option), [p, h0, w], c.seed)
+      }), { ...runs, numRuns: 5 })
+    })
+    it(`lstmSequence, ${label}`, () => {
+      fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 1, hiddenSize: 2 }), (c) => {
+        const keys = splitKey(randomKey(c.seed), 4)
+        const hidden = c.hiddenSize
+        const p = normal(keys[0], [c.time, c.batch, 4 * hidden])
+        const h0 = normal(keys[1], [c.batch, hidden])
+        const c0 = normal(keys[2], [c.batch, hidden])
+        const w = mul(normal(keys[3], option.transposed ? [4 * hidden, hidden] : [hidden, 4 * hidden]), 0.6)
+        checkBoth((pi: Tensor, hi: Tensor, ci: Tensor, wi: Tensor) => lstmSequence(pi, hi, ci, wi, option), [p, h0, c0, w], c.seed)
+      }), { ...runs, numRuns: 4 })
+    })
+  }
+})
+
+describe('when the sequence path runs', () => {
+  /** Runs f with kernels that count `recurrentForward` calls (computing as the composition does). */
+  const countingForward = (f: () => void): number => {
+    let calls = 0
+    const counting: Kernels = {
+      ...jsKernels,
+      recurrentForward: (...args) => {
+        calls++
+        return composedRecurrentForward(jsKernels, ...args)
+      },
+    }
+    const previous = useKernels(counting)
+    try {
+      f()
+    } finally {
+      useKernels(previous)
+    }
+    return calls
+  }
+  const layer = nn.elman({ inputSize: 2, hiddenSize: 3, activation: 'tanh' })
+  const params = layer.init(randomKey(0), { dtype: 'float64' })
+  const x = normal(randomKey(1), [2, 4, 2])
+
+  it('once per unmasked layer run, forwards and in both directions', () => {
+    expect(countingForward(() => layer.apply(params, x))).toBe(1)
+    const both = nn.rnn({ inputSize: 2, hiddenSize: 3, bidirectional: true, numLayers: 2 })
+    const bothParams = both.init(randomKey(2), { dtype: 'float64' })
+    expect(countingForward(() => both.apply(bothParams, x))).toBe(4)
+  })
+
+  it('not with a mask (scan over the masked steps), nor when switched off', () => {
+    expect(countingForward(() => layer.apply(params, x, { lengths: [4, 2] }))).toBe(0)
+    expect(countingForward(() => perStep(() => layer.apply(params, x)))).toBe(0)
+  })
+})

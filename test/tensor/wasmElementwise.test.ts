@@ -1,0 +1,238 @@
+/**
+ * @file The WebAssembly elementwise kernels added for speed, against the JavaScript reference
+ * kernels in float32 and float64: float32 exp / tanh / sigmoid computed in f32x4 lanes (within 1 ulp
+ * of the correctly rounded value; tanh odd and saturating to ±1 exactly), the tanh and sigmoid VJPs
+ * (bit for bit), column sums (bit for bit: same summation order per column), strided gathers (bit
+ * for bit), repeated-row broadcasts met twice (the remembered index map); and, on the raw exports,
+ * that every map kernel writes exactly its n elements, so pointer callers may run it in place or on
+ * part of a buffer.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type DType, type Data, jsKernels } from '../../src/index.js'
+import { decodeBase64 } from '../../src/tensor/wasm/base64.js'
+import type { KernelExports } from '../../src/tensor/wasm/exports.js'
+import { kernelsWasmBase64 } from '../../src/tensor/wasm/kernelsBinary.generated.js'
+import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
+import { webAssemblyApi } from '../../src/tensor/wasm/webAssembly.js'
+import { naiveIndex, viewArb } from './stridedViews.js'
+import { DTYPES, expectSame, expectWithin, filled } from './wasmMatmulCases.js'
+
+/** Every WebAssembly path taken, whatever the size. */
+const wasm = loadWasmKernels({ minSize: { binary: 0, math: 0, sum: 0, gather: 0, matmul: 0 } })
+
+const toData = (dtype: DType, values: readonly number[]): Data => (dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values))
+
+// ---- float32 exp, tanh, sigmoid ----
+
+/** The float32 ulp in the binade of v (2⁻¹⁴⁹ among subnormals). */
+const ulp32 = (v: number): number => {
+  const a = Math.abs(v)
+  return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23)
+}
+
+/**
+ * Within 1 ulp of the correctly rounded float32 (the JavaScript kernels' Math.* in float64, rounded
+ * once). A full sweep of every float32 (bench/ulpSweep.ts) measures at most 1.00 for all three.
+ */
+const expectWithinUlp = (actual: Data, expected: Data, what: string): void =>
+  expectWithin(actual, expected, (i) => ulp32(expected[i]), what)
+
+const SPECIAL = [
+  0, -0, 1e-45, -1e-45, 1e-38, -1e-38, 1e-8, -1e-8, 0.9, -0.9, 0.8999999, 9, 9.02, -9.02, 20, 88.7, 88.72, 88.73, 89, -87.3,
+  -103, -103.9, -104, -110, 1e10, -1e10, Infinity, -Infinity, NaN,
+]
+
+describe('float32 exp / tanh / sigmoid in f32x4 lanes', () => {
+  const MATH = ['exp', 'tanh', 'sigmoid'] as const
+
+  it.each(MATH)('%s is within 1 ulp of the correctly rounded value on random inputs', (op) => {
+    fc.assert(fc.property(
+      fc.array(fc.oneof(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -30, max: 30, noNaN: true }),
+        fc.double({ min: -120, max: 120, noNaN: true })), { minLength: 1, maxLength: 70 }),
+      (values) => {
+        const x = toData('float32', values)
+        expectWithinUlp(wasm[op](x), jsKernels[op](x), `${op}(${values})`)
+      },
+    ), { numRuns: 100, seed: 31 })
+  })
+
+  it.each(MATH)('%s is within 1 ulp on a dense sweep of [−110, 110] and on special values', (op) => {
+    const x = toData('float32', [...Array.from({ length: 88001 }, (_, i) => -110 + i * 0.0025), ...SPECIAL])
+    const actual = wasm[op](x)
+    const expected = jsKernels[op](x)
+    expectWithinUlp(actual, expected, op)
+    actual.forEach((v, i) => {
+      if (Number.isNaN(expected[i])) expect(v, `${op}(${x[i]})`).toBeNaN()
+      if (v === 0) expect(Object.is(v, -0), `${op}(${x[i]}) keeps the sign of zero`).toBe(Object.is(expected[i], -0))
+    })
+  })
+
+  it('tanh is odd and saturates to ±1 exactly', () => {
+    const a = Float32Array.from({ length: 4000 }, (_, i) => i * 0.004)
+    const positive = wasm.tanh(a)
+    const negative = wasm.tanh(a.map((v) => -v))
+    positive.forEach((v, i) => expect(Object.is(negative[i], -v), `tanh(−${a[i]})`).toBe(true))
+    const large = Float32Array.from({ length: 1000 }, (_, i) => 9.02 + i * 7.3)
+    expect(Array.from(wasm.tanh(large)).every((v) => v === 1)).toBe(true)
+    expect(Array.from(wasm.tanh(large.map((v) => -v))).every((v) => v === -1)).toBe(true)
+  })
+})
+
+// ---- activation VJPs ----
+
+describe.each(DTYPES)('wasm tanhBackward / sigmoidBackward, %s', (dtype) => {
+  const valueArb = fc.oneof(fc.constantFrom(0, -0, 1, -1, 0.5, Infinity, NaN), fc.double({ min: -3, max: 3, noNaN: true }))
+
+  it.each(['tanhBackward', 'sigmoidBackward'] as const)('%s equals jsKernels bit for bit', (op) => {
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 70 }).chain((n) => fc.tuple(fc.array(valueArb, { minLength: n, maxLength: n }), fc.array(valueArb, { minLength: n, maxLength: n }))),
+      ([g, y]) => {
+        const gd = toData(dtype, g)
+        const yd = toData(dtype, y)
+        expectSame(wasm[op]!(gd, yd), jsKernels[op]!(gd, yd), `${op}(${g}; ${y})`)
+      },
+    ), { numRuns: 100, seed: 37 })
+  })
+})
+
+// ---- column sums ----
+
+describe.each(DTYPES)('wasm sumRows, %s', (dtype) => {
+  it('equals jsKernels.sumRows bit for bit (16-, 2- and 1-column blocks, bands of 64 rows)', () => {
+    fc.assert(fc.property(
+      fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 60, max: 200 })), fc.integer({ min: 1, max: 40 }), fc.nat(1000),
+      (rows, cols, seed) => {
+        // Values spread over 7 decades, so the summation order shows in the last bits.
+        const x = filled(dtype, rows * cols, seed).map((v, i) => v * 10 ** ((i % 7) - 3)) as Data
+        expectSame(wasm.sumRows!(x, rows, cols), jsKernels.sumRows!(x, rows, cols), `[${rows}, ${cols}]`)
+      },
+    ), { numRuns: 80, seed: 41 })
+  })
+})
+
+// ---- strided gathers ----
+
+describe.each(DTYPES)('wasm gatherStrided, %s', (dtype) => {
+  it('equals gather through the naive index map, bit for bit (transposes, slices, broadcasts, ranks 0 to 5)', () => {
+    fc.assert(fc.property(viewArb(5), fc.nat(1000), ({ shape, strides, offset, length }, seed) => {
+      const x = filled(dtype, length, seed)
+      const expected = jsKernels.gather(x, Int32Array.from(naiveIndex(shape, strides, offset)))
+      expectSame(wasm.gatherStrided!(x, shape, strides, offset), expected, `[${shape}] strides [${strides}] offset ${offset}`)
+    }), { numRuns: 200, seed: 43 })
+  })
+
+  it('moves NaN payloads and signed zeros unchanged', () => {
+    const x = dtype === 'float32'
+      ? new Float32Array(new Uint32Array([0x7fc00001, 0x80000000, 0xffa00000, 1, 0x7f800000, 0, 7, 9]).buffer)
+      : new Float64Array(new BigUint64Array([0x7ff8000000000001n, 0x8000000000000000n, 1n, 2n, 3n, 4n, 5n, 6n]).buffer)
+    // Compared as bytes: reading a signalling NaN into a JavaScript number may quiet it, so the
+    // JavaScript kernels are no oracle here; the expected bytes are x's own, moved by the index map.
+    const bytesOf = (d: Data) => Array.from(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
+    const size = x.BYTES_PER_ELEMENT
+    const expected = naiveIndex([4, 2], [1, 4], 0).flatMap((i) => bytesOf(x).slice(i * size, (i + 1) * size))
+    expect(bytesOf(wasm.gatherStrided!(x, [4, 2], [1, 4], 0))).toEqual(expected)
+  })
+
+  it('the batch-major ↔ time-major transposes of the benchmarks', () => {
+    for (const [shape, strides] of [[[28, 64, 128], [128, 3584, 1]], [[28, 64, 28], [28, 784, 1]], [[64, 10], [1, 0]]] as const) {
+      const x = filled(dtype, 28 * 64 * 128, 3)
+      const expected = jsKernels.gather(x, Int32Array.from(naiveIndex(shape, strides, 0)))
+      expectSame(wasm.gatherStrided!(x, shape, strides, 0), expected, `[${shape}]`)
+    }
+  })
+})
+
+// ---- binary operations: remembered broadcasts ----
+
+describe.each(DTYPES)('wasm binary with a repeated-row index map met twice, %s', (dtype) => {
+  it('gives the same values the second time, and for another operand under the same map', () => {
+    const rows = 6
+    const cols = 5
+    const index = Int32Array.from({ length: rows * cols }, (_, i) => i % cols)
+    const a = filled(dtype, rows * cols, 1)
+    const bias = filled(dtype, cols, 2)
+    for (let round = 0; round < 2; round++) {
+      expectSame(wasm.binary('add', a, null, bias, index, rows * cols), jsKernels.binary('add', a, null, bias, index, rows * cols), `round ${round}`)
+    }
+    // The same map read as [30] → [30] by an operand of 30 elements is not a row broadcast.
+    const other = filled(dtype, rows * cols, 3)
+    expectSame(wasm.binary('mul', a, null, other, index, rows * cols), jsKernels.binary('mul', a, null, other, index, rows * cols), 'other length')
+  })
+})
+
+// ---- large operands: chunked passes ----
+
+describe.each(DTYPES)('wasm streaming kernels on operands larger than one chunk (256 KiB), %s', (dtype) => {
+  // Sizes not multiples of the chunk, and a row period that does not divide it.
+  const rows = 211
+  const cols = 997
+  const size = rows * cols
+  const a = filled(dtype, size, 5)
+  const b = filled(dtype, size, 6)
+  const row = filled(dtype, cols, 7)
+  const rowIndex = Int32Array.from({ length: size }, (_, i) => i % cols)
+
+  it('binary operations with same-shape, repeated-row and scalar operands equal jsKernels bit for bit', () => {
+    expectSame(wasm.binary('add', a, null, b, null, size), jsKernels.binary('add', a, null, b, null, size), 'a + b')
+    expectSame(wasm.binary('mul', row, rowIndex, a, null, size), jsKernels.binary('mul', row, rowIndex, a, null, size), 'row · a')
+    const two = toData(dtype, [2])
+    expectSame(wasm.binary('sub', a, null, two, new Int32Array(size), size), jsKernels.binary('sub', a, null, two, new Int32Array(size), size), 'a − 2')
+  })
+
+  it('unary maps, the activation VJPs and column sums equal jsKernels (bit for bit where exact)', () => {
+    expectSame(wasm.square(a), jsKernels.square(a), 'square')
+    expectSame(wasm.tanhBackward!(a, b), jsKernels.tanhBackward!(a, b), 'tanhBackward')
+    const expected = jsKernels.tanh(a)
+    expectWithin(wasm.tanh(a), expected, (i) => (dtype === 'float32' ? ulp32(expected[i]) : 1e-14 * Math.abs(expected[i])), 'tanh')
+    expectSame(wasm.sumRows!(a, rows, cols), jsKernels.sumRows!(a, rows, cols), 'sumRows')
+    expectSame(wasm.sumRows!(a, size / 1, 1), jsKernels.sumRows!(a, size, 1), 'sumRows of one column')
+  })
+})
+
+// ---- the raw exports: exactly n elements written ----
+
+describe('the map kernels write exactly n elements', () => {
+  const api = webAssemblyApi()!
+  const exports = new api.Instance(new api.Module(decodeBase64(kernelsWasmBase64)), {}).exports as KernelExports
+  const MAPS = ['neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid'] as const
+  const PAIRS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greaterEqual', 'equal', 'tanhBackward', 'sigmoidBackward'] as const
+  const SENTINEL = 12345
+
+  it.each(DTYPES)('for every n from 0 to 40, at any element offset, and in place (%s)', (dtype) => {
+    const suffix = dtype === 'float32' ? 'f32' : 'f64'
+    const bytes = dtype === 'float32' ? 4 : 8
+    const memory = () => (dtype === 'float32' ? new Float32Array(exports.memory.buffer, 0, 1024) : new Float64Array(exports.memory.buffer, 0, 1024))
+    const x = 128
+    const y = 256
+    const out = 512
+    // Plain loops collect the failures; one expect per case keeps the test fast.
+    const failures: string[] = []
+    for (let n = 0; n <= 40; n++) {
+      for (const shift of [0, 1, 3]) {
+        const m = memory()
+        for (let i = 0; i < 100; i++) { m[x + i] = Math.sin(i) * 2; m[y + i] = Math.cos(i) }
+        for (const op of [...MAPS, ...PAIRS]) {
+          m.fill(SENTINEL, out - 8, out + 100)
+          const at = (out + shift) * bytes
+          if ((MAPS as readonly string[]).includes(op)) (exports[`${op as (typeof MAPS)[number]}_${suffix}`])(x * bytes, at, n)
+          else (exports[`${op as (typeof PAIRS)[number]}_${suffix}`])(x * bytes, y * bytes, at, n)
+          for (let i = out - 8; i < out + 100; i++) {
+            const inside = i >= out + shift && i < out + shift + n
+            if (inside === (m[i] === SENTINEL)) failures.push(`${op} n=${n} shift=${shift}: element ${i - out - shift} ${inside ? 'not written' : 'overwritten'}`)
+          }
+        }
+        // In place on a slice: the rest of the buffer is untouched, the slice becomes tanh of itself.
+        const before = Array.from(m.subarray(x, x + 100))
+        exports[`tanh_${suffix}`]((x + shift) * bytes, (x + shift) * bytes, n)
+        const expected = jsKernels.tanh(toData(dtype, before.slice(shift, shift + n)))
+        for (let i = 0; i < 100; i++) {
+          const inside = i >= shift && i < shift + n
+          const ok = inside ? Math.abs(m[x + i] - expected[i - shift]) <= 1e-6 * Math.abs(expected[i - shift]) : m[x + i] === before[i]
+          if (!ok) failures.push(`in-place tanh n=${n} shift=${shift}: element ${i}`)
+        }
+      }
+    }
+    expect(failures.slice(0, 10)).toEqual([])
+  })
+})

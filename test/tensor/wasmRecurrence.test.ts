@@ -1,0 +1,91 @@
+/**
+ * @file The WebAssembly whole-sequence recurrence kernels against their composition over the
+ * JavaScript kernels (src/tensor/recurrence.ts), float32 and float64, forwards and reversed, with
+ * the recurrent weight as is and transposed, every Elman activation and the LSTM; plus the kernel
+ * contract (inputs untouched). The elementwise steps round as the composition does, so the only
+ * differences come from the products' summation order (float32 lanes against double
+ * accumulation in jsKernels.matmul) and the per-step addition of the projected input: the
+ * tolerance is that of a matmul over the hidden size, compounded over a few steps.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type DType, type Data, type RecurrenceExtent, jsKernels } from '../../src/index.js'
+import { composedRecurrence } from '../../src/tensor/recurrence.js'
+import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
+
+const wasm = loadWasmKernels({ minSize: { binary: 0, math: 0, sum: 0, matmul: 0 } })
+const reference = composedRecurrence(jsKernels)
+const DTYPES: readonly DType[] = ['float32', 'float64']
+const TOLERANCE: Record<DType, number> = { float32: 2e-5, float64: 1e-12 }
+
+const extentArb = fc.record({
+  time: fc.integer({ min: 1, max: 6 }),
+  batch: fc.integer({ min: 1, max: 5 }),
+  hidden: fc.integer({ min: 1, max: 19 }),
+  reverse: fc.boolean(),
+  transposed: fc.boolean(),
+})
+
+/** Deterministic values in [−scale, scale] from a seed (no Math.random). */
+const values = (dtype: DType, n: number, seed: number, scale = 1): Data => {
+  const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n)
+  let s = seed >>> 0
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    out[i] = (s / 2 ** 32 - 0.5) * 2 * scale
+  }
+  return out
+}
+
+const expectNear = (actual: Data, expected: Data, tolerance: number, what: string): void => {
+  expect(actual.length, `${what}: length`).toBe(expected.length)
+  expect(actual.constructor, `${what}: dtype`).toBe(expected.constructor)
+  for (let i = 0; i < expected.length; i++) {
+    const scale = Math.max(1, Math.abs(expected[i]))
+    if (!(Math.abs(actual[i] - expected[i]) <= tolerance * scale)) {
+      expect.fail(`${what}[${i}]: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`)
+    }
+  }
+}
+
+describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
+  const tolerance = TOLERANCE[dtype]
+
+  it('recurrentForward and recurrentBackward match the composition (tanh, relu, sigmoid)', () => {
+    fc.assert(fc.property(extentArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.nat(), (extent: RecurrenceExtent, activation, seed) => {
+      const n = extent.batch * extent.hidden
+      const p = values(dtype, extent.time * n, seed)
+      const h0 = values(dtype, n, seed + 1)
+      const w = values(dtype, extent.hidden * extent.hidden, seed + 2, 0.5)
+      const g = values(dtype, extent.time * n, seed + 3)
+      const copies = [p, h0, w, g].map((x) => x.slice())
+      const hs = wasm.recurrentForward!(p, h0, w, extent, activation)
+      const expectedHs = reference.recurrentForward(p, h0, w, extent, activation)
+      expectNear(hs, expectedHs, tolerance, 'hs')
+      expectNear(wasm.recurrentBackward!(g, expectedHs, w, extent, activation), reference.recurrentBackward(g, expectedHs, w, extent, activation), tolerance, 'dz')
+      ;[p, h0, w, g].forEach((x, i) => expect(x, 'inputs untouched').toEqual(copies[i]))
+    }), { numRuns: 60, seed: 5 })
+  })
+
+  it('lstmForward and lstmBackward match the composition', () => {
+    fc.assert(fc.property(extentArb, fc.nat(), (extent: RecurrenceExtent, seed) => {
+      const n = extent.batch * extent.hidden
+      const p = values(dtype, 4 * extent.time * n, seed)
+      const h0 = values(dtype, n, seed + 1)
+      const c0 = values(dtype, n, seed + 2)
+      const w = values(dtype, 4 * extent.hidden * extent.hidden, seed + 3, 0.5)
+      const gh = values(dtype, extent.time * n, seed + 4)
+      const gc = values(dtype, extent.time * n, seed + 5)
+      const forward = wasm.lstmForward!(p, h0, c0, w, extent)
+      const expected = reference.lstmForward(p, h0, c0, w, extent)
+      expectNear(forward.hs, expected.hs, tolerance, 'hs')
+      expectNear(forward.cs, expected.cs, tolerance, 'cs')
+      expectNear(forward.saved, expected.saved, tolerance, 'saved')
+      const backward = wasm.lstmBackward!(gh, gc, expected, c0, w, extent)
+      const expectedBackward = reference.lstmBackward(gh, gc, expected, c0, w, extent)
+      expectNear(backward.dPre, expectedBackward.dPre, tolerance, 'dPre')
+      expectNear(backward.dh0, expectedBackward.dh0, tolerance, 'dh0')
+      expectNear(backward.dc0, expectedBackward.dc0, tolerance, 'dc0')
+    }), { numRuns: 60, seed: 6 })
+  })
+})

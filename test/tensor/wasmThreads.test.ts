@@ -1,0 +1,141 @@
+/**
+ * @file The threaded WebAssembly backend (threads.ts with Node's worker factory): its matmul equals
+ * the single-threaded backend's bit for bit in both dtypes (rows and columns splits, all transposes,
+ * batch layouts, chunk edges), agrees with jsKernels under the usual tolerance, really uses the
+ * worker, keeps working after `close`, reports bad options and dead factories, and never keeps the
+ * process alive.
+ */
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import fc from 'fast-check'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type DType, type Tensor, add, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
+import * as nn from '../../src/nn/index.js'
+import { nodeWorkers } from '../../src/nodeThreads.js'
+import { loadThreadedWasmKernels } from '../../src/tensor/wasm/threads.js'
+import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
+import { DTYPES, expectSame, filled, matmulSuite } from './wasmMatmulCases.js'
+
+const everywhere = { binary: 0, math: 0, sum: 0, matmul: 0 }
+// Every product split, however small, with 3 chunks per thread: many chunk edges.
+const threaded = await loadThreadedWasmKernels({
+  createWorker: nodeWorkers, minSize: everywhere, minParallelSize: 0, chunksPerThread: 3, relaxedSimd: false,
+})
+const single = loadWasmKernels({ minSize: everywhere, relaxedSimd: false })
+afterAll(() => threaded.close())
+
+const one = new Int32Array(1)
+
+/** Sizes around the 16-wide chunk granule and the 4 × 8 register tiles. */
+const extentArb = fc.oneof(fc.constantFrom(1, 15, 16, 17, 33, 48, 63, 97), fc.integer({ min: 1, max: 130 }))
+
+describe.each(DTYPES)('threaded wasm matmul, %s', (dtype: DType) => {
+  it('equals the single-threaded backend bit for bit', () => {
+    fc.assert(fc.property(
+      extentArb, fc.integer({ min: 1, max: 300 }), extentArb, fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 3 }), fc.nat(1000),
+      (m, k, n, transposeA, transposeB, batches, seed) => {
+        const a = filled(dtype, batches * m * k, seed)
+        const b = filled(dtype, k * n, seed + 1)
+        const aOffsets = Int32Array.from({ length: batches }, (_, i) => i * m * k)
+        const bOffsets = new Int32Array(batches) // a shared B: [batch·m, k] · [k, n] when not transposing A
+        const args = [m, k, n, transposeA, transposeB] as const
+        expectSame(threaded.matmul(a, aOffsets, b, bOffsets, ...args), single.matmul(a, aOffsets, b, bOffsets, ...args),
+          `[${m}, ${k}] · [${k}, ${n}] tA ${transposeA} tB ${transposeB} × ${batches}`)
+      },
+    ), { numRuns: 60, seed: 23 })
+  })
+
+  it('equals it on products crossing the depth and row blocks (k > 256, m > 128)', () => {
+    for (const [m, k, n] of [[300, 520, 40], [40, 520, 300], [129, 257, 129]]) {
+      const a = filled(dtype, m * k, m)
+      const b = filled(dtype, k * n, n)
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          expectSame(threaded.matmul(a, one, b, one, m, k, n, transposeA, transposeB), single.matmul(a, one, b, one, m, k, n, transposeA, transposeB), `[${m}, ${k}, ${n}]`)
+        }
+      }
+    }
+  })
+})
+
+describe.each(DTYPES)('threaded wasm backend selected, %s', (dtype: DType) => {
+  it.each([
+    ['elman', () => nn.elman({ inputSize: 20, hiddenSize: 48, activation: 'tanh' })],
+    ['lstm', () => nn.lstm({ inputSize: 20, hiddenSize: 24 })],
+  ] as const)('gives %s the same loss and gradients as the single-threaded backend, bit for bit', (_, make) => {
+    const layer: nn.RecurrentLayer<any> = make()
+    const [k1, k2, k3] = splitKey(randomKey(3), 3)
+    const params = layer.init(k1, { dtype })
+    const xs = normal(k2, [40, 5, 20], { dtype })
+    const loss = (p: nn.Params): Tensor => {
+      const { outputs } = layer.apply(p, xs)
+      return sum(mul(outputs, normal(k3, outputs.shape, { dtype })))
+    }
+    const run = (kernels: typeof single) => {
+      const previous = useKernels(kernels)
+      try {
+        return valueAndGrad(loss)(params)
+      } finally {
+        useKernels(previous)
+      }
+    }
+    const [value, grads] = run(threaded)
+    const [expectedValue, expectedGrads] = run(single)
+    expectSame(value.data, expectedValue.data, 'loss')
+    const expected = treeLeaves(expectedGrads, 'grads')
+    treeLeaves(grads, 'grads').forEach((g, i) => expectSame(g.data, expected[i].data, `grads[${i}]`))
+  })
+})
+
+// The kernel contract and the tolerance against jsKernels, as for the single-threaded backend.
+matmulSuite(threaded, 30)
+
+describe('threaded wasm kernels', () => {
+  it('compute chunks on the worker', () => {
+    const size = 256
+    const a = filled('float32', size * size, 5)
+    const before = threaded.chunksOnWorkers()
+    // A 256³ product takes milliseconds: a worker woken by the first call joins within a few.
+    for (let i = 0; i < 50 && threaded.chunksOnWorkers() === before; i++) threaded.matmul(a, one, a, one, size, size, size, false, false)
+    expect(threaded.chunksOnWorkers()).toBeGreaterThan(before)
+  })
+
+  it('keep working single-threaded after close', async () => {
+    const kernels = await loadThreadedWasmKernels({ createWorker: nodeWorkers, minParallelSize: 0, minSize: everywhere, relaxedSimd: false })
+    expect(kernels.name).toBe('wasm-threads2')
+    expect(kernels.threads).toBe(2)
+    kernels.close()
+    kernels.close() // idempotent
+    const a = filled('float64', 40 * 50, 1)
+    expectSame(kernels.matmul(a, one, a, one, 40, 50, 40, false, true), single.matmul(a, one, a, one, 40, 50, 40, false, true), 'after close')
+  })
+
+  it('run with one thread (no workers) and with three', async () => {
+    const a = filled('float32', 70 * 90, 2)
+    for (const threads of [1, 3]) {
+      const kernels = await loadThreadedWasmKernels({ createWorker: nodeWorkers, threads, minParallelSize: 0, minSize: everywhere, relaxedSimd: false })
+      try {
+        expectSame(kernels.matmul(a, one, a, one, 70, 90, 70, false, true), single.matmul(a, one, a, one, 70, 90, 70, false, true), `${threads} threads`)
+      } finally {
+        kernels.close()
+      }
+    }
+  })
+
+  it('report bad thread counts and workers that never start', async () => {
+    await expect(loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 0 })).rejects.toThrow('loadThreadedWasmKernels: threads must be a positive integer, got 0')
+    let terminated = 0
+    const silent = () => ({ postMessage: () => undefined, terminate: () => { terminated++ } })
+    await expect(loadThreadedWasmKernels({ createWorker: silent, startTimeout: 50 })).rejects.toThrow('1 of 1 workers did not start within 50 ms')
+    expect(terminated).toBe(1)
+  })
+
+  it.each([[[]], [['--close']]])('never keep the process alive (arguments %j)', (extra) => {
+    const fixture = fileURLToPath(new URL('./wasmThreadsExit.fixture.ts', import.meta.url))
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fixture, ...extra], { encoding: 'utf8', timeout: 20_000 })
+    expect(child.error, 'the child process did not exit within 20 s').toBeUndefined()
+    expect(child.stderr).toBe('')
+    expect(child.status).toBe(0)
+    expect(child.stdout).toMatch(/^done wasm(-relaxed-simd)?-threads2/)
+  })
+})

@@ -1,0 +1,11 @@
+// Run by wasmThreads.test.ts in a child process: loads the threaded kernels, runs a split product,
+// and returns without closing them (unless given --close). The process must still exit.
+import { nodeWorkers } from '../../src/nodeThreads.js'
+import { loadThreadedWasmKernels } from '../../src/tensor/wasm/threads.js'
+
+const kernels = await loadThreadedWasmKernels({ createWorker: nodeWorkers, minParallelSize: 0, minSize: { matmul: 0 } })
+const a = Float64Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i))
+const one = new Int32Array(1)
+for (let i = 0; i < 20; i++) kernels.matmul(a, one, a, one, 64, 64, 64, false, true)
+if (process.argv.includes('--close')) kernels.close()
+console.log(`done ${kernels.name}`)
