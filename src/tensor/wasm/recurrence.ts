@@ -1,12 +1,11 @@
 /**
  * @file Whole-sequence recurrent kernels on the WebAssembly module: the operands are copied in
  * once, every time step runs on WebAssembly memory (the pointer matmul accumulates h·w onto the
- * step's projected input in place, the elementwise exports apply the gates), and the results are
- * copied out once. Each step makes the same roundings, in the same order, as the composition in
- * ../recurrence.ts; only the products' summation order may differ (as between any two matmuls).
- *
- * The module's elementwise loops may write up to 64 bytes past the end of their range, so every
- * elementwise result goes to a scratch buffer with slack and is then copied to its exact place.
+ * step's projected input in place, the elementwise exports apply the gates and write straight
+ * into the outputs), and the results are copied out once. Each step makes the same roundings, in
+ * the same order, as the composition in ../recurrence.ts; only the products' summation order may
+ * differ (as between any two matmuls). The elementwise exports write exactly n elements and may
+ * run in place.
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
@@ -19,16 +18,15 @@ import { type PointerMatmul, matmulScratchBytes } from './matmul.js'
 export type RecurrenceKernels = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward'>>
 
 /**
- * Regions laid out one after another from address 0, each padded to 64 bytes and followed by 64
- * bytes of slack, so that an elementwise call over any range ending inside a region (a row of it,
- * say) overruns into that region's own slack at worst.
+ * Regions laid out one after another from address 0, each padded to 64 bytes (the exports read
+ * whole vectors, up to 60 bytes past a range).
  */
 const layout = (bytes: number, sizes: readonly number[]): { ptrs: number[]; end: number } => {
   const ptrs: number[] = []
   let end = 0
   for (const size of sizes) {
     ptrs.push(end)
-    end += alignRegion(size * bytes) + 64
+    end += alignRegion(size * bytes)
   }
   return { ptrs, end }
 }
@@ -44,8 +42,10 @@ interface Session {
   put(ptr: number, data: Data): void
   /** Reads n elements at a byte address into a fresh array. */
   take(ptr: number, n: number): Data
-  binary(op: 'add' | 'sub' | 'mul' | 'greater', a: number, b: number, out: number, n: number): void
-  map(op: 'tanh' | 'sigmoid' | 'relu' | 'square', x: number, out: number, n: number): void
+  binary(op: 'add' | 'mul' | 'greater', a: number, b: number, out: number, n: number): void
+  map(op: 'tanh' | 'sigmoid' | 'relu', x: number, out: number, n: number): void
+  /** `out = g·(1 − y²)` (tanh) or `g·(y·(1 − y))` (sigmoid), rounded as the composition is. */
+  backward(op: 'tanh' | 'sigmoid', g: number, y: number, out: number, n: number): void
   matmul(a: number, b: number, out: number, m: number, k: number, n: number, transposeB: boolean, accumulate: boolean): void
 }
 
@@ -73,21 +73,10 @@ export const createRecurrenceKernels = (
       take: (ptr, n) => memory.slice(ptr / bytes, ptr / bytes + n),
       binary: (op, a, b, out, n) => exports[`${op}_${suffix}`](a, b, out, n),
       map: (op, x, out, n) => exports[`${op}_${suffix}`](x, out, n),
+      backward: (op, g, y, out, n) => exports[`${op}Backward_${suffix}`](g, y, out, n),
       matmul: (a, b, out, rows, inner, columns, transposeB, accumulate) =>
         product(dtype, a, b, out, rows, inner, columns, false, transposeB, accumulate, scratch),
     }
-  }
-
-  /** `out = g·(1 − t²)` (tanh) or `g·(s·(1 − s))` (sigmoid), rounded as the composition is; `tmp` is scratch. */
-  const gateGrad = (s: Session, kind: 'tanh' | 'sigmoid', g: number, y: number, out: number, ones: number, tmp: number, n: number): void => {
-    if (kind === 'tanh') {
-      s.map('square', y, tmp, n)
-      s.binary('sub', ones, tmp, tmp, n)
-    } else {
-      s.binary('sub', ones, y, tmp, n)
-      s.binary('mul', y, tmp, tmp, n)
-    }
-    s.binary('mul', g, tmp, out, n)
   }
 
   const stepAt = (extent: RecurrenceExtent, s: number): number => (extent.reverse ? extent.time - 1 - s : s)
@@ -96,7 +85,7 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, h0Ptr, wPtr, z, a], end } = layout(p.BYTES_PER_ELEMENT, [time * n, time * n, n, w.length, n, n])
+    const { ptrs: [pPtr, hsPtr, h0Ptr, wPtr], end } = layout(p.BYTES_PER_ELEMENT, [time * n, time * n, n, w.length])
     const s = dtypeOf(h0) === dtype && dtypeOf(w) === dtype ? open(dtype, end, batch, hidden, hidden) : null
     if (s === null) return fallback.recurrentForward(p, h0, w, extent, activation)
     s.put(pPtr, p)
@@ -104,12 +93,12 @@ export const createRecurrenceKernels = (
     s.put(wPtr, w)
     let h = h0Ptr
     for (let step = 0; step < time; step++) {
-      const at = hsPtr + stepAt(extent, step) * n * s.bytes
-      s.copy(z, pPtr + stepAt(extent, step) * n * s.bytes, n)
-      s.matmul(h, wPtr, z, batch, hidden, hidden, extent.transposed, true)
-      s.map(activation, z, a, n)
-      s.copy(at, a, n)
-      h = at
+      const at = stepAt(extent, step) * n * s.bytes
+      // h_t = σ(p_t + h·w), built in its own place in the output.
+      s.copy(hsPtr + at, pPtr + at, n)
+      s.matmul(h, wPtr, hsPtr + at, batch, hidden, hidden, extent.transposed, true)
+      s.map(activation, hsPtr + at, hsPtr + at, n)
+      h = hsPtr + at
     }
     return s.take(hsPtr, time * n)
   }
@@ -118,27 +107,26 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(g)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [gPtr, hsPtr, dzPtr, wPtr, dh, carry, dz, ones, tmp], end } =
-      layout(g.BYTES_PER_ELEMENT, [time * n, time * n, time * n, w.length, n, n, n, n, n])
+    const { ptrs: [gPtr, hsPtr, dzPtr, wPtr, carry, zeros, mask], end } =
+      layout(g.BYTES_PER_ELEMENT, [time * n, time * n, time * n, w.length, n, n, n])
     const s = dtypeOf(hs) === dtype && dtypeOf(w) === dtype ? open(dtype, end, batch, hidden, hidden) : null
     if (s === null) return fallback.recurrentBackward(g, hs, w, extent, activation)
     s.put(gPtr, g)
     s.put(hsPtr, hs)
     s.put(wPtr, w)
-    // tanh and sigmoid VJPs subtract from 1; relu's compares with 0.
-    s.memory.fill(activation === 'relu' ? 0 : 1, ones / s.bytes, ones / s.bytes + n)
+    s.memory.fill(0, zeros / s.bytes, zeros / s.bytes + n)
     for (let step = time - 1; step >= 0; step--) {
-      const t = stepAt(extent, step)
-      const h = hsPtr + t * n * s.bytes
-      if (step === time - 1) s.copy(dh, gPtr + t * n * s.bytes, n)
-      else s.binary('add', gPtr + t * n * s.bytes, carry, dh, n)
+      const at = stepAt(extent, step) * n * s.bytes
+      const dz = dzPtr + at
+      // dh = g_t + dz_{next}·wᵀ, then dz = σ'·dh, in dz's own place.
+      if (step === time - 1) s.copy(dz, gPtr + at, n)
+      else s.binary('add', gPtr + at, carry, dz, n)
       if (activation === 'relu') {
-        s.binary('greater', h, ones, tmp, n)
-        s.binary('mul', dh, tmp, dz, n)
+        s.binary('greater', hsPtr + at, zeros, mask, n)
+        s.binary('mul', dz, mask, dz, n)
       } else {
-        gateGrad(s, activation, dh, h, dz, ones, tmp, n)
+        s.backward(activation, dz, hsPtr + at, dz, n)
       }
-      s.copy(dzPtr + t * n * s.bytes, dz, n)
       if (step > 0) s.matmul(dz, wPtr, carry, batch, hidden, hidden, !extent.transposed, false)
     }
     return s.take(dzPtr, time * n)
@@ -148,9 +136,8 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const {
-      ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, pre, i, f, g, o, tc, c, h, fc, ig], end,
-    } = layout(p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, 4 * n, n, n, n, n, n, n, n, n, n])
+    const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, pre, ig], end } =
+      layout(p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, 4 * n, n])
     const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, hidden, 4 * hidden) : null
     if (s === null) return fallback.lstmForward(p, h0, c0, w, extent)
     const row = hidden * s.bytes
@@ -162,10 +149,11 @@ export const createRecurrenceKernels = (
     let cPrev = c0Ptr
     for (let step = 0; step < time; step++) {
       const t = stepAt(extent, step)
-      s.copy(pre, pPtr + 4 * t * n * s.bytes, 4 * n)
+      const at = t * n * s.bytes
+      const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((slot) => savedPtr + (5 * t + slot) * n * s.bytes)
+      s.copy(pre, pPtr + 4 * at, 4 * n)
       s.matmul(hPrev, wPtr, pre, batch, hidden, 4 * hidden, extent.transposed, true)
-      // Row b of pre holds the gates i, f, g, o side by side; gather them gate-major. Rows go in
-      // order, so each call's overrun lands on the next row's place, rewritten by the next call.
+      // Row b of pre holds the gates i, f, g, o side by side; they are kept gate-major.
       for (let b = 0; b < batch; b++) {
         const from = pre + 4 * b * row
         s.map('sigmoid', from, i + b * row, hidden)
@@ -173,15 +161,12 @@ export const createRecurrenceKernels = (
         s.map('tanh', from + 2 * row, g + b * row, hidden)
         s.map('sigmoid', from + 3 * row, o + b * row, hidden)
       }
-      s.binary('mul', f, cPrev, fc, n)
+      // c_t = f ⊙ c + i ⊙ g, h_t = o ⊙ tanh(c_t), written in place in the outputs.
+      s.binary('mul', f, cPrev, csPtr + at, n)
       s.binary('mul', i, g, ig, n)
-      s.binary('add', fc, ig, c, n)
-      s.map('tanh', c, tc, n)
-      s.binary('mul', o, tc, h, n)
-      const at = t * n * s.bytes
-      s.copy(hsPtr + at, h, n)
-      s.copy(csPtr + at, c, n)
-      for (const [slot, x] of [i, f, g, o, tc].entries()) s.copy(savedPtr + (5 * t + slot) * n * s.bytes, x, n)
+      s.binary('add', csPtr + at, ig, csPtr + at, n)
+      s.map('tanh', csPtr + at, tc, n)
+      s.binary('mul', o, tc, hsPtr + at, n)
       hPrev = hsPtr + at
       cPrev = csPtr + at
     }
@@ -193,8 +178,8 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const n = batch * hidden
     const {
-      ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, dh, dcOut, dc, dhNext, dcNext, ones, tmp, prod, dI, dF, dG, dO], end,
-    } = layout(gh.BYTES_PER_ELEMENT, [time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, n, n, n, n, n, n, n, n, n, n, n, n])
+      ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, dh, dc, dhNext, dcNext, prod, dI, dF, dG, dO], end,
+    } = layout(gh.BYTES_PER_ELEMENT, [time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, n, n, n, n, n, n, n, n, n])
     const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, 4 * hidden, hidden) : null
     if (s === null) return fallback.lstmBackward(gh, gc, forward, c0, w, extent)
     const row = hidden * s.bytes
@@ -204,28 +189,31 @@ export const createRecurrenceKernels = (
     s.put(savedPtr, forward.saved)
     s.put(c0Ptr, c0)
     s.put(wPtr, w)
-    s.memory.fill(1, ones / s.bytes, ones / s.bytes + n)
     for (let step = time - 1; step >= 0; step--) {
       const t = stepAt(extent, step)
+      const at = t * n * s.bytes
       const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((slot) => savedPtr + (5 * t + slot) * n * s.bytes)
       const cPrev = step === 0 ? c0Ptr : csPtr + stepAt(extent, step - 1) * n * s.bytes
-      const last = step === time - 1
-      if (last) s.copy(dh, ghPtr + t * n * s.bytes, n)
-      else s.binary('add', ghPtr + t * n * s.bytes, dhNext, dh, n)
-      if (last) s.copy(dcOut, gcPtr + t * n * s.bytes, n)
-      else s.binary('add', gcPtr + t * n * s.bytes, dcNext, dcOut, n)
+      // dh = g_h + dh_next; dc = (g_c + dc_next) + tanh'(c)·(dh ⊙ o).
+      if (step === time - 1) {
+        s.copy(dh, ghPtr + at, n)
+        s.copy(dcNext, gcPtr + at, n)
+      } else {
+        s.binary('add', ghPtr + at, dhNext, dh, n)
+        s.binary('add', gcPtr + at, dcNext, dcNext, n)
+      }
       s.binary('mul', dh, o, prod, n)
-      gateGrad(s, 'tanh', prod, tc, dc, ones, tmp, n)
-      s.binary('add', dcOut, dc, dc, n)
+      s.backward('tanh', prod, tc, dc, n)
+      s.binary('add', dcNext, dc, dc, n)
       s.binary('mul', dc, g, prod, n)
-      gateGrad(s, 'sigmoid', prod, i, dI, ones, tmp, n)
+      s.backward('sigmoid', prod, i, dI, n)
       s.binary('mul', dc, cPrev, prod, n)
-      gateGrad(s, 'sigmoid', prod, f, dF, ones, tmp, n)
+      s.backward('sigmoid', prod, f, dF, n)
       s.binary('mul', dc, i, prod, n)
-      gateGrad(s, 'tanh', prod, g, dG, ones, tmp, n)
+      s.backward('tanh', prod, g, dG, n)
       s.binary('mul', dh, tc, prod, n)
-      gateGrad(s, 'sigmoid', prod, o, dO, ones, tmp, n)
-      const dPre = dPrePtr + 4 * t * n * s.bytes
+      s.backward('sigmoid', prod, o, dO, n)
+      const dPre = dPrePtr + 4 * at
       for (let b = 0; b < batch; b++) {
         for (const [k, d] of [dI, dF, dG, dO].entries()) s.copy(dPre + (4 * b + k) * row, d + b * row, hidden)
       }
