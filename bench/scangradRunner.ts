@@ -1,12 +1,14 @@
 /**
  * scangrad's side of the training-step benchmark, through the public API only: a sequence model
  * (Elman or LSTM body, dense head), Adam, one update per step. Usage:
- *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64> [steps] [js|wasm]
+ *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64> [steps] [js|wasm|wasm2]
  * Prints one JSON BenchResult line.
  */
 import {
-  type DType, type Tensor, loadWasmKernels, losses, nn, oneHot, optim, randomKey, tensor, train, useKernels,
+  type DType, type Kernels, type Tensor, jsKernels, loadThreadedWasmKernels, loadWasmKernels, losses, nn, oneHot, optim, randomKey,
+  tensor, train, useKernels,
 } from '../src/index.js'
+import { nodeWorkers } from '../src/node.js'
 import { type BenchConfig, benchData, configByName, median } from './configs.js'
 
 const symbols = (n: number, classes: number, seed: number): number[] =>
@@ -32,10 +34,19 @@ const batchFor = (c: BenchConfig, dtype: DType): { inputs: Tensor; targets: Tens
   return { inputs, targets }
 }
 
-const main = (): void => {
+/** The kernels of a backend name: js, wasm (one thread) or wasm2 (the threaded backend, two threads). */
+const kernelsFor = async (backend: string): Promise<Kernels> => {
+  if (backend === 'js') return jsKernels
+  if (backend === 'wasm') return loadWasmKernels()
+  if (backend === 'wasm2') return loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 2 })
+  throw new Error(`bench: unknown backend ${backend}; expected js, wasm or wasm2`)
+}
+
+const main = async (): Promise<void> => {
   const [name = 'C1', dtypeArg = 'float32', stepsArg = '10', backend = 'js'] = process.argv.slice(2)
   const dtype = dtypeArg as DType
-  if (backend === 'wasm') useKernels(loadWasmKernels())
+  const kernels = await kernelsFor(backend)
+  useKernels(kernels)
   const c = configByName(name)
   const model = buildModel(c)
   const lossOn = c.head === 'stepLinear' ? losses.mse : losses.softmaxCrossEntropy
@@ -56,9 +67,9 @@ const main = (): void => {
     if (i >= 2) times.push(performance.now() - start) // the first two steps are warm-up
   }
   console.log(JSON.stringify({
-    framework: `scangrad-${backend}-${dtype}`, config: c.name, medianMs: median(times), steps,
+    framework: `scangrad-${kernels.name}-${dtype}`, config: c.name, medianMs: median(times), steps,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }))
 }
 
-main()
+await main()

@@ -1,5 +1,7 @@
 /**
  * @file The Node-only entry point (`scangrad/node`): dataset loaders that read files (CSV, the
- * MNIST and first-names packages). Kept apart from `scangrad` so that the main entry runs in browsers.
+ * MNIST and first-names packages) and the worker-thread factory of the threaded WebAssembly
+ * backend. Kept apart from `scangrad` so that the main entry runs in browsers.
  */
 export * as datasets from './data/node/index.js'
+export { nodeWorkers } from './nodeThreads.js'

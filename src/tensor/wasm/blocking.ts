@@ -22,10 +22,12 @@ export const BLOCKING: { readonly [D in DType]: Blocking } = {
 }
 
 /**
- * Upper bounds of the register tile that the scratch layout allows for (the module's tiles are
- * checked against them when it is loaded): rows and columns, in elements.
+ * Upper bound of the register tile's rows that the scratch layout allows for (the module's tile is
+ * checked against it when the pointer matmul is created).
  */
 export const MAX_TILE_ROWS = 16
+
+/** Upper bound of the register tile's columns, in elements, likewise. */
 export const MAX_TILE_COLUMNS = 32
 
 /** Bytes of the scratch tile that edge tiles are computed into: MAX_TILE_ROWS × MAX_TILE_COLUMNS doubles. */

@@ -52,16 +52,16 @@ interface Session {
 /**
  * The recurrence kernels over a loaded module. Calls whose operands would not fit in WebAssembly
  * memory, or that mix dtypes, go to `fallback` (the composition over the backend's other kernels).
- * `product` may split products over `threads` threads (its scratch is sized for them).
+ * `product` may split its products over threads (`product.threads`; the scratch is sized for them).
  * @category wasm
  */
 export const createRecurrenceKernels = (
-  exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels, threads = 1,
+  exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels,
 ): RecurrenceKernels => {
   /** Reserves `end` bytes plus matmul scratch for products up to m × k × n; null when memory cannot grow. */
   const open = (dtype: DType, end: number, m: number, k: number, n: number): Session | null => {
     const scratch = end
-    if (!arena.reserve(scratch + matmulScratchBytes(dtype, m, k, n, threads))) return null
+    if (!arena.reserve(scratch + matmulScratchBytes(dtype, m, k, n, product.threads))) return null
     const suffix = suffixOf(dtype)
     const bytes = dtype === 'float32' ? 4 : 8
     const memory = arena.view(dtype, 0, scratch / bytes)

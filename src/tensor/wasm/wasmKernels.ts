@@ -141,7 +141,7 @@ export const kernelsFromInstance = (
     sigmoidBackward: createBackward(exports, arena, 'sigmoidBackward', jsKernels.sigmoidBackward!, minSize.binary),
     gatherStrided: createGatherStrided(exports, arena, jsKernels.gatherStrided!, minSize.gather),
   }
-  return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels), product.threads) }
+  return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels)) }
 }
 
 /**
