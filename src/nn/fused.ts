@@ -40,10 +40,11 @@ export const useFusedSteps = (on: boolean): boolean => {
 export const fusedStepsEnabled = (): boolean => enabled
 
 /** Whether input i's cotangent is read (always, when the caller does not say). */
-const wanted = (needed: readonly boolean[] | undefined, i: number): boolean => needed === undefined || needed[i]
+export const wanted = (needed: readonly boolean[] | undefined, i: number): boolean => needed === undefined || needed[i]
 const plus = (a: Cotangent, b: Cotangent): Cotangent => (a === null ? b : b === null ? a : add(a, b))
 const times = (a: Cotangent, b: Tensor): Cotangent => (a === null ? null : mul(a, b))
-const zerosLike = (x: Tensor): Tensor => new Tensor(x.data instanceof Float32Array ? new Float32Array(x.size) : new Float64Array(x.size), x.shape)
+/** Zeros in x's shape and dtype (the cotangent of an output nobody read). */
+export const zerosLike = (x: Tensor): Tensor => new Tensor(x.data instanceof Float32Array ? new Float32Array(x.size) : new Float64Array(x.size), x.shape)
 
 const tanhGrad = tanhBackward
 const sigmoidGrad = sigmoidBackward

@@ -21,10 +21,10 @@ import { Traced } from '../autodiff/trace.js'
 import { K } from '../tensor/backend.js'
 import type { LstmForward, RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
 import {
-  composedLstmBackward, composedLstmForward, composedRecurrentBackward, composedRecurrentForward,
+  composedLstmBackward, composedLstmForward, composedRecurrentBackward, composedRecurrentForward, stepAt,
 } from '../tensor/recurrence.js'
 import { Tensor } from '../tensor/Tensor.js'
-import { activationGrad, fusedStepsEnabled } from './fused.js'
+import { activationGrad, fusedStepsEnabled, wanted, zerosLike } from './fused.js'
 
 let enabled = true
 
@@ -44,10 +44,6 @@ export const sequenceFusable = (...xs: readonly Tensor[]): boolean =>
 
 const isPlain = (...xs: readonly Tensor[]): boolean => xs.every((x) => !(x instanceof Traced))
 
-const wanted = (needed: readonly boolean[] | undefined, i: number): boolean => needed === undefined || needed[i]
-
-/** The time index of the s-th processed step. */
-const stepAt = (extent: RecurrenceExtent, s: number): number => (extent.reverse ? extent.time - 1 - s : s)
 
 /** Step t of a time-major tensor `[time, …]` as `[…]`. */
 const stepOf = (xs: Tensor, t: number): Tensor => reshape(slice(xs, [[t, t + 1]]), xs.shape.slice(1))
@@ -145,8 +141,6 @@ const lstmForwardKernel = (p: Tensor, h0: Tensor, c0: Tensor, w: Tensor, extent:
   K.lstmForward !== undefined
     ? K.lstmForward(p.data, h0.data, c0.data, w.data, extent)
     : composedLstmForward(K, p.data, h0.data, c0.data, w.data, extent)
-
-const zerosLike = (x: Tensor): Tensor => new Tensor(x.data instanceof Float32Array ? new Float32Array(x.size) : new Float64Array(x.size), x.shape)
 
 /** The backward pass through time as primitives (for traced operands), gates recomputed from the inputs. */
 const tracedLstmBackward = (

@@ -5,17 +5,17 @@
  * src/nn/fused.ts, so a backend's values match its per-step path; what is saved is the tape and
  * the per-step tensors around the calls. Imports tensor types and the JavaScript kernels only.
  */
-import type { Data } from './Tensor.js'
+import { type Data, allocate, dtypeOf } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
 import type { Kernels, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation } from './kernels.js'
 
 /** Batch offsets of a single (unbatched) matrix. */
 const SINGLE = new Int32Array(1)
 
-const allocateLike = (x: Data, size: number): Data => (x instanceof Float32Array ? new Float32Array(size) : new Float64Array(size))
+const allocateLike = (x: Data, size: number): Data => allocate(dtypeOf(x), size)
 
-/** The time index of the s-th processed step. */
-const stepAt = (extent: RecurrenceExtent, s: number): number => (extent.reverse ? extent.time - 1 - s : s)
+/** The time index of the s-th processed step of a run. */
+export const stepAt = (extent: RecurrenceExtent, s: number): number => (extent.reverse ? extent.time - 1 - s : s)
 
 /** `h·w` (or `h·wᵀ` for a transposed weight) for h `[batch, hidden]`: `[batch, columns]`. */
 const hiddenProduct = (k: Kernels, h: Data, w: Data, extent: RecurrenceExtent, columns: number): Data =>

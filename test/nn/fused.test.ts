@@ -11,18 +11,11 @@ import { type Tensor, add, hvp, mul, normal, randomKey, splitKey, sum, treeLeave
 import * as nn from '../../src/nn/index.js'
 import { useFusedSteps } from '../../src/nn/fused.js'
 import { cases, checkBoth } from './gradHarness.js'
-import { expectClose } from './support.js'
+import { expectClose, withSwitch } from './support.js'
 
 const runs = { numRuns: 8, seed: 20261125, endOnFailure: true }
 
-const unfused = <T>(f: () => T): T => {
-  const previous = useFusedSteps(false)
-  try {
-    return f()
-  } finally {
-    useFusedSteps(previous)
-  }
-}
+const unfused = <T>(f: () => T): T => withSwitch(useFusedSteps, false, f)
 
 const layers: [string, (inputSize: number, hiddenSize: number) => nn.RecurrentLayer<any>][] = [
   ['elman tanh', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'tanh' })],

@@ -12,18 +12,11 @@ import * as nn from '../../src/nn/index.js'
 import { lstmSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
 import { composedRecurrentForward } from '../../src/tensor/recurrence.js'
 import { cases, checkBoth } from './gradHarness.js'
-import { expectClose } from './support.js'
+import { expectClose, withSwitch } from './support.js'
 
 const runs = { numRuns: 8, seed: 20261125, endOnFailure: true }
 
-const perStep = <T>(f: () => T): T => {
-  const previous = useSequenceKernels(false)
-  try {
-    return f()
-  } finally {
-    useSequenceKernels(previous)
-  }
-}
+const perStep = <T>(f: () => T): T => withSwitch(useSequenceKernels, false, f)
 
 const layers: [string, (inputSize: number, hiddenSize: number) => nn.RecurrentLayer<any>][] = [
   ['elman tanh', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'tanh' })],

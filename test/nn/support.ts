@@ -63,3 +63,13 @@ export const expectGradsOk = (f: (...args: any[]) => unknown, args: readonly unk
   const result = checkGrads(f, args, options)
   if (E.isLeft(result)) expect.fail(result.left.message)
 }
+
+/** Runs `f` with a switch (`useFusedSteps`, `useSequenceKernels`) set to `on`, then restores it. */
+export const withSwitch = <T>(use: (on: boolean) => boolean, on: boolean, f: () => T): T => {
+  const previous = use(on)
+  try {
+    return f()
+  } finally {
+    use(previous)
+  }
+}

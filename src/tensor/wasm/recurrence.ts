@@ -9,7 +9,8 @@
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
-import type { Kernels, LstmBackward, RecurrenceExtent } from '../kernels.js'
+import type { Kernels, LstmBackward } from '../kernels.js'
+import { stepAt } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import { type KernelExports, suffixOf } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes } from './matmul.js'
@@ -79,23 +80,20 @@ export const createRecurrenceKernels = (
     }
   }
 
-  const stepAt = (extent: RecurrenceExtent, s: number): number => (extent.reverse ? extent.time - 1 - s : s)
-
   const recurrentForward: RecurrenceKernels['recurrentForward'] = (p, h0, w, extent, activation) => {
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, h0Ptr, wPtr], end } = layout(p.BYTES_PER_ELEMENT, [time * n, time * n, n, w.length])
+    const { ptrs: [hsPtr, h0Ptr, wPtr], end } = layout(p.BYTES_PER_ELEMENT, [time * n, n, w.length])
     const s = dtypeOf(h0) === dtype && dtypeOf(w) === dtype ? open(dtype, end, batch, hidden, hidden) : null
     if (s === null) return fallback.recurrentForward(p, h0, w, extent, activation)
-    s.put(pPtr, p)
+    // The outputs start as the projected inputs: h_t = σ(p_t + h·w) replaces p_t in place.
+    s.put(hsPtr, p)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
     let h = h0Ptr
     for (let step = 0; step < time; step++) {
       const at = stepAt(extent, step) * n * s.bytes
-      // h_t = σ(p_t + h·w), built in its own place in the output.
-      s.copy(hsPtr + at, pPtr + at, n)
       s.matmul(h, wPtr, hsPtr + at, batch, hidden, hidden, extent.transposed, true)
       s.map(activation, hsPtr + at, hsPtr + at, n)
       h = hsPtr + at
@@ -136,8 +134,8 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, pre, ig], end } =
-      layout(p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, 4 * n, n])
+    const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, ig], end } =
+      layout(p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, n])
     const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, hidden, 4 * hidden) : null
     if (s === null) return fallback.lstmForward(p, h0, c0, w, extent)
     const row = hidden * s.bytes
@@ -151,7 +149,8 @@ export const createRecurrenceKernels = (
       const t = stepAt(extent, step)
       const at = t * n * s.bytes
       const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((slot) => savedPtr + (5 * t + slot) * n * s.bytes)
-      s.copy(pre, pPtr + 4 * at, 4 * n)
+      // The step's pre-activations, p_t + h·w, in place of p_t (read once, by the gates below).
+      const pre = pPtr + 4 * at
       s.matmul(hPrev, wPtr, pre, batch, hidden, 4 * hidden, extent.transposed, true)
       // Row b of pre holds the gates i, f, g, o side by side; they are kept gate-major.
       for (let b = 0; b < batch; b++) {
