@@ -2,7 +2,7 @@
  * @file definePrimitive: the only way onto the tape. A primitive is a forward computation on plain
  * tensors plus a vector-Jacobian product written with other primitives.
  */
-import { Tensor } from '../tensor/Tensor.js'
+import { Tensor, allFinite } from '../tensor/Tensor.js'
 import { type Trace, type Traced, lower, record, topTrace } from './trace.js'
 
 export interface VjpContext<P> {
@@ -42,7 +42,7 @@ let watch: { culprit: NonFiniteCulprit | null } | null = null
 const inspect = (name: string, inputs: readonly Tensor[], outs: readonly Tensor[]): void => {
   if (watch === null || watch.culprit !== null) return
   for (const out of outs) {
-    if (out.data.some((v) => !Number.isFinite(v))) {
+    if (!allFinite(out.data)) {
       watch.culprit = { primitive: name, inputShapes: inputs.map((x) => x.shape), outputShape: out.shape }
       return
     }

@@ -5,7 +5,7 @@
  * stops at the first entry that is neither 0 nor the row's single 1, so a dense A pays almost
  * nothing. Imports tensor types only.
  */
-import type { Data } from './Tensor.js'
+import { type Data, allFinite } from './Tensor.js'
 
 /** Products smaller than this (multiply-adds) are not worth the scan. */
 const MIN_WORK = 1 << 15
@@ -30,23 +30,19 @@ export const oneHotColumns = (x: Data, rows: number, cols: number): Int32Array |
   return columns
 }
 
-/** True when every entry is finite (selection skips the 0·b terms, which are NaN for b = ±∞ or NaN). */
-const allFinite = (x: Data): boolean => {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false
-  return true
-}
-
 /**
  * `op(A)·B` by selection when A `[rows, cols]` (as stored) is one-hot by rows and B is finite, else
  * null: `A·B` (m = rows, k = cols) copies row `column[i]` of B to row i; `Aᵀ·B` (k = rows, m = cols)
  * adds row p of B to row `column[p]` (in order of p, accumulated in doubles as jsKernels.matmul
- * does). Equal to the product up to its summation order.
+ * does). Equal to the product up to its summation order. Selection skips the 0·b terms, which are
+ * NaN for b = ±∞ or NaN, hence the finiteness condition.
  */
 export const selectProduct = (a: Data, b: Data, m: number, k: number, n: number, transposeA: boolean): Data | null => {
   if (m * k * n < MIN_WORK || k < 8) return null
   const columns = transposeA ? oneHotColumns(a, k, m) : oneHotColumns(a, m, k)
-  if (columns === null || !allFinite(b)) return null
+  if (columns === null) return null
   if (!transposeA) {
+    if (!allFinite(b)) return null
     const out = b instanceof Float32Array ? new Float32Array(m * n) : new Float64Array(m * n)
     for (let i = 0; i < m; i++) out.set(b.subarray(columns[i] * n, (columns[i] + 1) * n), i * n)
     return out
@@ -56,5 +52,8 @@ export const selectProduct = (a: Data, b: Data, m: number, k: number, n: number,
     const to = columns[p] * n
     for (let j = 0; j < n; j++) sums[to + j] += b[p * n + j]
   }
-  return b instanceof Float32Array ? Float32Array.from(sums) : sums
+  // Every row of B lands in some row of the sums, so a non-finite B leaves a non-finite sum: checking
+  // the m·n sums instead of the k·n entries of B (the VJP's B is the long cotangent).
+  if (!allFinite(sums)) return null
+  return b instanceof Float32Array ? new Float32Array(sums) : sums
 }

@@ -9,7 +9,7 @@ import { findNonFinite } from '../autodiff/primitive.js'
 import { slice, stopGradient } from '../autodiff/ops/structural.js'
 import { ShapeError, ValueError, showShape } from '../errors.js'
 import { type Key, splitKey } from '../random/random.js'
-import { Tensor } from '../tensor/Tensor.js'
+import { Tensor, allFinite } from '../tensor/Tensor.js'
 import { valueAndGrad } from '../transforms/grad.js'
 import { applyUpdates } from '../optim/GradientTransformation.js'
 import { treeFlatten, treeMap, treePaths, treeUnflatten } from '../tree/tree.js'
@@ -64,7 +64,7 @@ export const metricNumbers = (who: string, metrics: LossAux['metrics']): Record<
 export const nonFiniteLeaves = (tree: unknown, root: string): string[] => {
   const { leaves, def } = treeFlatten(tree, root)
   const paths = treePaths(def, root)
-  return leaves.flatMap((x, i) => (x.data.every(Number.isFinite) ? [] : [paths[i]]))
+  return leaves.flatMap((x, i) => (allFinite(x.data) ? [] : [paths[i]]))
 }
 
 /** The number of samples in a batch: the leading axis of its first tensor. */

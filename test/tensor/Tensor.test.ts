@@ -1,8 +1,10 @@
 /**
  * @file The Tensor type: shape, size, rank, dtype, toArray and item, and that tensors do not change.
  */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ShapeError, Tensor, add, isTensor, tensor, zeros } from '../../src/index.js'
+import { allFinite } from '../../src/tensor/Tensor.js'
 
 describe('Tensor', () => {
   it('reports shape, size, rank and dtype', () => {
@@ -45,5 +47,26 @@ describe('Tensor', () => {
     expect(isTensor(tensor(1))).toBe(true)
     expect(isTensor([1])).toBe(false)
     expect(isTensor(null)).toBe(false)
+  })
+})
+
+describe('allFinite', () => {
+  const special = fc.constantFrom(NaN, Infinity, -Infinity, -0, 0, 1e308, -3.4e38, 5e-324)
+  it.each(['float32', 'float64'] as const)('agrees with every(Number.isFinite) on %s data, any length and position', (dtype) => {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.double(), special), { maxLength: 40 }), (values) => {
+      const data = dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values)
+      expect(allFinite(data)).toBe(data.every(Number.isFinite))
+    }), { numRuns: 300, seed: 11 })
+  })
+
+  it('finds a single non-finite element among finite ones in every lane of the unrolled loop', () => {
+    for (let at = 0; at < 11; at++) {
+      const data = new Float64Array(11).fill(2.5)
+      data[at] = NaN
+      expect(allFinite(data), `NaN at ${at}`).toBe(false)
+      data[at] = -Infinity
+      expect(allFinite(data), `−∞ at ${at}`).toBe(false)
+    }
+    expect(allFinite(new Float32Array(0))).toBe(true)
   })
 })

@@ -63,4 +63,20 @@ describe.each(['float32', 'float64'] as const)('selectProduct, %s', (dtype) => {
     expect(selectProduct(a, infinite, m, k, c.n, false), 'non-finite B').toBeNull()
     expect(selectProduct(a, b.subarray(0, k * 4), m, k, 4, false), 'too small').toBeNull()
   })
+
+  it('declines Aᵀ·B when B holds ±∞ or NaN anywhere, though only the sums are checked', () => {
+    const c = { rows: 64, cols: 16, n: 64, transposeA: true, seed: 2 }
+    const { a, b, m, k } = operands(dtype, c)
+    expect(selectProduct(a, b, m, k, c.n, true)).not.toBeNull()
+    const spoils: [string, (x: Float32Array | Float64Array) => void][] = [
+      ['+∞', (x) => { x[7] = Infinity }],
+      ['−∞ in the last row', (x) => { x[x.length - 1] = -Infinity }],
+      ['NaN', (x) => { x[100] = NaN }],
+    ]
+    for (const [what, spoil] of spoils) {
+      const bad = b.slice()
+      spoil(bad)
+      expect(selectProduct(a, bad, m, k, c.n, true), what).toBeNull()
+    }
+  })
 })
