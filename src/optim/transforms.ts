@@ -11,7 +11,9 @@ import { add, cast, div, maximum, mul, sqrt, square } from '../autodiff/ops/elem
 import { sum } from '../autodiff/ops/reduce.js'
 import { ValueError } from '../errors.js'
 import { Traced } from '../autodiff/trace.js'
-import { Tensor, allocate, expectTensor } from '../tensor/Tensor.js'
+import { Tensor, expectTensor } from '../tensor/Tensor.js'
+import { K } from '../tensor/backend.js'
+import type { AdamConstants } from '../tensor/kernels.js'
 import { scalar, zeros } from '../tensor/creation.js'
 import { type Tree, treeFlatten, treeLeaves, treeUnflatten } from '../tree/tree.js'
 import {
@@ -242,15 +244,6 @@ export interface ScaleByAdamOptions {
   readonly eps?: number
 }
 
-interface AdamConstants {
-  readonly b1: number
-  readonly b2: number
-  readonly eps: number
-  /** 1 / (1 − β₁ᵗ) and 1 / (1 − β₂ᵗ). */
-  readonly correct1: number
-  readonly correct2: number
-}
-
 /** One leaf's new moments and update. */
 interface AdamStep {
   readonly update: Tensor
@@ -266,35 +259,14 @@ const adamStepComposed = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): Ad
 }
 
 /**
- * Adam on one leaf in a single pass when nothing is being differentiated, else `adamStepComposed`.
- * The pass rounds after every operation, with the constants in the leaf's dtype, exactly as the
- * composed ops do, so both give the same bits (a float32 √ of a float32, taken in double and
- * rounded once, is the correctly rounded float32 √).
+ * Adam on one leaf in a single pass (the backend's `adam` kernel) when nothing is being
+ * differentiated, else `adamStepComposed`. The kernel rounds as the composed ops do, so both give
+ * the same bits.
  */
 const adamStep = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): AdamStep => {
-  if ([g, m, v].some((x) => x instanceof Traced || x.dtype !== g.dtype)) return adamStepComposed(g, m, v, c)
-  const n = g.size
-  const [gd, md, vd] = [g.data, m.data, v.data]
-  const update = allocate(g.dtype, n)
-  const mNext = allocate(g.dtype, n)
-  const vNext = allocate(g.dtype, n)
-  if (g.dtype === 'float32') {
-    const f = Math.fround
-    const [b1, mb1, b2, mb2, c1, c2, eps] = [c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.correct1, c.correct2, c.eps].map(f)
-    for (let i = 0; i < n; i++) {
-      const mi = (mNext[i] = f(f(md[i] * b1) + f(gd[i] * mb1)))
-      const vi = (vNext[i] = f(f(vd[i] * b2) + f(f(gd[i] * gd[i]) * mb2)))
-      update[i] = f(f(mi * c1) / f(f(Math.sqrt(f(vi * c2))) + eps))
-    }
-  } else {
-    const [b1, mb1, b2, mb2, c1, c2, eps] = [c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.correct1, c.correct2, c.eps]
-    for (let i = 0; i < n; i++) {
-      const mi = (mNext[i] = md[i] * b1 + gd[i] * mb1)
-      const vi = (vNext[i] = vd[i] * b2 + gd[i] * gd[i] * mb2)
-      update[i] = (mi * c1) / (Math.sqrt(vi * c2) + eps)
-    }
-  }
-  return { update: new Tensor(update, g.shape), m: new Tensor(mNext, g.shape), v: new Tensor(vNext, g.shape) }
+  if (K.adam === undefined || [g, m, v].some((x) => x instanceof Traced || x.dtype !== g.dtype)) return adamStepComposed(g, m, v, c)
+  const step = K.adam(g.data, m.data, v.data, c)
+  return { update: new Tensor(step.update, g.shape), m: new Tensor(step.m, g.shape), v: new Tensor(step.v, g.shape) }
 }
 
 /**

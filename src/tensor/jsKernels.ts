@@ -4,7 +4,7 @@
  */
 import { type DType, type Data, allocate, dtypeOf } from './Tensor.js'
 import { collapseAxes, nextPosition } from './indexing.js'
-import type { BinaryOp, IndexMap, Kernels, UnaryKernel } from './kernels.js'
+import type { AdamConstants, AdamStepData, BinaryOp, IndexMap, Kernels, UnaryKernel } from './kernels.js'
 
 const like = (x: Data, size = x.length): Data => (x instanceof Float32Array ? new Float32Array(size) : new Float64Array(size))
 
@@ -383,10 +383,51 @@ const matmul = (
   return o
 }
 
+// Adam in one pass, rounding after every operation as the composition's kernels do (a float32 √
+// of a float32, taken in double and rounded once, is the correctly rounded float32 √). One loop per
+// dtype, for monomorphic element access.
+
+const adam32 = (g: Float32Array, m: Float32Array, v: Float32Array, c: AdamConstants): AdamStepData => {
+  const f = Math.fround
+  const [b1, mb1, b2, mb2, c1, c2, eps] = [c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.correct1, c.correct2, c.eps].map(f)
+  const n = g.length
+  const update = new Float32Array(n)
+  const mNext = new Float32Array(n)
+  const vNext = new Float32Array(n)
+  for (let i = 0; i < n; i++) {
+    const gi = g[i]
+    const mi = (mNext[i] = f(f(m[i] * b1) + f(gi * mb1)))
+    const vi = (vNext[i] = f(f(v[i] * b2) + f(f(gi * gi) * mb2)))
+    update[i] = f(mi * c1) / f(f(Math.sqrt(f(vi * c2))) + eps)
+  }
+  return { update, m: mNext, v: vNext }
+}
+
+const adam64 = (g: Float64Array, m: Float64Array, v: Float64Array, c: AdamConstants): AdamStepData => {
+  const [b1, mb1, b2, mb2, c1, c2, eps] = [c.b1, 1 - c.b1, c.b2, 1 - c.b2, c.correct1, c.correct2, c.eps]
+  const n = g.length
+  const update = new Float64Array(n)
+  const mNext = new Float64Array(n)
+  const vNext = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const gi = g[i]
+    const mi = (mNext[i] = m[i] * b1 + gi * mb1)
+    const vi = (vNext[i] = v[i] * b2 + gi * gi * mb2)
+    update[i] = (mi * c1) / (Math.sqrt(vi * c2) + eps)
+  }
+  return { update, m: mNext, v: vNext }
+}
+
+const adam = (g: Data, m: Data, v: Data, c: AdamConstants): AdamStepData => {
+  if (g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array) return adam32(g, m, v, c)
+  if (g instanceof Float64Array && m instanceof Float64Array && v instanceof Float64Array) return adam64(g, m, v, c)
+  throw new Error(`adam: g, m and v must share one dtype, got ${dtypeOf(g)}, ${dtypeOf(m)} and ${dtypeOf(v)}.`)
+}
+
 /** The reference backend. @category kernels */
 export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,
   binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, sumRows, sumColumns, maxColumns,
-  tanhBackward, sigmoidBackward,
+  tanhBackward, sigmoidBackward, adam,
 }

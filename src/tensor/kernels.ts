@@ -134,4 +134,27 @@ export interface Kernels {
   lstmForward?(p: Data, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent): LstmForward
   /** Optional: the backward pass through time of `lstmForward`, from the cotangents of `hs` and `cs`. */
   lstmBackward?(gh: Data, gc: Data, forward: LstmForward, c0: Data, w: Data, extent: RecurrenceExtent): LstmBackward
+  /**
+   * Optional: one Adam step on one leaf, g, m and v of one dtype and length:
+   * `m' = m·β₁ + g·(1 − β₁)`, `v' = v·β₂ + g²·(1 − β₂)`, `update = (m'·ĉ₁) / (√(v'·ĉ₂) + ε)`,
+   * each operation rounded to the dtype with the constants in it, so the result equals the
+   * composition of elementwise ops bit for bit. Callers fall back to that composition.
+   */
+  adam?(g: Data, m: Data, v: Data, constants: AdamConstants): AdamStepData
+}
+
+/** Adam's constants for one step t: decays, ε, and the bias corrections ĉ₁ = 1/(1 − β₁ᵗ), ĉ₂ = 1/(1 − β₂ᵗ). */
+export interface AdamConstants {
+  readonly b1: number
+  readonly b2: number
+  readonly eps: number
+  readonly correct1: number
+  readonly correct2: number
+}
+
+/** One leaf's Adam update and new moments. */
+export interface AdamStepData {
+  readonly update: Data
+  readonly m: Data
+  readonly v: Data
 }

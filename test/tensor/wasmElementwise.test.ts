@@ -236,3 +236,31 @@ describe('the map kernels write exactly n elements', () => {
     expect(failures.slice(0, 10)).toEqual([])
   })
 })
+
+// ---- Adam ----
+
+describe.each(DTYPES)('adam, %s', (dtype) => {
+  it('equals the JavaScript kernel bit for bit: any length (chunk edges included), any step', () => {
+    const lengths = fc.oneof(fc.integer({ min: 1, max: 70 }), fc.constantFrom(65535, 65536, 65537, 131072 + 3))
+    fc.assert(fc.property(lengths, fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 0, max: 1000 }), (n, t, seed) => {
+      const g = filled(dtype, n, seed)
+      const m = filled(dtype, n, seed + 1)
+      const v = filled(dtype, n, seed + 2).map(Math.abs)
+      const [b1, b2] = [0.9, 0.999]
+      const constants = { b1, b2, eps: 1e-8, correct1: 1 / (1 - b1 ** t), correct2: 1 / (1 - b2 ** t) }
+      const actual = wasm.adam!(g, m, v, constants)
+      const expected = jsKernels.adam!(g, m, v, constants)
+      for (const key of ['update', 'm', 'v'] as const) {
+        expect(actual[key].constructor, key).toBe(expected[key].constructor)
+        expectSame(actual[key], expected[key], `${key}, n = ${n}, t = ${t}`)
+      }
+    }), { numRuns: 25, seed: 17 })
+  })
+
+  it('leaves its operands as they were', () => {
+    const [g, m, v] = [1, 2, 3].map((seed) => filled(dtype, 1000, seed).map(Math.abs))
+    const copies = [g, m, v].map((x) => x.slice())
+    wasm.adam!(g, m, v, { b1: 0.9, b2: 0.999, eps: 1e-8, correct1: 10, correct2: 1000 })
+    expect([g, m, v].map((x) => Array.from(x))).toEqual(copies.map((x) => Array.from(x)))
+  })
+})

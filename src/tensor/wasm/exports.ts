@@ -57,6 +57,14 @@ export type GatherKernel = (
   x: number, out: number, n: number, step: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number,
 ) => void
 
+/**
+ * One Adam step in place on three padded regions of n elements: m and v become the new moments, g
+ * the update (see scripts/wasm/adamWat.ts); the constants are β₁, 1 − β₁, β₂, 1 − β₂, ĉ₁, ĉ₂, ε.
+ */
+export type AdamKernel = (
+  g: number, m: number, v: number, n: number, b1: number, mb1: number, b2: number, mb2: number, c1: number, c2: number, eps: number,
+) => void
+
 /** Σ x[i] for `n` elements (the padding to the next 16 bytes must be zero), as a double. */
 export type SumKernel = (x: number, n: number) => number
 
@@ -80,9 +88,10 @@ export type KernelExports = { readonly memory: WasmMemory }
   & { readonly [N in `${BackwardOp}_${Suffix}`]: BackwardKernel }
   & { readonly [S in Suffix as `sumRows_${S}`]: SumRowsKernel }
   & { readonly [S in Suffix as `gatherStrided_${S}`]: GatherKernel }
+  & { readonly [S in Suffix as `adam_${S}`]: AdamKernel }
 
 /** Every function export, to check a module against this layout when it is loaded. */
 export const FUNCTION_EXPORTS: readonly string[] = (['f32', 'f64'] as const).flatMap((s) => [
   'gemm', 'macro', 'packA', 'packB', 'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greaterEqual', 'equal',
-  'neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid', 'sum', 'tanhBackward', 'sigmoidBackward', 'sumRows', 'gatherStrided',
+  'neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid', 'sum', 'tanhBackward', 'sigmoidBackward', 'sumRows', 'gatherStrided', 'adam',
 ].map((name) => `${name}_${s}`))

@@ -11,6 +11,7 @@
 import { jsKernels } from '../jsKernels.js'
 import type { Kernels } from '../kernels.js'
 import { composedRecurrence } from '../recurrence.js'
+import { createAdam } from './adam.js'
 import { createArena } from './arena.js'
 import { decodeBase64 } from './base64.js'
 import { type Thresholds, createBackward, createBinary, createGatherStrided, createSumInto, createSumRows, createUnary } from './elementwise.js'
@@ -140,6 +141,7 @@ export const kernelsFromInstance = (
     tanhBackward: createBackward(exports, arena, 'tanhBackward', jsKernels.tanhBackward!, minSize.binary),
     sigmoidBackward: createBackward(exports, arena, 'sigmoidBackward', jsKernels.sigmoidBackward!, minSize.binary),
     gatherStrided: createGatherStrided(exports, arena, jsKernels.gatherStrided!, minSize.gather),
+    adam: createAdam(exports, arena, jsKernels.adam!, minSize.binary),
   }
   return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels)) }
 }
