@@ -424,10 +424,20 @@ const adam = (g: Data, m: Data, v: Data, c: AdamConstants): AdamStepData => {
   throw new Error(`adam: g, m and v must share one dtype, got ${dtypeOf(g)}, ${dtypeOf(m)} and ${dtypeOf(v)}.`)
 }
 
+const scatterRows = (x: Data, to: Int32Array, outRows: number, cols: number): Data => {
+  const sums = new Float64Array(outRows * cols)
+  for (let p = 0; p < to.length; p++) {
+    const into = to[p] * cols
+    const from = p * cols
+    for (let j = 0; j < cols; j++) sums[into + j] += x[from + j]
+  }
+  return x instanceof Float32Array ? new Float32Array(sums) : sums
+}
+
 /** The reference backend. @category kernels */
 export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,
-  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, sumRows, sumColumns, maxColumns,
+  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, sumRows, sumColumns, maxColumns, scatterRows,
   tanhBackward, sigmoidBackward, adam,
 }

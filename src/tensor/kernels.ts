@@ -109,6 +109,12 @@ export interface Kernels {
    * fall back to `sumInto`.
    */
   sumColumns?(x: Data, rows: number, cols: number): Data
+  /**
+   * Optional: rows of x (`[to.length, cols]`) added into rows of a zeroed `[outRows, cols]` output,
+   * `out[to[p]] += x[p]`, accumulated in float64 in order of p and rounded once to x's dtype: `Aᵀ·X`
+   * for a one-hot A (see selection.ts). Callers fall back to the JavaScript kernel.
+   */
+  scatterRows?(x: Data, to: Int32Array, outRows: number, cols: number): Data
   /** Optional: row maxima of x viewed as `[rows, cols]`, with `maxInto`'s NaN rule. Callers fall back to `maxInto`. */
   maxColumns?(x: Data, rows: number, cols: number): Data
   /**

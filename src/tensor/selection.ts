@@ -3,9 +3,11 @@
  * 1 and zeros elsewhere (one-hot encoded symbols, the usual input of a character model), `A·B`
  * picks rows of B and `Aᵀ·G` adds rows of G into place. Detecting it costs one pass over A, which
  * stops at the first entry that is neither 0 nor the row's single 1, so a dense A pays almost
- * nothing. Imports tensor types only.
+ * nothing. The row additions of `Aᵀ·B` run on the active backend (`scatterRows`).
  */
 import { type Data, allFinite } from './Tensor.js'
+import { K } from './backend.js'
+import { jsKernels } from './jsKernels.js'
 
 /** Products smaller than this (multiply-adds) are not worth the scan. */
 const MIN_WORK = 1 << 15
@@ -47,13 +49,8 @@ export const selectProduct = (a: Data, b: Data, m: number, k: number, n: number,
     for (let i = 0; i < m; i++) out.set(b.subarray(columns[i] * n, (columns[i] + 1) * n), i * n)
     return out
   }
-  const sums = new Float64Array(m * n)
-  for (let p = 0; p < k; p++) {
-    const to = columns[p] * n
-    for (let j = 0; j < n; j++) sums[to + j] += b[p * n + j]
-  }
   // Every row of B lands in some row of the sums, so a non-finite B leaves a non-finite sum: checking
   // the m·n sums instead of the k·n entries of B (the VJP's B is the long cotangent).
-  if (!allFinite(sums)) return null
-  return b instanceof Float32Array ? new Float32Array(sums) : sums
+  const sums = (K.scatterRows ?? jsKernels.scatterRows!)(b, columns, m, n)
+  return allFinite(sums) ? sums : null
 }

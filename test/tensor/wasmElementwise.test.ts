@@ -264,3 +264,29 @@ describe.each(DTYPES)('adam, %s', (dtype) => {
     expect([g, m, v].map((x) => Array.from(x))).toEqual(copies.map((x) => Array.from(x)))
   })
 })
+
+// ---- scatterRows ----
+
+describe.each(DTYPES)('scatterRows, %s', (dtype) => {
+  it('equals the JavaScript kernel bit for bit: rows in order, bands of rows, odd widths', () => {
+    const shapes = fc.record({
+      rows: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(300, 2049)),
+      outRows: fc.integer({ min: 1, max: 9 }),
+      cols: fc.oneof(fc.integer({ min: 1, max: 37 }), fc.constantFrom(256, 1024)),
+      seed: fc.integer({ min: 0, max: 1000 }),
+    })
+    fc.assert(fc.property(shapes, ({ rows, outRows, cols, seed }) => {
+      const x = filled(dtype, rows * cols, seed)
+      const to = Int32Array.from({ length: rows }, (_, p) => (p * 7 + seed) % outRows)
+      const actual = wasm.scatterRows!(x, to, outRows, cols)
+      const expected = jsKernels.scatterRows!(x, to, outRows, cols)
+      expect(actual.constructor).toBe(expected.constructor)
+      expectSame(actual, expected, `${rows} rows into ${outRows} × ${cols}`)
+    }), { numRuns: 30, seed: 23 })
+  })
+
+  it('adds each row into its target row, zeros elsewhere', () => {
+    const x = toData(dtype, [1, 2, 3, 4, 5, 6, 7, 8])
+    expect(Array.from(wasm.scatterRows!(x, Int32Array.from([2, 0, 2, 2]), 4, 2))).toEqual([3, 4, 0, 0, 13, 16, 0, 0])
+  })
+})

@@ -282,6 +282,38 @@ export const createSumRows = (
   }
 }
 
+/**
+ * `Kernels.scatterRows`: each row of x added into its output row in the module with the `sumRows`
+ * export on one row (f64 accumulators, rows in order), so the result is the JavaScript kernel's
+ * bit for bit. x goes in by bands of rows; fewer than `minSize` elements go to `fallback`.
+ */
+export const createScatterRows = (
+  exports: KernelExports, arena: Arena, fallback: NonNullable<Kernels['scatterRows']>, minSize: number,
+): NonNullable<Kernels['scatterRows']> => {
+  const addRow = perDtype<(x: number, rows: number, cols: number, acc: number) => void>(exports, 'sumRows')
+  const memory = wholeMemory(exports.memory)
+  return (x, to, outRows, cols) => {
+    if (x.length < minSize || x.length !== to.length * cols) return fallback(x, to, outRows, cols)
+    const dtype = dtypeOf(x)
+    const rowBytes = cols * x.BYTES_PER_ELEMENT
+    const band = Math.min(to.length, Math.max(1, Math.floor(CHUNK_BYTES / rowBytes)))
+    const region = alignRegion(band * rowBytes)
+    const end = region + alignRegion(8 * outRows * cols)
+    if (!arena.reserve(end)) return fallback(x, to, outRows, cols)
+    const m = memory(dtype, end)
+    const sums = memory('float64', end)
+    sums.fill(0, region / 8, region / 8 + outRows * cols)
+    const run = addRow[dtype]
+    for (let r = 0; r < to.length; r += band) {
+      const count = Math.min(band, to.length - r)
+      writeRange(m, x, 0, r * cols, count * cols)
+      for (let p = 0; p < count; p++) run(p * rowBytes, 1, cols, region + 8 * to[r + p] * cols)
+    }
+    const out = sums.subarray(region / 8, region / 8 + outRows * cols)
+    return dtype === 'float64' ? out.slice() : new Float32Array(out)
+  }
+}
+
 // ---- data movement ----
 
 /** Axes of a collapsed view the module's gather walks besides its rows (see scripts/wasm/elementwiseWat.ts). */
