@@ -14,17 +14,16 @@
  *                                                 benchmark configs' products and their VJP variants
  */
 import { cpus, loadavg } from 'node:os'
-import { setFlagsFromString } from 'node:v8'
 import { type DType, type Data, type Kernels, jsKernels } from '../src/index.js'
-import { nodeWorkers } from '../src/nodeThreads.js'
+import { enableRelaxedSimd, nodeWorkers } from '../src/node.js'
 import { loadThreadedWasmKernels } from '../src/tensor/wasm/threads.js'
 import { loadWasmKernels } from '../src/tensor/wasm/wasmKernels.js'
 import { matmulPeerRows } from './matmulPeers.js'
 
 const everywhere = { binary: 0, math: 0, sum: 0, matmul: 0 }
 const wasmKernels = loadWasmKernels({ minSize: everywhere, relaxedSimd: false })
-// Node 20 ships relaxed SIMD behind a flag; set before the first load of the relaxed build.
-if (process.argv.includes('--relaxed-simd')) setFlagsFromString('--experimental-wasm-relaxed-simd')
+// Node 20 ships relaxed SIMD behind a flag, which enableRelaxedSimd sets.
+if (process.argv.includes('--relaxed-simd')) enableRelaxedSimd()
 const relaxedKernels = loadWasmKernels({ minSize: everywhere })
 const backends: Kernels[] = relaxedKernels.name === wasmKernels.name ? [wasmKernels] : [wasmKernels, relaxedKernels]
 

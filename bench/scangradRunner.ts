@@ -1,14 +1,14 @@
 /**
  * scangrad's side of the training-step benchmark, through the public API only: a sequence model
  * (Elman or LSTM body, dense head), Adam, one update per step. Usage:
- *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64> [steps] [js|wasm|wasm2]
+ *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64> [steps] [js|wasm|wasm2][+fma]
  * Prints one JSON BenchResult line.
  */
 import {
   type DType, type Kernels, type Tensor, jsKernels, loadThreadedWasmKernels, loadWasmKernels, losses, nn, oneHot, optim, randomKey,
   tensor, train, useKernels,
 } from '../src/index.js'
-import { nodeWorkers } from '../src/node.js'
+import { enableRelaxedSimd, nodeWorkers } from '../src/node.js'
 import { type BenchConfig, benchData, configByName, median } from './configs.js'
 
 const symbols = (n: number, classes: number, seed: number): number[] =>
@@ -34,8 +34,13 @@ const batchFor = (c: BenchConfig, dtype: DType): { inputs: Tensor; targets: Tens
   return { inputs, targets }
 }
 
-/** The kernels of a backend name: js, wasm (one thread) or wasm2 (the threaded backend, two threads). */
-const kernelsFor = async (backend: string): Promise<Kernels> => {
+/**
+ * The kernels of a backend name: js, wasm (one thread) or wasm2 (the threaded backend, two threads),
+ * with `+fma` after relaxed SIMD is turned on (Node 20 has it behind a flag).
+ */
+const kernelsFor = async (spec: string): Promise<Kernels> => {
+  const [backend, fma] = spec.split('+')
+  if (fma === 'fma' && !enableRelaxedSimd()) throw new Error('bench: this host has no WebAssembly relaxed SIMD')
   if (backend === 'js') return jsKernels
   if (backend === 'wasm') return loadWasmKernels()
   if (backend === 'wasm2') return loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 2 })

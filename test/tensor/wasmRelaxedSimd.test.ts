@@ -1,23 +1,33 @@
 /**
  * @file The relaxed-SIMD build of the WebAssembly kernels (matmul with `relaxed_madd`), which Node 20
- * compiles only with --experimental-wasm-relaxed-simd: this file turns the flag on for its own test
- * process (vitest runs each file in a fresh fork), checks that the loader picks that build and that
- * `relaxedSimd: false` still picks the plain one, then runs the matmul suite and an RNN gradient on it.
+ * compiles only with --experimental-wasm-relaxed-simd: this file turns it on for its own test process
+ * (vitest runs each file in a fresh fork) with scangrad/node's `enableRelaxedSimd`, after loading the
+ * kernels once without it, checks that the loader then picks that build and that `relaxedSimd:
+ * false` still picks the plain one, then runs the matmul suite and an RNN gradient on it.
  */
-import { setFlagsFromString } from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import {
   type Tensor, add, jsKernels, matmul, mul, normal, randomKey, scan, splitKey, sum, tanh, useKernels, valueAndGrad,
 } from '../../src/index.js'
-import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
+import { enableRelaxedSimd } from '../../src/node.js'
+import { loadWasmKernels, relaxedSimdSupported } from '../../src/tensor/wasm/wasmKernels.js'
 import { expectWithin, matmulSuite } from './wasmMatmulCases.js'
 
-// Must run before the first load: the loader validates each build once per process.
-setFlagsFromString('--experimental-wasm-relaxed-simd')
+// Whether the host had relaxed SIMD before the switch (Node 20: no; Node 22: yes), and the build a
+// load took then: the loader must not remember a failed validation.
+const hadIt = relaxedSimdSupported()
+const before = loadWasmKernels().name
+const enabled = enableRelaxedSimd()
 
 const relaxed = loadWasmKernels({ minSize: { binary: 0, math: 0, sum: 0, matmul: 0 } })
 
 describe('wasm kernels with relaxed SIMD', () => {
+  it('enableRelaxedSimd makes relaxed SIMD available, also after a load without it', () => {
+    expect(enabled).toBe(true)
+    expect(relaxedSimdSupported()).toBe(true)
+    expect(before).toBe(hadIt ? 'wasm-relaxed-simd' : 'wasm')
+  })
+
   it('loads the fused multiply-add build when the host has relaxed SIMD, unless told not to', () => {
     expect(relaxed.name).toBe('wasm-relaxed-simd')
     expect(loadWasmKernels({ relaxedSimd: false }).name).toBe('wasm')

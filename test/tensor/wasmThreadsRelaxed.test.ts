@@ -1,17 +1,16 @@
 /**
  * @file The threaded backend on the relaxed-SIMD build (fused multiply-adds), which Node 20 compiles
- * only with --experimental-wasm-relaxed-simd (set here, for this file's own process, before the
- * first load): it picks the shared-memory relaxed build and equals the single-threaded relaxed
+ * only with --experimental-wasm-relaxed-simd (turned on here with `enableRelaxedSimd`, for this
+ * file's own process, before the first load): it picks the shared-memory relaxed build and equals the single-threaded relaxed
  * backend bit for bit.
  */
-import { setFlagsFromString } from 'node:v8'
 import { describe, expect, it } from 'vitest'
-import { nodeWorkers } from '../../src/nodeThreads.js'
+import { enableRelaxedSimd, nodeWorkers } from '../../src/node.js'
 import { loadThreadedWasmKernels } from '../../src/tensor/wasm/threads.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
 import { DTYPES, expectSame, filled } from './wasmMatmulCases.js'
 
-setFlagsFromString('--experimental-wasm-relaxed-simd')
+enableRelaxedSimd()
 
 describe('threaded wasm kernels with relaxed SIMD', () => {
   it('load the relaxed shared-memory build and equal the single-threaded relaxed backend', async () => {

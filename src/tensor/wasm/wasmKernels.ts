@@ -66,8 +66,11 @@ const BASE64: Record<Variant, string> = {
   simdShared: kernelsSharedWasmBase64, relaxedSimdShared: kernelsSharedRelaxedWasmBase64,
 }
 
-/** Per variant: its bytes once validated on this host, or false; decoded and validated once. */
-const validated: Partial<Record<Variant, Uint8Array | false>> = {}
+/**
+ * Per variant: its bytes once validated on this host. Only successes are kept: a host can gain
+ * relaxed SIMD at run time (`enableRelaxedSimd` from scangrad/node on Node 20).
+ */
+const validated: Partial<Record<Variant, Uint8Array>> = {}
 /** Compiled once per variant and shared by every instance, so V8's optimised code is shared too. */
 const compiled: Partial<Record<Variant, WasmModule>> = {}
 
@@ -76,7 +79,8 @@ const NO_SIMD = 'this host cannot compile WebAssembly SIMD (128-bit; Node ≥ 16
 const bytesOn = (api: WebAssemblyApi, variant: Variant): Uint8Array | false => {
   if (validated[variant] === undefined) {
     const bytes = decodeBase64(BASE64[variant])
-    validated[variant] = api.validate(bytes) ? bytes : false
+    if (!api.validate(bytes)) return false
+    validated[variant] = bytes
   }
   return validated[variant]
 }
@@ -101,6 +105,18 @@ const chooseVariant = (who: string, api: WebAssemblyApi, relaxedSimd: boolean, s
 export const wasmKernelsSupported = (): boolean => {
   const api = webAssemblyApi()
   return api !== undefined && bytesOn(api, 'simd') !== false
+}
+
+/**
+ * Whether the host compiles WebAssembly relaxed SIMD, so that `loadWasmKernels` takes the build
+ * whose matmul uses fused multiply-adds (Node ≥ 22, Chrome ≥ 114; Node 20 behind a flag, see
+ * `enableRelaxedSimd` in scangrad/node).
+ * @example relaxedSimdSupported() // true on Node 22
+ * @category kernels
+ */
+export const relaxedSimdSupported = (): boolean => {
+  const api = webAssemblyApi()
+  return api !== undefined && bytesOn(api, 'relaxedSimd') !== false
 }
 
 /**
