@@ -22,7 +22,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '10' },
     peers: { type: 'string', default: 'tfjs-cpu,tfjs-wasm,jax-js,pytorch-1t,pytorch-2t' },
     skip: { type: 'string', default: '' },
-    scangrad: { type: 'string', default: 'wasm-float32,wasm-float64,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64' },
+    scangrad: { type: 'string', default: 'wasm-float32,wasm-float64,wasm+fma-float32,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64' },
     timeout: { type: 'string', default: '10' },
     json: { type: 'string' },
   },
