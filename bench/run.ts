@@ -5,7 +5,7 @@
  * then a summary of the ratios the speed issue sets targets for.
  *   npm run bench -- [--configs C1,C2,C3,C4] [--steps 10]
  *     [--peers tfjs-cpu,tfjs-wasm,jax-js,pytorch-1t,pytorch-2t] [--skip C4:tfjs-cpu]
- *     [--scangrad wasm-float32,wasm-float64,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64,js-float32]
+ *     [--scangrad wasm-float32,wasm-float64,wasm+fma-float32,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64,js-float32]
  *     [--timeout 10] [--json out.json]
  * --skip takes config:framework pairs that are listed as skipped instead of run; --timeout is in
  * minutes per job. A peer that fails, times out or is not installed gets a row saying so.
