@@ -6,15 +6,18 @@
  *   npm run bench -- [--configs C1,C2,C3,C4] [--steps 10]
  *     [--peers tfjs-cpu,tfjs-wasm,jax-js,pytorch-1t,pytorch-2t] [--skip C4:tfjs-cpu]
  *     [--scangrad wasm-float32,wasm-float64,wasm+fma-float32,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64,js-float32]
- *     [--timeout 10] [--json out.json]
+ *     [--timeout 10] [--json out.json] [--repeat 1]
  * --skip takes config:framework pairs that are listed as skipped instead of run; --timeout is in
- * minutes per job. A peer that fails, times out or is not installed gets a row saying so.
+ * minutes per job. A peer that fails, times out or is not installed gets a row saying so. With
+ * --repeat N every job of a configuration runs N times, in N rounds over all jobs (so that a slow
+ * spell of the machine hits every framework alike); a row then gives the median of the N per-process
+ * medians and their range, and peak RSS is the largest of the N.
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { type BenchResult, configs } from './configs.js'
+import { type BenchResult, configs, median } from './configs.js'
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     scangrad: { type: 'string', default: 'wasm-float32,wasm-float64,wasm+fma-float32,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64' },
     timeout: { type: 'string', default: '10' },
     json: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 })
 
@@ -94,11 +98,26 @@ type ByLabel = ReadonlyMap<string, number>
 
 const isScangradF32 = (label: string): boolean => label.startsWith('scangrad') && label.endsWith('float32')
 
-const row = (config: string, job: Job, outcome: Outcome, reference: number | null): string => {
-  if (outcome.kind === 'missing') return `| ${config} | ${job.label} | ${outcome.why} | | |`
+const runs = Number(values.repeat)
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`bench: --repeat must be a whole number ≥ 1, got ${values.repeat}`)
+
+/** A job's runs as one outcome: the median of their medians and the largest peak RSS; the range of the medians. */
+const combine = (outcomes: readonly Outcome[]): { outcome: Outcome; range: [number, number] | null } => {
+  const results = outcomes.flatMap((o) => (o.kind === 'result' ? [o.result] : []))
+  if (results.length === 0) return { outcome: outcomes[0], range: null }
+  const medians = results.map((r) => r.medianMs)
+  return {
+    outcome: { kind: 'result', result: { ...results[0], medianMs: median(medians), peakRssMb: Math.max(...results.map((r) => r.peakRssMb)) } },
+    range: [Math.min(...medians), Math.max(...medians)],
+  }
+}
+
+const row = (config: string, job: Job, outcome: Outcome, range: [number, number] | null, reference: number | null): string => {
+  const spread = runs > 1 ? ` ${range === null ? '' : `${range[0].toFixed(1)}–${range[1].toFixed(1)}`} |` : ''
+  if (outcome.kind === 'missing') return `| ${config} | ${job.label} | ${outcome.why} |${runs > 1 ? ' |' : ''} | |`
   const { medianMs, peakRssMb } = outcome.result
   const ratio = reference === null ? '' : (medianMs / reference).toFixed(2)
-  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} | ${ratio} | ${peakRssMb.toFixed(0)} |`
+  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} |${spread} ${ratio} | ${peakRssMb.toFixed(0)} |`
 }
 
 /** The smallest number among the labels present (the faster setting, or the leaner one), or null. */
@@ -147,23 +166,26 @@ const main = (): void => {
   const plan = list(values.configs!).map((config) => ({
     config, jobs: [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
   }))
-  console.log(`# training step, median ms over ${values.steps} steps after 2 warm-up steps — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`)
-  console.log('| config | framework | median ms | × scangrad f32 | peak RSS MB |')
-  console.log('|---|---|---:|---:|---:|')
+  const what = runs > 1 ? `the median of ${runs} processes' medians over ${values.steps} steps` : `median ms over ${values.steps} steps`
+  console.log(`# training step, ${what} after 2 warm-up steps — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`)
+  console.log(`| config | framework | median ms |${runs > 1 ? ' range |' : ''} × scangrad f32 | peak RSS MB |`)
+  console.log(`|---|---|---:|${runs > 1 ? '---:|' : ''}---:|---:|`)
   for (const { config, jobs } of plan) {
     const times = new Map<string, number>()
     const rss = new Map<string, number>()
     let reference: number | null = null
-    for (const job of jobs) {
-      const outcome = run(config, job)
+    const outcomes: Outcome[][] = jobs.map(() => [])
+    for (let round = 0; round < runs; round++) jobs.forEach((job, j) => outcomes[j].push(run(config, job)))
+    for (const [j, job] of jobs.entries()) {
+      const { outcome, range } = combine(outcomes[j])
+      for (const o of outcomes[j]) if (o.kind === 'result') results.push(o.result)
       if (outcome.kind === 'result') {
-        results.push(outcome.result)
         times.set(job.label, outcome.result.medianMs)
         rss.set(job.label, outcome.result.peakRssMb)
         if (outcome.result.blas !== undefined) blas.add(outcome.result.blas)
         if (reference === null && isScangradF32(job.label)) reference = outcome.result.medianMs
       }
-      console.log(row(config, job, outcome, reference))
+      console.log(row(config, job, outcome, range, reference))
     }
     summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss))
   }
