@@ -15,7 +15,7 @@ import { type Params, init } from './init.js'
 import { affine } from './project.js'
 import { fusedActivationOf, gruStep, gruStepFusable, lstmStep, lstmStepFusable, recurrentStep, recurrentStepFusable } from './fused.js'
 import { type BoundCell, type Cell, type CellSizes, type CellSpec, type StepInfo, cellOfBind } from './recurrent.js'
-import { lastState, lstmSequence, recurrentSequence, sequenceFusable } from './sequence.js'
+import { gruSequence, lastState, lstmSequence, recurrentSequence, sequenceFusable } from './sequence.js'
 
 /** The carry of the single-state cells (Elman, RNN, GRU): `{ h: [batch, hidden] }`. */
 export type HiddenCarry = { readonly h: Tensor }
@@ -204,17 +204,25 @@ export const lstmSpec: CellSpec<LstmCarry> = {
 const bindGru = (p: Params): BoundCell<HiddenCarry> => {
   const hidden = p.weight_hh.shape[1]
   const weightIh = transpose(p.weight_ih)
-  const weightHh = gateWeights(p.weight_hh, 3)
-  const biasHh = reshape(p.bias_hh, [3, 1, hidden])
+  // Only the per-step path reads weight_hh split by gate and b_hh by gate; the sequence path takes both as stored.
+  const weightHh = once(() => gateWeights(p.weight_hh, 3))
+  const biasHh = once(() => reshape(p.bias_hh, [3, 1, hidden]))
   return {
     project: (xs) => gateMajor(affine('nn.gru', xs, weightIh, p.bias_ih), 3, hidden),
+    // b_hh is not folded into the projection (r multiplies b_hn), so the rows stay [r | z | n] of x·W_ihᵀ + b_ih.
+    sequence: (xs, _steps, carry0, reverse) => {
+      if (!sequenceFusable(xs, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)) return null
+      const projected = affine('nn.gru', xs, weightIh, p.bias_ih)
+      const hs = gruSequence(projected, carry0(projected.dtype).h, p.weight_hh, p.bias_hh, { reverse, transposed: true })
+      return [{ h: lastState(hs, reverse) }, hs]
+    },
     step: ({ h }, projected) => {
-      if (gruStepFusable(projected, h, weightHh, biasHh)) {
-        const next = gruStep(projected, h, weightHh, biasHh)
+      if (gruStepFusable(projected, h, weightHh(), biasHh())) {
+        const next = gruStep(projected, h, weightHh(), biasHh())
         return [{ h: next }, next]
       }
       const [xr, xz, xn] = unstack(projected)
-      const [hr, hz, hn] = unstack(add(matmul(h, weightHh), biasHh))
+      const [hr, hz, hn] = unstack(add(matmul(h, weightHh()), biasHh()))
       const r = sigmoid(add(xr, hr))
       const z = sigmoid(add(xz, hz))
       const n = tanh(add(xn, mul(r, hn)))

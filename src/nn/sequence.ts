@@ -1,7 +1,7 @@
 /**
- * @file Whole recurrent sequences as one tape node. Without a mask, a built-in Elman / RNN / LSTM
- * layer runs all its time steps in one primitive: the forward pass is one kernel call
- * (`Kernels.recurrentForward` / `lstmForward`, or their composition from the other kernels), and
+ * @file Whole recurrent sequences as one tape node. Without a mask, a built-in Elman / RNN / LSTM /
+ * GRU layer runs all its time steps in one primitive: the forward pass is one kernel call
+ * (`Kernels.recurrentForward` / `lstmForward` / `gruForward`, or their composition from the other kernels), and
  * the backward pass through time is one more; the weight gradient is then a single product over
  * all steps, `Σ_t h_{t−1}ᵀ·dz_t = H_prevᵀ·dZ`, instead of one small product per step. This is
  * what cuDNN-style persistent kernels do; `scan` with the per-step fused cells stays the reference
@@ -13,15 +13,17 @@
  * derivatives still work.
  * Imports ops, primitives, kernels and the fused steps' helpers.
  */
-import { add, mul, sigmoid, tanh } from '../autodiff/ops/elementwise.js'
+import { add, mul, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
+import { sum } from '../autodiff/ops/reduce.js'
 import { matmulTransposed } from '../autodiff/ops/linalg.js'
 import { concat, expandDims, reshape, slice, stack, unstack } from '../autodiff/ops/structural.js'
 import { defineMultiPrimitive, definePrimitive } from '../autodiff/primitive.js'
 import { Traced } from '../autodiff/trace.js'
 import { K } from '../tensor/backend.js'
-import type { LstmForward, RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
+import type { GruForward, LstmForward, RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
 import {
-  composedLstmBackward, composedLstmForward, composedRecurrentBackward, composedRecurrentForward, stepAt,
+  composedGruBackward, composedGruForward, composedLstmBackward, composedLstmForward, composedRecurrentBackward,
+  composedRecurrentForward, stepAt,
 } from '../tensor/recurrence.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { activationGrad, fusedStepsEnabled, wanted, zerosLike } from './fused.js'
@@ -218,6 +220,93 @@ export const lstmSequence = (
   const [time, batch] = p.shape
   const [hs, cs] = lstmSequencePrimitive([p, h0, c0, w], { time, batch, hidden: h0.shape[1], ...options })
   return [hs, cs]
+}
+
+// ---- GRU: hh = h·w + b, r = σ(p_r + hh_r), z = σ(p_z + hh_z), n = tanh(p_n + r ⊙ hh_n), h' = n + z ⊙ (h − n) ----
+
+/** What each GRU forward kept for its backward pass, by its `hs` output (kernel-path only). */
+const gruSaved = new WeakMap<Tensor, GruForward>()
+
+const gruForwardKernel = (p: Tensor, h0: Tensor, w: Tensor, b: Tensor, extent: RecurrenceExtent): GruForward =>
+  K.gruForward !== undefined
+    ? K.gruForward(p.data, h0.data, w.data, b.data, extent)
+    : composedGruForward(K, p.data, h0.data, w.data, b.data, extent)
+
+/** The backward pass through time as primitives (for traced operands), gates recomputed from the inputs. */
+const tracedGruBackward = (
+  g: Tensor, [p, h0, w, b]: readonly Tensor[], hs: Tensor, extent: RecurrenceExtent,
+): { dPre: Tensor; dHidden: Tensor; dh0: Tensor } => {
+  const { batch, hidden } = extent
+  const [ps, hList, gs] = [p, hs, g].map(unstack)
+  const dPre = new Array<Tensor>(extent.time)
+  const dHidden = new Array<Tensor>(extent.time)
+  const gate = (x: Tensor, k: number): Tensor => slice(x, [[0, batch], [k * hidden, (k + 1) * hidden]])
+  let dhNext: Tensor | null = null
+  for (let s = extent.time - 1; s >= 0; s--) {
+    const t = stepAt(extent, s)
+    const hPrev = s === 0 ? h0 : hList[stepAt(extent, s - 1)]
+    const hh = add(hiddenProduct(hPrev, w, extent), b)
+    const [r, z] = [0, 1].map((k) => sigmoid(add(gate(ps[t], k), gate(hh, k))))
+    const hn = gate(hh, 2)
+    const n = tanh(add(gate(ps[t], 2), mul(r, hn)))
+    const dh = dhNext === null ? gs[t] : add(gs[t], dhNext)
+    const dan = activationGrad('tanh', sub(dh, mul(dh, z)), n)
+    const dar = activationGrad('sigmoid', mul(dan, hn), r)
+    const daz = activationGrad('sigmoid', mul(dh, sub(hPrev, n)), z)
+    dPre[t] = concat([dar, daz, dan], 1)
+    dHidden[t] = concat([dar, daz, mul(dan, r)], 1)
+    dhNext = add(mul(dh, z), hiddenCotangent(dHidden[t], w, extent))
+  }
+  return { dPre: stack(dPre, 0), dHidden: stack(dHidden, 0), dh0: dhNext! }
+}
+
+const gruSequencePrimitive = definePrimitive<RecurrenceExtent>({
+  name: 'nn.gruSequence',
+  forward: ([p, h0, w, b], extent) => {
+    const forward = gruForwardKernel(p, h0, w, b, extent)
+    const hs = new Tensor(forward.hs, [extent.time, extent.batch, extent.hidden])
+    gruSaved.set(hs, forward)
+    return hs
+  },
+  // b's cotangent is dHidden summed over steps and rows: b enters every step's hh unchanged.
+  vjp: (g, { inputs, out: hs, params: extent, needed }) => {
+    const [p, h0, w, b] = inputs
+    let dPre: Tensor
+    let dHidden: Tensor
+    let dh0: Tensor
+    if (isPlain(g, hs, h0, w)) {
+      const forward = gruSaved.get(hs) ?? gruForwardKernel(p, h0, w, b, extent)
+      const backward = K.gruBackward !== undefined
+        ? K.gruBackward(g.data, forward, h0.data, w.data, extent)
+        : composedGruBackward(K, g.data, forward, h0.data, w.data, extent)
+      dPre = new Tensor(backward.dPre, p.shape)
+      dHidden = new Tensor(backward.dHidden, p.shape)
+      dh0 = new Tensor(backward.dh0, h0.shape)
+    } else {
+      ({ dPre, dHidden, dh0 } = tracedGruBackward(g, inputs, hs, extent))
+    }
+    return [
+      dPre,
+      wanted(needed, 1) ? dh0 : null,
+      wanted(needed, 2) ? weightCotangent(h0, hs, dHidden, extent) : null,
+      wanted(needed, 3) ? sum(dHidden, [0, 1]) : null,
+    ]
+  },
+})
+
+/**
+ * A whole GRU sequence as one node (PyTorch's gates r, z, n), from p `[time, batch, 3·hidden]`
+ * (the projected inputs x·W_ihᵀ + b_ih, gates side by side per row), h0 `[batch, hidden]`, w
+ * (`h·w` with w `[hidden, 3·hidden]`, or `h·wᵀ` with PyTorch's `weight_hh` `[3·hidden, hidden]` when
+ * `transposed`) and b = b_hh `[3·hidden]`: per step hh = h·w + b, r = σ(p_r + hh_r),
+ * z = σ(p_z + hh_z), n = tanh(p_n + r ⊙ hh_n), h_t = n + z ⊙ (h_{t−1} − n). b is an operand of its
+ * own (not folded into p) because r multiplies b_hn. Returns every h_t, `[time, batch, hidden]`.
+ */
+export const gruSequence = (
+  p: Tensor, h0: Tensor, w: Tensor, b: Tensor, options: { readonly reverse: boolean; readonly transposed: boolean },
+): Tensor => {
+  const [time, batch] = p.shape
+  return gruSequencePrimitive([p, h0, w, b], { time, batch, hidden: h0.shape[1], ...options })
 }
 
 /** The state after the last processed step of a `[time, batch, hidden]` sequence. */

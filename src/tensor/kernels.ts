@@ -53,6 +53,31 @@ export interface LstmBackward {
   readonly dc0: Data
 }
 
+/**
+ * The forward result of a whole-sequence GRU kernel (PyTorch's gates r, z, n; per step
+ * hh = h_{t−1}·W_hhᵀ + b_hh, r = σ(p_r + hh_r), z = σ(p_z + hh_z), n = tanh(p_n + r ⊙ hh_n),
+ * h_t = n + z ⊙ (h_{t−1} − n)).
+ */
+export interface GruForward {
+  /** `[time, batch, hidden]` hidden states. */
+  readonly hs: Data
+  /** `[time, 4, batch, hidden]`: r, z, n and hh_n of each step, kept for the backward pass. */
+  readonly saved: Data
+}
+
+/** The backward result of a whole-sequence GRU kernel. */
+export interface GruBackward {
+  /** `[time, batch, 3·hidden]`: the cotangent of every step's projected input p_t, [dr̂ | dẑ | dn̂] per row (pre-activations). */
+  readonly dPre: Data
+  /**
+   * `[time, batch, 3·hidden]`: the cotangent of every step's hh = h·W_hhᵀ + b_hh, [dr̂ | dẑ | dn̂ ⊙ r];
+   * the recurrent weight's and b_hh's cotangents are sums of products over it.
+   */
+  readonly dHidden: Data
+  /** `[batch, hidden]` cotangent of the initial hidden state. */
+  readonly dh0: Data
+}
+
 export interface Kernels {
   readonly name: string
   neg: UnaryKernel
@@ -140,6 +165,19 @@ export interface Kernels {
   lstmForward?(p: Data, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent): LstmForward
   /** Optional: the backward pass through time of `lstmForward`, from the cotangents of `hs` and `cs`. */
   lstmBackward?(gh: Data, gc: Data, forward: LstmForward, c0: Data, w: Data, extent: RecurrenceExtent): LstmBackward
+  /**
+   * Optional: a whole GRU sequence from the projected inputs `p` `[time, batch, 3·hidden]` (x·W_ihᵀ + b_ih,
+   * gates r, z, n per row), `h0` `[batch, hidden]`, the recurrent weight `w` and b_hh `b` `[3·hidden]`:
+   * per step hh = h·w + b, r = σ(p_r + hh_r), z = σ(p_z + hh_z), n = tanh(p_n + r ⊙ hh_n),
+   * h' = n + z ⊙ (h − n). b stays inside hh because r multiplies b_hn.
+   */
+  gruForward?(p: Data, h0: Data, w: Data, b: Data, extent: RecurrenceExtent): GruForward
+  /**
+   * Optional: the backward pass through time of `gruForward` from the cotangents `g` of `hs`, last
+   * processed step first: with dh = g_t + dh_next, dn = dh − dh ⊙ z, dz = dh ⊙ (h_prev − n),
+   * dn̂ = tanh'·dn, dr̂ = σ'·(dn̂ ⊙ hh_n), dẑ = σ'·dz; then dh_prev = dh ⊙ z + dHidden_t·wᵀ.
+   */
+  gruBackward?(g: Data, forward: GruForward, h0: Data, w: Data, extent: RecurrenceExtent): GruBackward
   /**
    * Optional: one Adam step on one leaf, g, m and v of one dtype and length:
    * `m' = m·β₁ + g·(1 − β₁)`, `v' = v·β₂ + g²·(1 − β₂)`, `update = (m'·ĉ₁) / (√(v'·ĉ₂) + ε)`,

@@ -1,13 +1,13 @@
 /**
  * @file Whole-sequence recurrent kernels composed from the other kernels of a backend: the
  * reference for, and the fallback of, the optional `Kernels.recurrentForward` / `recurrentBackward`
- * / `lstmForward` / `lstmBackward`. Each step makes the same kernel calls as one fused step of
+ * / `lstmForward` / `lstmBackward` / `gruForward` / `gruBackward`. Each step makes the same kernel calls as one fused step of
  * src/nn/fused.ts, so a backend's values match its per-step path; what is saved is the tape and
  * the per-step tensors around the calls. Imports tensor types and the JavaScript kernels only.
  */
 import { type Data, allocate, dtypeOf } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
-import type { Kernels, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation } from './kernels.js'
+import type { GruBackward, GruForward, Kernels, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation } from './kernels.js'
 
 /** Batch offsets of a single (unbatched) matrix. */
 const SINGLE = new Int32Array(1)
@@ -73,17 +73,18 @@ export const composedRecurrentBackward = (
   return dz
 }
 
-/** Gate g's `[batch, hidden]` block of a `[batch, 4·hidden]` row-major matrix, as a contiguous array. */
-const gateOf = (pre: Data, gate: number, batch: number, hidden: number): Data => {
+/** Gate g's `[batch, hidden]` block of a `[batch, G·hidden]` row-major matrix (G = `gates`), as a contiguous array. */
+const gateOf = (pre: Data, gate: number, batch: number, hidden: number, gates = 4): Data => {
   const out = allocateLike(pre, batch * hidden)
-  for (let b = 0; b < batch; b++) out.set(pre.subarray((4 * b + gate) * hidden, (4 * b + gate + 1) * hidden), b * hidden)
+  for (let b = 0; b < batch; b++) out.set(pre.subarray((gates * b + gate) * hidden, (gates * b + gate + 1) * hidden), b * hidden)
   return out
 }
 
-/** The inverse of `gateOf` for all four gates: interleaves `[batch, hidden]` blocks into `[batch, 4·hidden]` at `out[offset…]`. */
+/** The inverse of `gateOf` for all G gates: interleaves G `[batch, hidden]` blocks into `[batch, G·hidden]` at `out[offset…]`. */
 const interleaveGates = (out: Data, offset: number, gates: readonly Data[], batch: number, hidden: number): void => {
+  const count = gates.length
   for (let b = 0; b < batch; b++) {
-    for (let gate = 0; gate < 4; gate++) out.set(gates[gate].subarray(b * hidden, (b + 1) * hidden), offset + (4 * b + gate) * hidden)
+    for (let gate = 0; gate < count; gate++) out.set(gates[gate].subarray(b * hidden, (b + 1) * hidden), offset + (count * b + gate) * hidden)
   }
 }
 
@@ -154,10 +155,83 @@ export const composedLstmBackward = (
   return { dPre, dh0: dhNext ?? allocateLike(gh, n), dc0: dcNext ?? allocateLike(gh, n) }
 }
 
-/** All four recurrence kernels as compositions over the backend `k`. */
-export const composedRecurrence = (k: Kernels): Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward'>> => ({
+/** b `[columns]` repeated over `rows` rows: `[rows, columns]` (b_hh broadcast over the batch once per sequence). */
+const repeatRows = (b: Data, rows: number): Data => {
+  const out = allocateLike(b, rows * b.length)
+  for (let r = 0; r < rows; r++) out.set(b, r * b.length)
+  return out
+}
+
+/**
+ * `gruForward` on any backend: per step, hh = h·w + b, r = σ(p_r + hh_r), z = σ(p_z + hh_z),
+ * n = tanh(p_n + r ⊙ hh_n), h' = n + z ⊙ (h − n), each operation rounded as in the fused step
+ * (src/nn/fused.ts `gruStep`).
+ */
+export const composedGruForward = (k: Kernels, p: Data, h0: Data, w: Data, b: Data, extent: RecurrenceExtent): GruForward => {
+  const { batch, hidden } = extent
+  const n = batch * hidden
+  const hs = allocateLike(p, extent.time * n)
+  const saved = allocateLike(p, extent.time * 4 * n)
+  const bias = repeatRows(b, batch)
+  const add = (x: Data, y: Data): Data => k.binary('add', x, null, y, null, n)
+  const mul = (x: Data, y: Data): Data => k.binary('mul', x, null, y, null, n)
+  let h = h0
+  for (let s = 0; s < extent.time; s++) {
+    const t = stepAt(extent, s)
+    const pt = p.subarray(3 * t * n, 3 * (t + 1) * n)
+    const hh = k.binary('add', hiddenProduct(k, h, w, extent, 3 * hidden), null, bias, null, 3 * n)
+    const r = k.sigmoid(add(gateOf(pt, 0, batch, hidden, 3), gateOf(hh, 0, batch, hidden, 3)))
+    const z = k.sigmoid(add(gateOf(pt, 1, batch, hidden, 3), gateOf(hh, 1, batch, hidden, 3)))
+    const hn = gateOf(hh, 2, batch, hidden, 3)
+    const candidate = k.tanh(add(gateOf(pt, 2, batch, hidden, 3), mul(r, hn)))
+    h = add(candidate, mul(z, k.binary('sub', h, null, candidate, null, n)))
+    hs.set(h, t * n)
+    for (const [slot, x] of [r, z, candidate, hn].entries()) saved.set(x, (4 * t + slot) * n)
+  }
+  return { hs, saved }
+}
+
+/**
+ * `gruBackward` on any backend, last processed step first, rounded as the fused step's VJP: with
+ * dh = g_t + dh_next, dn = dh − dh ⊙ z, dz = dh ⊙ (h_prev − n), dn̂ = tanh'·dn, dr̂ = σ'·(dn̂ ⊙ hh_n),
+ * dẑ = σ'·dz; dPre_t = [dr̂ | dẑ | dn̂], dHidden_t = [dr̂ | dẑ | dn̂ ⊙ r], dh_prev = dh ⊙ z + dHidden_t·wᵀ.
+ */
+export const composedGruBackward = (k: Kernels, g: Data, forward: GruForward, h0: Data, w: Data, extent: RecurrenceExtent): GruBackward => {
+  const { batch, hidden } = extent
+  const n = batch * hidden
+  const dPre = allocateLike(g, extent.time * 3 * n)
+  const dHidden = allocateLike(g, extent.time * 3 * n)
+  const { hs, saved } = forward
+  const mul = (a: Data, b: Data): Data => k.binary('mul', a, null, b, null, n)
+  const at = (x: Data, step: number): Data => x.subarray(step * n, (step + 1) * n)
+  let dhNext: Data | null = null
+  for (let s = extent.time - 1; s >= 0; s--) {
+    const t = stepAt(extent, s)
+    const [r, z, candidate, hn] = [0, 1, 2, 3].map((slot) => at(saved, 4 * t + slot))
+    const hPrev = s === 0 ? h0 : at(hs, stepAt(extent, s - 1))
+    const dh = dhNext === null ? at(g, t) : k.binary('add', at(g, t), null, dhNext, null, n)
+    const dn = k.binary('sub', dh, null, mul(dh, z), null, n)
+    const dz = mul(dh, k.binary('sub', hPrev, null, candidate, null, n))
+    const dan = tanhGrad(k, dn, candidate)
+    const dar = sigmoidGrad(k, mul(dan, hn), r)
+    const daz = sigmoidGrad(k, dz, z)
+    interleaveGates(dPre, 3 * t * n, [dar, daz, dan], batch, hidden)
+    interleaveGates(dHidden, 3 * t * n, [dar, daz, mul(dan, r)], batch, hidden)
+    const dHiddenT = dHidden.subarray(3 * t * n, 3 * (t + 1) * n)
+    dhNext = k.binary('add', mul(dh, z), null, hiddenCotangent(k, dHiddenT, w, extent, 3 * hidden), null, n)
+  }
+  return { dPre, dHidden, dh0: dhNext ?? allocateLike(g, n) }
+}
+
+/** The recurrence kernels that are compositions over the backend `k`. */
+export type ComposedRecurrence = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'>>
+
+/** All six recurrence kernels as compositions over the backend `k`. */
+export const composedRecurrence = (k: Kernels): ComposedRecurrence => ({
   recurrentForward: (p, h0, w, extent, activation) => composedRecurrentForward(k, p, h0, w, extent, activation),
   recurrentBackward: (g, hs, w, extent, activation) => composedRecurrentBackward(k, g, hs, w, extent, activation),
   lstmForward: (p, h0, c0, w, extent) => composedLstmForward(k, p, h0, c0, w, extent),
   lstmBackward: (gh, gc, forward, c0, w, extent) => composedLstmBackward(k, gh, gc, forward, c0, w, extent),
+  gruForward: (p, h0, w, b, extent) => composedGruForward(k, p, h0, w, b, extent),
+  gruBackward: (g, forward, h0, w, extent) => composedGruBackward(k, g, forward, h0, w, extent),
 })

@@ -1,6 +1,6 @@
 /**
- * The whole-sequence path (one tape node per unmasked layer run) against scan over the fused
- * steps it replaces: outputs, final states and gradients in the parameters, the inputs and the
+ * The whole-sequence path (one tape node per unmasked layer run; Elman, RNN, LSTM and GRU) against
+ * scan over the fused steps it replaces: outputs, final states and gradients in the parameters, the inputs and the
  * initial state agree to 1e-12 in float64 (1e-5 relative in float32), forwards and reversed; the
  * sequence primitives alone pass checkGrads at orders 1 and 2 (order 2 runs their traced,
  * primitive-composed backward pass); and the path is taken exactly when there is no mask.
@@ -9,8 +9,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type DType, type Kernels, type Tensor, add, cast, jsKernels, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
-import { lstmSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
-import { composedRecurrentForward } from '../../src/tensor/recurrence.js'
+import { gruSequence, lstmSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
+import { composedRecurrence } from '../../src/tensor/recurrence.js'
 import { cases, checkBoth } from './gradHarness.js'
 import { expectClose, withSwitch } from './support.js'
 
@@ -18,7 +18,8 @@ const runs = { numRuns: 8, seed: 20261125, endOnFailure: true }
 
 const perStep = <T>(f: () => T): T => withSwitch(useSequenceKernels, false, f)
 
-const layers: [string, (inputSize: number, hiddenSize: number) => nn.RecurrentLayer<any>][] = [
+/** Name, layer, and options for every `apply` (e.g. a reversed run). */
+const layers: [string, (inputSize: number, hiddenSize: number) => nn.RecurrentLayer<any>, { reverse?: boolean }?][] = [
   ['elman tanh', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'tanh' })],
   ['elman relu', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'relu' })],
   ['elman sigmoid', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'sigmoid' })],
@@ -26,12 +27,15 @@ const layers: [string, (inputSize: number, hiddenSize: number) => nn.RecurrentLa
   ['rnn relu, 2 layers', (i, h) => nn.rnn({ inputSize: i, hiddenSize: h, nonlinearity: 'relu', numLayers: 2 })],
   ['lstm', (i, h) => nn.lstm({ inputSize: i, hiddenSize: h })],
   ['lstm, bidirectional, 2 layers', (i, h) => nn.lstm({ inputSize: i, hiddenSize: h, bidirectional: true, numLayers: 2 })],
+  ['gru', (i, h) => nn.gru({ inputSize: i, hiddenSize: h })],
+  ['gru, reversed', (i, h) => nn.gru({ inputSize: i, hiddenSize: h }), { reverse: true }],
+  ['gru, bidirectional, 2 layers', (i, h) => nn.gru({ inputSize: i, hiddenSize: h, bidirectional: true, numLayers: 2 })],
 ]
 
 const tolerance: Record<DType, number> = { float64: 1e-12, float32: 1e-5 }
 
 describe('the sequence path equals scan over the fused steps', () => {
-  for (const [name, make] of layers) {
+  for (const [name, make, applyOptions = {}] of layers) {
     for (const dtype of ['float64', 'float32'] as const) {
       it(`${name} (${dtype})`, () => {
         fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 4 }), fc.boolean(), (c, withState) => {
@@ -43,7 +47,7 @@ describe('the sequence path equals scan over the fused steps', () => {
             [n, normal(splitKey(k3, layer.stateNames.length)[i], [slices, c.batch, c.hiddenSize], { dtype })]))
           const x = cast(c.x, dtype)
           const loss = (p: nn.Params, xs: Tensor, state: Record<string, Tensor>): Tensor => {
-            const { outputs, state: final } = layer.apply(p, xs, withState ? { initialState: state } : {})
+            const { outputs, state: final } = layer.apply(p, xs, withState ? { ...applyOptions, initialState: state } : applyOptions)
             const weights = normal(k2, outputs.shape, { dtype })
             return treeLeaves(final, 'state').reduce((s: Tensor, t) => add(s, sum(mul(t, t))), sum(mul(outputs, weights)))
           }
@@ -86,18 +90,30 @@ describe('the sequence primitives alone pass checkGrads (orders 1 and 2)', () =>
         checkBoth((pi: Tensor, hi: Tensor, ci: Tensor, wi: Tensor) => lstmSequence(pi, hi, ci, wi, option), [p, h0, c0, w], c.seed)
       }), { ...runs, numRuns: 4 })
     })
+    it(`gruSequence, ${label}`, () => {
+      fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 1, hiddenSize: 2 }), (c) => {
+        const keys = splitKey(randomKey(c.seed), 4)
+        const hidden = c.hiddenSize
+        const p = normal(keys[0], [c.time, c.batch, 3 * hidden])
+        const h0 = normal(keys[1], [c.batch, hidden])
+        const w = mul(normal(keys[2], option.transposed ? [3 * hidden, hidden] : [hidden, 3 * hidden]), 0.6)
+        const b = normal(keys[3], [3 * hidden])
+        checkBoth((pi: Tensor, hi: Tensor, wi: Tensor, bi: Tensor) => gruSequence(pi, hi, wi, bi, option), [p, h0, w, b], c.seed)
+      }), { ...runs, numRuns: 4 })
+    })
   }
 })
 
 describe('when the sequence path runs', () => {
-  /** Runs f with kernels that count `recurrentForward` calls (computing as the composition does). */
-  const countingForward = (f: () => void): number => {
+  const composed = composedRecurrence(jsKernels)
+  /** Runs f with kernels that count `recurrentForward` (or `gruForward`) calls (computing as the composition does). */
+  const countingForward = (f: () => void, kernel: 'recurrentForward' | 'gruForward' = 'recurrentForward'): number => {
     let calls = 0
     const counting: Kernels = {
       ...jsKernels,
-      recurrentForward: (...args) => {
+      [kernel]: (...args: unknown[]) => {
         calls++
-        return composedRecurrentForward(jsKernels, ...args)
+        return (composed[kernel] as (...xs: unknown[]) => unknown)(...args)
       },
     }
     const previous = useKernels(counting)
@@ -122,5 +138,13 @@ describe('when the sequence path runs', () => {
   it('not with a mask (scan over the masked steps), nor when switched off', () => {
     expect(countingForward(() => layer.apply(params, x, { lengths: [4, 2] }))).toBe(0)
     expect(countingForward(() => perStep(() => layer.apply(params, x)))).toBe(0)
+  })
+
+  it('for the GRU likewise: once per unmasked run, never with a mask or switched off', () => {
+    const gru = nn.gru({ inputSize: 2, hiddenSize: 3, bidirectional: true, numLayers: 2 })
+    const gruParams = gru.init(randomKey(3), { dtype: 'float64' })
+    expect(countingForward(() => gru.apply(gruParams, x), 'gruForward')).toBe(4)
+    expect(countingForward(() => gru.apply(gruParams, x, { lengths: [4, 2] }), 'gruForward')).toBe(0)
+    expect(countingForward(() => perStep(() => gru.apply(gruParams, x)), 'gruForward')).toBe(0)
   })
 })

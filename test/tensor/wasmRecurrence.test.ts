@@ -1,7 +1,7 @@
 /**
  * @file The WebAssembly whole-sequence recurrence kernels against their composition over the
  * JavaScript kernels (src/tensor/recurrence.ts), float32 and float64, forwards and reversed, with
- * the recurrent weight as is and transposed, every Elman activation and the LSTM; plus the kernel
+ * the recurrent weight as is and transposed, every Elman activation, the LSTM and the GRU; plus the kernel
  * contract (inputs untouched). The elementwise steps round as the composition does, so the only
  * differences come from the products' summation order (float32 lanes against double
  * accumulation in jsKernels.matmul) and the per-step addition of the projected input: the
@@ -87,5 +87,29 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
       expectNear(backward.dh0, expectedBackward.dh0, tolerance, 'dh0')
       expectNear(backward.dc0, expectedBackward.dc0, tolerance, 'dc0')
     }), { numRuns: 60, seed: 6 })
+  })
+
+  it('gruForward and gruBackward match the composition', () => {
+    fc.assert(fc.property(extentArb, fc.nat(), (extent: RecurrenceExtent, seed) => {
+      const n = extent.batch * extent.hidden
+      const p = values(dtype, 3 * extent.time * n, seed)
+      const h0 = values(dtype, n, seed + 1)
+      const w = values(dtype, 3 * extent.hidden * extent.hidden, seed + 2, 0.5)
+      const b = values(dtype, 3 * extent.hidden, seed + 3)
+      const g = values(dtype, extent.time * n, seed + 4)
+      const copies = [p, h0, w, b, g].map((x) => x.slice())
+      const forward = wasm.gruForward!(p, h0, w, b, extent)
+      const expected = reference.gruForward(p, h0, w, b, extent)
+      expectNear(forward.hs, expected.hs, tolerance, 'hs')
+      expectNear(forward.saved, expected.saved, tolerance, 'saved')
+      const savedCopy = expected.saved.slice()
+      const backward = wasm.gruBackward!(g, expected, h0, w, extent)
+      const expectedBackward = reference.gruBackward(g, expected, h0, w, extent)
+      expectNear(backward.dPre, expectedBackward.dPre, tolerance, 'dPre')
+      expectNear(backward.dHidden, expectedBackward.dHidden, tolerance, 'dHidden')
+      expectNear(backward.dh0, expectedBackward.dh0, tolerance, 'dh0')
+      ;[p, h0, w, b, g].forEach((x, i) => expect(x, 'inputs untouched').toEqual(copies[i]))
+      expect(expected.saved, 'saved untouched').toEqual(savedCopy)
+    }), { numRuns: 60, seed: 7 })
   })
 })

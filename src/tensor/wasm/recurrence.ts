@@ -1,22 +1,23 @@
 /**
  * @file Whole-sequence recurrent kernels on the WebAssembly module: the operands are copied in
  * once, every time step runs on WebAssembly memory (the pointer matmul accumulates h·w onto the
- * step's projected input in place, the elementwise exports apply the gates and write straight
- * into the outputs), and the results are copied out once. Each step makes the same roundings, in
+ * step's projected input in place — except for the GRU, whose h·w + b_hh stays apart because r
+ * multiplies its n block — the elementwise exports apply the gates and write straight into the
+ * outputs), and the results are copied out once. Each step makes the same roundings, in
  * the same order, as the composition in ../recurrence.ts; only the products' summation order may
  * differ (as between any two matmuls). The elementwise exports write exactly n elements and may
  * run in place.
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
-import type { Kernels, LstmBackward } from '../kernels.js'
+import type { GruBackward, GruForward, Kernels, LstmBackward } from '../kernels.js'
 import { stepAt } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import { type KernelExports, suffixOf } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes } from './matmul.js'
 
-/** The four optional recurrence members of `Kernels`, all present. */
-export type RecurrenceKernels = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward'>>
+/** The six optional recurrence members of `Kernels`, all present. */
+export type RecurrenceKernels = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'>>
 
 /**
  * Regions laid out one after another from address 0, each padded to 64 bytes (the exports read
@@ -43,7 +44,7 @@ interface Session {
   put(ptr: number, data: Data): void
   /** Reads n elements at a byte address into a fresh array. */
   take(ptr: number, n: number): Data
-  binary(op: 'add' | 'mul' | 'greater', a: number, b: number, out: number, n: number): void
+  binary(op: 'add' | 'sub' | 'mul' | 'greater', a: number, b: number, out: number, n: number): void
   map(op: 'tanh' | 'sigmoid' | 'relu', x: number, out: number, n: number): void
   /** `out = g·(1 − y²)` (tanh) or `g·(y·(1 − y))` (sigmoid), rounded as the composition is. */
   backward(op: 'tanh' | 'sigmoid', g: number, y: number, out: number, n: number): void
@@ -222,5 +223,95 @@ export const createRecurrenceKernels = (
     return { dPre: s.take(dPrePtr, 4 * time * n), dh0: s.take(dhNext, n), dc0: s.take(dcNext, n) }
   }
 
-  return { recurrentForward, recurrentBackward, lstmForward, lstmBackward }
+  const gruForward: RecurrenceKernels['gruForward'] = (p, h0, w, b, extent): GruForward => {
+    const dtype = dtypeOf(p)
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const { ptrs: [pPtr, hsPtr, savedPtr, h0Ptr, wPtr, bias, hh, prod], end } =
+      layout(p.BYTES_PER_ELEMENT, [3 * time * n, time * n, 4 * time * n, n, w.length, 3 * n, 3 * n, n])
+    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, hidden, 3 * hidden) : null
+    if (s === null) return fallback.gruForward(p, h0, w, b, extent)
+    const row = hidden * s.bytes
+    s.put(pPtr, p)
+    s.put(h0Ptr, h0)
+    s.put(wPtr, w)
+    // b_hh repeated over the batch once, so adding it to hh is one call per step.
+    for (let r = 0; r < batch; r++) s.put(bias + 3 * r * row, b)
+    let hPrev = h0Ptr
+    for (let step = 0; step < time; step++) {
+      const t = stepAt(extent, step)
+      const at = t * n * s.bytes
+      const [r, z, candidate, hn] = [0, 1, 2, 3].map((slot) => savedPtr + (4 * t + slot) * n * s.bytes)
+      // hh = h·w + b stays apart from p_t: r multiplies its n block, b_hn included.
+      s.matmul(hPrev, wPtr, hh, batch, hidden, 3 * hidden, extent.transposed, false)
+      s.binary('add', hh, bias, hh, 3 * n)
+      // Row b of p_t and hh holds the gates r, z, n side by side; the saved gates are kept gate-major.
+      for (let b = 0; b < batch; b++) {
+        const pRow = pPtr + 3 * at + 3 * b * row
+        const hhRow = hh + 3 * b * row
+        s.binary('add', pRow, hhRow, r + b * row, hidden)
+        s.binary('add', pRow + row, hhRow + row, z + b * row, hidden)
+        s.copy(hn + b * row, hhRow + 2 * row, hidden)
+        s.copy(candidate + b * row, pRow + 2 * row, hidden)
+      }
+      s.map('sigmoid', r, r, n)
+      s.map('sigmoid', z, z, n)
+      // n = tanh(p_n + r ⊙ hh_n), h_t = n + z ⊙ (h − n), written in place in the outputs.
+      s.binary('mul', r, hn, prod, n)
+      s.binary('add', candidate, prod, candidate, n)
+      s.map('tanh', candidate, candidate, n)
+      s.binary('sub', hPrev, candidate, prod, n)
+      s.binary('mul', z, prod, prod, n)
+      s.binary('add', candidate, prod, hsPtr + at, n)
+      hPrev = hsPtr + at
+    }
+    return { hs: s.take(hsPtr, time * n), saved: s.take(savedPtr, 4 * time * n) }
+  }
+
+  const gruBackward: RecurrenceKernels['gruBackward'] = (g, forward, h0, w, extent): GruBackward => {
+    const dtype = dtypeOf(g)
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const {
+      ptrs: [gPtr, hsPtr, savedPtr, dPrePtr, dHiddenPtr, h0Ptr, wPtr, dh, dhNext, prod, dn, dz, dan, dar, daz, dhn], end,
+    } = layout(g.BYTES_PER_ELEMENT, [time * n, time * n, 4 * time * n, 3 * time * n, 3 * time * n, n, w.length, n, n, n, n, n, n, n, n, n])
+    const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, 3 * hidden, hidden) : null
+    if (s === null) return fallback.gruBackward(g, forward, h0, w, extent)
+    const row = hidden * s.bytes
+    s.put(gPtr, g)
+    s.put(hsPtr, forward.hs)
+    s.put(savedPtr, forward.saved)
+    s.put(h0Ptr, h0)
+    s.put(wPtr, w)
+    for (let step = time - 1; step >= 0; step--) {
+      const t = stepAt(extent, step)
+      const at = t * n * s.bytes
+      const [r, z, candidate, hn] = [0, 1, 2, 3].map((slot) => savedPtr + (4 * t + slot) * n * s.bytes)
+      const hPrev = step === 0 ? h0Ptr : hsPtr + stepAt(extent, step - 1) * n * s.bytes
+      // dh = g_t + dh_next; dn = dh − dh ⊙ z; dz = dh ⊙ (h_prev − n).
+      if (step === time - 1) s.copy(dh, gPtr + at, n)
+      else s.binary('add', gPtr + at, dhNext, dh, n)
+      // dh ⊙ z goes to dh_next's place (read above, free now): it is also dh_prev's first term.
+      s.binary('mul', dh, z, dhNext, n)
+      s.binary('sub', dh, dhNext, dn, n)
+      s.binary('sub', hPrev, candidate, prod, n)
+      s.binary('mul', dh, prod, dz, n)
+      s.backward('tanh', dn, candidate, dan, n)
+      s.binary('mul', dan, hn, prod, n)
+      s.backward('sigmoid', prod, r, dar, n)
+      s.backward('sigmoid', dz, z, daz, n)
+      s.binary('mul', dan, r, dhn, n)
+      const dPre = dPrePtr + 3 * at
+      const dHidden = dHiddenPtr + 3 * at
+      for (let b = 0; b < batch; b++) {
+        for (const [k, d] of [dar, daz, dan].entries()) s.copy(dPre + (3 * b + k) * row, d + b * row, hidden)
+        for (const [k, d] of [dar, daz, dhn].entries()) s.copy(dHidden + (3 * b + k) * row, d + b * row, hidden)
+      }
+      // dh_prev = dh ⊙ z + dHidden_t·wᵀ, the product accumulated onto the first term in place.
+      s.matmul(dHidden, wPtr, dhNext, batch, 3 * hidden, hidden, !extent.transposed, true)
+    }
+    return { dPre: s.take(dPrePtr, 3 * time * n), dHidden: s.take(dHiddenPtr, 3 * time * n), dh0: s.take(dhNext, n) }
+  }
+
+  return { recurrentForward, recurrentBackward, lstmForward, lstmBackward, gruForward, gruBackward }
 }
