@@ -1,0 +1,65 @@
+/**
+ * @file `npm run bench:sequence`: what the whole-sequence path buys. For each built-in cell (Elman,
+ * LSTM, GRU) at C2's sizes (batch 32, 64 steps, one-hot 64 inputs, hidden 256, a softmax over 64 at
+ * every step, Adam, float32, the one-thread WebAssembly backend), one training step with the sequence
+ * path against `scan` over the fused steps, alternating in one process; medians of the steps after
+ * two warm-up rounds. Both paths start from the same parameters and must report the same loss to
+ * 1e-5. Not a test.
+ *   npm run bench:sequence -- [--steps 10]
+ */
+import { parseArgs } from 'node:util'
+import { type Tensor, loadWasmKernels, losses, nn, oneHot, optim, randomKey, tensor, train, useKernels } from '../src/index.js'
+import { useSequenceKernels } from '../src/nn/sequence.js'
+import { benchData, median } from './configs.js'
+
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '10' } } })
+const steps = Number(values.steps)
+const size = { batch: 32, time: 64, inputSize: 64, hidden: 256, outputs: 64 }
+
+const symbols = (n: number, classes: number, seed: number): number[] =>
+  Array.from(benchData(n, seed), (v) => Math.floor((v + 0.5) * classes) % classes)
+
+const cells = {
+  elman: () => nn.elman({ inputSize: size.inputSize, hiddenSize: size.hidden, activation: 'tanh' }),
+  lstm: () => nn.lstm({ inputSize: size.inputSize, hiddenSize: size.hidden }),
+  gru: () => nn.gru({ inputSize: size.inputSize, hiddenSize: size.hidden }),
+}
+
+useKernels(loadWasmKernels())
+const batch = {
+  inputs: oneHot(tensor(symbols(size.batch * size.time, size.inputSize, 1), { shape: [size.batch, size.time] }), size.inputSize, { dtype: 'float32' }),
+  targets: oneHot(tensor(symbols(size.batch * size.time, size.outputs, 2), { shape: [size.batch, size.time] }), size.outputs, { dtype: 'float32' }),
+}
+console.log(`# one training step, float32, wasm, medians over ${steps} steps: the whole-sequence path against scan over fused steps`)
+console.log('| cell | sequence ms | scan ms | scan / sequence |')
+console.log('|---|---:|---:|---:|')
+for (const [name, cell] of Object.entries(cells)) {
+  const model = nn.sequenceModel({ recurrent: cell(), output: nn.linear({ inputSize: size.hidden, outputSize: size.outputs }), readout: 'perStep' })
+  const optimizer = optim.adam(1e-3)
+  const step = train.makeTrainStep(
+    (params: ReturnType<typeof model.init>, b: { inputs: Tensor; targets: Tensor }) => losses.softmaxCrossEntropy(model.apply(params, b.inputs), b.targets),
+    optimizer,
+  )
+  let params = model.init(randomKey(0), { dtype: 'float32' })
+  let optState = optimizer.init(params)
+  const lossOf = (sequence: boolean): number => {
+    useSequenceKernels(sequence)
+    return step(params, optState, batch).loss
+  }
+  const [withSequence, withScan] = [lossOf(true), lossOf(false)]
+  if (Math.abs(withSequence - withScan) > 1e-5 * Math.abs(withScan)) throw new Error(`bench: ${name} losses differ: ${withSequence} and ${withScan}`)
+  const times = { sequence: [] as number[], scan: [] as number[] }
+  for (let i = 0; i < steps + 2; i++) {
+    for (const mode of ['sequence', 'scan'] as const) {
+      useSequenceKernels(mode === 'sequence')
+      const start = performance.now()
+      const result = step(params, optState, batch)
+      if (i >= 2) times[mode].push(performance.now() - start)
+      params = result.params
+      optState = result.optState
+    }
+  }
+  const [sequence, scan] = [median(times.sequence), median(times.scan)]
+  console.log(`| ${name} | ${sequence.toFixed(1)} | ${scan.toFixed(1)} | ${(scan / sequence).toFixed(2)} |`)
+}
+useSequenceKernels(true)
