@@ -1,15 +1,16 @@
 /**
  * @file The threaded WebAssembly backend (threads.ts with Node's worker factory): its matmul equals
  * the single-threaded backend's bit for bit in both dtypes (rows and columns splits, all transposes,
- * batch layouts, chunk edges), agrees with jsKernels under the usual tolerance, really uses the
- * worker, keeps working after `close`, reports bad options and dead factories, and never keeps the
- * process alive.
+ * batch layouts, chunk edges), and so do Elman, LSTM and GRU gradients; Adam and one-hot row sums on
+ * its shared memory equal the JavaScript kernels; it agrees with jsKernels under the usual
+ * tolerance, really uses the worker, keeps working after `close`, reports bad options and dead
+ * factories, and never keeps the process alive.
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type DType, type Tensor, add, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
+import { type DType, type Tensor, add, jsKernels, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
 import { nodeWorkers } from '../../src/nodeThreads.js'
 import { loadThreadedWasmKernels } from '../../src/tensor/wasm/threads.js'
@@ -62,6 +63,7 @@ describe.each(DTYPES)('threaded wasm backend selected, %s', (dtype: DType) => {
   it.each([
     ['elman', () => nn.elman({ inputSize: 20, hiddenSize: 48, activation: 'tanh' })],
     ['lstm', () => nn.lstm({ inputSize: 20, hiddenSize: 24 })],
+    ['gru', () => nn.gru({ inputSize: 20, hiddenSize: 24 })],
   ] as const)('gives %s the same loss and gradients as the single-threaded backend, bit for bit', (_, make) => {
     const layer: nn.RecurrentLayer<any> = make()
     const [k1, k2, k3] = splitKey(randomKey(3), 3)
@@ -84,6 +86,19 @@ describe.each(DTYPES)('threaded wasm backend selected, %s', (dtype: DType) => {
     expectSame(value.data, expectedValue.data, 'loss')
     const expected = treeLeaves(expectedGrads, 'grads')
     treeLeaves(grads, 'grads').forEach((g, i) => expectSame(g.data, expected[i].data, `grads[${i}]`))
+  })
+})
+
+describe.each(DTYPES)('threaded wasm backend, shared memory, %s', (dtype: DType) => {
+  it('gives Adam steps and one-hot row sums bit for bit as the JavaScript kernels', () => {
+    const [g, m, v] = [1, 2, 3].map((seed) => filled(dtype, 70_001, seed).map(Math.abs))
+    const constants = { b1: 0.9, b2: 0.999, eps: 1e-8, correct1: 1 / (1 - 0.9 ** 3), correct2: 1 / (1 - 0.999 ** 3) }
+    const actual = threaded.adam!(g, m, v, constants)
+    const expected = jsKernels.adam!(g, m, v, constants)
+    for (const key of ['update', 'm', 'v'] as const) expectSame(actual[key], expected[key], key)
+    const x = filled(dtype, 300 * 40, 4)
+    const to = Int32Array.from({ length: 300 }, (_, p) => (p * 5) % 7)
+    expectSame(threaded.scatterRows!(x, to, 7, 40), jsKernels.scatterRows!(x, to, 7, 40), 'scatterRows')
   })
 })
 
