@@ -129,24 +129,69 @@ const macroKernel = (t: LaneType): string => {
       (br_if $columnPanels (i32.lt_s (local.tee $jr (i32.add ${get('jr')} ${i32(nr)})) ${get('nc')}))))`
 }
 
+/** `(i8x16.shuffle …)` picking whole lanes of `bytes` bytes: lane l < 16/bytes from a, others from b. */
+const laneShuffle = (a: string, b: string, lanes: readonly number[], bytes: number): string =>
+  `(i8x16.shuffle ${lanes.flatMap((l) => range(bytes).map((j) => l * bytes + j)).join(' ')} ${a} ${b})`
+
+/**
+ * Transposes L × L lanes (L = 16 / bytes): the local vectors `rows[j]` hold L consecutive k of row
+ * j; the result expressions hold, for each k, the L rows' values. f32: two rounds of interleaves;
+ * f64: one.
+ */
+const transposeLanes = (t: LaneType, rows: readonly string[]): { code: string[]; columns: string[] } => {
+  const r = rows.map(get)
+  if (t.lanes === 2) return { code: [], columns: [laneShuffle(r[0], r[1], [0, 2], 8), laneShuffle(r[0], r[1], [1, 3], 8)] }
+  const code = [
+    set('t0', laneShuffle(r[0], r[1], [0, 4, 1, 5], 4)), set('t1', laneShuffle(r[2], r[3], [0, 4, 1, 5], 4)),
+    set('t2', laneShuffle(r[0], r[1], [2, 6, 3, 7], 4)), set('t3', laneShuffle(r[2], r[3], [2, 6, 3, 7], 4)),
+  ]
+  const [t0, t1, t2, t3] = ['t0', 't1', 't2', 't3'].map(get)
+  return {
+    code,
+    columns: [
+      laneShuffle(t0, t1, [0, 1, 4, 5], 4), laneShuffle(t0, t1, [2, 3, 6, 7], 4),
+      laneShuffle(t2, t3, [0, 1, 4, 5], 4), laneShuffle(t2, t3, [2, 3, 6, 7], 4),
+    ],
+  }
+}
+
 /**
  * Packs X[rows × kc] (element (i, p) at src + (i·rowStride + p·colStride)·bytes, strides in
  * elements) into panels of `width` rows stored k-major: X[q·width + r, p] goes to element
  * (q·kc + p)·width + r. Serves A (width = tileRows) and B read as Bᵀ (width = tileColumns). A ragged
  * last panel is zero-padded. When a panel's rows are adjacent elements (rowStride = 1), each k-step
- * moves whole vectors.
+ * moves whole vectors; when each row is contiguous along k (colStride = 1: a row-major A, a
+ * transposed B), blocks of L rows × L k-steps are loaded as L vectors and transposed in registers
+ * (L = lanes per vector), and only the last kc mod L k-steps move element by element.
  */
 const pack = (t: LaneType, name: string, width: number): string => {
   const T = t.scalar
+  const L = t.lanes
   const shift = i32(shiftOf(t))
   const stepBytes = i32(width * t.bytes)
+  const rowLocals = range(width).map((j) => `row${j}`)
+  const vecLocals = range(width).map((j) => `v${j}`)
+  // One L × L block per group of L rows: L vector loads, the transpose, L stores at k-steps p … p+L−1.
+  const blocks = range(width / L).flatMap((group) => {
+    const rows = range(L).map((j) => vecLocals[group * L + j])
+    const { code, columns } = transposeLanes(t, rows)
+    return [
+      ...rows.map((v, j) => set(v, `(v128.load (i32.add ${get(rowLocals[group * L + j])} ${get('off')}))`)),
+      ...code,
+      ...columns.map((column, q) => `(v128.store offset=${(q * width + group * L) * t.bytes} ${get('to')} ${column})`),
+    ]
+  })
   return `
   (func $${name}_${T} (export "${name}_${T}") (param $src i32) (param $rowStride i32) (param $colStride i32) (param $rows i32)
       (param $kc i32) (param $dst i32)
     (local $i i32) (local $r i32) (local $p i32) (local $w i32) (local $from i32) (local $to i32) (local $panelBytes i32)
+    (local $off i32) (local $mainEnd i32) (local $k0 i32) (local $at i32) ${rowLocals.map((l) => `(local $${l} i32)`).join(' ')}
+    ${vecLocals.map((l) => `(local $${l} v128)`).join(' ')} (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     ${set('rowStride', `(i32.shl ${get('rowStride')} ${shift})`)}
     ${set('colStride', `(i32.shl ${get('colStride')} ${shift})`)}
     ${set('panelBytes', `(i32.mul ${get('kc')} ${stepBytes})`)}
+    ;; Bytes of the k-steps the transposing path covers in whole blocks of L.
+    ${set('mainEnd', `(i32.shl (i32.and ${get('kc')} ${i32(-L)}) ${shift})`)}
     (block $done
       (br_if $done (i32.or (i32.eqz ${get('rows')}) (i32.eqz ${get('kc')})))
       (loop $panels
@@ -163,17 +208,33 @@ const pack = (t: LaneType, name: string, width: number): string => {
               (br_if $steps (local.tee $p (i32.sub ${get('p')} (i32.const 1))))))
           (else
             (if (i32.lt_s ${get('w')} ${i32(width)}) (then (memory.fill ${get('dst')} (i32.const 0) ${get('panelBytes')})))
-            ${set('r', i32(0))}
-            (loop $lines
-              ${set('to', `(i32.add ${get('dst')} (i32.shl ${get('r')} ${shift}))`)}
-              ${set('p', get('kc'))}
-              (loop $steps
-                (${T}.store ${get('to')} (${T}.load ${get('from')}))
-                ${set('from', `(i32.add ${get('from')} ${get('colStride')})`)}
-                ${set('to', `(i32.add ${get('to')} ${stepBytes})`)}
-                (br_if $steps (local.tee $p (i32.sub ${get('p')} (i32.const 1)))))
-              ${set('from', `(i32.sub (i32.add ${get('from')} ${get('rowStride')}) (i32.mul ${get('kc')} ${get('colStride')}))`)}
-              (br_if $lines (i32.lt_s (local.tee $r (i32.add ${get('r')} (i32.const 1))) ${get('w')})))))
+            ${set('k0', i32(0))}
+            (if (i32.and (i32.eq ${get('w')} ${i32(width)}) (i32.eq ${get('colStride')} ${i32(t.bytes)}))
+              (then
+                ${rowLocals.map((l, j) => set(l, `(i32.add ${get('from')} (i32.mul ${get('rowStride')} ${i32(j)}))`)).join(' ')}
+                ${set('to', get('dst'))}
+                ${set('off', i32(0))}
+                (block $blocksDone
+                  (br_if $blocksDone (i32.eqz ${get('mainEnd')}))
+                  (loop $blocks
+                    ${blocks.join('\n                    ')}
+                    ${set('to', `(i32.add ${get('to')} ${i32(L * width * t.bytes)})`)}
+                    (br_if $blocks (i32.lt_u (local.tee $off (i32.add ${get('off')} (i32.const 16))) ${get('mainEnd')}))))
+                ${set('k0', `(i32.and ${get('kc')} ${i32(-L)})`)}))
+            ;; Element by element: every k-step, or the last kc mod L after the transposing path.
+            (block $elementsDone
+              (br_if $elementsDone (i32.ge_u ${get('k0')} ${get('kc')}))
+              ${set('r', i32(0))}
+              (loop $lines
+                ${set('at', `(i32.add (i32.add ${get('from')} (i32.mul ${get('r')} ${get('rowStride')})) (i32.mul ${get('k0')} ${get('colStride')}))`)}
+                ${set('to', `(i32.add ${get('dst')} (i32.shl (i32.add (i32.mul ${get('k0')} ${i32(width)}) ${get('r')}) ${shift}))`)}
+                ${set('p', `(i32.sub ${get('kc')} ${get('k0')})`)}
+                (loop $steps
+                  (${T}.store ${get('to')} (${T}.load ${get('at')}))
+                  ${set('at', `(i32.add ${get('at')} ${get('colStride')})`)}
+                  ${set('to', `(i32.add ${get('to')} ${stepBytes})`)}
+                  (br_if $steps (local.tee $p (i32.sub ${get('p')} (i32.const 1)))))
+                (br_if $lines (i32.lt_s (local.tee $r (i32.add ${get('r')} (i32.const 1))) ${get('w')}))))))
         ${set('dst', `(i32.add ${get('dst')} ${get('panelBytes')})`)}
         (br_if $panels (i32.lt_s (local.tee $i (i32.add ${get('i')} ${i32(width)})) ${get('rows')})))))`
 }
