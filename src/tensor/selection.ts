@@ -33,6 +33,21 @@ export const oneHotColumns = (x: Data, rows: number, cols: number): Int32Array |
 }
 
 /**
+ * What the scan found for each A, by its data: a product's A is usually met again by its VJP (the
+ * input-weight gradient `xᵀ·dZ` reads the same one-hot x), and tensor data is never written.
+ */
+const scanned = new WeakMap<Data, { readonly rows: number; readonly columns: Int32Array | null }>()
+
+/** `oneHotColumns`, remembered per A and view. */
+const columnsOf = (x: Data, rows: number, cols: number): Int32Array | null => {
+  const known = scanned.get(x)
+  if (known !== undefined && known.rows === rows) return known.columns
+  const columns = oneHotColumns(x, rows, cols)
+  scanned.set(x, { rows, columns })
+  return columns
+}
+
+/**
  * `op(A)·B` by selection when A `[rows, cols]` (as stored) is one-hot by rows and B is finite, else
  * null: `A·B` (m = rows, k = cols) copies row `column[i]` of B to row i; `Aᵀ·B` (k = rows, m = cols)
  * adds row p of B to row `column[p]` (in order of p, accumulated in doubles as jsKernels.matmul
@@ -41,7 +56,7 @@ export const oneHotColumns = (x: Data, rows: number, cols: number): Int32Array |
  */
 export const selectProduct = (a: Data, b: Data, m: number, k: number, n: number, transposeA: boolean): Data | null => {
   if (m * k * n < MIN_WORK || k < 8) return null
-  const columns = transposeA ? oneHotColumns(a, k, m) : oneHotColumns(a, m, k)
+  const columns = transposeA ? columnsOf(a, k, m) : columnsOf(a, m, k)
   if (columns === null) return null
   if (!transposeA) {
     if (!allFinite(b)) return null

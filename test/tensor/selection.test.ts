@@ -80,3 +80,17 @@ describe.each(['float32', 'float64'] as const)('selectProduct, %s', (dtype) => {
     }
   })
 })
+
+describe('selectProduct remembers what it found per A', () => {
+  it('gives the same products when the same A comes back, as A·B and as Aᵀ·G, and re-scans another view', () => {
+    const c = { rows: 64, cols: 16, n: 64, transposeA: false, seed: 5 }
+    const { a, b, m, k } = operands('float64', c)
+    const first = selectProduct(a, b, m, k, c.n, false)
+    expect(Array.from(selectProduct(a, b, m, k, c.n, false)!)).toEqual(Array.from(first!))
+    const g = Float64Array.from({ length: m * 64 }, (_, i) => Math.sin(i))
+    const expected = jsKernels.matmul(a, SINGLE, g, SINGLE, k, m, 64, true, false)
+    expect(Array.from(selectProduct(a, g, k, m, 64, true)!)).toEqual(Array.from(expected))
+    // The same data viewed as [32, 32] is not one-hot by rows (two 1s in some rows): declined.
+    expect(selectProduct(a, b.subarray(0, 32 * 32), 32, 32, 32, false)).toBeNull()
+  })
+})
