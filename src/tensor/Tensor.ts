@@ -18,6 +18,19 @@ export const allocate = (dtype: DType, size: number): Data =>
   dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
 
 /**
+ * `x` repeated to `size` elements (a multiple of its length): a broadcast row as a plain array, which
+ * kernels read without an index map.
+ */
+export const repeatRows = (x: Data, size: number): Data => {
+  const out = x instanceof Float32Array ? new Float32Array(size) : new Float64Array(size)
+  const n = x.length
+  if (n === 1) out.fill(x[0])
+  else if (n >= 32) for (let offset = 0; offset < size; offset += n) out.set(x, offset)
+  else for (let offset = 0; offset < size; offset += n) for (let j = 0; j < n; j++) out[offset + j] = x[j]
+  return out
+}
+
+/**
  * True when every element is finite. x·0 is ±0 for finite x and NaN for ±∞ or NaN, so the four
  * running sums stay 0 exactly when the data is finite: a branch-free pass about 20× faster on V8
  * than `data.every(Number.isFinite)`, which pays a callback per element.

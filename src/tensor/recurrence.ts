@@ -5,7 +5,7 @@
  * src/nn/fused.ts, so a backend's values match its per-step path; what is saved is the tape and
  * the per-step tensors around the calls. Imports tensor types and the JavaScript kernels only.
  */
-import { type Data, allocate, dtypeOf } from './Tensor.js'
+import { type Data, allocate, dtypeOf, repeatRows } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
 import type { GruBackward, GruForward, Kernels, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation } from './kernels.js'
 
@@ -155,12 +155,6 @@ export const composedLstmBackward = (
   return { dPre, dh0: dhNext ?? allocateLike(gh, n), dc0: dcNext ?? allocateLike(gh, n) }
 }
 
-/** b `[columns]` repeated over `rows` rows: `[rows, columns]` (b_hh broadcast over the batch once per sequence). */
-const repeatRows = (b: Data, rows: number): Data => {
-  const out = allocateLike(b, rows * b.length)
-  for (let r = 0; r < rows; r++) out.set(b, r * b.length)
-  return out
-}
 
 /**
  * `gruForward` on any backend: per step, hh = h·w + b, r = σ(p_r + hh_r), z = σ(p_z + hh_z),
@@ -172,7 +166,7 @@ export const composedGruForward = (k: Kernels, p: Data, h0: Data, w: Data, b: Da
   const n = batch * hidden
   const hs = allocateLike(p, extent.time * n)
   const saved = allocateLike(p, extent.time * 4 * n)
-  const bias = repeatRows(b, batch)
+  const bias = repeatRows(b, batch * b.length)
   const add = (x: Data, y: Data): Data => k.binary('add', x, null, y, null, n)
   const mul = (x: Data, y: Data): Data => k.binary('mul', x, null, y, null, n)
   let h = h0

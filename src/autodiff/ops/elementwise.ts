@@ -5,7 +5,7 @@
  */
 import { ShapeError, ValueError, showShape } from '../../errors.js'
 import { K } from '../../tensor/backend.js'
-import { type DType, type Data, Tensor, expectTensor } from '../../tensor/Tensor.js'
+import { type DType, type Data, Tensor, expectTensor, repeatRows } from '../../tensor/Tensor.js'
 import { full } from '../../tensor/creation.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import type { BinaryOp, IndexMap } from '../../tensor/kernels.js'
@@ -32,16 +32,6 @@ const repeatsAsRows = (shape: readonly number[], out: readonly number[]): boolea
   if (n > out.length) return false
   for (let i = 0; i < n; i++) if (shape[k + i] !== out[out.length - n + i]) return false
   return true
-}
-
-/** `x` repeated to `size` elements: a plain array the kernels read without an index map. */
-const repeatRows = (x: Data, size: number): Data => {
-  const out = x instanceof Float32Array ? new Float32Array(size) : new Float64Array(size)
-  const n = x.length
-  if (n === 1) out.fill(x[0])
-  else if (n >= 32) for (let offset = 0; offset < size; offset += n) out.set(x, offset)
-  else for (let offset = 0; offset < size; offset += n) for (let j = 0; j < n; j++) out[offset + j] = x[j]
-  return out
 }
 
 /**
