@@ -13,7 +13,7 @@ import { kernelsWasmBase64 } from '../../src/tensor/wasm/kernelsBinary.generated
 import { createPointerMatmul, matmulScratchBytes } from '../../src/tensor/wasm/matmul.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
 import { webAssemblyApi } from '../../src/tensor/wasm/webAssembly.js'
-import { DTYPES, expectSame, expectWithin, filled, sizeArb } from './wasmMatmulCases.js'
+import { DTYPES, type MatmulCase, expectSame, expectWithin, filled, sizeArb } from './wasmMatmulCases.js'
 
 const api = webAssemblyApi()!
 const exports = new api.Instance(new api.Module(decodeBase64(kernelsWasmBase64)), {}).exports as KernelExports
@@ -25,17 +25,11 @@ const view = (dtype: DType, ptr: number, length: number): Data =>
 
 const SENTINEL = 0xa5
 
-interface PointerCase {
-  readonly dtype: DType
-  readonly m: number
-  readonly k: number
-  readonly n: number
-  readonly transposeA: boolean
-  readonly transposeB: boolean
+/** A matmul case without batches, plus what only the pointer entry point has. */
+interface PointerCase extends Omit<MatmulCase, 'batching' | 'batches'> {
   readonly accumulate: boolean
   /** Element offsets of A, B and C from 64-byte boundaries (misaligned vectors). */
   readonly skew: number
-  readonly seed: number
 }
 
 /**
