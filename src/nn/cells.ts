@@ -10,6 +10,7 @@ import { add, mul, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
 import { matmul } from '../autodiff/ops/linalg.js'
 import { concat, expandDims, reshape, transpose, unstack } from '../autodiff/ops/structural.js'
 import type { Tensor } from '../tensor/Tensor.js'
+import { ones } from '../tensor/creation.js'
 import { type Activation, type ActivationName, activations, resolveActivation } from './activations.js'
 import { type Params, init } from './init.js'
 import { affine } from './project.js'
@@ -52,11 +53,18 @@ const gateWeights = (weightHh: Tensor, gates: number): Tensor => {
 // input projection's product as one more input column, with bTime as one more row of wLayer:
 // [x, c]·[wLayer; bTime] = x·wLayer + c·bTime, so the term costs one column of the product instead
 // of broadcasting c and bTime over [time, batch, hidden] and two more passes (four in the VJP).
+// bLayer rides the same way, as a column of ones: [x, c, 1]·[wLayer; bTime; bLayer], so the
+// projection is one product with no broadcast add, and bLayer's gradient (Σ dz) is one row of the
+// weight gradient's product.
 const bindElman = (activation: Activation) => {
   const fused = fusedActivationOf(activation)
   return (p: Params): BoundCell<HiddenCarry> => {
     const project = (xs: Tensor, { continued }: StepInfo): Tensor =>
-      affine('nn.elman', concat([xs, continued], -1), concat([p.wLayer, expandDims(p.bTime, 0)], 0), p.bLayer)
+      affine(
+        'nn.elman',
+        concat([xs, continued, ones(continued.shape, { dtype: xs.dtype })], -1),
+        concat([p.wLayer, expandDims(p.bTime, 0), expandDims(p.bLayer, 0)], 0),
+      )
     return {
       project,
       step: ({ h }, projected) => {
