@@ -9,7 +9,7 @@ import { ValueError } from '../errors.js'
 import { add, mul, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
 import { matmul } from '../autodiff/ops/linalg.js'
 import { concat, expandDims, reshape, transpose, unstack } from '../autodiff/ops/structural.js'
-import type { Tensor } from '../tensor/Tensor.js'
+import type { DType, Tensor } from '../tensor/Tensor.js'
 import { ones } from '../tensor/creation.js'
 import { type Activation, type ActivationName, activations, resolveActivation } from './activations.js'
 import { type Params, init } from './init.js'
@@ -45,6 +45,18 @@ const gateWeights = (weightHh: Tensor, gates: number): Tensor => {
   return transpose(reshape(weightHh, [gates, hidden, hidden]), [0, 2, 1])
 }
 
+/**
+ * A cell's `sequence` and `batchMajorSequence` from one function of the layout (the Elman / RNN
+ * sequence kernels take either, so a batch-first layer needs no transposes around them).
+ */
+const wholeSequences = (
+  run: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => HiddenCarry, reverse: boolean, batchMajor: boolean) =>
+    readonly [HiddenCarry, Tensor] | null,
+): Pick<BoundCell<HiddenCarry>, 'sequence' | 'batchMajorSequence'> => ({
+  sequence: (xs, steps, carry0, reverse) => run(xs, steps, carry0, reverse, false),
+  batchMajorSequence: (xs, steps, carry0, reverse) => run(xs, steps, carry0, reverse, true),
+})
+
 // ---- Elman (the seed's recurrent layer) ----
 
 // The seed's first step has no time term. Instead of a per-step test, the switch lives in the
@@ -73,12 +85,12 @@ const bindElman = (activation: Activation) => {
           : activation(add(projected, matmul(h, p.wTime)))
         return [{ h: next }, next]
       },
-      sequence: (xs, steps, carry0, reverse) => {
+      ...wholeSequences((xs, steps, carry0, reverse, batchMajor) => {
         if (fused === null || !sequenceFusable(xs, p.wLayer, p.bLayer, p.wTime, p.bTime)) return null
         const projected = project(xs, steps)
-        const hs = recurrentSequence(projected, carry0(projected.dtype).h, p.wTime, fused, { reverse, transposed: false })
-        return [{ h: lastState(hs, reverse) }, hs]
-      },
+        const hs = recurrentSequence(projected, carry0(projected.dtype).h, p.wTime, fused, { reverse, transposed: false, batchMajor })
+        return [{ h: lastState(hs, reverse, batchMajor) }, hs]
+      }),
     }
   }
 }
@@ -124,12 +136,12 @@ const bindRnn = (activation: Activation) => (p: Params): BoundCell<HiddenCarry> 
         : activation(add(projected, matmul(h, weightHh())))
       return [{ h: next }, next]
     },
-    sequence: (xs, _steps, carry0, reverse) => {
+    ...wholeSequences((xs, _steps, carry0, reverse, batchMajor) => {
       if (fused === null || !sequenceFusable(xs, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)) return null
       const projected = project(xs)
-      const hs = recurrentSequence(projected, carry0(projected.dtype).h, p.weight_hh, fused, { reverse, transposed: true })
-      return [{ h: lastState(hs, reverse) }, hs]
-    },
+      const hs = recurrentSequence(projected, carry0(projected.dtype).h, p.weight_hh, fused, { reverse, transposed: true, batchMajor })
+      return [{ h: lastState(hs, reverse, batchMajor) }, hs]
+    }),
   }
 }
 

@@ -61,6 +61,12 @@ export interface BoundCell<C extends Carry = Carry> {
    * when these operands need the per-step path. Must equal the scan of `step` over `project`.
    */
   readonly sequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => readonly [C, Tensor] | null
+  /**
+   * Optional: `sequence` in batch-major layout — xs `[batch, time, inputSize]`, `steps.continued`
+   * `[batch, time, 1]`, outputs `[batch, time, outputSize]` — so a batch-first layer runs without
+   * transposing its inputs and outputs. Must equal `sequence` up to that layout.
+   */
+  readonly batchMajorSequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => readonly [C, Tensor] | null
 }
 
 /**
@@ -164,6 +170,12 @@ export interface RecurrentCore {
   init(key: Key, options?: InitOptions): Params
   /** The time-major core: `xs` is `[time, batch, inputSize]`. */
   run(params: Params, xs: Tensor, context: RunContext): RunResult
+  /**
+   * Optional: the same run on batch-major `xs` `[batch, time, inputSize]`, with `ys`
+   * `[batch, time, outputSize]`: a core that can skip the transposes around `run` (see
+   * `BoundCell.batchMajorSequence`) offers it, and the layer then calls it instead of `run`.
+   */
+  runBatchMajor?(params: Params, xs: Tensor, context: RunContext): RunResult
 }
 
 /**
@@ -246,9 +258,12 @@ export const recurrentLayer = <S = RecurrentState>(core: RecurrentCore): Recurre
     const [batch, time] = inputs.shape
     const mask = timeMajorMask(core.name, options, batch, time, inputs.dtype)
     const initial = options.initialState === undefined ? null : unpackState(core, options.initialState, batch)
-    const { ys, final } = core.run(params, transpose(inputs, [1, 0, 2]), {
-      initial, mask, key: options.key ?? null, reverse: options.reverse ?? false, paramName: (n) => n,
-    })
+    const context: RunContext = { initial, mask, key: options.key ?? null, reverse: options.reverse ?? false, paramName: (n) => n }
+    if (core.runBatchMajor !== undefined) {
+      const { ys, final } = core.runBatchMajor(params, inputs, context)
+      return { outputs: ys, state: packState(core, final) as S }
+    }
+    const { ys, final } = core.run(params, transpose(inputs, [1, 0, 2]), context)
     return { outputs: transpose(ys, [1, 0, 2]), state: packState(core, final) as S }
   },
 })
@@ -296,6 +311,20 @@ const continuedSteps = (time: number, batch: number, mask: Tensor | null, revers
   return new Tensor(data, [time, batch, 1])
 }
 
+/** What a run of one cell needs besides its inputs. */
+interface Prepared<C extends Carry> {
+  readonly bound: BoundCell<C>
+  readonly carryIn: (dtype: DType) => C
+  readonly finalOf: (carry: C) => StateSlices
+}
+
+/** `continuedSteps` of an unmasked run in batch-major layout, `[batch, time, 1]`. */
+const continuedStepsBatchMajor = (time: number, batch: number, reverse: boolean, given: boolean, dtype: DType): Tensor => {
+  const data = allocate(dtype, time * batch).fill(1)
+  if (!given) for (let b = 0; b < batch; b++) data[b * time + (reverse ? time - 1 : 0)] = 0
+  return new Tensor(data, [batch, time, 1])
+}
+
 /**
  * Runs a cell over the time axis with `scan`: one direction, one layer. Its parameters are the
  * cell's, unsuffixed; its state has one slice. Padded steps (mask 0) keep the carry and output 0,
@@ -317,6 +346,29 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
   const stateNames = spec.state ?? ['h']
   const initialCarry = spec.initialCarry ?? (defaultCarry(stateNames) as unknown as NonNullable<CellSpec<C>['initialCarry']>)
   const initializer = sizes.init ?? spec.init?.(cellSizes) ?? initializers.seed
+  /** The bound cell of a run, its initial carry in a given dtype, and its final state slices. */
+  const prepare = (params: Params, context: RunContext, batch: number): Prepared<C> => ({
+    bound: bindCell(spec, checkParams(name, params, shapes, context.paramName)),
+    // A given state joins the computation's dtype (float64 inputs with float32 parameters compute in float64).
+    carryIn: (dtype: DType): C => initialCarry(
+      context.initial === null ? null : Object.fromEntries(stateNames.map((n) => [n, cast(context.initial![n][0], dtype)])),
+      batch, cellSizes, dtype,
+    ),
+    finalOf: (carry: C): StateSlices => Object.fromEntries(stateNames.map((n) => [n, [carry[n]]])),
+  })
+  /** The time-major run of a prepared cell: the whole-sequence path, else `scan` over the steps. */
+  const runBound = ({ bound, carryIn, finalOf }: Prepared<C>, xs: Tensor, context: RunContext): RunResult => {
+    const [time, batch] = xs.shape
+    const steps = { continued: continuedSteps(time, batch, context.mask, context.reverse, context.initial !== null, xs.dtype) }
+    const whole = context.mask === null ? bound.sequence?.(xs, steps, carryIn, context.reverse) ?? null : null
+    if (whole !== null) return { ys: whole[1], final: finalOf(whole[0]) }
+    const projected = bound.project(xs, steps)
+    const carry0 = carryIn(projected.dtype)
+    const [carry, ys] = context.mask === null
+      ? scan(bound.step, carry0, projected, { reverse: context.reverse })
+      : scan(maskedStep(bound.step), carry0, { x: projected, m: context.mask }, { reverse: context.reverse })
+    return { ys, final: finalOf(carry) }
+  }
   return recurrentLayer({
     name,
     inputSize: cellSizes.inputSize,
@@ -325,24 +377,17 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
     stateSizes: [cellSizes.hiddenSize],
     directions: 1,
     init: (key, options = {}) => initParams(key, shapes, initializer, options.dtype),
-    run: (params, xs, context) => {
-      const bound = bindCell(spec, checkParams(name, params, shapes, context.paramName))
-      const [time, batch] = xs.shape
-      const steps = { continued: continuedSteps(time, batch, context.mask, context.reverse, context.initial !== null, xs.dtype) }
-      // A given state joins the computation's dtype (float64 inputs with float32 parameters compute in float64).
-      const carryIn = (dtype: DType): C => initialCarry(
-        context.initial === null ? null : Object.fromEntries(stateNames.map((n) => [n, cast(context.initial![n][0], dtype)])),
-        batch, cellSizes, dtype,
-      )
-      const finalOf = (carry: C): StateSlices => Object.fromEntries(stateNames.map((n) => [n, [carry[n]]]))
-      const whole = context.mask === null ? bound.sequence?.(xs, steps, carryIn, context.reverse) ?? null : null
+    run: (params, xs, context) => runBound(prepare(params, context, xs.shape[1]), xs, context),
+    runBatchMajor: (params, xs, context) => {
+      const [batch, time] = xs.shape
+      const prepared = prepare(params, context, batch)
+      const { bound, carryIn, finalOf } = prepared
+      const whole = context.mask === null && bound.batchMajorSequence !== undefined
+        ? bound.batchMajorSequence(xs, { continued: continuedStepsBatchMajor(time, batch, context.reverse, context.initial !== null, xs.dtype) }, carryIn, context.reverse)
+        : null
       if (whole !== null) return { ys: whole[1], final: finalOf(whole[0]) }
-      const projected = bound.project(xs, steps)
-      const carry0 = carryIn(projected.dtype)
-      const [carry, ys] = context.mask === null
-        ? scan(bound.step, carry0, projected, { reverse: context.reverse })
-        : scan(maskedStep(bound.step), carry0, { x: projected, m: context.mask }, { reverse: context.reverse })
-      return { ys, final: finalOf(carry) }
+      const { ys, final } = runBound(prepared, transpose(xs, [1, 0, 2]), context)
+      return { ys: transpose(ys, [1, 0, 2]), final }
     },
   })
 }

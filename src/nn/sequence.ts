@@ -3,9 +3,11 @@
  * GRU layer runs all its time steps in one primitive: the forward pass is one kernel call
  * (`Kernels.recurrentForward` / `lstmForward` / `gruForward`, or their composition from the other kernels), and
  * the backward pass through time is one more; the weight gradient is then a single product over
- * all steps, `Σ_t h_{t−1}ᵀ·dz_t = H_prevᵀ·dZ`, instead of one small product per step. This is
- * what cuDNN-style persistent kernels do; `scan` with the per-step fused cells stays the reference
- * (the tests compare both) and the path for masks and user-written cells.
+ * all steps, `Σ_t h_{t−1}ᵀ·dz_t = H_prevᵀ·dZ`, instead of one small product per step (for Elman /
+ * RNN, inside the backward kernel). This is what cuDNN-style persistent kernels do; `scan` with
+ * the per-step fused cells stays the reference (the tests compare both) and the path for masks and
+ * user-written cells. The Elman / RNN kernels also take a batch-first layer's `[batch, time, …]`
+ * layout, so a single such layer runs without transposing its inputs and outputs.
  *
  * The kernels are not differentiable themselves, so each VJP checks what it was given: plain
  * tensors (the usual first-order gradient) take the kernels; traced ones (`grad` of `grad`, `hvp`,
@@ -16,7 +18,7 @@
 import { add, mul, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
 import { sum } from '../autodiff/ops/reduce.js'
 import { matmulTransposed } from '../autodiff/ops/linalg.js'
-import { concat, expandDims, reshape, slice, stack, unstack } from '../autodiff/ops/structural.js'
+import { concat, expandDims, reshape, slice, stack, transpose, unstack } from '../autodiff/ops/structural.js'
 import { defineMultiPrimitive, definePrimitive } from '../autodiff/primitive.js'
 import { Traced } from '../autodiff/trace.js'
 import { K } from '../tensor/backend.js'
@@ -47,8 +49,11 @@ export const sequenceFusable = (...xs: readonly Tensor[]): boolean =>
 const isPlain = (...xs: readonly Tensor[]): boolean => xs.every((x) => !(x instanceof Traced))
 
 
-/** Step t of a time-major tensor `[time, …]` as `[…]`. */
-const stepOf = (xs: Tensor, t: number): Tensor => reshape(slice(xs, [[t, t + 1]]), xs.shape.slice(1))
+/** Step t of a time-major tensor `[time, batch, …]` (batch-major `[batch, time, …]`) as `[batch, …]`. */
+const stepOf = (xs: Tensor, t: number, batchMajor = false): Tensor =>
+  batchMajor
+    ? reshape(slice(xs, [[0, xs.shape[0]], [t, t + 1]]), [xs.shape[0], ...xs.shape.slice(2)])
+    : reshape(slice(xs, [[t, t + 1]]), xs.shape.slice(1))
 
 /** `h·w` (or `h·wᵀ`), the hidden-side product of a step. */
 const hiddenProduct = (h: Tensor, w: Tensor, extent: RecurrenceExtent): Tensor => matmulTransposed(h, w, false, extent.transposed)
@@ -107,31 +112,42 @@ const recurrentSequencePrimitive = definePrimitive<RecurrentParams>({
   ),
   vjp: (g, { inputs: [, h0, w], out, params, needed }) => {
     const { extent, activation } = params
-    const dz = isPlain(g, out, w)
-      ? new Tensor(
-        K.recurrentBackward !== undefined
-          ? K.recurrentBackward(g.data, out.data, w.data, extent, activation)
-          : composedRecurrentBackward(K, g.data, out.data, w.data, extent, activation),
-        out.shape,
-      )
-      : tracedRecurrentBackward(g, out, w, params)
+    const batchMajor = extent.batchMajor === true
+    if (isPlain(g, out, h0, w)) {
+      const withWeight = wanted(needed, 2)
+      const { dz, dw } = K.recurrentBackward !== undefined
+        ? K.recurrentBackward(g.data, out.data, h0.data, w.data, extent, activation, withWeight)
+        : composedRecurrentBackward(K, g.data, out.data, h0.data, w.data, extent, activation, withWeight)
+      const dzs = new Tensor(dz, out.shape)
+      return [
+        dzs,
+        wanted(needed, 1) ? hiddenCotangent(stepOf(dzs, firstStep(extent), batchMajor), w, extent) : null,
+        dw === null ? null : new Tensor(dw, w.shape),
+      ]
+    }
+    // Traced operands (higher orders): the same formulas as primitives, in time-major layout.
+    const timeMajor = (x: Tensor): Tensor => (batchMajor ? transpose(x, [1, 0, 2]) : x)
+    const dz = tracedRecurrentBackward(timeMajor(g), timeMajor(out), w, params)
     return [
-      dz,
+      timeMajor(dz),
       wanted(needed, 1) ? hiddenCotangent(stepOf(dz, firstStep(extent)), w, extent) : null,
-      wanted(needed, 2) ? weightCotangent(h0, out, dz, extent) : null,
+      wanted(needed, 2) ? weightCotangent(h0, timeMajor(out), dz, extent) : null,
     ]
   },
 })
 
 /**
  * A whole Elman / RNN sequence as one node: `h_t = σ(p_t + h_{t−1}·w)` (`h·wᵀ` when `transposed`)
- * for p `[time, batch, hidden]`, h0 `[batch, hidden]`; returns every `h_t`, `[time, batch, hidden]`.
+ * for p `[time, batch, hidden]` (`[batch, time, hidden]` when `batchMajor`), h0 `[batch, hidden]`;
+ * returns every `h_t` in p's layout.
  */
 export const recurrentSequence = (
-  p: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation, options: { readonly reverse: boolean; readonly transposed: boolean },
+  p: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
+  options: { readonly reverse: boolean; readonly transposed: boolean; readonly batchMajor?: boolean },
 ): Tensor => {
-  const [time, batch, hidden] = p.shape
-  return recurrentSequencePrimitive([p, h0, w], { extent: { time, batch, hidden, ...options }, activation })
+  const batchMajor = options.batchMajor === true
+  const [time, batch, hidden] = batchMajor ? [p.shape[1], p.shape[0], p.shape[2]] : p.shape
+  return recurrentSequencePrimitive([p, h0, w], { extent: { time, batch, hidden, ...options, batchMajor }, activation })
 }
 
 // ---- LSTM ----
@@ -309,5 +325,6 @@ export const gruSequence = (
   return gruSequencePrimitive([p, h0, w, b], { time, batch, hidden: h0.shape[1], ...options })
 }
 
-/** The state after the last processed step of a `[time, batch, hidden]` sequence. */
-export const lastState = (hs: Tensor, reverse: boolean): Tensor => stepOf(hs, reverse ? 0 : hs.shape[0] - 1)
+/** The state after the last processed step of a `[time, batch, hidden]` sequence (`[batch, time, hidden]` when `batchMajor`). */
+export const lastState = (hs: Tensor, reverse: boolean, batchMajor = false): Tensor =>
+  stepOf(hs, reverse ? 0 : hs.shape[batchMajor ? 1 : 0] - 1, batchMajor)

@@ -32,6 +32,22 @@ export interface RecurrenceExtent {
   readonly hidden: number
   readonly reverse: boolean
   readonly transposed: boolean
+  /**
+   * The Elman / RNN kernels only: p, hs, g and dz are `[batch, time, hidden]` (a batch-first
+   * layer's own layout, so it needs no transposes) instead of `[time, batch, hidden]`. Default false.
+   */
+  readonly batchMajor?: boolean
+}
+
+/** The backward result of a whole-sequence Elman / RNN kernel. */
+export interface RecurrentBackward {
+  /** The cotangent of every step's pre-activation (= of the projected input p), in p's layout. */
+  readonly dz: Data
+  /**
+   * The recurrent weight's cotangent summed over all steps, `Σ_t h_{t−1}ᵀ·dz_t` (`Σ_t dz_tᵀ·h_{t−1}`
+   * for a transposed weight) with h_{−1} = h0 in processing order, when asked for; else null.
+   */
+  readonly dw: Data | null
 }
 
 /** The forward result of a whole-sequence LSTM kernel. */
@@ -151,16 +167,20 @@ export interface Kernels {
   sigmoidBackward?(g: Data, s: Data): Data
   /**
    * Optional: a whole Elman / RNN sequence, `h_t = σ(p_t + h_{t−1}·w)` from `h0` for every step,
-   * with `p` `[time, batch, hidden]`; returns the hidden states `[time, batch, hidden]`. Callers
-   * fall back to a composition of the other kernels (src/tensor/recurrence.ts).
+   * with `p` `[time, batch, hidden]` (`[batch, time, hidden]` when `extent.batchMajor`); returns the
+   * hidden states in p's layout. Callers fall back to a composition of the other kernels
+   * (src/tensor/recurrence.ts).
    */
   recurrentForward?(p: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
   /**
    * Optional: the backward pass through time of `recurrentForward` from the cotangents `g` of its
-   * outputs `hs`: returns `dz` `[time, batch, hidden]`, the cotangent of every step's
-   * pre-activation (dz_t = σ'·(g_t + dz_{t+1}·wᵀ) in processing order).
+   * outputs `hs` (both in p's layout): `dz`, the cotangent of every step's pre-activation
+   * (dz_t = σ'·(g_t + dz_{t+1}·wᵀ) in processing order), and with `withWeight` the weight's cotangent
+   * as one product over all steps.
    */
-  recurrentBackward?(g: Data, hs: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
+  recurrentBackward?(
+    g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withWeight: boolean,
+  ): RecurrentBackward
   /** Optional: a whole LSTM sequence from the projected inputs `p` `[time, batch, 4·hidden]` (gates i, f, g, o). */
   lstmForward?(p: Data, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent): LstmForward
   /** Optional: the backward pass through time of `lstmForward`, from the cotangents of `hs` and `cs`. */

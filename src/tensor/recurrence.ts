@@ -7,7 +7,9 @@
  */
 import { type Data, allocate, dtypeOf, repeatRows } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
-import type { GruBackward, GruForward, Kernels, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation } from './kernels.js'
+import type {
+  GruBackward, GruForward, Kernels, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation, RecurrentBackward,
+} from './kernels.js'
 
 /** Batch offsets of a single (unbatched) matrix. */
 const SINGLE = new Int32Array(1)
@@ -38,39 +40,84 @@ const reluGrad = (g: Data, h: Data): Data => {
 const activationGrad = (k: Kernels, activation: RecurrentActivation, g: Data, h: Data): Data =>
   activation === 'tanh' ? tanhGrad(k, g, h) : activation === 'sigmoid' ? sigmoidGrad(k, g, h) : reluGrad(g, h)
 
+/**
+ * `[first, second, width]` → `[second, first, width]`: a batch-major sequence to time-major and
+ * back (with the two counts swapped).
+ */
+const swapLeadingAxes = (k: Kernels, x: Data, first: number, second: number, width: number): Data =>
+  (k.gatherStrided ?? jsKernels.gatherStrided!)(x, [second, first, width], [width, second * width, 1], 0)
+
+/** p, hs, g or dz in time-major layout, whatever the extent's. */
+const timeMajor = (k: Kernels, x: Data, extent: RecurrenceExtent): Data =>
+  extent.batchMajor === true ? swapLeadingAxes(k, x, extent.batch, extent.time, extent.hidden) : x
+
+/** A time-major result back in the extent's layout. */
+const inLayout = (k: Kernels, x: Data, extent: RecurrenceExtent): Data =>
+  extent.batchMajor === true ? swapLeadingAxes(k, x, extent.time, extent.batch, extent.hidden) : x
+
+/**
+ * The state entering each step, time-major `[time, batch, hidden]`: h0 then hs shifted by one step
+ * in processing order (the rows H_prev of the weight's cotangent H_prevᵀ·dZ).
+ */
+const enteringStateRows = (hs: Data, h0: Data, extent: RecurrenceExtent): Data => {
+  const n = extent.batch * extent.hidden
+  const out = allocateLike(hs, extent.time * n)
+  if (extent.reverse) {
+    out.set(hs.subarray(n), 0)
+    out.set(h0, (extent.time - 1) * n)
+  } else {
+    out.set(h0, 0)
+    out.set(hs.subarray(0, (extent.time - 1) * n), n)
+  }
+  return out
+}
+
 /** `recurrentForward` on any backend: per step, `σ(p_t + h·w)`. */
 export const composedRecurrentForward = (
   k: Kernels, p: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
 ): Data => {
   const n = extent.batch * extent.hidden
+  const ps = timeMajor(k, p, extent)
   const hs = allocateLike(p, extent.time * n)
   let h = h0
   for (let s = 0; s < extent.time; s++) {
     const t = stepAt(extent, s)
-    const z = k.binary('add', p.subarray(t * n, (t + 1) * n), null, hiddenProduct(k, h, w, extent, extent.hidden), null, n)
+    const z = k.binary('add', ps.subarray(t * n, (t + 1) * n), null, hiddenProduct(k, h, w, extent, extent.hidden), null, n)
     h = k[activation](z)
     hs.set(h, t * n)
   }
-  return hs
+  return inLayout(k, hs, extent)
 }
 
-/** `recurrentBackward` on any backend: dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ), last processed step first. */
+/**
+ * `recurrentBackward` on any backend: dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ), last processed step
+ * first; the weight's cotangent is one product over all steps.
+ */
 export const composedRecurrentBackward = (
-  k: Kernels, g: Data, hs: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
-): Data => {
+  k: Kernels, g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withWeight: boolean,
+): RecurrentBackward => {
   const n = extent.batch * extent.hidden
+  const gs = timeMajor(k, g, extent)
+  const states = timeMajor(k, hs, extent)
   const dz = allocateLike(g, extent.time * n)
   let carry: Data | null = null
   for (let s = extent.time - 1; s >= 0; s--) {
     const t = stepAt(extent, s)
-    const gt = g.subarray(t * n, (t + 1) * n)
+    const gt = gs.subarray(t * n, (t + 1) * n)
     const dh: Data = carry === null ? gt : k.binary('add', gt, null, carry, null, n)
-    const dzt = activationGrad(k, activation, dh, hs.subarray(t * n, (t + 1) * n))
+    const dzt = activationGrad(k, activation, dh, states.subarray(t * n, (t + 1) * n))
     dz.set(dzt, t * n)
     // The first processed step's cotangent towards h0 is the caller's (only when h0 needs one).
     carry = s > 0 ? hiddenCotangent(k, dzt, w, extent, extent.hidden) : null
   }
-  return dz
+  const { hidden, time, batch } = extent
+  const prev = withWeight ? enteringStateRows(states, h0, extent) : null
+  const dw = prev === null
+    ? null
+    : extent.transposed
+      ? k.matmul(dz, SINGLE, prev, SINGLE, hidden, time * batch, hidden, true, false)
+      : k.matmul(prev, SINGLE, dz, SINGLE, hidden, time * batch, hidden, true, false)
+  return { dz: inLayout(k, dz, extent), dw }
 }
 
 /** Gate g's `[batch, hidden]` block of a `[batch, G·hidden]` row-major matrix (G = `gates`), as a contiguous array. */
@@ -223,7 +270,7 @@ export type ComposedRecurrence = Required<Pick<Kernels, 'recurrentForward' | 're
 /** All six recurrence kernels as compositions over the backend `k`. */
 export const composedRecurrence = (k: Kernels): ComposedRecurrence => ({
   recurrentForward: (p, h0, w, extent, activation) => composedRecurrentForward(k, p, h0, w, extent, activation),
-  recurrentBackward: (g, hs, w, extent, activation) => composedRecurrentBackward(k, g, hs, w, extent, activation),
+  recurrentBackward: (g, hs, h0, w, extent, activation, withWeight) => composedRecurrentBackward(k, g, hs, h0, w, extent, activation, withWeight),
   lstmForward: (p, h0, c0, w, extent) => composedLstmForward(k, p, h0, c0, w, extent),
   lstmBackward: (gh, gc, forward, c0, w, extent) => composedLstmBackward(k, gh, gc, forward, c0, w, extent),
   gruForward: (p, h0, w, b, extent) => composedGruForward(k, p, h0, w, b, extent),

@@ -1,6 +1,6 @@
 /**
- * The whole-sequence path (one tape node per unmasked layer run; Elman, RNN, LSTM and GRU) against
- * scan over the fused steps it replaces: outputs, final states and gradients in the parameters, the inputs and the
+ * The whole-sequence path (one tape node per unmasked layer run; Elman, RNN, LSTM and GRU; batch-major
+ * for a single Elman / RNN layer) against scan over the fused steps it replaces: outputs, final states and gradients in the parameters, the inputs and the
  * initial state agree to 1e-12 in float64 (1e-5 relative in float32), forwards and reversed; the
  * sequence primitives alone pass checkGrads at orders 1 and 2 (order 2 runs their traced,
  * primitive-composed backward pass); and the path is taken exactly when there is no mask.
@@ -23,6 +23,9 @@ const layers: [string, (inputSize: number, hiddenSize: number) => nn.RecurrentLa
   ['elman tanh', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'tanh' })],
   ['elman relu', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'relu' })],
   ['elman sigmoid', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'sigmoid' })],
+  ['elman tanh, reversed', (i, h) => nn.elman({ inputSize: i, hiddenSize: h, activation: 'tanh' }), { reverse: true }],
+  ['rnn tanh', (i, h) => nn.rnn({ inputSize: i, hiddenSize: h })],
+  ['rnn relu, reversed', (i, h) => nn.rnn({ inputSize: i, hiddenSize: h, nonlinearity: 'relu' }), { reverse: true }],
   ['rnn tanh, bidirectional', (i, h) => nn.rnn({ inputSize: i, hiddenSize: h, bidirectional: true })],
   ['rnn relu, 2 layers', (i, h) => nn.rnn({ inputSize: i, hiddenSize: h, nonlinearity: 'relu', numLayers: 2 })],
   ['lstm', (i, h) => nn.lstm({ inputSize: i, hiddenSize: h })],
@@ -70,14 +73,15 @@ describe('the sequence primitives alone pass checkGrads (orders 1 and 2)', () =>
   const options = [false, true].flatMap((reverse) => [false, true].map((transposed) => ({ reverse, transposed })))
   for (const option of options) {
     const label = `${option.reverse ? 'reversed' : 'forwards'}, weight ${option.transposed ? 'transposed' : 'as is'}`
-    it(`recurrentSequence (tanh, relu, sigmoid), ${label}`, () => {
-      fc.assert(fc.property(cases({ batch: 2, time: 4, inputSize: 1, hiddenSize: 3 }), fc.constantFrom('tanh', 'relu', 'sigmoid' as const), (c, activation) => {
+    it(`recurrentSequence (tanh, relu, sigmoid; time- or batch-major), ${label}`, () => {
+      const activations = fc.constantFrom('tanh', 'relu', 'sigmoid' as const)
+      fc.assert(fc.property(cases({ batch: 2, time: 4, inputSize: 1, hiddenSize: 3 }), activations, fc.boolean(), (c, activation, batchMajor) => {
         const keys = splitKey(randomKey(c.seed), 3)
-        const p = normal(keys[0], [c.time, c.batch, c.hiddenSize])
+        const p = normal(keys[0], batchMajor ? [c.batch, c.time, c.hiddenSize] : [c.time, c.batch, c.hiddenSize])
         const h0 = normal(keys[1], [c.batch, c.hiddenSize])
         const w = mul(normal(keys[2], [c.hiddenSize, c.hiddenSize]), 0.6)
-        checkBoth((pi: Tensor, hi: Tensor, wi: Tensor) => recurrentSequence(pi, hi, wi, activation, option), [p, h0, w], c.seed)
-      }), { ...runs, numRuns: 5 })
+        checkBoth((pi: Tensor, hi: Tensor, wi: Tensor) => recurrentSequence(pi, hi, wi, activation, { ...option, batchMajor }), [p, h0, w], c.seed)
+      }), { ...runs, numRuns: 6 })
     })
     it(`lstmSequence, ${label}`, () => {
       fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 1, hiddenSize: 2 }), (c) => {

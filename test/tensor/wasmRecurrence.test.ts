@@ -1,11 +1,14 @@
 /**
  * @file The WebAssembly whole-sequence recurrence kernels against their composition over the
  * JavaScript kernels (src/tensor/recurrence.ts), float32 and float64, forwards and reversed, with
- * the recurrent weight as is and transposed, every Elman activation, the LSTM and the GRU; plus the kernel
- * contract (inputs untouched). The elementwise steps round as the composition does, so the only
- * differences come from the products' summation order (float32 lanes against double
- * accumulation in jsKernels.matmul) and the per-step addition of the projected input: the
- * tolerance is that of a matmul over the hidden size, compounded over a few steps.
+ * the recurrent weight as is and transposed, every Elman activation (in both layouts, with and
+ * without the weight's cotangent), the LSTM and the GRU; plus the kernel contract (inputs
+ * untouched), the Elman / RNN composition in batch-major layout against the time-major one, and its
+ * weight cotangent against the sum over steps written out. The elementwise steps round as the
+ * composition does, so the only differences come from the products' summation order (float32
+ * lanes against double accumulation in jsKernels.matmul) and the per-step addition of the
+ * projected input: the tolerance is that of a matmul over the hidden size, compounded over a few
+ * steps.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -25,6 +28,9 @@ const extentArb = fc.record({
   reverse: fc.boolean(),
   transposed: fc.boolean(),
 })
+
+/** The Elman / RNN kernels also take batch-major sequences. */
+const recurrentExtentArb = extentArb.chain((extent) => fc.boolean().map((batchMajor) => ({ ...extent, batchMajor })))
 
 /** Deterministic values in [−scale, scale] from a seed (no Math.random). */
 const values = (dtype: DType, n: number, seed: number, scale = 1): Data => {
@@ -52,7 +58,7 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
   const tolerance = TOLERANCE[dtype]
 
   it('recurrentForward and recurrentBackward match the composition (tanh, relu, sigmoid)', () => {
-    fc.assert(fc.property(extentArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.nat(), (extent: RecurrenceExtent, activation, seed) => {
+    fc.assert(fc.property(recurrentExtentArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.boolean(), fc.nat(), (extent: RecurrenceExtent, activation, withWeight, seed) => {
       const n = extent.batch * extent.hidden
       const p = values(dtype, extent.time * n, seed)
       const h0 = values(dtype, n, seed + 1)
@@ -62,9 +68,67 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
       const hs = wasm.recurrentForward!(p, h0, w, extent, activation)
       const expectedHs = reference.recurrentForward(p, h0, w, extent, activation)
       expectNear(hs, expectedHs, tolerance, 'hs')
-      expectNear(wasm.recurrentBackward!(g, expectedHs, w, extent, activation), reference.recurrentBackward(g, expectedHs, w, extent, activation), tolerance, 'dz')
+      const backward = wasm.recurrentBackward!(g, expectedHs, h0, w, extent, activation, withWeight)
+      const expected = reference.recurrentBackward(g, expectedHs, h0, w, extent, activation, withWeight)
+      expectNear(backward.dz, expected.dz, tolerance, 'dz')
+      if (withWeight) expectNear(backward.dw!, expected.dw!, tolerance, 'dw')
+      else expect(backward.dw).toBeNull()
       ;[p, h0, w, g].forEach((x, i) => expect(x, 'inputs untouched').toEqual(copies[i]))
     }), { numRuns: 60, seed: 5 })
+  })
+
+  it('the composition in batch-major layout is the time-major one with its sequences transposed', () => {
+    fc.assert(fc.property(extentArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.nat(), (extent: RecurrenceExtent, activation, seed) => {
+      const { time, batch, hidden } = extent
+      const n = batch * hidden
+      const swap = (x: Data, first: number, second: number): Data => {
+        const out = x.slice()
+        for (let i = 0; i < first; i++) for (let j = 0; j < second; j++) out.set(x.subarray((i * second + j) * hidden, (i * second + j + 1) * hidden), (j * first + i) * hidden)
+        return out
+      }
+      const p = values(dtype, time * n, seed)
+      const h0 = values(dtype, n, seed + 1)
+      const w = values(dtype, hidden * hidden, seed + 2, 0.5)
+      const g = values(dtype, time * n, seed + 3)
+      const timeMajor = { ...extent, batchMajor: false }
+      const batchMajor = { ...extent, batchMajor: true }
+      const hs = reference.recurrentForward(p, h0, w, timeMajor, activation)
+      expect(reference.recurrentForward(swap(p, time, batch), h0, w, batchMajor, activation)).toEqual(swap(hs, time, batch))
+      const backward = reference.recurrentBackward(g, hs, h0, w, timeMajor, activation, true)
+      const swapped = reference.recurrentBackward(swap(g, time, batch), swap(hs, time, batch), h0, w, batchMajor, activation, true)
+      expect(swapped.dz).toEqual(swap(backward.dz, time, batch))
+      expect(swapped.dw).toEqual(backward.dw)
+    }), { numRuns: 40, seed: 6 })
+  })
+
+  it("the weight's cotangent is Σ_t h_{t−1}ᵀ·dz_t over the steps in processing order", () => {
+    fc.assert(fc.property(extentArb, fc.nat(), (extent: RecurrenceExtent, seed) => {
+      const { time, batch, hidden, reverse, transposed } = extent
+      const n = batch * hidden
+      const h0 = values(dtype, n, seed + 1)
+      const w = values(dtype, hidden * hidden, seed + 2, 0.5)
+      const layout = { ...extent, batchMajor: false }
+      const hs = reference.recurrentForward(values(dtype, time * n, seed), h0, w, layout, 'tanh')
+      const { dz, dw } = reference.recurrentBackward(values(dtype, time * n, seed + 3), hs, h0, w, layout, 'tanh', true)
+      // h_{t−1} is the state entering step t: h0 at the first processed step, else the previous one's output.
+      const entering = (t: number): Data => {
+        const previous = reverse ? t + 1 : t - 1
+        return previous < 0 || previous >= time ? h0 : hs.subarray(previous * n, (previous + 1) * n)
+      }
+      const expected = new Float64Array(hidden * hidden)
+      for (let t = 0; t < time; t++) {
+        const h = entering(t)
+        for (let b = 0; b < batch; b++) {
+          for (let i = 0; i < hidden; i++) {
+            for (let j = 0; j < hidden; j++) {
+              const [row, column] = transposed ? [j, i] : [i, j]
+              expected[row * hidden + column] += h[b * hidden + i] * dz[t * n + b * hidden + j]
+            }
+          }
+        }
+      }
+      expectNear(dw!, dtype === 'float32' ? Float32Array.from(expected) : expected, tolerance, 'dw')
+    }), { numRuns: 40, seed: 7 })
   })
 
   it('lstmForward and lstmBackward match the composition', () => {

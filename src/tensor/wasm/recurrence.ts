@@ -10,7 +10,7 @@
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
-import type { GruBackward, GruForward, Kernels, LstmBackward } from '../kernels.js'
+import type { GruBackward, GruForward, Kernels, LstmBackward, RecurrenceExtent } from '../kernels.js'
 import { stepAt } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import { type KernelExports, suffixOf } from './exports.js'
@@ -42,14 +42,33 @@ interface Session {
   copy(dst: number, src: number, n: number): void
   /** Writes `data` at a byte address. */
   put(ptr: number, data: Data): void
+  /**
+   * Writes a sequence given in the extent's layout at a byte address, time-major; `staging` is a
+   * `stagingSize` region that a batch-major sequence passes through.
+   */
+  putSteps(ptr: number, data: Data, extent: RecurrenceExtent, staging: number): void
   /** Reads n elements at a byte address into a fresh array. */
   take(ptr: number, n: number): Data
+  /** Reads a time-major sequence at a byte address into a fresh array in the extent's layout (via `staging`). */
+  takeSteps(ptr: number, extent: RecurrenceExtent, staging: number): Data
   binary(op: 'add' | 'sub' | 'mul' | 'greater', a: number, b: number, out: number, n: number): void
   map(op: 'tanh' | 'sigmoid' | 'relu', x: number, out: number, n: number): void
   /** `out = g·(1 − y²)` (tanh) or `g·(y·(1 − y))` (sigmoid), rounded as the composition is. */
   backward(op: 'tanh' | 'sigmoid', g: number, y: number, out: number, n: number): void
-  matmul(a: number, b: number, out: number, m: number, k: number, n: number, transposeB: boolean, accumulate: boolean): void
+  matmul(a: number, b: number, out: number, m: number, k: number, n: number, transposeB: boolean, accumulate: boolean, transposeA?: boolean): void
 }
+
+/** Whether a sequence in the extent's layout is stored differently from time-major. */
+const transposes = ({ batchMajor, batch, time }: RecurrenceExtent): boolean => batchMajor === true && batch > 1 && time > 1
+
+/**
+ * Elements of the staging region of a sequence: none when it is stored time-major, else the whole
+ * sequence plus a vector's spill (the gather's last row may write up to 12 bytes past its end).
+ */
+const stagingSize = (extent: RecurrenceExtent): number => (transposes(extent) ? extent.time * extent.batch * extent.hidden + 16 : 0)
+
+/** A product's sizes: op(A) is m × k, op(B) is k × n. */
+type ProductSize = readonly [m: number, k: number, n: number]
 
 /**
  * The recurrence kernels over a loaded module. Calls whose operands would not fit in WebAssembly
@@ -60,24 +79,42 @@ interface Session {
 export const createRecurrenceKernels = (
   exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels,
 ): RecurrenceKernels => {
-  /** Reserves `end` bytes plus matmul scratch for products up to m × k × n; null when memory cannot grow. */
-  const open = (dtype: DType, end: number, m: number, k: number, n: number): Session | null => {
+  /** Reserves `end` bytes plus matmul scratch for the largest of `products`; null when memory cannot grow. */
+  const open = (dtype: DType, end: number, ...products: readonly ProductSize[]): Session | null => {
     const scratch = end
-    if (!arena.reserve(scratch + matmulScratchBytes(dtype, m, k, n, product.threads))) return null
+    const scratchBytes = Math.max(...products.map(([m, k, n]) => matmulScratchBytes(dtype, m, k, n, product.threads)))
+    if (!arena.reserve(scratch + scratchBytes)) return null
     const suffix = suffixOf(dtype)
     const bytes = dtype === 'float32' ? 4 : 8
     const memory = arena.view(dtype, 0, scratch / bytes)
+    const gather = exports[`gatherStrided_${suffix}`]
+    const put = (ptr: number, data: Data): void => memory.set(data, ptr / bytes)
+    const take = (ptr: number, n: number): Data => memory.slice(ptr / bytes, ptr / bytes + n)
     return {
       bytes,
       memory,
       copy: (dst, src, n) => memory.copyWithin(dst / bytes, src / bytes, src / bytes + n),
-      put: (ptr, data) => memory.set(data, ptr / bytes),
-      take: (ptr, n) => memory.slice(ptr / bytes, ptr / bytes + n),
+      put,
+      // A batch-major sequence is copied in as it is, then the module's gather moves its [hidden]
+      // rows into time-major order (and back out): one more pass inside the module, no allocation.
+      putSteps: (ptr, data, extent, staging) => {
+        if (!transposes(extent)) return put(ptr, data)
+        const { time, batch, hidden } = extent
+        put(staging, data)
+        gather(staging, ptr, hidden, 1, 1, 0, time, hidden, batch, time * hidden)
+      },
+      take,
+      takeSteps: (ptr, extent, staging) => {
+        const { time, batch, hidden } = extent
+        if (!transposes(extent)) return take(ptr, time * batch * hidden)
+        gather(ptr, staging, hidden, 1, 1, 0, batch, hidden, time, batch * hidden)
+        return take(staging, time * batch * hidden)
+      },
       binary: (op, a, b, out, n) => exports[`${op}_${suffix}`](a, b, out, n),
       map: (op, x, out, n) => exports[`${op}_${suffix}`](x, out, n),
       backward: (op, g, y, out, n) => exports[`${op}Backward_${suffix}`](g, y, out, n),
-      matmul: (a, b, out, rows, inner, columns, transposeB, accumulate) =>
-        product(dtype, a, b, out, rows, inner, columns, false, transposeB, accumulate, scratch),
+      matmul: (a, b, out, rows, inner, columns, transposeB, accumulate, transposeA = false) =>
+        product(dtype, a, b, out, rows, inner, columns, transposeA, transposeB, accumulate, scratch),
     }
   }
 
@@ -85,11 +122,11 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [hsPtr, h0Ptr, wPtr], end } = layout(p.BYTES_PER_ELEMENT, [time * n, n, w.length])
-    const s = dtypeOf(h0) === dtype && dtypeOf(w) === dtype ? open(dtype, end, batch, hidden, hidden) : null
+    const { ptrs: [hsPtr, h0Ptr, wPtr, staging], end } = layout(p.BYTES_PER_ELEMENT, [time * n + 16, n, w.length, stagingSize(extent)])
+    const s = dtypeOf(h0) === dtype && dtypeOf(w) === dtype ? open(dtype, end, [batch, hidden, hidden]) : null
     if (s === null) return fallback.recurrentForward(p, h0, w, extent, activation)
     // The outputs start as the projected inputs: h_t = σ(p_t + h·w) replaces p_t in place.
-    s.put(hsPtr, p)
+    s.putSteps(hsPtr, p, extent, staging)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
     let h = h0Ptr
@@ -99,19 +136,25 @@ export const createRecurrenceKernels = (
       s.map(activation, hsPtr + at, hsPtr + at, n)
       h = hsPtr + at
     }
-    return s.take(hsPtr, time * n)
+    return s.takeSteps(hsPtr, extent, staging)
   }
 
-  const recurrentBackward: RecurrenceKernels['recurrentBackward'] = (g, hs, w, extent, activation) => {
+  const recurrentBackward: RecurrenceKernels['recurrentBackward'] = (g, hs, h0, w, extent, activation, withWeight) => {
     const dtype = dtypeOf(g)
-    const { time, batch, hidden } = extent
+    const { time, batch, hidden, reverse } = extent
     const n = batch * hidden
-    const { ptrs: [gPtr, hsPtr, dzPtr, wPtr, carry, zeros, mask], end } =
-      layout(g.BYTES_PER_ELEMENT, [time * n, time * n, time * n, w.length, n, n, n])
-    const s = dtypeOf(hs) === dtype && dtypeOf(w) === dtype ? open(dtype, end, batch, hidden, hidden) : null
-    if (s === null) return fallback.recurrentBackward(g, hs, w, extent, activation)
-    s.put(gPtr, g)
-    s.put(hsPtr, hs)
+    // h0 sits right before hs (after it when reversed), so the states entering the steps, in
+    // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
+    const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, carry, zeros, mask, dwPtr, staging], end } =
+      layout(g.BYTES_PER_ELEMENT, [time * n + 16, (time + 1) * n + 16, time * n, w.length, n, n, n, hidden * hidden, stagingSize(extent)])
+    const s = [hs, h0, w].every((x) => dtypeOf(x) === dtype)
+      ? open(dtype, end, [batch, hidden, hidden], [hidden, time * batch, hidden])
+      : null
+    if (s === null) return fallback.recurrentBackward(g, hs, h0, w, extent, activation, withWeight)
+    const hsPtr = reverse ? statesPtr : statesPtr + n * s.bytes
+    s.putSteps(gPtr, g, extent, staging)
+    s.putSteps(hsPtr, hs, extent, staging)
+    s.put(reverse ? hsPtr + time * n * s.bytes : statesPtr, h0)
     s.put(wPtr, w)
     s.memory.fill(0, zeros / s.bytes, zeros / s.bytes + n)
     for (let step = time - 1; step >= 0; step--) {
@@ -128,7 +171,11 @@ export const createRecurrenceKernels = (
       }
       if (step > 0) s.matmul(dz, wPtr, carry, batch, hidden, hidden, !extent.transposed, false)
     }
-    return s.take(dzPtr, time * n)
+    if (!withWeight) return { dz: s.takeSteps(dzPtr, extent, staging), dw: null }
+    const prev = reverse ? hsPtr + n * s.bytes : statesPtr
+    if (extent.transposed) s.matmul(dzPtr, prev, dwPtr, hidden, time * batch, hidden, false, false, true)
+    else s.matmul(prev, dzPtr, dwPtr, hidden, time * batch, hidden, false, false, true)
+    return { dz: s.takeSteps(dzPtr, extent, staging), dw: s.take(dwPtr, hidden * hidden) }
   }
 
   const lstmForward: RecurrenceKernels['lstmForward'] = (p, h0, c0, w, extent) => {
@@ -137,7 +184,7 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, ig], end } =
       layout(p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, n])
-    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, hidden, 4 * hidden) : null
+    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, 4 * hidden]) : null
     if (s === null) return fallback.lstmForward(p, h0, c0, w, extent)
     const row = hidden * s.bytes
     s.put(pPtr, p)
@@ -180,7 +227,7 @@ export const createRecurrenceKernels = (
     const {
       ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, dh, dc, dhNext, dcNext, prod, dI, dF, dG, dO], end,
     } = layout(gh.BYTES_PER_ELEMENT, [time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, n, n, n, n, n, n, n, n, n])
-    const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, 4 * hidden, hidden) : null
+    const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, 4 * hidden, hidden]) : null
     if (s === null) return fallback.lstmBackward(gh, gc, forward, c0, w, extent)
     const row = hidden * s.bytes
     s.put(ghPtr, gh)
@@ -229,7 +276,7 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     const { ptrs: [pPtr, hsPtr, savedPtr, h0Ptr, wPtr, bias, hh, prod], end } =
       layout(p.BYTES_PER_ELEMENT, [3 * time * n, time * n, 4 * time * n, n, w.length, 3 * n, 3 * n, n])
-    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, hidden, 3 * hidden) : null
+    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, 3 * hidden]) : null
     if (s === null) return fallback.gruForward(p, h0, w, b, extent)
     const row = hidden * s.bytes
     s.put(pPtr, p)
@@ -275,7 +322,7 @@ export const createRecurrenceKernels = (
     const {
       ptrs: [gPtr, hsPtr, savedPtr, dPrePtr, dHiddenPtr, h0Ptr, wPtr, dh, dhNext, prod, dn, dz, dan, dar, daz, dhn], end,
     } = layout(g.BYTES_PER_ELEMENT, [time * n, time * n, 4 * time * n, 3 * time * n, 3 * time * n, n, w.length, n, n, n, n, n, n, n, n, n])
-    const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, batch, 3 * hidden, hidden) : null
+    const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, 3 * hidden, hidden]) : null
     if (s === null) return fallback.gruBackward(g, forward, h0, w, extent)
     const row = hidden * s.bytes
     s.put(gPtr, g)
