@@ -325,11 +325,15 @@ const GATHER_OUTER_AXES = 3
  */
 const LONG_ROW = 256
 
+/** Views whose span in x exceeds this many times their size go to the JavaScript kernel. */
+const SPARSE_SPAN = 4
+
 /**
  * `Kernels.gatherStrided` in the module for outputs of at least `minSize` elements whose view
  * collapses (tensor/indexing.ts) to at most four axes, which covers every transpose of up to four
- * axes, slices and broadcasts, unless its rows are long block copies or fills; others go to
- * `fallback`. Only the part of x the view reads is copied in; the values are moved bit for bit.
+ * axes, slices and broadcasts, unless its rows are long block copies or fills or it reads a small
+ * part of a long span of x; others go to `fallback`. Only the part of x the view reads is copied
+ * in; the values are moved bit for bit.
  */
 export const createGatherStrided = (
   exports: KernelExports, arena: Arena, fallback: NonNullable<Kernels['gatherStrided']>, minSize: number,
@@ -348,6 +352,8 @@ export const createGatherStrided = (
     if (n >= LONG_ROW && step <= 1) return fallback(x, shape, strides, offset)
     let span = 1 // elements from x[offset] to the last one read
     for (let d = 0; d < rank; d++) span += (view.shape[d] - 1) * view.strides[d]
+    // A sparse view (one step of a sequence, a few columns) would copy in far more than it reads.
+    if (span > SPARSE_SPAN * size) return fallback(x, shape, strides, offset)
     const dtype = dtypeOf(x)
     const inRegion = alignRegion(span * x.BYTES_PER_ELEMENT)
     // + 64: a contiguous last row may write up to 12 bytes past the output.
