@@ -48,11 +48,33 @@ export const benchData = (n: number, seed: number): Float32Array => {
   return out
 }
 
+/**
+ * The warm-up every runner does before it times (bench/torchRunner.py repeats the rule): at least
+ * `minSteps` steps, then more until `maxSteps` steps or `seconds` have passed. Training runs for
+ * thousands of steps, so the benchmark times the steady state; the JIT-compiled frameworks (V8 runs
+ * scangrad, tfjs and jax-js) reach it only after some steps — scangrad's C1 step settles after
+ * about 15 — while a slow framework's step (tfjs-wasm on C4: 10 s) is not repeated for long.
+ */
+export const WARMUP = { minSteps: 2, maxSteps: 30, seconds: 3 } as const
+
+/** Runs `step` as `WARMUP` says; returns the number of warm-up steps. */
+export const warmUp = async (step: () => unknown): Promise<number> => {
+  const start = performance.now()
+  let n = 0
+  while (n < WARMUP.minSteps || (n < WARMUP.maxSteps && performance.now() - start < WARMUP.seconds * 1000)) {
+    await step()
+    n++
+  }
+  return n
+}
+
 /** One line of results a runner prints as JSON on stdout. */
 export interface BenchResult {
   readonly framework: string
   readonly config: string
   readonly medianMs: number
   readonly steps: number
+  /** Steps run before timing (see `WARMUP`). */
+  readonly warmupSteps: number
   readonly peakRssMb: number
 }

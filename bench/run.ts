@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { type BenchResult, configs, median } from './configs.js'
+import { type BenchResult, WARMUP, configs, median } from './configs.js'
 
 const { values } = parseArgs({
   options: {
@@ -101,23 +101,33 @@ const isScangradF32 = (label: string): boolean => label.startsWith('scangrad') &
 const runs = Number(values.repeat)
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`bench: --repeat must be a whole number ≥ 1, got ${values.repeat}`)
 
-/** A job's runs as one outcome: the median of their medians and the largest peak RSS; the range of the medians. */
-const combine = (outcomes: readonly Outcome[]): { outcome: Outcome; range: [number, number] | null } => {
+/** `a–b`, or `a` when both are the same. */
+const span = (values: readonly number[], digits: number): string => {
+  const [low, high] = [Math.min(...values), Math.max(...values)].map((v) => v.toFixed(digits))
+  return low === high ? low : `${low}–${high}`
+}
+
+/**
+ * A job's runs as one outcome: the median of their medians and the largest peak RSS; the range of
+ * the medians and of the warm-up step counts.
+ */
+const combine = (outcomes: readonly Outcome[]): { outcome: Outcome; range: string; warmup: string } => {
   const results = outcomes.flatMap((o) => (o.kind === 'result' ? [o.result] : []))
-  if (results.length === 0) return { outcome: outcomes[0], range: null }
+  if (results.length === 0) return { outcome: outcomes[0], range: '', warmup: '' }
   const medians = results.map((r) => r.medianMs)
   return {
     outcome: { kind: 'result', result: { ...results[0], medianMs: median(medians), peakRssMb: Math.max(...results.map((r) => r.peakRssMb)) } },
-    range: [Math.min(...medians), Math.max(...medians)],
+    range: span(medians, 1),
+    warmup: span(results.map((r) => r.warmupSteps), 0),
   }
 }
 
-const row = (config: string, job: Job, outcome: Outcome, range: [number, number] | null, reference: number | null): string => {
-  const spread = runs > 1 ? ` ${range === null ? '' : `${range[0].toFixed(1)}–${range[1].toFixed(1)}`} |` : ''
-  if (outcome.kind === 'missing') return `| ${config} | ${job.label} | ${outcome.why} |${runs > 1 ? ' |' : ''} | |`
+const row = (config: string, job: Job, outcome: Outcome, range: string, warmup: string, reference: number | null): string => {
+  const spread = runs > 1 ? ` ${range} |` : ''
+  if (outcome.kind === 'missing') return `| ${config} | ${job.label} | ${outcome.why} |${runs > 1 ? ' |' : ''} | | |`
   const { medianMs, peakRssMb } = outcome.result
   const ratio = reference === null ? '' : (medianMs / reference).toFixed(2)
-  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} |${spread} ${ratio} | ${peakRssMb.toFixed(0)} |`
+  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} |${spread} ${ratio} | ${peakRssMb.toFixed(0)} | ${warmup} |`
 }
 
 /** The smallest number among the labels present (the faster setting, or the leaner one), or null. */
@@ -167,9 +177,10 @@ const main = (): void => {
     config, jobs: [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
   }))
   const what = runs > 1 ? `the median of ${runs} processes' medians over ${values.steps} steps` : `median ms over ${values.steps} steps`
-  console.log(`# training step, ${what} after 2 warm-up steps — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`)
-  console.log(`| config | framework | median ms |${runs > 1 ? ' range |' : ''} × scangrad f32 | peak RSS MB |`)
-  console.log(`|---|---|---:|${runs > 1 ? '---:|' : ''}---:|---:|`)
+  const warmup = `${WARMUP.minSteps} to ${WARMUP.maxSteps} warm-up steps (as many as fit in ${WARMUP.seconds} s)`
+  console.log(`# training step, ${what} after ${warmup} — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`)
+  console.log(`| config | framework | median ms |${runs > 1 ? ' range |' : ''} × scangrad f32 | peak RSS MB | warm-up steps |`)
+  console.log(`|---|---|---:|${runs > 1 ? '---:|' : ''}---:|---:|---:|`)
   for (const { config, jobs } of plan) {
     const times = new Map<string, number>()
     const rss = new Map<string, number>()
@@ -177,7 +188,7 @@ const main = (): void => {
     const outcomes: Outcome[][] = jobs.map(() => [])
     for (let round = 0; round < runs; round++) jobs.forEach((job, j) => outcomes[j].push(run(config, job)))
     for (const [j, job] of jobs.entries()) {
-      const { outcome, range } = combine(outcomes[j])
+      const { outcome, range, warmup: warmupSteps } = combine(outcomes[j])
       for (const o of outcomes[j]) if (o.kind === 'result') results.push(o.result)
       if (outcome.kind === 'result') {
         times.set(job.label, outcome.result.medianMs)
@@ -185,7 +196,7 @@ const main = (): void => {
         if (outcome.result.blas !== undefined) blas.add(outcome.result.blas)
         if (reference === null && isScangradF32(job.label)) reference = outcome.result.medianMs
       }
-      console.log(row(config, job, outcome, range, reference))
+      console.log(row(config, job, outcome, range, warmupSteps, reference))
     }
     summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss))
   }

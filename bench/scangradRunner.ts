@@ -9,7 +9,7 @@ import {
   tensor, train, useKernels,
 } from '../src/index.js'
 import { enableRelaxedSimd, nodeWorkers } from '../src/node.js'
-import { type BenchConfig, benchData, configByName, median } from './configs.js'
+import { type BenchConfig, benchData, configByName, median, warmUp } from './configs.js'
 
 const symbols = (n: number, classes: number, seed: number): number[] =>
   Array.from(benchData(n, seed), (v) => Math.floor((v + 0.5) * classes) % classes)
@@ -63,16 +63,20 @@ const main = async (): Promise<void> => {
   let optState = optimizer.init(params)
   const batch = batchFor(c, dtype)
   const steps = Number(stepsArg)
-  const times: number[] = []
-  for (let i = 0; i < steps + 2; i++) {
-    const start = performance.now()
+  const trainStep = (): void => {
     const result = step(params, optState, batch)
     params = result.params
     optState = result.optState
-    if (i >= 2) times.push(performance.now() - start) // the first two steps are warm-up
+  }
+  const warmupSteps = await warmUp(trainStep)
+  const times: number[] = []
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now()
+    trainStep()
+    times.push(performance.now() - start)
   }
   console.log(JSON.stringify({
-    framework: `scangrad-${kernels.name}-${dtype}`, config: c.name, medianMs: median(times), steps,
+    framework: `scangrad-${kernels.name}-${dtype}`, config: c.name, medianMs: median(times), steps, warmupSteps,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }))
 }

@@ -94,15 +94,21 @@ def main():
         optimizer.step()
         return loss.item()
 
+    # Warm-up as WARMUP in bench/configs.ts: at least 2 steps, then until 30 steps or 3 s.
+    warmup_start = time.perf_counter()
+    warmup_steps = 0
+    while warmup_steps < 2 or (warmup_steps < 30 and time.perf_counter() - warmup_start < 3):
+        train_step()
+        warmup_steps += 1
     times = []
-    for i in range(steps + 2):
+    for _ in range(steps):
         start = time.perf_counter()
         train_step()
-        if i >= 2:  # the first two steps are warm-up
-            times.append((time.perf_counter() - start) * 1000)
+        times.append((time.perf_counter() - start) * 1000)
     print(json.dumps({
         "framework": f"pytorch-{THREADS}t", "config": name, "medianMs": statistics.median(times),
-        "steps": steps, "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "steps": steps, "warmupSteps": warmup_steps,
+        "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "blas": loaded_blas(),
     }))
 

@@ -206,6 +206,29 @@ const gatherStrided = (x: Data, shape: readonly number[], strides: readonly numb
 }
 
 /**
+ * The inverse of `gatherStrided` for a view that writes each position once (a slice): zeros of
+ * `outSize` with x placed along the view, row by row as `gatherStrided` reads them.
+ */
+const scatterStrided = (x: Data, shape: readonly number[], strides: readonly number[], offset: number, outSize: number): Data => {
+  const o = like(x, outSize)
+  if (x.length === 0) return o
+  const view = collapseAxes(shape, strides)
+  const rank = view.shape.length
+  if (rank === 0) {
+    o[offset] = x[0]
+    return o
+  }
+  const n = view.shape[rank - 1]
+  const s = view.strides[rank - 1]
+  const counter = new Int32Array(rank - 1)
+  for (let pos = 0, base = offset; pos < x.length; pos += n, base += nextPosition(counter, view, rank - 1)) {
+    if (s === 1 && n >= BLOCK_COPY) o.set(x.subarray(pos, pos + n), base)
+    else for (let j = 0, k = base; j < n; j++, k += s) o[k] = x[pos + j]
+  }
+  return o
+}
+
+/**
  * Column sums accumulated in float64 with each column summing its rows in order, as sumInto does
  * for this index pattern (so the two agree bit for bit). Four rows per pass: the order per column
  * is unchanged, with a quarter of the loads and stores of the accumulators.
@@ -438,6 +461,6 @@ const scatterRows = (x: Data, to: Int32Array, outRows: number, cols: number): Da
 export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,
-  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, sumRows, sumColumns, maxColumns, scatterRows,
+  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, scatterStrided, sumRows, sumColumns, maxColumns, scatterRows,
   tanhBackward, sigmoidBackward, adam,
 }

@@ -139,6 +139,12 @@ export interface Kernels {
    */
   gatherStrided?(x: Data, shape: readonly number[], strides: readonly number[], offset: number): Data
   /**
+   * Optional: the inverse of `gatherStrided` for a view that writes each position at most once (a
+   * slice's VJP, padding with zeros): zeros of `outSize`, then `out[offset + Σ_d position_d(i) ·
+   * strides[d]] = x[i]`. Callers fall back to `scatterAdd(x, stridedIndex(…), outSize)`.
+   */
+  scatterStrided?(x: Data, shape: readonly number[], strides: readonly number[], offset: number, outSize: number): Data
+  /**
    * Optional: column sums of x viewed as `[rows, cols]`, `out[j] = Σ_r x[r·cols + j]` (the sum over
    * leading axes, e.g. a bias gradient), with the same accumulation as `sumInto`. Callers fall
    * back to `sumInto`.

@@ -1,6 +1,7 @@
 /**
  * @file The reference kernels' map-free fast paths against their definitions, bit for bit, in
- * float32 and float64: gatherStrided against gather through the naive index map; sumRows,
+ * float32 and float64: gatherStrided against gather through the naive index map, scatterStrided
+ * against scatterAdd through it; sumRows,
  * sumColumns and maxColumns against sumInto and maxInto with the leading- and trailing-axis
  * reduction maps (and plain loops in row order); the one-pass activation VJPs for arrays of mixed
  * dtypes.
@@ -34,6 +35,28 @@ describe.each(DTYPES)('jsKernels fast paths, %s', (dtype) => {
     expectSame(rows, jsKernels.gather(x, Int32Array.from(naiveIndex([2, 3, 100], [0, 200, 1], 50))), 'long rows')
     const spread = jsKernels.gatherStrided!(x, [3, 100], [1, 0], 0)
     expectSame(spread, jsKernels.gather(x, Int32Array.from(naiveIndex([3, 100], [1, 0], 0))), 'broadcast')
+  })
+
+  it('scatterStrided places a slice into zeros as scatterAdd through the index map does, bit for bit', () => {
+    // A slice of a random shape: per axis a range [start, start + length) of the full extent.
+    const sliceArb = fc.array(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.nat(5), fc.nat(5)), { minLength: 0, maxLength: 4 })
+      .map((axes) => {
+        const full = axes.map(([d]) => d)
+        const starts = axes.map(([d, a]) => a % d)
+        const shape = axes.map(([d, a, b], i) => Math.min(d - starts[i], (b % d) + 1))
+        const strides = full.map((_, i) => full.slice(i + 1).reduce((p, q) => p * q, 1))
+        const offset = starts.reduce((o, start, i) => o + start * strides[i], 0)
+        return { shape, strides, offset, outSize: full.reduce((p, q) => p * q, 1) }
+      })
+    fc.assert(fc.property(sliceArb, fc.nat(1000), ({ shape, strides, offset, outSize }, seed) => {
+      const x = filled(dtype, shape.reduce((p, q) => p * q, 1), seed)
+      const expected = jsKernels.scatterAdd(x, Int32Array.from(naiveIndex(shape, strides, offset)), outSize)
+      expectSame(jsKernels.scatterStrided!(x, shape, strides, offset, outSize), expected, `[${shape}] strides [${strides}] offset ${offset}`)
+    }), runs)
+    // Long rows take the block copy: one step of a [4, 30, 100] sequence.
+    const step = filled(dtype, 4 * 100, 9)
+    const placed = jsKernels.scatterStrided!(step, [4, 1, 100], [3000, 100, 1], 2900, 12000)
+    expectSame(placed, jsKernels.scatterAdd(step, Int32Array.from(naiveIndex([4, 1, 100], [3000, 100, 1], 2900)), 12000), 'long rows')
   })
 
   it('sumRows equals sumInto with the row-reduction index map, and a plain loop in row order', () => {

@@ -122,11 +122,6 @@ const sliceView = (shape: Shape, ranges: Ranges): { outShape: number[]; strides:
   return { outShape, strides, offset }
 }
 
-const sliceIndex = (shape: Shape, ranges: Ranges): { outShape: number[]; index: Int32Array } => {
-  const { outShape, strides, offset } = sliceView(shape, ranges)
-  return { outShape, index: stridedIndex(outShape, strides, offset) }
-}
-
 const slicePrimitive = definePrimitive<Ranges>({
   name: 'slice',
   forward: ([x], ranges) => {
@@ -138,7 +133,15 @@ const slicePrimitive = definePrimitive<Ranges>({
 
 const padPrimitive = definePrimitive<{ shape: Shape; ranges: Ranges }>({
   name: 'pad',
-  forward: ([x], { shape, ranges }) => new Tensor(K.scatterAdd(x.data, sliceIndex(shape, ranges).index, sizeOf(shape)), shape),
+  forward: ([x], { shape, ranges }) => {
+    const { outShape, strides, offset } = sliceView(shape, ranges)
+    return new Tensor(
+      K.scatterStrided !== undefined
+        ? K.scatterStrided(x.data, outShape, strides, offset, sizeOf(shape))
+        : K.scatterAdd(x.data, stridedIndex(outShape, strides, offset), sizeOf(shape)),
+      shape,
+    )
+  },
   vjp: (g, { params: { ranges } }) => [slicePrimitive([g], ranges)],
 })
 
