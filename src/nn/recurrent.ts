@@ -294,21 +294,25 @@ const maskedStep = <C extends Carry>(step: BoundCell<C>['step']) =>
 
 /**
  * `StepInfo.continued` for a run: 1 everywhere with a given initial state; otherwise 0 up to and
- * including each sequence's first real step in processing order, 1 after it.
+ * including each sequence's first real step in processing order, 1 after it. Time-major
+ * `[time, batch, 1]` (the mask's layout), or `[batch, time, 1]` for a batch-major run.
  */
-const continuedSteps = (time: number, batch: number, mask: Tensor | null, reverse: boolean, given: boolean, dtype: DType): Tensor => {
+const continuedSteps = (
+  time: number, batch: number, mask: Tensor | null, reverse: boolean, given: boolean, dtype: DType, batchMajor = false,
+): Tensor => {
   const data = allocate(dtype, time * batch)
-  if (given) return new Tensor(data.fill(1), [time, batch, 1])
+  const shape = batchMajor ? [batch, time, 1] : [time, batch, 1]
+  if (given) return new Tensor(data.fill(1), shape)
   const real = mask === null ? null : concrete(mask).data
   for (let b = 0; b < batch; b++) {
     let seen = false
     for (let i = 0; i < time; i++) {
       const t = reverse ? time - 1 - i : i
-      data[t * batch + b] = seen ? 1 : 0
+      data[batchMajor ? b * time + t : t * batch + b] = seen ? 1 : 0
       if (real === null || real[t * batch + b] !== 0) seen = true
     }
   }
-  return new Tensor(data, [time, batch, 1])
+  return new Tensor(data, shape)
 }
 
 /** What a run of one cell needs besides its inputs. */
@@ -316,13 +320,6 @@ interface Prepared<C extends Carry> {
   readonly bound: BoundCell<C>
   readonly carryIn: (dtype: DType) => C
   readonly finalOf: (carry: C) => StateSlices
-}
-
-/** `continuedSteps` of an unmasked run in batch-major layout, `[batch, time, 1]`. */
-const continuedStepsBatchMajor = (time: number, batch: number, reverse: boolean, given: boolean, dtype: DType): Tensor => {
-  const data = allocate(dtype, time * batch).fill(1)
-  if (!given) for (let b = 0; b < batch; b++) data[b * time + (reverse ? time - 1 : 0)] = 0
-  return new Tensor(data, [batch, time, 1])
 }
 
 /**
@@ -383,7 +380,7 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
       const prepared = prepare(params, context, batch)
       const { bound, carryIn, finalOf } = prepared
       const whole = context.mask === null && bound.batchMajorSequence !== undefined
-        ? bound.batchMajorSequence(xs, { continued: continuedStepsBatchMajor(time, batch, context.reverse, context.initial !== null, xs.dtype) }, carryIn, context.reverse)
+        ? bound.batchMajorSequence(xs, { continued: continuedSteps(time, batch, null, context.reverse, context.initial !== null, xs.dtype, true) }, carryIn, context.reverse)
         : null
       if (whole !== null) return { ys: whole[1], final: finalOf(whole[0]) }
       const { ys, final } = runBound(prepared, transpose(xs, [1, 0, 2]), context)

@@ -126,12 +126,14 @@ const recurrentSequencePrimitive = definePrimitive<RecurrentParams>({
       ]
     }
     // Traced operands (higher orders): the same formulas as primitives, in time-major layout.
-    const timeMajor = (x: Tensor): Tensor => (batchMajor ? transpose(x, [1, 0, 2]) : x)
-    const dz = tracedRecurrentBackward(timeMajor(g), timeMajor(out), w, params)
+    // Between p's layout and time-major: swapping batch and time is its own inverse.
+    const swapLayout = (x: Tensor): Tensor => (batchMajor ? transpose(x, [1, 0, 2]) : x)
+    const hs = swapLayout(out)
+    const dz = tracedRecurrentBackward(swapLayout(g), hs, w, params)
     return [
-      timeMajor(dz),
+      swapLayout(dz),
       wanted(needed, 1) ? hiddenCotangent(stepOf(dz, firstStep(extent)), w, extent) : null,
-      wanted(needed, 2) ? weightCotangent(h0, timeMajor(out), dz, extent) : null,
+      wanted(needed, 2) ? weightCotangent(h0, hs, dz, extent) : null,
     ]
   },
 })
