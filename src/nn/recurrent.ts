@@ -379,10 +379,11 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
       const [batch, time] = xs.shape
       const prepared = prepare(params, context, batch)
       const { bound, carryIn, finalOf } = prepared
-      const whole = context.mask === null && bound.batchMajorSequence !== undefined
-        ? bound.batchMajorSequence(xs, { continued: continuedSteps(time, batch, null, context.reverse, context.initial !== null, xs.dtype, true) }, carryIn, context.reverse)
-        : null
-      if (whole !== null) return { ys: whole[1], final: finalOf(whole[0]) }
+      if (context.mask === null && bound.batchMajorSequence !== undefined) {
+        const continued = continuedSteps(time, batch, null, context.reverse, context.initial !== null, xs.dtype, true)
+        const whole = bound.batchMajorSequence(xs, { continued }, carryIn, context.reverse)
+        if (whole !== null) return { ys: whole[1], final: finalOf(whole[0]) }
+      }
       const { ys, final } = runBound(prepared, transpose(xs, [1, 0, 2]), context)
       return { ys: transpose(ys, [1, 0, 2]), final }
     },
