@@ -10,11 +10,12 @@
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
-import type { GruBackward, GruForward, Kernels, LstmBackward, RecurrenceExtent } from '../kernels.js'
+import type { GruBackward, GruForward, Kernels, LstmBackward, RecurrenceExtent, RecurrentActivation } from '../kernels.js'
 import { stepAt } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import { type KernelExports, suffixOf } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes } from './matmul.js'
+import { type RecurrenceJob, type RecurrenceRunner, runRecurrenceOnCaller } from './recurrenceRows.js'
 
 /** The six optional recurrence members of `Kernels`, all present. */
 export type RecurrenceKernels = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'>>
@@ -36,6 +37,8 @@ const layout = (bytes: number, sizes: readonly number[]): { ptrs: number[]; end:
 /** Everything one kernel call needs to address the module's memory in one dtype. */
 interface Session {
   readonly bytes: number
+  /** Byte address of the matmul scratch (the end of the laid-out regions). */
+  readonly scratch: number
   /** The whole memory as elements of the dtype (valid until the next `reserve`). */
   readonly memory: Data
   /** Copies n elements between byte addresses. */
@@ -51,8 +54,8 @@ interface Session {
   take(ptr: number, n: number): Data
   /** Reads a time-major sequence at a byte address into a fresh array in the extent's layout (via `staging`). */
   takeSteps(ptr: number, extent: RecurrenceExtent, staging: number): Data
-  binary(op: 'add' | 'sub' | 'mul' | 'greater', a: number, b: number, out: number, n: number): void
-  map(op: 'tanh' | 'sigmoid' | 'relu', x: number, out: number, n: number): void
+  binary(op: 'add' | 'sub' | 'mul', a: number, b: number, out: number, n: number): void
+  map(op: 'tanh' | 'sigmoid', x: number, out: number, n: number): void
   /** `out = g·(1 − y²)` (tanh) or `g·(y·(1 − y))` (sigmoid), rounded as the composition is. */
   backward(op: 'tanh' | 'sigmoid', g: number, y: number, out: number, n: number): void
   matmul(a: number, b: number, out: number, m: number, k: number, n: number, transposeB: boolean, accumulate: boolean, transposeA?: boolean): void
@@ -73,11 +76,13 @@ type ProductSize = readonly [m: number, k: number, n: number]
 /**
  * The recurrence kernels over a loaded module. Calls whose operands would not fit in WebAssembly
  * memory, or that mix dtypes, go to `fallback` (the composition over the backend's other kernels).
- * `product` may split its products over threads (`product.threads`; the scratch is sized for them).
+ * `product` may split its products over threads (`product.threads`; the scratch is sized for them),
+ * and `runRecurrence` the Elman / RNN time loop over row ranges (recurrenceRows.ts).
  * @category wasm
  */
 export const createRecurrenceKernels = (
   exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels,
+  runRecurrence: RecurrenceRunner = runRecurrenceOnCaller(exports),
 ): RecurrenceKernels => {
   /** Reserves `end` bytes plus matmul scratch for the largest of `products`; null when memory cannot grow. */
   const open = (dtype: DType, end: number, ...products: readonly ProductSize[]): Session | null => {
@@ -92,6 +97,7 @@ export const createRecurrenceKernels = (
     const take = (ptr: number, n: number): Data => memory.slice(ptr / bytes, ptr / bytes + n)
     return {
       bytes,
+      scratch,
       memory,
       copy: (dst, src, n) => memory.copyWithin(dst / bytes, src / bytes, src / bytes + n),
       put,
@@ -118,6 +124,14 @@ export const createRecurrenceKernels = (
     }
   }
 
+  /** The Elman / RNN job of a session: the time loop itself runs in `runRecurrence`. */
+  const elmanJob = (s: Session, extent: RecurrenceExtent, activation: RecurrentActivation, backward: boolean, ptrs: Partial<RecurrenceJob>): RecurrenceJob => ({
+    dtype: s.bytes === 4 ? 'float32' : 'float64', backward, activation, time: extent.time, batch: extent.batch, hidden: extent.hidden,
+    reverse: extent.reverse, transposed: extent.transposed, hs: 0, h0: 0, w: 0, g: 0, dz: 0, carry: 0, zeros: 0, mask: 0,
+    scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', extent.batch, extent.hidden, extent.hidden),
+    ...ptrs,
+  })
+
   const recurrentForward: RecurrenceKernels['recurrentForward'] = (p, h0, w, extent, activation) => {
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
@@ -129,13 +143,7 @@ export const createRecurrenceKernels = (
     s.putSteps(hsPtr, p, extent, staging)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
-    let h = h0Ptr
-    for (let step = 0; step < time; step++) {
-      const at = stepAt(extent, step) * n * s.bytes
-      s.matmul(h, wPtr, hsPtr + at, batch, hidden, hidden, extent.transposed, true)
-      s.map(activation, hsPtr + at, hsPtr + at, n)
-      h = hsPtr + at
-    }
+    runRecurrence(elmanJob(s, extent, activation, false, { hs: hsPtr, h0: h0Ptr, w: wPtr }))
     return s.takeSteps(hsPtr, extent, staging)
   }
 
@@ -157,20 +165,7 @@ export const createRecurrenceKernels = (
     s.put(reverse ? hsPtr + time * n * s.bytes : statesPtr, h0)
     s.put(wPtr, w)
     s.memory.fill(0, zeros / s.bytes, zeros / s.bytes + n)
-    for (let step = time - 1; step >= 0; step--) {
-      const at = stepAt(extent, step) * n * s.bytes
-      const dz = dzPtr + at
-      // dh = g_t + dz_{next}·wᵀ, then dz = σ'·dh, in dz's own place.
-      if (step === time - 1) s.copy(dz, gPtr + at, n)
-      else s.binary('add', gPtr + at, carry, dz, n)
-      if (activation === 'relu') {
-        s.binary('greater', hsPtr + at, zeros, mask, n)
-        s.binary('mul', dz, mask, dz, n)
-      } else {
-        s.backward(activation, dz, hsPtr + at, dz, n)
-      }
-      if (step > 0) s.matmul(dz, wPtr, carry, batch, hidden, hidden, !extent.transposed, false)
-    }
+    runRecurrence(elmanJob(s, extent, activation, true, { hs: hsPtr, w: wPtr, g: gPtr, dz: dzPtr, carry, zeros, mask }))
     if (!withWeight) return { dz: s.takeSteps(dzPtr, extent, staging), dw: null }
     const prev = reverse ? hsPtr + n * s.bytes : statesPtr
     if (extent.transposed) s.matmul(dzPtr, prev, dwPtr, hidden, time * batch, hidden, false, false, true)

@@ -1,0 +1,130 @@
+/**
+ * @file The time loop of the Elman / RNN kernels over a range of batch rows, on operands already in
+ * WebAssembly memory. Rows of a batch never meet in `h_t = σ(p_t + h_{t−1}·w)` or in its backward
+ * pass, so a sequence splits into row ranges that run from the first step to the last with no
+ * synchronisation: one thread runs every row (recurrence.ts), or the threaded backend hands a range
+ * to each thread (threads.ts), and either way each row gets the same operations in the same order,
+ * so the results are equal bit for bit. `recurrenceRows` travels to worker threads as source text,
+ * so it refers to nothing outside its parameters and JavaScript's globals. Imports only types.
+ */
+import type { RecurrentActivation } from '../kernels.js'
+import type { KernelExports } from './exports.js'
+
+/**
+ * One recurrence, as the numbers a worker receives (all pointers are byte addresses of time-major
+ * regions; see `recurrenceRows`).
+ */
+export interface RecurrenceJob {
+  readonly dtype: 'float32' | 'float64'
+  /** false: the forward pass over hs (which holds p on entry); true: the backward pass into dz. */
+  readonly backward: boolean
+  readonly activation: RecurrentActivation
+  readonly time: number
+  readonly batch: number
+  readonly hidden: number
+  readonly reverse: boolean
+  /** The weight multiplies as `wᵀ` (PyTorch's weight_hh layout). */
+  readonly transposed: boolean
+  /** `[time, batch, hidden]`: p_t on entry to the forward pass, then h_t; the states in the backward one. */
+  readonly hs: number
+  /** `[batch, hidden]`: the state before the first processed step (forward only). */
+  readonly h0: number
+  readonly w: number
+  /** `[time, batch, hidden]`: the cotangents of the outputs (backward only). */
+  readonly g: number
+  /** `[time, batch, hidden]`: written with dz_t (backward only). */
+  readonly dz: number
+  /** `[batch, hidden]` each: dz·wᵀ carried to the previous step, zeros and the relu mask (backward only). */
+  readonly carry: number
+  readonly zeros: number
+  readonly mask: number
+  /** Matmul scratch of `scratchStride` bytes per thread. */
+  readonly scratch: number
+  readonly scratchStride: number
+}
+
+const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
+
+/** The job as the integers `recurrenceRows` reads (pointers fit: memory stays below 2³¹ bytes). */
+export const encodeRecurrence = (job: RecurrenceJob): number[] => [
+  job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, ACTIVATIONS.indexOf(job.activation), job.time, job.batch, job.hidden,
+  job.reverse ? 1 : 0, job.transposed ? 1 : 0, job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask, job.scratch,
+  job.scratchStride,
+]
+
+/** Integers in an encoded job. */
+export const RECURRENCE_ARGS = 18
+
+/** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
+export type CopyBytes = (dst: number, src: number, bytes: number) => void
+
+/**
+ * Runs an encoded recurrence on batch rows [start, start + count) (clipped to the batch), with the
+ * matmul scratch slice of `thread`. Forward: `h_t = σ(p_t + h_{t−1}·w)` in place of p_t. Backward:
+ * `dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ)`, the product of the last processed step skipped (dh0 and dw are
+ * the caller's). The same operations as recurrence.ts's single-threaded loop, row range aside.
+ */
+export const recurrenceRows = (
+  args: ArrayLike<number>, exports: KernelExports, copy: CopyBytes, thread: number, start: number, count: number,
+): void => {
+  const [f64, backward, activationIndex, time, batch, hidden, reverse, transposed, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride] =
+    Array.from(args)
+  const rows = Math.min(count, batch - start)
+  if (rows <= 0) return
+  const suffix = f64 === 1 ? 'f64' : 'f32'
+  const bytes = f64 === 1 ? 8 : 4
+  const x = exports as unknown as Record<string, (...values: number[]) => void>
+  const gemm = x[`gemm_${suffix}`]
+  const activation = ['tanh', 'sigmoid', 'relu'][activationIndex]
+  const n = rows * hidden
+  const offset = start * hidden * bytes
+  const own = scratch + thread * scratchStride
+  // Element (p, j) of op(w) at p·rowW + j·colW: w as stored forwards (wᵀ when transposed), the other way back.
+  const plain = (transposed === 1) === (backward === 1)
+  const rowW = plain ? hidden : 1
+  const colW = plain ? 1 : hidden
+  const at = (step: number): number => ((reverse === 1 ? time - 1 - step : step) * batch * hidden) * bytes + offset
+  if (backward === 0) {
+    const map = x[`${activation}_${suffix}`]
+    let h = h0 + offset
+    for (let step = 0; step < time; step++) {
+      const out = hs + at(step)
+      gemm(rows, hidden, hidden, h, hidden, 1, w, rowW, colW, out, hidden, 1, own)
+      map(out, out, n)
+      h = out
+    }
+    return
+  }
+  const add = x[`add_${suffix}`]
+  const [ownCarry, ownZeros, ownMask] = [carry + offset, zeros + offset, mask + offset]
+  for (let step = time - 1; step >= 0; step--) {
+    const d = dz + at(step)
+    const y = hs + at(step)
+    // dh = g_t + dz_{next}·wᵀ, then dz = σ'·dh, in dz's own place.
+    if (step === time - 1) copy(d, g + at(step), n * bytes)
+    else add(g + at(step), ownCarry, d, n)
+    if (activation === 'relu') {
+      x[`greater_${suffix}`](y, ownZeros, ownMask, n)
+      x[`mul_${suffix}`](d, ownMask, d, n)
+    } else {
+      x[`${activation}Backward_${suffix}`](d, y, d, n)
+    }
+    if (step > 0) gemm(rows, hidden, hidden, d, hidden, 1, w, rowW, colW, ownCarry, hidden, 0, own)
+  }
+}
+
+/** Runs a recurrence job to the end (on one thread, or split over the threaded backend's). */
+export type RecurrenceRunner = (job: RecurrenceJob) => void
+
+/** `CopyBytes` over a memory, as seen from the current thread. */
+export const copyBytesIn = (memory: { readonly buffer: ArrayBufferLike }): CopyBytes =>
+  (dst, src, bytes) => { new Uint8Array(memory.buffer).copyWithin(dst, src, src + bytes) }
+
+/**
+ * The single-threaded runner: every row on the calling thread.
+ * @category wasm
+ */
+export const runRecurrenceOnCaller = (exports: KernelExports): RecurrenceRunner => {
+  const copy = copyBytesIn(exports.memory)
+  return (job) => recurrenceRows(encodeRecurrence(job), exports, copy, 0, 0, job.batch)
+}
