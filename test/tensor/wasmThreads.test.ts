@@ -1,7 +1,8 @@
 /**
  * @file The threaded WebAssembly backend (threads.ts with Node's worker factory): its matmul equals
  * the single-threaded backend's bit for bit in both dtypes (rows and columns splits, all transposes,
- * batch layouts, chunk edges), and so do Elman, LSTM and GRU gradients; Adam and one-hot row sums on
+ * batch layouts, chunk edges), so do the Elman / RNN sequence kernels split by batch rows (every
+ * activation, both layouts, reversed, transposed weight), and so do Elman, LSTM and GRU gradients; Adam and one-hot row sums on
  * its shared memory equal the JavaScript kernels; it agrees with jsKernels under the usual
  * tolerance, really uses the worker, keeps working after `close`, reports bad options and dead
  * factories, and never keeps the process alive.
@@ -56,6 +57,48 @@ describe.each(DTYPES)('threaded wasm matmul, %s', (dtype: DType) => {
         }
       }
     }
+  })
+})
+
+describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType) => {
+  // Batches around the 8-row minimum chunk and the 4-row rounding: one chunk, two, ragged last ones.
+  const recurrenceArb = fc.record({
+    time: fc.integer({ min: 1, max: 5 }),
+    batch: fc.oneof(fc.constantFrom(1, 7, 8, 15, 16, 17, 33, 64), fc.integer({ min: 1, max: 70 })),
+    hidden: fc.integer({ min: 1, max: 24 }),
+    reverse: fc.boolean(),
+    transposed: fc.boolean(),
+    batchMajor: fc.boolean(),
+  })
+
+  it('splits batch rows over the threads with results equal to one thread, bit for bit', () => {
+    fc.assert(fc.property(
+      recurrenceArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.boolean(), fc.nat(1000),
+      (extent, activation, withWeight, seed) => {
+        const n = extent.batch * extent.hidden
+        const [p, g] = [seed, seed + 1].map((s) => filled(dtype, extent.time * n, s))
+        const h0 = filled(dtype, n, seed + 2)
+        const w = filled(dtype, extent.hidden ** 2, seed + 3).map((v) => v / 2)
+        const what = JSON.stringify({ ...extent, activation })
+        const hs = threaded.recurrentForward!(p, h0, w, extent, activation)
+        const expectedHs = single.recurrentForward!(p, h0, w, extent, activation)
+        expectSame(hs, expectedHs, `hs ${what}`)
+        const backward = threaded.recurrentBackward!(g, expectedHs, h0, w, extent, activation, withWeight)
+        const expected = single.recurrentBackward!(g, expectedHs, h0, w, extent, activation, withWeight)
+        expectSame(backward.dz, expected.dz, `dz ${what}`)
+        if (withWeight) expectSame(backward.dw!, expected.dw!, `dw ${what}`)
+      },
+    ), { numRuns: 80, seed: 31 })
+  })
+
+  it('runs row ranges on the worker', () => {
+    const extent = { time: 40, batch: 64, hidden: 64, reverse: false, transposed: false }
+    const n = extent.batch * extent.hidden
+    const [p, h0, w] = [filled(dtype, extent.time * n, 1), filled(dtype, n, 2), filled(dtype, extent.hidden ** 2, 3)]
+    const before = threaded.chunksOnWorkers()
+    // The forward pass splits no product (each row range runs its own), so any worker chunk is a row range.
+    for (let i = 0; i < 50 && threaded.chunksOnWorkers() === before; i++) threaded.recurrentForward!(p, h0, w, extent, 'tanh')
+    expect(threaded.chunksOnWorkers()).toBeGreaterThan(before)
   })
 })
 

@@ -1,5 +1,7 @@
-// Run by wasmThreads.test.ts in a child process: loads the threaded kernels, runs a split product,
-// and returns without closing them (unless given --close). The process must still exit.
+// Run by wasmThreads.test.ts in a child process: loads the threaded kernels, runs split products and
+// a split recurrence, and returns without closing them (unless given --close). The process must
+// still exit. Under tsx, which wraps named inner functions in a helper: the workers' source text
+// must run without it.
 import { nodeWorkers } from '../../src/nodeThreads.js'
 import { loadThreadedWasmKernels } from '../../src/tensor/wasm/threads.js'
 
@@ -7,5 +9,7 @@ const kernels = await loadThreadedWasmKernels({ createWorker: nodeWorkers, minPa
 const a = Float64Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i))
 const one = new Int32Array(1)
 for (let i = 0; i < 20; i++) kernels.matmul(a, one, a, one, 64, 64, 64, false, true)
+const extent = { time: 8, batch: 16, hidden: 32, reverse: false, transposed: false }
+for (let i = 0; i < 20; i++) kernels.recurrentForward!(a, a.subarray(0, 16 * 32), a.subarray(0, 32 * 32), extent, 'tanh')
 if (process.argv.includes('--close')) kernels.close()
 console.log(`done ${kernels.name}`)

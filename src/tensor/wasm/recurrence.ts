@@ -15,7 +15,7 @@ import { stepAt } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import { type KernelExports, suffixOf } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes } from './matmul.js'
-import { type RecurrenceJob, type RecurrenceRunner, runRecurrenceOnCaller } from './recurrenceRows.js'
+import type { RecurrenceJob, RecurrenceRunner } from './recurrenceRows.js'
 
 /** The six optional recurrence members of `Kernels`, all present. */
 export type RecurrenceKernels = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'>>
@@ -82,7 +82,7 @@ type ProductSize = readonly [m: number, k: number, n: number]
  */
 export const createRecurrenceKernels = (
   exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels,
-  runRecurrence: RecurrenceRunner = runRecurrenceOnCaller(exports),
+  runRecurrence: RecurrenceRunner,
 ): RecurrenceKernels => {
   /** Reserves `end` bytes plus matmul scratch for the largest of `products`; null when memory cannot grow. */
   const open = (dtype: DType, end: number, ...products: readonly ProductSize[]): Session | null => {

@@ -83,12 +83,16 @@ export const recurrenceRows = (
   const plain = (transposed === 1) === (backward === 1)
   const rowW = plain ? hidden : 1
   const colW = plain ? 1 : hidden
-  const at = (step: number): number => ((reverse === 1 ? time - 1 - step : step) * batch * hidden) * bytes + offset
+  // Step s's rows of a time-major sequence start at first + s·stride bytes (no inner functions: some
+  // transpilers wrap named ones in a helper that the workers would not have).
+  const stepBytes = batch * hidden * bytes
+  const first = offset + (reverse === 1 ? (time - 1) * stepBytes : 0)
+  const stride = reverse === 1 ? -stepBytes : stepBytes
   if (backward === 0) {
     const map = x[`${activation}_${suffix}`]
     let h = h0 + offset
     for (let step = 0; step < time; step++) {
-      const out = hs + at(step)
+      const out = hs + first + step * stride
       gemm(rows, hidden, hidden, h, hidden, 1, w, rowW, colW, out, hidden, 1, own)
       map(out, out, n)
       h = out
@@ -98,11 +102,12 @@ export const recurrenceRows = (
   const add = x[`add_${suffix}`]
   const [ownCarry, ownZeros, ownMask] = [carry + offset, zeros + offset, mask + offset]
   for (let step = time - 1; step >= 0; step--) {
-    const d = dz + at(step)
-    const y = hs + at(step)
+    const at = first + step * stride
+    const d = dz + at
+    const y = hs + at
     // dh = g_t + dz_{next}·wᵀ, then dz = σ'·dh, in dz's own place.
-    if (step === time - 1) copy(d, g + at(step), n * bytes)
-    else add(g + at(step), ownCarry, d, n)
+    if (step === time - 1) copy(d, g + at, n * bytes)
+    else add(g + at, ownCarry, d, n)
     if (activation === 'relu') {
       x[`greater_${suffix}`](y, ownZeros, ownMask, n)
       x[`mul_${suffix}`](d, ownMask, d, n)

@@ -14,6 +14,9 @@ import type { DType } from '../Tensor.js'
 import type { Kernels } from '../kernels.js'
 import type { KernelExports } from './exports.js'
 import { type PointerMatmul, createPointerMatmul, matmulScratchBytes } from './matmul.js'
+import {
+  type CopyBytes, type RecurrenceRunner, RECURRENCE_ARGS, copyBytesIn, encodeRecurrence, recurrenceRows, runRecurrenceOnCaller,
+} from './recurrenceRows.js'
 import { type WasmKernelOptions, compileSharedBuild, kernelsFromInstance } from './wasmKernels.js'
 import type { WasmInstance, WasmMemory, WasmModule, WebAssemblyApi } from './webAssembly.js'
 
@@ -44,15 +47,17 @@ export type WorkerFactory = (entry: string) => ThreadWorker
 const SEQ = 0 // job number, doubled; odd while the caller writes the arguments
 const READY = 1 // workers that have instantiated the module
 const SLEEPING = 2 // workers blocked in Atomics.wait (the caller wakes them only then)
-const FAILED = 3 // set by a worker whose gemm threw
-const ARGS = 4 // the job's arguments, in `runChunks`' order, ARG_COUNT slots from here
-const WORKER_CHUNKS = 24 // chunks computed by workers so far (diagnostics)
+const FAILED = 3 // set by a worker whose chunk threw
+const ARGS = 4 // the job: a header (operation, chunk, first and end ticket), then its arguments in `runChunks`' order
+const HEADER = 4
+const ARG_COUNT = HEADER + Math.max(15, RECURRENCE_ARGS)
+const WORKER_CHUNKS = 28 // chunks computed by workers so far (diagnostics)
 const NEXT = 32 // the ticket counter: chunk tickets are handed out in increasing order, never reused
 const DONE = 48 // completed tickets
 const CONTROL_SLOTS = 64
-const ARG_COUNT = 19
-/** The operation slot (the first argument): 0 gemm_f32, 1 gemm_f64, STOP ends the workers. */
+/** The operation slot (the first argument): 0 gemm_f32, 1 gemm_f64, STOP ends the workers, RECURRENCE runs rows of one. */
 const STOP = 2
+const RECURRENCE = 3
 
 /** The counters `runChunks` touches, passed in because its source text travels to the workers. */
 interface CounterSlots {
@@ -65,15 +70,19 @@ interface CounterSlots {
 const COUNTERS: CounterSlots = { next: NEXT, done: DONE, failed: FAILED, workerChunks: WORKER_CHUNKS }
 
 /**
- * Runs the chunks of the published job (`args`, as destructured below) whose tickets this thread wins,
- * `thread` picking its scratch slice. Tickets are compared by wrapping differences, so the counter
- * may overflow. The workers receive this function as source text (`toString`), so it must refer to
- * nothing outside its parameters and JavaScript's globals.
+ * Runs the chunks of the published job (`args`: the header, then a product's arguments as
+ * destructured below, or an encoded recurrence) whose tickets this thread wins, `thread` picking
+ * its scratch slice: a product's chunk is a row or column range of C, a recurrence's a range of
+ * batch rows run through every step (`rows`, recurrenceRows.ts). Tickets are compared by wrapping
+ * differences, so the counter may overflow. The workers receive this function as source text
+ * (`toString`), so it must refer to nothing outside its parameters and JavaScript's globals.
  */
 const runChunks = (
-  control: Int32Array, args: Int32Array, gemm: readonly ((...xs: number[]) => void)[], thread: number, slots: CounterSlots,
+  control: Int32Array, args: Int32Array, exports: KernelExports, copy: CopyBytes, thread: number, slots: CounterSlots,
+  rows: typeof recurrenceRows,
 ): void => {
-  const [op, m, n, k, a, rowA, colA, b, rowB, colB, c, ldc, accumulate, scratch, scratchStride, byColumns, chunk, first, end] = args
+  const [op, chunk, first, end, m, n, k, a, rowA, colA, b, rowB, colB, c, ldc, accumulate, scratch, scratchStride, byColumns] = args
+  const gemm = op === 0 ? exports.gemm_f32 : exports.gemm_f64
   const bytes = op === 0 ? 4 : 8
   const ownScratch = scratch + thread * scratchStride
   for (;;) {
@@ -82,10 +91,12 @@ const runChunks = (
     if (Atomics.compareExchange(control, slots.next, ticket, (ticket + 1) | 0) !== ticket) continue
     const start = ((ticket - first) | 0) * chunk
     try {
-      if (byColumns === 0) {
-        gemm[op](Math.min(chunk, m - start), n, k, a + start * rowA * bytes, rowA, colA, b, rowB, colB, c + start * ldc * bytes, ldc, accumulate, ownScratch)
+      if (op === 3) {
+        rows(args.subarray(4), exports, copy, thread, start, chunk)
+      } else if (byColumns === 0) {
+        gemm(Math.min(chunk, m - start), n, k, a + start * rowA * bytes, rowA, colA, b, rowB, colB, c + start * ldc * bytes, ldc, accumulate, ownScratch)
       } else {
-        gemm[op](m, Math.min(chunk, n - start), k, a, rowA, colA, b + start * colB * bytes, rowB, colB, c + start * bytes, ldc, accumulate, ownScratch)
+        gemm(m, Math.min(chunk, n - start), k, a, rowA, colA, b + start * colB * bytes, rowB, colB, c + start * bytes, ldc, accumulate, ownScratch)
       }
     } catch {
       Atomics.store(control, slots.failed, 1)
@@ -109,15 +120,16 @@ const WORKER_ENTRY = `(message) => {
   const control = new Int32Array(buffer)
   const SEQ = ${SEQ}, READY = ${READY}, SLEEPING = ${SLEEPING}, FAILED = ${FAILED}, ARGS = ${ARGS}, ARG_COUNT = ${ARG_COUNT}, STOP = ${STOP}
   const slots = { next: ${NEXT}, done: ${DONE}, failed: ${FAILED}, workerChunks: ${WORKER_CHUNKS} }
-  let gemm
+  let exports
   try {
-    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports
-    gemm = [exports.gemm_f32, exports.gemm_f64]
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports
   } catch {
     Atomics.store(control, FAILED, 1)
     Atomics.add(control, READY, 1)
     return
   }
+  const copy = (${copyBytesIn.toString()})(memory)
+  const recurrenceRows = ${recurrenceRows.toString()}
   const runChunks = ${runChunks.toString()}
   const args = new Int32Array(ARG_COUNT)
   let seen = Atomics.load(control, SEQ) & ~1
@@ -141,38 +153,20 @@ const WORKER_ENTRY = `(message) => {
     if (Atomics.load(control, SEQ) !== seq) continue
     seen = seq
     if (args[0] === STOP) return
-    runChunks(control, args, gemm, thread, slots)
+    runChunks(control, args, exports, copy, thread, slots, recurrenceRows)
   }
 }`
 
 // ---- the pool ----
 
-/** One product to split: the `gemm` arguments, how to cut it, and where the threads' scratch starts. */
-interface Job {
-  readonly dtype: DType
-  readonly m: number
-  readonly n: number
-  readonly k: number
-  readonly a: number
-  readonly rowA: number
-  readonly colA: number
-  readonly b: number
-  readonly rowB: number
-  readonly colB: number
-  readonly c: number
-  readonly accumulate: boolean
-  readonly scratch: number
-  readonly scratchStride: number
-  readonly byColumns: boolean
-  readonly chunk: number
-  readonly chunks: number
-}
-
 /** The caller's side of the control block. */
 interface Pool {
   readonly threads: number
-  /** Runs the job on every thread; returns when all chunks are done. */
-  run(job: Job): void
+  /**
+   * Runs `chunks` chunks of `chunk` rows or columns of a job (operation `op`, arguments `body`) on
+   * every thread; returns when all are done.
+   */
+  run(op: number, chunk: number, chunks: number, body: readonly number[]): void
   /** Stops and terminates the workers; later jobs must not be run. */
   close(): void
   readonly closed: boolean
@@ -188,9 +182,10 @@ const canWait = (control: Int32Array): boolean => {
   }
 }
 
-const createPool = (control: Int32Array, workers: readonly ThreadWorker[], gemm: readonly ((...xs: number[]) => void)[]): Pool => {
+const createPool = (control: Int32Array, workers: readonly ThreadWorker[], exports: KernelExports): Pool => {
   const threads = workers.length + 1
   const args = new Int32Array(ARG_COUNT)
+  const copy = copyBytesIn(exports.memory)
   const blocking = canWait(control)
   let closed = false
   const publish = (fill: (slots: Int32Array) => void): void => {
@@ -205,22 +200,18 @@ const createPool = (control: Int32Array, workers: readonly ThreadWorker[], gemm:
   return {
     threads,
     get closed() { return closed },
-    run(job) {
+    run(op, chunk, chunks, body) {
       const first = Atomics.load(control, NEXT)
-      publish((s) => s.set([
-        job.dtype === 'float32' ? 0 : 1, job.m, job.n, job.k, job.a, job.rowA, job.colA, job.b, job.rowB, job.colB,
-        job.c, job.n, job.accumulate ? 1 : 0, job.scratch, job.scratchStride, job.byColumns ? 1 : 0, job.chunk,
-        first, (first + job.chunks) | 0,
-      ]))
-      const end = (first + job.chunks) | 0
-      runChunks(control, args, gemm, 0, COUNTERS)
+      const end = (first + chunks) | 0
+      publish((s) => s.set([op, chunk, first, end, ...body]))
+      runChunks(control, args, exports, copy, 0, COUNTERS, recurrenceRows)
       for (;;) {
         const done = Atomics.load(control, DONE)
         if (((done - end) | 0) >= 0) break
         if (blocking) Atomics.wait(control, DONE, done, 1000)
       }
       if (Atomics.exchange(control, FAILED, 0) !== 0) {
-        throw new Error('loadThreadedWasmKernels: a matmul chunk failed in WebAssembly (out of bounds?). Check the pointers and the scratch size (matmulScratchBytes(…, threads)).')
+        throw new Error('loadThreadedWasmKernels: a chunk failed in WebAssembly (out of bounds?). Check the pointers and the scratch size (matmulScratchBytes(…, threads)).')
       }
     },
     close() {
@@ -259,13 +250,34 @@ const threadedProduct = (
       single(dtype, aPtr, bPtr, outPtr, m, k, n, transposeA, transposeB, accumulate, scratchPtr)
       return
     }
-    pool.run({
-      dtype, m, n, k, a: aPtr, rowA: transposeA ? 1 : k, colA: transposeA ? m : 1,
-      b: bPtr, rowB: transposeB ? 1 : n, colB: transposeB ? k : 1, c: outPtr, accumulate,
-      scratch: scratchPtr, scratchStride: matmulScratchBytes(dtype, m, k, n), byColumns, chunk, chunks,
-    })
+    pool.run(dtype === 'float32' ? 0 : 1, chunk, chunks, [
+      m, n, k, aPtr, transposeA ? 1 : k, transposeA ? m : 1, bPtr, transposeB ? 1 : n, transposeB ? k : 1, outPtr, n,
+      accumulate ? 1 : 0, scratchPtr, matmulScratchBytes(dtype, m, k, n), byColumns ? 1 : 0,
+    ])
   }
   return Object.assign(product, { threads: pool.threads })
+}
+
+/** Fewest batch rows in a chunk of a split recurrence: thinner ones repack w every step for little work. */
+const MIN_RECURRENCE_ROWS = 8
+
+/**
+ * The pool's Elman / RNN time loop: a sequence of at least `minParallel` multiply-adds
+ * (time·batch·hidden²) is cut into one range of batch rows per thread (a multiple of 4 rows, the
+ * register tile's height), each run through every step with no synchronisation (recurrenceRows.ts);
+ * smaller ones run on the caller. One hand-off per sequence instead of one per step's product.
+ */
+const threadedRecurrence = (exports: KernelExports, pool: Pool, minParallel: number): RecurrenceRunner => {
+  const onCaller = runRecurrenceOnCaller(exports)
+  return (job) => {
+    const chunk = Math.max(MIN_RECURRENCE_ROWS, Math.ceil(job.batch / pool.threads / 4) * 4)
+    const chunks = Math.ceil(job.batch / chunk)
+    if (pool.closed || chunks < 2 || job.time * job.batch * job.hidden ** 2 < minParallel) {
+      onCaller(job)
+      return
+    }
+    pool.run(RECURRENCE, chunk, chunks, encodeRecurrence(job))
+  }
 }
 
 // ---- the loader ----
@@ -277,8 +289,9 @@ export interface ThreadedWasmKernelOptions extends WasmKernelOptions {
   /** Threads per product, the caller included. Default 2. */
   readonly threads?: number
   /**
-   * Smallest product (m·k·n multiply-adds) that is split; smaller ones run on the calling thread
-   * alone. Default measured on Node 20, Zen 4 (see DEFAULT_MIN_PARALLEL).
+   * Smallest product (m·k·n multiply-adds) that is split, and smallest Elman / RNN sequence
+   * (time·batch·hidden²) whose batch rows are; smaller ones run on the calling thread alone.
+   * Default measured on Node 20, Zen 4 (see DEFAULT_MIN_PARALLEL).
    */
   readonly minParallelSize?: number
   /** Chunks per thread, for balance when a core is busy (each chunk repacks one operand). Default 2. */
@@ -369,9 +382,13 @@ export const loadThreadedWasmKernels = async (options: ThreadedWasmKernelOptions
     throw error
   }
   const exports = instance.exports as KernelExports
-  const pool = createPool(control, workers, [exports.gemm_f32, exports.gemm_f64])
-  const kernels = kernelsFromInstance(instance, variant, options, (x) =>
-    threadedProduct(x, pool, options.minParallelSize ?? DEFAULT_MIN_PARALLEL, options.chunksPerThread ?? 2))
+  const pool = createPool(control, workers, exports)
+  const minParallel = options.minParallelSize ?? DEFAULT_MIN_PARALLEL
+  const kernels = kernelsFromInstance(
+    instance, variant, options,
+    (x) => threadedProduct(x, pool, minParallel, options.chunksPerThread ?? 2),
+    (x) => threadedRecurrence(x, pool, minParallel),
+  )
   return {
     ...kernels, name: `${kernels.name}-threads${threads}`, threads,
     close: () => pool.close(),

@@ -21,6 +21,7 @@ import {
 } from './kernelsBinary.generated.js'
 import { type PointerMatmul, createMatmul, createPointerMatmul } from './matmul.js'
 import { createRecurrenceKernels } from './recurrence.js'
+import { type RecurrenceRunner, runRecurrenceOnCaller } from './recurrenceRows.js'
 import { type WasmInstance, type WasmModule, type WebAssemblyApi, webAssemblyApi } from './webAssembly.js'
 
 /** Options of `loadWasmKernels`. */
@@ -120,12 +121,14 @@ export const relaxedSimdSupported = (): boolean => {
 }
 
 /**
- * The backend over an instance; `makeProduct` replaces the single-threaded pointer matmul (the
- * threaded backend passes its split one). Exported for threads.ts only.
+ * The backend over an instance; `makeProduct` and `makeRunner` replace the single-threaded pointer
+ * matmul and Elman / RNN time loop (the threaded backend passes its split ones). Exported for
+ * threads.ts only.
  */
 export const kernelsFromInstance = (
   instance: WasmInstance, variant: Variant, options: WasmKernelOptions,
   makeProduct: (exports: KernelExports) => PointerMatmul = createPointerMatmul,
+  makeRunner: (exports: KernelExports) => RecurrenceRunner = runRecurrenceOnCaller,
 ): Kernels => {
   const exports = instance.exports as KernelExports
   const missing = FUNCTION_EXPORTS.filter((name) => typeof (exports as Record<string, unknown>)[name] !== 'function')
@@ -160,7 +163,7 @@ export const kernelsFromInstance = (
     gatherStrided: createGatherStrided(exports, arena, jsKernels.gatherStrided!, minSize.gather),
     adam: createAdam(exports, arena, jsKernels.adam!, minSize.binary),
   }
-  return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels)) }
+  return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels), makeRunner(exports)) }
 }
 
 /**
