@@ -1,11 +1,14 @@
 /**
  * @file The threaded WebAssembly backend: the kernels over a shared memory, whose large matrix
- * products are split between the calling thread and worker threads. Calls stay synchronous: the
- * caller publishes the product in a shared control block, wakes the workers, computes chunks
- * itself, and waits (Atomics.wait) until every chunk is done. Chunks are row ranges (or column
- * ranges) of C, taken from a shared ticket counter, so a busy core slows the split down instead of
- * stalling it. Each chunk is the same blocked `gemm` on a sub-range, and an element's summation
- * order depends only on k, so the result equals the single-threaded product bit for bit.
+ * products and Elman / RNN sequences are split between the calling thread and worker threads.
+ * Calls stay synchronous: the caller publishes the job in a shared control block, wakes the
+ * workers, computes chunks itself, and waits (Atomics.wait) until every chunk is done. A product's
+ * chunks are row ranges (or column ranges) of C, a sequence's are ranges of batch rows, each run
+ * through every time step (recurrenceRows.ts); chunks are taken from a shared ticket counter, so a
+ * busy core slows the split down instead of stalling it. Each product chunk is the same blocked
+ * `gemm` on a sub-range, and an element's summation order depends only on k; each batch row of a
+ * sequence gets the same operations whichever thread runs it: results equal the single-threaded
+ * backend's bit for bit.
  *
  * No Node-only API here: workers come from an injected `WorkerFactory` (the Node one lives in
  * src/nodeThreads.ts; browsers pass a Web Worker factory). Imports only tensor/ and wasm/ modules.
