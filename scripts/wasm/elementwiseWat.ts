@@ -508,10 +508,10 @@ export const GATHER_OUTER_AXES = 3
  * A strided gather over rows: out, row after row, gets `n` elements read from
  * `x + (i1·s1 + i2·s2 + i3·s3 + j·step)` (strides in elements) for i1 < n1, i2 < n2, i3 < n3, j < n,
  * the odometer over the three outer axes of a collapsed view (unused ones have length 1).
- * Contiguous rows (step 1) move whole vectors: a row's last vector may spill up to 12 bytes past its
- * end, which the next row overwrites, so only the last row writes past the output, into the
- * padding of its region. Elements are moved as integers, so every bit pattern (NaN payloads too)
- * is copied exactly.
+ * Contiguous rows (step 1) move whole vectors, then the last n mod (16 / bytes) elements one by
+ * one: exactly the output's elements are written, so threads may gather into neighbouring ranges of
+ * one region. Elements are moved as integers, so every bit pattern (NaN payloads too) is copied
+ * exactly.
  */
 const gatherStrided = (t: LaneType): string => {
   const shift = Math.log2(t.bytes)
@@ -527,10 +527,20 @@ const gatherStrided = (t: LaneType): string => {
         ${set('q', get('p3'))} ${set('rowEnd', `(i32.add ${get('out')} ${get('rowBytes')})`)}
         (if (i32.eq ${get('step')} (i32.const ${t.bytes}))
           (then
-            (loop $vectors
-              (v128.store ${get('out')} (v128.load ${get('q')}))
-              ${set('q', `(i32.add ${get('q')} (i32.const 16))`)}
-              (br_if $vectors (i32.lt_u (local.tee $out (i32.add ${get('out')} (i32.const 16))) ${get('rowEnd')}))))
+            (block $vectorsDone
+              (loop $vectors
+                (br_if $vectorsDone (i32.gt_u (i32.add ${get('out')} (i32.const 16)) ${get('rowEnd')}))
+                (v128.store ${get('out')} (v128.load ${get('q')}))
+                ${set('q', `(i32.add ${get('q')} (i32.const 16))`)}
+                ${set('out', `(i32.add ${get('out')} (i32.const 16))`)}
+                (br $vectors)))
+            (block $tailDone
+              (loop $tail
+                (br_if $tailDone (i32.ge_u ${get('out')} ${get('rowEnd')}))
+                (${int}.store ${get('out')} (${int}.load ${get('q')}))
+                ${set('q', `(i32.add ${get('q')} (i32.const ${t.bytes}))`)}
+                ${set('out', `(i32.add ${get('out')} (i32.const ${t.bytes}))`)}
+                (br $tail))))
           (else
             (loop $elements
               (${int}.store ${get('out')} (${int}.load ${get('q')}))

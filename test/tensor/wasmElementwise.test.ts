@@ -192,7 +192,7 @@ describe.each(DTYPES)('wasm streaming kernels on operands larger than one chunk 
 
 // ---- the raw exports: exactly n elements written ----
 
-describe('the map kernels write exactly n elements', () => {
+describe('the map kernels and the gather write exactly their output', () => {
   const api = webAssemblyApi()!
   const exports = new api.Instance(new api.Module(decodeBase64(kernelsWasmBase64)), {}).exports as KernelExports
   const MAPS = ['neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid'] as const
@@ -230,6 +230,30 @@ describe('the map kernels write exactly n elements', () => {
           const inside = i >= shift && i < shift + n
           const ok = inside ? Math.abs(m[x + i] - expected[i - shift]) <= 1e-6 * Math.abs(expected[i - shift]) : m[x + i] === before[i]
           if (!ok) failures.push(`in-place tanh n=${n} shift=${shift}: element ${i}`)
+        }
+      }
+    }
+    expect(failures.slice(0, 10)).toEqual([])
+  })
+
+  it.each(DTYPES)('so does the strided gather: rows of every length from 1 to 20, contiguous and strided (%s)', (dtype) => {
+    const suffix = dtype === 'float32' ? 'f32' : 'f64'
+    const bytes = dtype === 'float32' ? 4 : 8
+    const m = dtype === 'float32' ? new Float32Array(exports.memory.buffer, 0, 2048) : new Float64Array(exports.memory.buffer, 0, 2048)
+    const x = 64
+    const out = 1024
+    for (let i = 0; i < 900; i++) m[x + i] = i + 0.5
+    const failures: string[] = []
+    for (let n = 1; n <= 20; n++) {
+      for (const [step, rows, shift] of [[1, 1, 0], [1, 3, 1], [1, 5, 3], [2, 3, 0]]) {
+        m.fill(SENTINEL, out - 8, out + 200)
+        // Rows n·step + 7 apart (misaligned with the vectors), written one after another from out + shift.
+        exports[`gatherStrided_${suffix}`](x * bytes, (out + shift) * bytes, n, step, 1, 0, 1, 0, rows, n * step + 7)
+        for (let i = out - 8; i < out + 200; i++) {
+          const k = i - out - shift
+          const inside = k >= 0 && k < rows * n
+          const expected = inside ? x + Math.floor(k / n) * (n * step + 7) + (k % n) * step - x + 0.5 : SENTINEL
+          if (m[i] !== expected) failures.push(`n=${n} step=${step} rows=${rows}: element ${k} is ${m[i]}, expected ${expected}`)
         }
       }
     }

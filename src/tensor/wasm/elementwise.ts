@@ -356,8 +356,7 @@ export const createGatherStrided = (
     if (span > SPARSE_SPAN * size) return fallback(x, shape, strides, offset)
     const dtype = dtypeOf(x)
     const inRegion = alignRegion(span * x.BYTES_PER_ELEMENT)
-    // + 64: a contiguous last row may write up to 12 bytes past the output.
-    const end = inRegion + alignRegion(size * x.BYTES_PER_ELEMENT) + 64
+    const end = inRegion + alignRegion(size * x.BYTES_PER_ELEMENT)
     if (!arena.reserve(end)) return fallback(x, shape, strides, offset)
     const m = memory(dtype, end)
     m.set(offset === 0 && span === x.length ? x : x.subarray(offset, offset + span), 0)

@@ -51,7 +51,7 @@ export type SumRowsKernel = (x: number, rows: number, cols: number, acc: number)
 
 /**
  * Rows of `n` elements `x[i1·s1 + i2·s2 + i3·s3 + j·step]` written one after another to `out`
- * (strides in elements; contiguous rows may write up to 12 bytes past the end of `out`).
+ * (strides in elements; exactly n1·n2·n3·n elements written).
  */
 export type GatherKernel = (
   x: number, out: number, n: number, step: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number,

@@ -64,11 +64,8 @@ interface Session {
 /** Whether a sequence in the extent's layout is stored differently from time-major. */
 const transposes = ({ batchMajor, batch, time }: RecurrenceExtent): boolean => batchMajor === true && batch > 1 && time > 1
 
-/**
- * Elements of the staging region of a sequence: none when it is stored time-major, else the whole
- * sequence plus a vector's spill (the gather's last row may write up to 12 bytes past its end).
- */
-const stagingSize = (extent: RecurrenceExtent): number => (transposes(extent) ? extent.time * extent.batch * extent.hidden + 16 : 0)
+/** Elements of the staging region of a sequence: none when it is stored time-major, else the whole sequence. */
+const stagingSize = (extent: RecurrenceExtent): number => (transposes(extent) ? extent.time * extent.batch * extent.hidden : 0)
 
 /** A product's sizes: op(A) is m × k, op(B) is k × n. */
 type ProductSize = readonly [m: number, k: number, n: number]
@@ -136,7 +133,7 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [hsPtr, h0Ptr, wPtr, staging], end } = layout(p.BYTES_PER_ELEMENT, [time * n + 16, n, w.length, stagingSize(extent)])
+    const { ptrs: [hsPtr, h0Ptr, wPtr, staging], end } = layout(p.BYTES_PER_ELEMENT, [time * n, n, w.length, stagingSize(extent)])
     const s = dtypeOf(h0) === dtype && dtypeOf(w) === dtype ? open(dtype, end, [batch, hidden, hidden]) : null
     if (s === null) return fallback.recurrentForward(p, h0, w, extent, activation)
     // The outputs start as the projected inputs: h_t = σ(p_t + h·w) replaces p_t in place.
@@ -154,7 +151,7 @@ export const createRecurrenceKernels = (
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
     const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, carry, zeros, mask, dwPtr, staging], end } =
-      layout(g.BYTES_PER_ELEMENT, [time * n + 16, (time + 1) * n + 16, time * n, w.length, n, n, n, hidden * hidden, stagingSize(extent)])
+      layout(g.BYTES_PER_ELEMENT, [time * n, (time + 1) * n, time * n, w.length, n, n, n, hidden * hidden, stagingSize(extent)])
     const s = [hs, h0, w].every((x) => dtypeOf(x) === dtype)
       ? open(dtype, end, [batch, hidden, hidden], [hidden, time * batch, hidden])
       : null
