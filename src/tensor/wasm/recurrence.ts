@@ -45,15 +45,8 @@ interface Session {
   copy(dst: number, src: number, n: number): void
   /** Writes `data` at a byte address. */
   put(ptr: number, data: Data): void
-  /**
-   * Writes a sequence given in the extent's layout at a byte address, time-major; `staging` is a
-   * `stagingSize` region that a batch-major sequence passes through.
-   */
-  putSteps(ptr: number, data: Data, extent: RecurrenceExtent, staging: number): void
   /** Reads n elements at a byte address into a fresh array. */
   take(ptr: number, n: number): Data
-  /** Reads a time-major sequence at a byte address into a fresh array in the extent's layout (via `staging`). */
-  takeSteps(ptr: number, extent: RecurrenceExtent, staging: number): Data
   binary(op: 'add' | 'sub' | 'mul', a: number, b: number, out: number, n: number): void
   map(op: 'tanh' | 'sigmoid', x: number, out: number, n: number): void
   /** `out = g·(1 − y²)` (tanh) or `g·(y·(1 − y))` (sigmoid), rounded as the composition is. */
@@ -89,30 +82,13 @@ export const createRecurrenceKernels = (
     const suffix = suffixOf(dtype)
     const bytes = dtype === 'float32' ? 4 : 8
     const memory = arena.view(dtype, 0, scratch / bytes)
-    const gather = exports[`gatherStrided_${suffix}`]
-    const put = (ptr: number, data: Data): void => memory.set(data, ptr / bytes)
-    const take = (ptr: number, n: number): Data => memory.slice(ptr / bytes, ptr / bytes + n)
     return {
       bytes,
       scratch,
       memory,
       copy: (dst, src, n) => memory.copyWithin(dst / bytes, src / bytes, src / bytes + n),
-      put,
-      // A batch-major sequence is copied in as it is, then the module's gather moves its [hidden]
-      // rows into time-major order (and back out): one more pass inside the module, no allocation.
-      putSteps: (ptr, data, extent, staging) => {
-        if (!transposes(extent)) return put(ptr, data)
-        const { time, batch, hidden } = extent
-        put(staging, data)
-        gather(staging, ptr, hidden, 1, 1, 0, time, hidden, batch, time * hidden)
-      },
-      take,
-      takeSteps: (ptr, extent, staging) => {
-        const { time, batch, hidden } = extent
-        if (!transposes(extent)) return take(ptr, time * batch * hidden)
-        gather(ptr, staging, hidden, 1, 1, 0, batch, hidden, time, batch * hidden)
-        return take(staging, time * batch * hidden)
-      },
+      put: (ptr, data) => memory.set(data, ptr / bytes),
+      take: (ptr, n) => memory.slice(ptr / bytes, ptr / bytes + n),
       binary: (op, a, b, out, n) => exports[`${op}_${suffix}`](a, b, out, n),
       map: (op, x, out, n) => exports[`${op}_${suffix}`](x, out, n),
       backward: (op, g, y, out, n) => exports[`${op}Backward_${suffix}`](g, y, out, n),
@@ -121,11 +97,15 @@ export const createRecurrenceKernels = (
     }
   }
 
-  /** The Elman / RNN job of a session: the time loop itself runs in `runRecurrence`. */
+  /**
+   * The Elman / RNN job of a session: the time loop itself, and the reordering of batch-major
+   * sequences (copied in as they are, into `staging` regions), run in `runRecurrence`.
+   */
   const elmanJob = (s: Session, extent: RecurrenceExtent, activation: RecurrentActivation, backward: boolean, ptrs: Partial<RecurrenceJob>): RecurrenceJob => ({
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, activation, time: extent.time, batch: extent.batch, hidden: extent.hidden,
     reverse: extent.reverse, transposed: extent.transposed, hs: 0, h0: 0, w: 0, g: 0, dz: 0, carry: 0, zeros: 0, mask: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', extent.batch, extent.hidden, extent.hidden),
+    staged: transposes(extent), sequenceIn: 0, statesIn: 0,
     ...ptrs,
   })
 
@@ -137,11 +117,12 @@ export const createRecurrenceKernels = (
     const s = dtypeOf(h0) === dtype && dtypeOf(w) === dtype ? open(dtype, end, [batch, hidden, hidden]) : null
     if (s === null) return fallback.recurrentForward(p, h0, w, extent, activation)
     // The outputs start as the projected inputs: h_t = σ(p_t + h·w) replaces p_t in place.
-    s.putSteps(hsPtr, p, extent, staging)
+    const staged = transposes(extent)
+    s.put(staged ? staging : hsPtr, p)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
-    runRecurrence(elmanJob(s, extent, activation, false, { hs: hsPtr, h0: h0Ptr, w: wPtr }))
-    return s.takeSteps(hsPtr, extent, staging)
+    runRecurrence(elmanJob(s, extent, activation, false, { hs: hsPtr, h0: h0Ptr, w: wPtr, sequenceIn: staging }))
+    return s.take(staged ? staging : hsPtr, time * n)
   }
 
   const recurrentBackward: RecurrenceKernels['recurrentBackward'] = (g, hs, h0, w, extent, activation, withWeight) => {
@@ -150,24 +131,28 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
-    const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, carry, zeros, mask, dwPtr, staging], end } =
-      layout(g.BYTES_PER_ELEMENT, [time * n, (time + 1) * n, time * n, w.length, n, n, n, hidden * hidden, stagingSize(extent)])
+    const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, carry, zeros, mask, dwPtr, staging, statesStaging], end } =
+      layout(g.BYTES_PER_ELEMENT, [time * n, (time + 1) * n, time * n, w.length, n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent)])
     const s = [hs, h0, w].every((x) => dtypeOf(x) === dtype)
       ? open(dtype, end, [batch, hidden, hidden], [hidden, time * batch, hidden])
       : null
     if (s === null) return fallback.recurrentBackward(g, hs, h0, w, extent, activation, withWeight)
     const hsPtr = reverse ? statesPtr : statesPtr + n * s.bytes
-    s.putSteps(gPtr, g, extent, staging)
-    s.putSteps(hsPtr, hs, extent, staging)
+    const staged = transposes(extent)
+    s.put(staged ? staging : gPtr, g)
+    s.put(staged ? statesStaging : hsPtr, hs)
     s.put(reverse ? hsPtr + time * n * s.bytes : statesPtr, h0)
     s.put(wPtr, w)
     s.memory.fill(0, zeros / s.bytes, zeros / s.bytes + n)
-    runRecurrence(elmanJob(s, extent, activation, true, { hs: hsPtr, w: wPtr, g: gPtr, dz: dzPtr, carry, zeros, mask }))
-    if (!withWeight) return { dz: s.takeSteps(dzPtr, extent, staging), dw: null }
+    runRecurrence(elmanJob(s, extent, activation, true, {
+      hs: hsPtr, w: wPtr, g: gPtr, dz: dzPtr, carry, zeros, mask, sequenceIn: staging, statesIn: statesStaging,
+    }))
+    const dz = s.take(staged ? staging : dzPtr, time * n)
+    if (!withWeight) return { dz, dw: null }
     const prev = reverse ? hsPtr + n * s.bytes : statesPtr
     if (extent.transposed) s.matmul(dzPtr, prev, dwPtr, hidden, time * batch, hidden, false, false, true)
     else s.matmul(prev, dzPtr, dwPtr, hidden, time * batch, hidden, false, false, true)
-    return { dz: s.takeSteps(dzPtr, extent, staging), dw: s.take(dwPtr, hidden * hidden) }
+    return { dz, dw: s.take(dwPtr, hidden * hidden) }
   }
 
   const lstmForward: RecurrenceKernels['lstmForward'] = (p, h0, c0, w, extent) => {

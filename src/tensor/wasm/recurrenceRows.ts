@@ -41,6 +41,15 @@ export interface RecurrenceJob {
   /** Matmul scratch of `scratchStride` bytes per thread. */
   readonly scratch: number
   readonly scratchStride: number
+  /**
+   * The caller's sequences are batch-major `[batch, time, hidden]`: the forward pass's p is read from
+   * `sequenceIn` and its h_t written back there; the backward pass's g is read from `sequenceIn`,
+   * its states from `statesIn`, and dz written back to `sequenceIn`. Each thread moves its own rows
+   * between these and the time-major regions above, so the reordering is split too.
+   */
+  readonly staged: boolean
+  readonly sequenceIn: number
+  readonly statesIn: number
 }
 
 const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
@@ -49,11 +58,11 @@ const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, ACTIVATIONS.indexOf(job.activation), job.time, job.batch, job.hidden,
   job.reverse ? 1 : 0, job.transposed ? 1 : 0, job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask, job.scratch,
-  job.scratchStride,
+  job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn,
 ]
 
 /** Integers in an encoded job. */
-export const RECURRENCE_ARGS = 18
+export const RECURRENCE_ARGS = 21
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
 export type CopyBytes = (dst: number, src: number, bytes: number) => void
@@ -62,19 +71,23 @@ export type CopyBytes = (dst: number, src: number, bytes: number) => void
  * Runs an encoded recurrence on batch rows [start, start + count) (clipped to the batch), with the
  * matmul scratch slice of `thread`. Forward: `h_t = σ(p_t + h_{t−1}·w)` in place of p_t. Backward:
  * `dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ)`, the product of the last processed step skipped (dh0 and dw are
- * the caller's). The same operations as recurrence.ts's single-threaded loop, row range aside.
+ * the caller's). Staged sequences are reordered in and out with the module's strided gather, which
+ * writes exactly its output, so threads never touch each other's rows.
  */
 export const recurrenceRows = (
   args: ArrayLike<number>, exports: KernelExports, copy: CopyBytes, thread: number, start: number, count: number,
 ): void => {
-  const [f64, backward, activationIndex, time, batch, hidden, reverse, transposed, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride] =
-    Array.from(args)
+  const [
+    f64, backward, activationIndex, time, batch, hidden, reverse, transposed, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
+    staged, sequenceIn, statesIn,
+  ] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
   const suffix = f64 === 1 ? 'f64' : 'f32'
   const bytes = f64 === 1 ? 8 : 4
   const x = exports as unknown as Record<string, (...values: number[]) => void>
   const gemm = x[`gemm_${suffix}`]
+  const gather = x[`gatherStrided_${suffix}`]
   const activation = ['tanh', 'sigmoid', 'relu'][activationIndex]
   const n = rows * hidden
   const offset = start * hidden * bytes
@@ -83,11 +96,22 @@ export const recurrenceRows = (
   const plain = (transposed === 1) === (backward === 1)
   const rowW = plain ? hidden : 1
   const colW = plain ? 1 : hidden
-  // Step s's rows of a time-major sequence start at first + s·stride bytes (no inner functions: some
-  // transpilers wrap named ones in a helper that the workers would not have).
+  // Step s's rows of a time-major sequence start at first + s·stride bytes. (No inner functions
+  // here: some transpilers wrap named ones in a helper that the workers would not have.)
   const stepBytes = batch * hidden * bytes
   const first = offset + (reverse === 1 ? (time - 1) * stepBytes : 0)
   const stride = reverse === 1 ? -stepBytes : stepBytes
+  // This thread's rows of a batch-major sequence are one block; time index t of batch row b sits at
+  // block + (b·time + t)·hidden, of the time-major copy at (t·batch + b)·hidden (elements).
+  const block = start * time * hidden * bytes
+  if (staged === 1) {
+    const ins = backward === 1 ? [[sequenceIn, g], [statesIn, hs]] : [[sequenceIn, hs]]
+    for (const [from, to] of ins) {
+      for (let t = 0; t < time; t++) {
+        gather(from + block + t * hidden * bytes, to + t * stepBytes + offset, hidden, 1, 1, 0, 1, 0, rows, time * hidden)
+      }
+    }
+  }
   if (backward === 0) {
     const map = x[`${activation}_${suffix}`]
     let h = h0 + offset
@@ -97,25 +121,28 @@ export const recurrenceRows = (
       map(out, out, n)
       h = out
     }
-    return
-  }
-  const add = x[`add_${suffix}`]
-  const [ownCarry, ownZeros, ownMask] = [carry + offset, zeros + offset, mask + offset]
-  for (let step = time - 1; step >= 0; step--) {
-    const at = first + step * stride
-    const d = dz + at
-    const y = hs + at
-    // dh = g_t + dz_{next}·wᵀ, then dz = σ'·dh, in dz's own place.
-    if (step === time - 1) copy(d, g + at, n * bytes)
-    else add(g + at, ownCarry, d, n)
-    if (activation === 'relu') {
-      x[`greater_${suffix}`](y, ownZeros, ownMask, n)
-      x[`mul_${suffix}`](d, ownMask, d, n)
-    } else {
-      x[`${activation}Backward_${suffix}`](d, y, d, n)
+  } else {
+    const add = x[`add_${suffix}`]
+    const [ownCarry, ownZeros, ownMask] = [carry + offset, zeros + offset, mask + offset]
+    for (let step = time - 1; step >= 0; step--) {
+      const at = first + step * stride
+      const d = dz + at
+      const y = hs + at
+      // dh = g_t + dz_{next}·wᵀ, then dz = σ'·dh, in dz's own place.
+      if (step === time - 1) copy(d, g + at, n * bytes)
+      else add(g + at, ownCarry, d, n)
+      if (activation === 'relu') {
+        x[`greater_${suffix}`](y, ownZeros, ownMask, n)
+        x[`mul_${suffix}`](d, ownMask, d, n)
+      } else {
+        x[`${activation}Backward_${suffix}`](d, y, d, n)
+      }
+      if (step > 0) gemm(rows, hidden, hidden, d, hidden, 1, w, rowW, colW, ownCarry, hidden, 0, own)
     }
-    if (step > 0) gemm(rows, hidden, hidden, d, hidden, 1, w, rowW, colW, ownCarry, hidden, 0, own)
   }
+  // Time-major → batch-major, the outputs (h_t, or dz_t) back over the block: row after row, each
+  // row's time indices batch·hidden apart.
+  if (staged === 1) gather((backward === 1 ? dz : hs) + offset, sequenceIn + block, hidden, 1, 1, 0, rows, hidden, time, batch * hidden)
 }
 
 /** Runs a recurrence job to the end (on one thread, or split over the threaded backend's). */
