@@ -16,7 +16,7 @@ import {
 } from './config.js'
 import { CliError } from './errors.js'
 import { type Progress, type Write, barProgress, jsonProgress, plainProgress, quietProgress } from './progress.js'
-import { type RunEnv, type RunResult, loadRun, resumeRun, startRun } from './runner.js'
+import { type RunEnv, type RunResult, describeKernels, loadRun, resumeRun, startRun } from './runner.js'
 import { CONFIG_FILE, METRICS_FILE, REPORT_FILE } from './runDir.js'
 import { CHECKPOINT_FILE } from '../io/checkpoint.js'
 import { TASKS, taskOf } from './tasks/index.js'
@@ -90,6 +90,7 @@ saves everything; --resume continues exactly where it stopped.`
 
 interface TrainFlags {
   readonly task?: TaskName
+  readonly threads: string
   readonly config?: string
   readonly out?: string
   readonly resume?: string
@@ -142,7 +143,7 @@ const reportRun = (io: CliIo, flags: TrainFlags, result: RunResult): number => {
     io.stdout(`${JSON.stringify({ type: 'summary', status: 'completed', dir: result.dir, epochs: result.state.epoch, seconds: result.seconds, final: result.outcome.final })}\n`)
   } else {
     for (const line of result.outcome.lines) io.stdout(`${line}\n`)
-    io.stdout(`${result.history.length} epoch${result.history.length === 1 ? '' : 's'} in ${result.seconds.toFixed(1)} s (${result.backend} kernels). Run folder: ${result.dir} (${files}); open ${join(result.dir, REPORT_FILE)} for the plots.\n`)
+    io.stdout(`${result.history.length} epoch${result.history.length === 1 ? '' : 's'} in ${result.seconds.toFixed(1)} s (${describeKernels(result.kernels)}). Run folder: ${result.dir} (${files}); open ${join(result.dir, REPORT_FILE)} for the plots.\n`)
   }
   return 0
 }
@@ -169,10 +170,12 @@ const readConfigText = (path: string): E.Either<CliError, string> => {
 const trainAction = async (io: CliIo, cmd: Command): Promise<number> => {
   const flags = cmd.opts() as TrainFlags
   const fields = explicitFields(cmd)
+  const options = decodeOptions(struct({ threads: PositiveInt }), optionValues(cmd, ['threads'], parseNumber))
+  if (E.isLeft(options)) throw options.left
   let current: Progress | null = null
   const env = (signal: { aborted: boolean }): RunEnv => {
     current = progressFor(io, flags)
-    return { progress: current, signal, ...(io.onBatch === undefined ? {} : { onBatch: io.onBatch }) }
+    return { progress: current, signal, threads: options.right.threads, ...(io.onBatch === undefined ? {} : { onBatch: io.onBatch }) }
   }
 
   if (flags.resume !== undefined) {
@@ -181,7 +184,7 @@ const trainAction = async (io: CliIo, cmd: Command): Promise<number> => {
       ...(['task', 'config', 'out'] as const).filter((f) => cmd.getOptionValueSource(f) === 'cli').map((f) => `--${f}`),
     ]
     if (others.length > 0) {
-      throw new CliError(`--resume continues a run with its saved config; ${others.join(', ')} cannot be changed (only --epochs, --quiet and --json may be given).`, 2)
+      throw new CliError(`--resume continues a run with its saved config; ${others.join(', ')} cannot be changed (only --epochs, --threads, --quiet and --json may be given).`, 2)
     }
     const epochs = decodeOptions(struct({}, { epochs: PositiveInt }), { epochs: fields.epochs })
     if (E.isLeft(epochs)) throw epochs.left
@@ -284,6 +287,7 @@ const buildProgram = (io: CliIo, exit: { code: number }): Command => {
     .option('--config <file>', 'a JSON run config (any fields of the task; flags override it)')
     .option('--out <dir>', 'the run folder (default runs/<task>-<date>-<time>)')
     .option('--resume <dir>', 'continue the run in <dir> from its checkpoint, with its config')
+    .option('--threads <n>', 'threads for the wasm kernels: large products and Elman / RNN batches split over worker threads (same results for any count)', '1')
     .option('--quiet', 'no progress output')
     .option('--json', 'print one JSON object per epoch on stdout (and a summary at the end)')
   for (const field of Object.keys(FIELDS) as FieldName[]) train.addOption(fieldOption(field))

@@ -36,6 +36,8 @@ export interface RunEnv {
   readonly signal: { aborted: boolean }
   /** Called after every batch (tests use it to interrupt a run at a chosen point). */
   readonly onBatch?: (position: { readonly epoch: number; readonly batch: number; readonly batches: number }) => void
+  /** Threads for the WebAssembly kernels (default 1); the results do not depend on it. */
+  readonly threads?: number
 }
 
 /** How a run ended. */
@@ -50,7 +52,7 @@ export interface RunResult {
   /** Training seconds over all sessions. */
   readonly seconds: number
   /** The kernels used. */
-  readonly backend: Backend
+  readonly kernels: RunKernels
 }
 
 /** Task set-up errors that come from the user's settings (a window past the data…) are CliErrors, not crashes. */
@@ -63,26 +65,42 @@ export const prepareExperiment = (config: RunConfig): E.Either<CliError, Experim
   }
 }
 
+/** The kernels a run trains with: the backend actually used, and its threads. */
+export interface RunKernels {
+  readonly backend: Backend
+  readonly threads: number
+}
+
+const chooseKernels = async (config: RunConfig, env: RunEnv): Promise<RunKernels> => {
+  const threads = env.threads ?? 1
+  const backend = await selectBackend(config.backend, threads)
+  return { backend, threads: backend === 'wasm' ? threads : 1 }
+}
+
+/** `wasm kernels`, `wasm kernels, 2 threads`. */
+export const describeKernels = ({ backend, threads }: RunKernels): string => `${backend} kernels${threads > 1 ? `, ${threads} threads` : ''}`
+
 /** `testAccuracy` → `test accuracy`, for the report's summary table. */
 const words = (name: string): string => name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** metrics.json: the status, the history (epochs counted from 1) and the final numbers. */
-const metricsJson = (config: RunConfig, status: string, progress: RunProgress, final: Readonly<Record<string, number>> | null, backend: Backend) => ({
+const metricsJson = (config: RunConfig, status: string, progress: RunProgress, final: Readonly<Record<string, number>> | null, kernels: RunKernels) => ({
   task: config.task,
   status,
   epochs: { completed: progress.state.epoch, planned: config.epochs },
   ...(progress.state.batch ? { batchesIntoNextEpoch: progress.state.batch } : {}),
   step: progress.state.step,
   seconds: Number(progress.seconds.toFixed(3)),
-  backend,
+  backend: kernels.backend,
+  threads: kernels.threads,
   final,
   history: progress.history.map((h) => ({ ...h, epoch: h.epoch + 1 })),
 })
 
 /** Trains from `start` to `config.epochs` (or until stopped) and writes the run folder. */
-const train = async (dir: string, config: RunConfig, experiment: Experiment, start: RunProgress, backend: Backend, env: RunEnv): Promise<RunResult> => {
+const train = async (dir: string, config: RunConfig, experiment: Experiment, start: RunProgress, kernels: RunKernels, env: RunEnv): Promise<RunResult> => {
   const n = datasetSize(experiment.train, config.task)
   const batchesPerEpoch = splitBatches(range(n), experiment.batch as { batchSize: number }).length
   const fitOptions = {
@@ -132,7 +150,7 @@ const train = async (dir: string, config: RunConfig, experiment: Experiment, sta
       outputs.push(...result.outputs)
       if (result.history.length > 0) {
         await saveRunCheckpoint(dir, config, experiment, progressNow())
-        await writeJson(join(dir, METRICS_FILE), metricsJson(config, 'running', progressNow(), null, backend))
+        await writeJson(join(dir, METRICS_FILE), metricsJson(config, 'running', progressNow(), null, kernels))
       }
       await nextTick()
     }
@@ -143,12 +161,12 @@ const train = async (dir: string, config: RunConfig, experiment: Experiment, sta
   const done = progressNow()
   await saveRunCheckpoint(dir, config, experiment, done)
   const outcome = experiment.finish(state.params, { history, outputs })
-  await writeJson(join(dir, METRICS_FILE), metricsJson(config, status, done, outcome.final, backend))
+  await writeJson(join(dir, METRICS_FILE), metricsJson(config, status, done, outcome.final, kernels))
   const task = taskOf(config.task)
   const html = await renderReport({
     title: task.title,
     subtitle: `scangrad train --task ${config.task}: ${status === 'completed' ? 'completed' : `interrupted at epoch ${state.epoch + 1}, batch ${state.batch ?? 0}`}, ` +
-      `${history.length} epoch${history.length === 1 ? '' : 's'} in ${done.seconds.toFixed(1)} s (${backend} kernels)`,
+      `${history.length} epoch${history.length === 1 ? '' : 's'} in ${done.seconds.toFixed(1)} s (${describeKernels(kernels)})`,
     summary: {
       status,
       epochs: `${state.epoch} of ${config.epochs}`,
@@ -162,7 +180,7 @@ const train = async (dir: string, config: RunConfig, experiment: Experiment, sta
   })
   await writeJson(join(dir, CONFIG_FILE), config)
   await writeFileAtomic(join(dir, REPORT_FILE), html)
-  return { status, dir, config, state, history, outcome, seconds: done.seconds, backend }
+  return { status, dir, config, state, history, outcome, seconds: done.seconds, kernels }
 }
 
 /**
@@ -170,8 +188,8 @@ const train = async (dir: string, config: RunConfig, experiment: Experiment, sta
  * @returns how the run ended, or a CliError for bad data or an occupied folder.
  */
 export const startRun = async (config: RunConfig, dir: string, env: RunEnv): Promise<E.Either<CliError, RunResult>> => {
-  const backend = selectBackend(config.backend)
-  if (backend !== config.backend) env.progress.note(`note: this JavaScript host has no WebAssembly SIMD; using the JavaScript kernels.`)
+  const kernels = await chooseKernels(config, env)
+  if (kernels.backend !== config.backend) env.progress.note(`note: this JavaScript host has no WebAssembly SIMD; using the JavaScript kernels.`)
   const experiment = prepareExperiment(config)
   if (E.isLeft(experiment)) return experiment
   const made = createRunDir(dir)
@@ -180,7 +198,7 @@ export const startRun = async (config: RunConfig, dir: string, env: RunEnv): Pro
   const keys = runKeys(config.seed)
   const params = experiment.right.init(keys.init)
   const state: TrainState<Params, unknown> = { params, optState: experiment.right.optimizer.init(params), key: keys.fit, epoch: 0, batch: 0, step: 0 }
-  return E.right(await train(dir, config, experiment.right, { state, history: [], outputs: [], seconds: 0 }, backend, env))
+  return E.right(await train(dir, config, experiment.right, { state, history: [], outputs: [], seconds: 0 }, kernels, env))
 }
 
 /**
@@ -191,7 +209,7 @@ export const resumeRun = async (dir: string, env: RunEnv, overrides: { readonly 
   const stored = readRunConfig(dir)
   if (E.isLeft(stored)) return stored
   const config: RunConfig = { ...stored.right, ...(overrides.epochs === undefined ? {} : { epochs: overrides.epochs }) }
-  const backend = selectBackend(config.backend)
+  const kernels = await chooseKernels(config, env)
   const experiment = prepareExperiment(config)
   if (E.isLeft(experiment)) return experiment
   const initial = experiment.right.init(runKeys(config.seed).init)
@@ -202,7 +220,7 @@ export const resumeRun = async (dir: string, env: RunEnv, overrides: { readonly 
     return E.left(new CliError(`${dir}: the run has completed its ${state.epoch} epochs; pass --epochs with a larger total (e.g. --epochs ${state.epoch + 5}) to train further.`, 2))
   }
   await writeJson(join(dir, CONFIG_FILE), config)
-  return E.right(await train(dir, config, experiment.right, loaded.right, backend, env))
+  return E.right(await train(dir, config, experiment.right, loaded.right, kernels, env))
 }
 
 /** A trained run, loaded for evaluate / predict / generate: its config, experiment and parameters. */
@@ -218,7 +236,7 @@ export const loadRun = async (dir: string): Promise<E.Either<CliError, LoadedRun
   const stored = readRunConfig(dir)
   if (E.isLeft(stored)) return stored
   const config = stored.right
-  selectBackend(config.backend)
+  await selectBackend(config.backend)
   const experiment = prepareExperiment(config)
   if (E.isLeft(experiment)) return experiment
   const loaded = await loadRunCheckpoint(dir, config, experiment.right, experiment.right.init(runKeys(config.seed).init))

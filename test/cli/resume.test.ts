@@ -70,6 +70,35 @@ describe('resume is exact', () => {
   })
 })
 
+describe('--threads', () => {
+  // Hidden 64 and batches of 16: each Elman sequence is split into two ranges of 8 batch rows.
+  const mnist = ['train', '--train-size', '48', '--validation-size', '16', '--batch-size', '16', '--hidden', '64', '--epochs', '2', '--quiet']
+
+  it('trains the same parameters with two threads as with one, and a run resumes with another count', async () => {
+    const one = await cli([...mnist, '--out', join(dir, 't-one')])
+    expect(one.code, one.stderr).toBe(0)
+    const two = await cli([...mnist, '--threads', '2', '--out', join(dir, 't-two')])
+    expect(two.code, two.stderr).toBe(0)
+    expect(two.stdout).toContain('(wasm kernels, 2 threads)')
+    expect(JSON.parse(readFileSync(join(dir, 't-two', 'metrics.json'), 'utf8'))).toMatchObject({ backend: 'wasm', threads: 2 })
+    expect(await checkpointBytes(join(dir, 't-two'))).toEqual(await checkpointBytes(join(dir, 't-one')))
+
+    const stopped = await interrupted([...mnist, '--out', join(dir, 't-stopped')], { epoch: 0, batch: 1 })
+    expect(stopped.code).toBe(130)
+    const resumed = await cli(['train', '--resume', join(dir, 't-stopped'), '--threads', '2', '--quiet'])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(await checkpointBytes(join(dir, 't-stopped'))).toEqual(await checkpointBytes(join(dir, 't-one')))
+  })
+
+  it('rejects a thread count that is not a positive integer', async () => {
+    for (const bad of ['0', '1.5', 'two']) {
+      const { code, stderr } = await cli([...mnist, '--threads', bad, '--out', join(dir, `t-bad-${bad}`)])
+      expect(code).toBe(2)
+      expect(stderr).toMatch(/threads/)
+    }
+  })
+})
+
 /** Starts `scangrad train` (oscillator) in a child process and sends `signal` once its first checkpoint exists. */
 const startAndSignal = async (out: string, epochs: string, signal: NodeJS.Signals) => {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--task', 'oscillator', '--epochs', epochs, '--quiet', '--out', out], {
