@@ -13,10 +13,10 @@ import type { DType, Tensor } from '../tensor/Tensor.js'
 import { ones } from '../tensor/creation.js'
 import { type Activation, type ActivationName, activations, resolveActivation } from './activations.js'
 import { type Params, init } from './init.js'
-import { affine } from './project.js'
+import { affine, checkInputs } from './project.js'
 import { fusedActivationOf, gruStep, gruStepFusable, lstmStep, lstmStepFusable, recurrentStep, recurrentStepFusable } from './fused.js'
 import { type BoundCell, type Cell, type CellSizes, type CellSpec, type StepInfo, cellOfBind } from './recurrent.js'
-import { gruSequence, lastState, lstmSequence, recurrentSequence, sequenceFusable } from './sequence.js'
+import { gruSequence, lastState, lstmSequence, projectedRecurrentSequence, recurrentSequence, sequenceFusable } from './sequence.js'
 
 /** The carry of the single-state cells (Elman, RNN, GRU): `{ h: [batch, hidden] }`. */
 export type HiddenCarry = { readonly h: Tensor }
@@ -67,16 +67,17 @@ const wholeSequences = (
 // of broadcasting c and bTime over [time, batch, hidden] and two more passes (four in the VJP).
 // bLayer rides the same way, as a column of ones: [x, c, 1]·[wLayer; bTime; bLayer], so the
 // projection is one product with no broadcast add, and bLayer's gradient (Σ dz) is one row of the
-// weight gradient's product.
+// weight gradient's product. The whole-sequence path hands [x, c, 1] and the stacked weight to
+// the recurrence itself, so the projected sequence never leaves the kernel.
 const bindElman = (activation: Activation) => {
   const fused = fusedActivationOf(activation)
   return (p: Params): BoundCell<HiddenCarry> => {
-    const project = (xs: Tensor, { continued }: StepInfo): Tensor =>
-      affine(
-        'nn.elman',
-        concat([xs, continued, ones(continued.shape, { dtype: xs.dtype })], -1),
-        concat([p.wLayer, expandDims(p.bTime, 0), expandDims(p.bLayer, 0)], 0),
-      )
+    const augmented = (xs: Tensor, { continued }: StepInfo): Tensor => {
+      checkInputs('nn.elman', xs, p.wLayer)
+      return concat([xs, continued, ones(continued.shape, { dtype: xs.dtype })], -1)
+    }
+    const weights = once(() => concat([p.wLayer, expandDims(p.bTime, 0), expandDims(p.bLayer, 0)], 0))
+    const project = (xs: Tensor, steps: StepInfo): Tensor => affine('nn.elman', augmented(xs, steps), weights())
     return {
       project,
       step: ({ h }, projected) => {
@@ -87,8 +88,8 @@ const bindElman = (activation: Activation) => {
       },
       ...wholeSequences((xs, steps, carry0, reverse, batchMajor) => {
         if (fused === null || !sequenceFusable(xs, p.wLayer, p.bLayer, p.wTime, p.bTime)) return null
-        const projected = project(xs, steps)
-        const hs = recurrentSequence(projected, carry0(projected.dtype).h, p.wTime, fused, { reverse, transposed: false, batchMajor })
+        const options = { reverse, transposed: false, batchMajor }
+        const hs = projectedRecurrentSequence(augmented(xs, steps), weights(), carry0(xs.dtype).h, p.wTime, fused, options)
         return [{ h: lastState(hs, reverse, batchMajor) }, hs]
       }),
     }

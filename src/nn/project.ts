@@ -8,15 +8,21 @@ import { matmul } from '../autodiff/ops/linalg.js'
 import { reshape } from '../autodiff/ops/structural.js'
 import type { Tensor } from '../tensor/Tensor.js'
 
+/** Checks that x `[..., in]` fits w `[in, out]` (an error naming `who` otherwise); returns `in`. */
+export const checkInputs = (who: string, x: Tensor, w: Tensor): number => {
+  const inner = w.shape[0]
+  if (x.rank === 0 || x.shape[x.rank - 1] !== inner) {
+    throw new ShapeError(`${who}: expects inputs [..., ${inner}], got ${showShape(x.shape)}.`)
+  }
+  return inner
+}
+
 /**
  * `x·w (+ b)` on the last axis: `[..., in]` · `[in, out]` → `[..., out]`. Leading axes are folded
  * into one, so a whole sequence `[time, batch, in]` is a single matrix product.
  */
 export const affine = (who: string, x: Tensor, w: Tensor, b?: Tensor): Tensor => {
-  const inner = w.shape[0]
-  if (x.rank === 0 || x.shape[x.rank - 1] !== inner) {
-    throw new ShapeError(`${who}: expects inputs [..., ${inner}], got ${showShape(x.shape)}.`)
-  }
+  const inner = checkInputs(who, x, w)
   const product = x.rank === 2 ? matmul(x, w) : reshape(matmul(reshape(x, [-1, inner]), w), [...x.shape.slice(0, -1), w.shape[1]])
   return b === undefined ? product : add(product, b)
 }

@@ -24,8 +24,8 @@ import { Traced } from '../autodiff/trace.js'
 import { K } from '../tensor/backend.js'
 import type { GruForward, LstmForward, RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
 import {
-  composedGruBackward, composedGruForward, composedLstmBackward, composedLstmForward, composedRecurrentBackward,
-  composedRecurrentForward, stepAt,
+  composedGruBackward, composedGruForward, composedLstmBackward, composedLstmForward, composedProjectedBackward, composedProjectedForward,
+  composedRecurrentBackward, composedRecurrentForward, stepAt,
 } from '../tensor/recurrence.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { activationGrad, fusedStepsEnabled, wanted, zerosLike } from './fused.js'
@@ -152,7 +152,55 @@ export const recurrentSequence = (
   return recurrentSequencePrimitive([p, h0, w], { extent: { time, batch, hidden, ...options, batchMajor }, activation })
 }
 
-// ---- LSTM ----
+const projectedSequencePrimitive = definePrimitive<RecurrentParams>({
+  name: 'nn.projectedRecurrentSequence',
+  forward: ([x, wIn, h0, w], { extent, activation }) => new Tensor(
+    K.projectedRecurrentForward !== undefined
+      ? K.projectedRecurrentForward(x.data, wIn.data, h0.data, w.data, extent, activation)
+      : composedProjectedForward(K, x.data, wIn.data, h0.data, w.data, extent, activation),
+    [...x.shape.slice(0, -1), extent.hidden],
+  ),
+  vjp: (g, { inputs: [x, wIn, h0, w], out, params, needed }) => {
+    const { extent, activation } = params
+    if (isPlain(g, out, x, wIn, h0, w)) {
+      const want = { x: wanted(needed, 0), wIn: wanted(needed, 1), h0: wanted(needed, 2), w: wanted(needed, 3) }
+      const { dx, dwIn, dh0, dw } = K.projectedRecurrentBackward !== undefined
+        ? K.projectedRecurrentBackward(g.data, out.data, x.data, wIn.data, h0.data, w.data, extent, activation, want)
+        : composedProjectedBackward(K, g.data, out.data, x.data, wIn.data, h0.data, w.data, extent, activation, want)
+      return [dx, dwIn, dh0, dw].map((d, i) => (d === null ? null : new Tensor(d, [x, wIn, h0, w][i].shape)))
+    }
+    // Traced operands (higher orders): dz as in the plain Elman sequence, then the projection's VJP.
+    const swapLayout = (t: Tensor): Tensor => (extent.batchMajor === true ? transpose(t, [1, 0, 2]) : t)
+    const hs = swapLayout(out)
+    const dz = tracedRecurrentBackward(swapLayout(g), hs, w, params)
+    const rows = extent.time * extent.batch
+    const dZ = reshape(dz, [rows, extent.hidden])
+    const inputs = wIn.shape[0]
+    return [
+      wanted(needed, 0) ? swapLayout(reshape(matmulTransposed(dZ, wIn, false, true), [extent.time, extent.batch, inputs])) : null,
+      wanted(needed, 1) ? matmulTransposed(reshape(swapLayout(x), [rows, inputs]), dZ, true, false) : null,
+      wanted(needed, 2) ? hiddenCotangent(stepOf(dz, firstStep(extent)), w, extent) : null,
+      wanted(needed, 3) ? weightCotangent(h0, hs, dz, extent) : null,
+    ]
+  },
+})
+
+/**
+ * `recurrentSequence` with the input projection inside: `h_t = σ(x_t·wIn + h_{t−1}·w)` for x
+ * `[time, batch, inputs]` (`[batch, time, inputs]` when `batchMajor`), wIn `[inputs, hidden]`: one
+ * node, and a backend with `projectedRecurrentForward` keeps the projected sequence (and, backwards,
+ * dz) inside its kernel.
+ */
+export const projectedRecurrentSequence = (
+  x: Tensor, wIn: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
+  options: { readonly reverse: boolean; readonly transposed: boolean; readonly batchMajor?: boolean },
+): Tensor => {
+  const batchMajor = options.batchMajor === true
+  const [time, batch] = batchMajor ? [x.shape[1], x.shape[0]] : x.shape
+  return projectedSequencePrimitive([x, wIn, h0, w], { extent: { time, batch, hidden: wIn.shape[1], ...options, batchMajor }, activation })
+}
+
+// ---- LSTM ----// ---- LSTM ----
 
 /** What each LSTM forward kept for its backward pass, by its `hs` output (kernel-path only). */
 const lstmSaved = new WeakMap<Tensor, LstmForward>()

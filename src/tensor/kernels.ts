@@ -50,6 +50,26 @@ export interface RecurrentBackward {
   readonly dw: Data | null
 }
 
+/** Which cotangents a projected Elman / RNN backward kernel computes. */
+export interface ProjectedWanted {
+  readonly x: boolean
+  readonly wIn: boolean
+  readonly h0: boolean
+  readonly w: boolean
+}
+
+/** The backward result of a whole-sequence Elman / RNN kernel with its input projection: each cotangent asked for, else null. */
+export interface ProjectedRecurrentBackward {
+  /** The inputs' cotangent `dZ·w_inᵀ`, in x's layout. */
+  readonly dx: Data | null
+  /** The projection's cotangent `Xᵀ·dZ`, summed over all steps and rows. */
+  readonly dwIn: Data | null
+  /** The initial state's cotangent, dz of the first processed step times wᵀ. */
+  readonly dh0: Data | null
+  /** The recurrent weight's cotangent, as `RecurrentBackward.dw`. */
+  readonly dw: Data | null
+}
+
 /** The forward result of a whole-sequence LSTM kernel. */
 export interface LstmForward {
   /** `[time, batch, hidden]` hidden states. */
@@ -187,6 +207,20 @@ export interface Kernels {
   recurrentBackward?(
     g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withWeight: boolean,
   ): RecurrentBackward
+  /**
+   * Optional: `recurrentForward` with the input projection inside: p = x·wIn for x
+   * `[time, batch, inputs]` (`[batch, time, inputs]` when `extent.batchMajor`) and wIn
+   * `[inputs, hidden]`, so the projected sequence never leaves the kernel. Callers fall back to a
+   * matmul and `recurrentForward`.
+   */
+  projectedRecurrentForward?(x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
+  /**
+   * Optional: the backward pass of `projectedRecurrentForward`, straight to the cotangents of its
+   * four operands (those `wanted`): dz as in `recurrentBackward` stays inside the kernel.
+   */
+  projectedRecurrentBackward?(
+    g: Data, hs: Data, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, wanted: ProjectedWanted,
+  ): ProjectedRecurrentBackward
   /** Optional: a whole LSTM sequence from the projected inputs `p` `[time, batch, 4·hidden]` (gates i, f, g, o). */
   lstmForward?(p: Data, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent): LstmForward
   /** Optional: the backward pass through time of `lstmForward`, from the cotangents of `hs` and `cs`. */

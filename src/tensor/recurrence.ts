@@ -1,14 +1,16 @@
 /**
  * @file Whole-sequence recurrent kernels composed from the other kernels of a backend: the
  * reference for, and the fallback of, the optional `Kernels.recurrentForward` / `recurrentBackward`
- * / `lstmForward` / `lstmBackward` / `gruForward` / `gruBackward`. Each step makes the same kernel calls as one fused step of
+ * (and their `projected` forms) / `lstmForward` / `lstmBackward` / `gruForward` / `gruBackward`.
+ * Each step makes the same kernel calls as one fused step of
  * src/nn/fused.ts, so a backend's values match its per-step path; what is saved is the tape and
  * the per-step tensors around the calls. Imports tensor types and the JavaScript kernels only.
  */
 import { type Data, allocate, dtypeOf, repeatRows } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
 import type {
-  GruBackward, GruForward, Kernels, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation, RecurrentBackward,
+  GruBackward, GruForward, Kernels, LstmBackward, LstmForward, ProjectedRecurrentBackward, ProjectedWanted, RecurrenceExtent,
+  RecurrentActivation, RecurrentBackward,
 } from './kernels.js'
 
 /** Batch offsets of a single (unbatched) matrix. */
@@ -118,6 +120,43 @@ export const composedRecurrentBackward = (
       ? k.matmul(dz, SINGLE, prev, SINGLE, hidden, time * batch, hidden, true, false)
       : k.matmul(prev, SINGLE, dz, SINGLE, hidden, time * batch, hidden, true, false)
   return { dz: inLayout(k, dz, extent), dw }
+}
+
+/** Step t's `[batch, hidden]` rows of a sequence in the extent's layout, as a contiguous array. */
+const stepRows = (x: Data, extent: RecurrenceExtent, t: number): Data => {
+  const { time, batch, hidden } = extent
+  if (extent.batchMajor !== true) return x.subarray(t * batch * hidden, (t + 1) * batch * hidden)
+  const out = allocateLike(x, batch * hidden)
+  for (let b = 0; b < batch; b++) out.set(x.subarray((b * time + t) * hidden, (b * time + t + 1) * hidden), b * hidden)
+  return out
+}
+
+/** Inputs per row of a projection weight `[inputs, hidden]`. */
+const inputsOf = (wIn: Data, extent: RecurrenceExtent): number => wIn.length / extent.hidden
+
+/** `projectedRecurrentForward` on any backend: p = x·wIn as one product, then `recurrentForward`'s steps. */
+export const composedProjectedForward = (
+  k: Kernels, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
+): Data => {
+  const p = k.matmul(x, SINGLE, wIn, SINGLE, extent.time * extent.batch, inputsOf(wIn, extent), extent.hidden, false, false)
+  return composedRecurrentForward(k, p, h0, w, extent, activation)
+}
+
+/** `projectedRecurrentBackward` on any backend: dz as in `recurrentBackward`, then one product per cotangent. */
+export const composedProjectedBackward = (
+  k: Kernels, g: Data, hs: Data, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
+  wanted: ProjectedWanted,
+): ProjectedRecurrentBackward => {
+  const { time, batch, hidden } = extent
+  const rows = time * batch
+  const inputs = inputsOf(wIn, extent)
+  const { dz, dw } = composedRecurrentBackward(k, g, hs, h0, w, extent, activation, wanted.w)
+  return {
+    dx: wanted.x ? k.matmul(dz, SINGLE, wIn, SINGLE, rows, hidden, inputs, false, true) : null,
+    dwIn: wanted.wIn ? k.matmul(x, SINGLE, dz, SINGLE, inputs, rows, hidden, true, false) : null,
+    dh0: wanted.h0 ? hiddenCotangent(k, stepRows(dz, extent, stepAt(extent, 0)), w, extent, hidden) : null,
+    dw,
+  }
 }
 
 /** Gate g's `[batch, hidden]` block of a `[batch, G·hidden]` row-major matrix (G = `gates`), as a contiguous array. */
@@ -265,11 +304,16 @@ export const composedGruBackward = (k: Kernels, g: Data, forward: GruForward, h0
 }
 
 /** The recurrence kernels that are compositions over the backend `k`. */
-export type ComposedRecurrence = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'>>
+export type ComposedRecurrence = Required<Pick<Kernels,
+  'recurrentForward' | 'recurrentBackward' | 'projectedRecurrentForward' | 'projectedRecurrentBackward' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'
+>>
 
-/** All six recurrence kernels as compositions over the backend `k`. */
+/** All eight recurrence kernels as compositions over the backend `k`. */
 export const composedRecurrence = (k: Kernels): ComposedRecurrence => ({
   recurrentForward: (p, h0, w, extent, activation) => composedRecurrentForward(k, p, h0, w, extent, activation),
+  projectedRecurrentForward: (x, wIn, h0, w, extent, activation) => composedProjectedForward(k, x, wIn, h0, w, extent, activation),
+  projectedRecurrentBackward: (g, hs, x, wIn, h0, w, extent, activation, wanted) =>
+    composedProjectedBackward(k, g, hs, x, wIn, h0, w, extent, activation, wanted),
   recurrentBackward: (g, hs, h0, w, extent, activation, withWeight) => composedRecurrentBackward(k, g, hs, h0, w, extent, activation, withWeight),
   lstmForward: (p, h0, c0, w, extent) => composedLstmForward(k, p, h0, c0, w, extent),
   lstmBackward: (gh, gc, forward, c0, w, extent) => composedLstmBackward(k, gh, gc, forward, c0, w, extent),

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type DType, type Kernels, type Tensor, add, cast, jsKernels, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
-import { gruSequence, lstmSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
+import { gruSequence, lstmSequence, projectedRecurrentSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
 import { composedRecurrence } from '../../src/tensor/recurrence.js'
 import { cases, checkBoth } from './gradHarness.js'
 import { expectClose, withSwitch } from './support.js'
@@ -83,6 +83,18 @@ describe('the sequence primitives alone pass checkGrads (orders 1 and 2)', () =>
         checkBoth((pi: Tensor, hi: Tensor, wi: Tensor) => recurrentSequence(pi, hi, wi, activation, { ...option, batchMajor }), [p, h0, w], c.seed)
       }), { ...runs, numRuns: 6 })
     })
+    it(`projectedRecurrentSequence (tanh, relu, sigmoid; time- or batch-major), ${label}`, () => {
+      const activations = fc.constantFrom('tanh', 'relu', 'sigmoid' as const)
+      fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 2, hiddenSize: 3 }), activations, fc.boolean(), (c, activation, batchMajor) => {
+        const keys = splitKey(randomKey(c.seed), 4)
+        const x = normal(keys[0], batchMajor ? [c.batch, c.time, c.inputSize] : [c.time, c.batch, c.inputSize])
+        const wIn = normal(keys[1], [c.inputSize, c.hiddenSize])
+        const h0 = normal(keys[2], [c.batch, c.hiddenSize])
+        const w = mul(normal(keys[3], [c.hiddenSize, c.hiddenSize]), 0.6)
+        const f = (xi: Tensor, wi: Tensor, hi: Tensor, ri: Tensor) => projectedRecurrentSequence(xi, wi, hi, ri, activation, { ...option, batchMajor })
+        checkBoth(f, [x, wIn, h0, w], c.seed)
+      }), { ...runs, numRuns: 5 })
+    })
     it(`lstmSequence, ${label}`, () => {
       fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 1, hiddenSize: 2 }), (c) => {
         const keys = splitKey(randomKey(c.seed), 4)
@@ -110,8 +122,9 @@ describe('the sequence primitives alone pass checkGrads (orders 1 and 2)', () =>
 
 describe('when the sequence path runs', () => {
   const composed = composedRecurrence(jsKernels)
-  /** Runs f with kernels that count `recurrentForward` (or `gruForward`) calls (computing as the composition does). */
-  const countingForward = (f: () => void, kernel: 'recurrentForward' | 'gruForward' = 'recurrentForward'): number => {
+  /** Runs f with kernels that count calls of one sequence kernel (computing as the composition does). */
+  type ForwardKernel = 'recurrentForward' | 'projectedRecurrentForward' | 'gruForward'
+  const countingForward = (f: () => void, kernel: ForwardKernel): number => {
     let calls = 0
     const counting: Kernels = {
       ...jsKernels,
@@ -133,15 +146,17 @@ describe('when the sequence path runs', () => {
   const x = normal(randomKey(1), [2, 4, 2])
 
   it('once per unmasked layer run, forwards and in both directions', () => {
-    expect(countingForward(() => layer.apply(params, x))).toBe(1)
+    // The Elman layer hands its input projection to the kernel; the RNN projects first.
+    expect(countingForward(() => layer.apply(params, x), 'projectedRecurrentForward')).toBe(1)
+    expect(countingForward(() => layer.apply(params, x), 'recurrentForward')).toBe(0)
     const both = nn.rnn({ inputSize: 2, hiddenSize: 3, bidirectional: true, numLayers: 2 })
     const bothParams = both.init(randomKey(2), { dtype: 'float64' })
-    expect(countingForward(() => both.apply(bothParams, x))).toBe(4)
+    expect(countingForward(() => both.apply(bothParams, x), 'recurrentForward')).toBe(4)
   })
 
   it('not with a mask (scan over the masked steps), nor when switched off', () => {
-    expect(countingForward(() => layer.apply(params, x, { lengths: [4, 2] }))).toBe(0)
-    expect(countingForward(() => perStep(() => layer.apply(params, x)))).toBe(0)
+    expect(countingForward(() => layer.apply(params, x, { lengths: [4, 2] }), 'projectedRecurrentForward')).toBe(0)
+    expect(countingForward(() => perStep(() => layer.apply(params, x)), 'projectedRecurrentForward')).toBe(0)
   })
 
   it('for the GRU likewise: once per unmasked run, never with a mask or switched off', () => {

@@ -77,6 +77,52 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
     }), { numRuns: 60, seed: 5 })
   })
 
+  it('projectedRecurrentForward / Backward match the composition, and equal the product then the recurrence bit for bit', () => {
+    const one = new Int32Array(1)
+    fc.assert(fc.property(
+      recurrentExtentArb, fc.integer({ min: 1, max: 9 }), fc.constantFrom('tanh', 'relu', 'sigmoid' as const),
+      fc.record({ x: fc.boolean(), wIn: fc.boolean(), h0: fc.boolean(), w: fc.boolean() }), fc.nat(),
+      (extent: RecurrenceExtent, inputs, activation, wanted, seed) => {
+        const { time, batch, hidden } = extent
+        const rows = time * batch
+        const x = values(dtype, rows * inputs, seed)
+        const wIn = values(dtype, inputs * hidden, seed + 1, 0.5)
+        const h0 = values(dtype, batch * hidden, seed + 2)
+        const w = values(dtype, hidden * hidden, seed + 3, 0.5)
+        const g = values(dtype, rows * hidden, seed + 4)
+        const copies = [x, wIn, h0, w, g].map((v) => v.slice())
+        const hs = wasm.projectedRecurrentForward!(x, wIn, h0, w, extent, activation)
+        expectNear(hs, reference.projectedRecurrentForward(x, wIn, h0, w, extent, activation), tolerance, 'hs')
+        // The same kernels in separate calls: the projection, the recurrence, then its cotangents.
+        const p = wasm.matmul(x, one, wIn, one, rows, inputs, hidden, false, false)
+        expect(hs, 'hs bit for bit').toEqual(wasm.recurrentForward!(p, h0, w, extent, activation))
+        const actual = wasm.projectedRecurrentBackward!(g, hs, x, wIn, h0, w, extent, activation, wanted)
+        const expected = reference.projectedRecurrentBackward(g, hs, x, wIn, h0, w, extent, activation, wanted)
+        const { dz, dw } = wasm.recurrentBackward!(g, hs, h0, w, extent, activation, wanted.w)
+        const first = extent.reverse ? time - 1 : 0
+        const dzFirst = Float64Array.from({ length: batch * hidden }, (_, i) => {
+          const [b, j] = [Math.floor(i / hidden), i % hidden]
+          return dz[(extent.batchMajor ? b * time + first : first * batch + b) * hidden + j]
+        })
+        const separate = {
+          dx: wanted.x ? wasm.matmul(dz, one, wIn, one, rows, hidden, inputs, false, true) : null,
+          dwIn: wanted.wIn ? wasm.matmul(x, one, dz, one, inputs, rows, hidden, true, false) : null,
+          dh0: wanted.h0 ? wasm.matmul(dtype === 'float32' ? Float32Array.from(dzFirst) : dzFirst, one, w, one, batch, hidden, hidden, false, !extent.transposed) : null,
+          dw,
+        }
+        for (const key of ['dx', 'dwIn', 'dh0', 'dw'] as const) {
+          if (separate[key] === null) {
+            expect(actual[key], `${key} not asked for`).toBeNull()
+            continue
+          }
+          expectNear(actual[key]!, expected[key]!, tolerance, key)
+          expect(actual[key], `${key} bit for bit`).toEqual(separate[key])
+        }
+        ;[x, wIn, h0, w, g].forEach((v, i) => expect(v, 'inputs untouched').toEqual(copies[i]))
+      },
+    ), { numRuns: 60, seed: 9 })
+  })
+
   it('the composition in batch-major layout is the time-major one with its sequences transposed', () => {
     fc.assert(fc.property(extentArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.nat(), (extent: RecurrenceExtent, activation, seed) => {
       const { time, batch, hidden } = extent

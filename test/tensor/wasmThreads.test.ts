@@ -87,6 +87,18 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
         const expected = single.recurrentBackward!(g, expectedHs, h0, w, extent, activation, withWeight)
         expectSame(backward.dz, expected.dz, `dz ${what}`)
         if (withWeight) expectSame(backward.dw!, expected.dw!, `dw ${what}`)
+        // With the input projection inside (3 inputs), and dh0 from the row ranges' last products.
+        const x = filled(dtype, extent.time * extent.batch * 3, seed + 4)
+        const wIn = filled(dtype, 3 * extent.hidden, seed + 5)
+        const projected = threaded.projectedRecurrentForward!(x, wIn, h0, w, extent, activation)
+        expectSame(projected, single.projectedRecurrentForward!(x, wIn, h0, w, extent, activation), `projected hs ${what}`)
+        const wanted = { x: true, wIn: true, h0: true, w: withWeight }
+        const actual = threaded.projectedRecurrentBackward!(g, projected, x, wIn, h0, w, extent, activation, wanted)
+        const reference = single.projectedRecurrentBackward!(g, projected, x, wIn, h0, w, extent, activation, wanted)
+        for (const key of ['dx', 'dwIn', 'dh0', 'dw'] as const) {
+          if (reference[key] === null) expect(actual[key]).toBeNull()
+          else expectSame(actual[key]!, reference[key]!, `projected ${key} ${what}`)
+        }
       },
     ), { numRuns: 80, seed: 31 })
   })

@@ -10,15 +10,15 @@
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
-import type { GruBackward, GruForward, Kernels, LstmBackward, RecurrenceExtent, RecurrentActivation } from '../kernels.js'
-import { stepAt } from '../recurrence.js'
+import type { GruBackward, GruForward, LstmBackward, RecurrenceExtent, RecurrentActivation } from '../kernels.js'
+import { type ComposedRecurrence, stepAt } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import { type KernelExports, suffixOf } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes } from './matmul.js'
 import type { RecurrenceJob, RecurrenceRunner } from './recurrenceRows.js'
 
-/** The six optional recurrence members of `Kernels`, all present. */
-export type RecurrenceKernels = Required<Pick<Kernels, 'recurrentForward' | 'recurrentBackward' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'>>
+/** The eight optional recurrence members of `Kernels`, all present. */
+export type RecurrenceKernels = ComposedRecurrence
 
 /**
  * Regions laid out one after another from address 0, each padded to 64 bytes (the exports read
@@ -63,6 +63,9 @@ const stagingSize = (extent: RecurrenceExtent): number => (transposes(extent) ? 
 /** A product's sizes: op(A) is m × k, op(B) is k × n. */
 type ProductSize = readonly [m: number, k: number, n: number]
 
+/** What an Elman / RNN forward pass starts from: the projected inputs, or the inputs and the projection. */
+type ElmanSource = { readonly p: Data } | { readonly x: Data; readonly wIn: Data }
+
 /**
  * The recurrence kernels over a loaded module. Calls whose operands would not fit in WebAssembly
  * memory, or that mix dtypes, go to `fallback` (the composition over the backend's other kernels).
@@ -105,54 +108,116 @@ export const createRecurrenceKernels = (
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, activation, time: extent.time, batch: extent.batch, hidden: extent.hidden,
     reverse: extent.reverse, transposed: extent.transposed, hs: 0, h0: 0, w: 0, g: 0, dz: 0, carry: 0, zeros: 0, mask: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', extent.batch, extent.hidden, extent.hidden),
-    staged: transposes(extent), sequenceIn: 0, statesIn: 0,
+    staged: transposes(extent), sequenceIn: 0, statesIn: 0, withState: false,
     ...ptrs,
   })
 
-  const recurrentForward: RecurrenceKernels['recurrentForward'] = (p, h0, w, extent, activation) => {
-    const dtype = dtypeOf(p)
+  /**
+   * The Elman / RNN forward pass, from p or from x and the projection wIn (p = x·wIn computed in
+   * place of p, so it never leaves the module); null when the memory cannot grow.
+   */
+  const elmanForward = (source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data | null => {
+    const first = 'p' in source ? source.p : source.x
+    const dtype = dtypeOf(first)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [hsPtr, h0Ptr, wPtr, staging], end } = layout(p.BYTES_PER_ELEMENT, [time * n, n, w.length, stagingSize(extent)])
-    const s = dtypeOf(h0) === dtype && dtypeOf(w) === dtype ? open(dtype, end, [batch, hidden, hidden]) : null
-    if (s === null) return fallback.recurrentForward(p, h0, w, extent, activation)
+    const inputs = 'p' in source ? 0 : source.wIn.length / hidden
+    const { ptrs: [hsPtr, h0Ptr, wPtr, staging, xPtr, wInPtr], end } =
+      layout(first.BYTES_PER_ELEMENT, [time * n, n, w.length, stagingSize(extent), time * batch * inputs, inputs * hidden])
+    const operands = 'p' in source ? [h0, w] : [source.wIn, h0, w]
+    const s = operands.every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, hidden], [time * batch, inputs, hidden]) : null
+    if (s === null) return null
     // The outputs start as the projected inputs: h_t = σ(p_t + h·w) replaces p_t in place.
     const staged = transposes(extent)
-    s.put(staged ? staging : hsPtr, p)
+    const pPtr = staged ? staging : hsPtr
+    if ('p' in source) {
+      s.put(pPtr, source.p)
+    } else {
+      s.put(xPtr, source.x)
+      s.put(wInPtr, source.wIn)
+      s.matmul(xPtr, wInPtr, pPtr, time * batch, inputs, hidden, false, false)
+    }
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
     runRecurrence(elmanJob(s, extent, activation, false, { hs: hsPtr, h0: h0Ptr, w: wPtr, sequenceIn: staging }))
-    return s.take(staged ? staging : hsPtr, time * n)
+    return s.take(pPtr, time * n)
   }
 
-  const recurrentBackward: RecurrenceKernels['recurrentBackward'] = (g, hs, h0, w, extent, activation, withWeight) => {
+  const recurrentForward: RecurrenceKernels['recurrentForward'] = (p, h0, w, extent, activation) =>
+    elmanForward({ p }, h0, w, extent, activation) ?? fallback.recurrentForward(p, h0, w, extent, activation)
+
+  const projectedRecurrentForward: RecurrenceKernels['projectedRecurrentForward'] = (x, wIn, h0, w, extent, activation) =>
+    elmanForward({ x, wIn }, h0, w, extent, activation) ?? fallback.projectedRecurrentForward(x, wIn, h0, w, extent, activation)
+
+  /**
+   * The Elman / RNN backward pass through time: dz in the extent's layout at `dz` and time-major at
+   * `dzSteps`, the states entering the steps as one [time·batch, hidden] matrix at `prev`, and the
+   * session for the products that follow; null when the memory cannot grow.
+   */
+  const elmanBackward = (
+    g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withState: boolean,
+    more: readonly Data[], moreSizes: readonly number[], ...products: readonly ProductSize[]
+  ) => {
     const dtype = dtypeOf(g)
     const { time, batch, hidden, reverse } = extent
     const n = batch * hidden
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
-    const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, carry, zeros, mask, dwPtr, staging, statesStaging], end } =
-      layout(g.BYTES_PER_ELEMENT, [time * n, (time + 1) * n, time * n, w.length, n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent)])
-    const s = [hs, h0, w].every((x) => dtypeOf(x) === dtype)
-      ? open(dtype, end, [batch, hidden, hidden], [hidden, time * batch, hidden])
+    const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end } = layout(
+      g.BYTES_PER_ELEMENT,
+      [time * n, (time + 1) * n, time * n, w.length, n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent), ...moreSizes],
+    )
+    const s = [hs, h0, w, ...more].every((x) => dtypeOf(x) === dtype)
+      ? open(dtype, end, [batch, hidden, hidden], [hidden, time * batch, hidden], ...products)
       : null
-    if (s === null) return fallback.recurrentBackward(g, hs, h0, w, extent, activation, withWeight)
+    if (s === null) return null
     const hsPtr = reverse ? statesPtr : statesPtr + n * s.bytes
     const staged = transposes(extent)
     s.put(staged ? staging : gPtr, g)
     s.put(staged ? statesStaging : hsPtr, hs)
     s.put(reverse ? hsPtr + time * n * s.bytes : statesPtr, h0)
     s.put(wPtr, w)
+    more.forEach((x, i) => s.put(morePtrs[i], x))
     s.memory.fill(0, zeros / s.bytes, zeros / s.bytes + n)
     runRecurrence(elmanJob(s, extent, activation, true, {
-      hs: hsPtr, w: wPtr, g: gPtr, dz: dzPtr, carry, zeros, mask, sequenceIn: staging, statesIn: statesStaging,
+      hs: hsPtr, w: wPtr, g: gPtr, dz: dzPtr, carry, zeros, mask, sequenceIn: staging, statesIn: statesStaging, withState,
     }))
-    const dz = s.take(staged ? staging : dzPtr, time * n)
-    if (!withWeight) return { dz, dw: null }
-    const prev = reverse ? hsPtr + n * s.bytes : statesPtr
-    if (extent.transposed) s.matmul(dzPtr, prev, dwPtr, hidden, time * batch, hidden, false, false, true)
-    else s.matmul(prev, dzPtr, dwPtr, hidden, time * batch, hidden, false, false, true)
-    return { dz, dw: s.take(dwPtr, hidden * hidden) }
+    const weight = (): Data => {
+      const prev = reverse ? hsPtr + n * s.bytes : statesPtr
+      if (extent.transposed) s.matmul(dzPtr, prev, dwPtr, hidden, time * batch, hidden, false, false, true)
+      else s.matmul(prev, dzPtr, dwPtr, hidden, time * batch, hidden, false, false, true)
+      return s.take(dwPtr, hidden * hidden)
+    }
+    return { s, dz: staged ? staging : dzPtr, carry, weight, more: morePtrs }
+  }
+
+  const recurrentBackward: RecurrenceKernels['recurrentBackward'] = (g, hs, h0, w, extent, activation, withWeight) => {
+    const run = elmanBackward(g, hs, h0, w, extent, activation, false, [], [])
+    if (run === null) return fallback.recurrentBackward(g, hs, h0, w, extent, activation, withWeight)
+    const dz = run.s.take(run.dz, extent.time * extent.batch * extent.hidden)
+    return { dz, dw: withWeight ? run.weight() : null }
+  }
+
+  const projectedRecurrentBackward: RecurrenceKernels['projectedRecurrentBackward'] = (g, hs, x, wIn, h0, w, extent, activation, wanted) => {
+    const { time, batch, hidden } = extent
+    const rows = time * batch
+    const inputs = wIn.length / hidden
+    const run = elmanBackward(
+      g, hs, h0, w, extent, activation, wanted.h0, [x, wIn], [rows * inputs, inputs * hidden, rows * inputs, inputs * hidden],
+      [inputs, rows, hidden], [rows, hidden, inputs],
+    )
+    if (run === null) return fallback.projectedRecurrentBackward(g, hs, x, wIn, h0, w, extent, activation, wanted)
+    const { s, dz } = run
+    const [xPtr, wInPtr, dxPtr, dwInPtr] = run.more
+    // dz is in x's layout, so the projection's products pair their rows as they are.
+    if (wanted.wIn) s.matmul(xPtr, dz, dwInPtr, inputs, rows, hidden, false, false, true)
+    if (wanted.x) s.matmul(dz, wInPtr, dxPtr, rows, hidden, inputs, true, false)
+    return {
+      dx: wanted.x ? s.take(dxPtr, rows * inputs) : null,
+      dwIn: wanted.wIn ? s.take(dwInPtr, inputs * hidden) : null,
+      dh0: wanted.h0 ? s.take(run.carry, batch * hidden) : null,
+      dw: wanted.w ? run.weight() : null,
+    }
   }
 
   const lstmForward: RecurrenceKernels['lstmForward'] = (p, h0, c0, w, extent) => {
@@ -337,5 +402,7 @@ export const createRecurrenceKernels = (
     return { dPre: s.take(dPrePtr, 3 * time * n), dHidden: s.take(dHiddenPtr, 3 * time * n), dh0: s.take(dhNext, n) }
   }
 
-  return { recurrentForward, recurrentBackward, lstmForward, lstmBackward, gruForward, gruBackward }
+  return {
+    recurrentForward, recurrentBackward, projectedRecurrentForward, projectedRecurrentBackward, lstmForward, lstmBackward, gruForward, gruBackward,
+  }
 }

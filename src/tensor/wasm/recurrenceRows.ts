@@ -50,6 +50,8 @@ export interface RecurrenceJob {
   readonly staged: boolean
   readonly sequenceIn: number
   readonly statesIn: number
+  /** Backward only: carry the first processed step's dz·wᵀ too, so that `carry` ends as dh0. */
+  readonly withState: boolean
 }
 
 const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
@@ -58,11 +60,11 @@ const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, ACTIVATIONS.indexOf(job.activation), job.time, job.batch, job.hidden,
   job.reverse ? 1 : 0, job.transposed ? 1 : 0, job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask, job.scratch,
-  job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn,
+  job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0,
 ]
 
 /** Integers in an encoded job. */
-export const RECURRENCE_ARGS = 21
+export const RECURRENCE_ARGS = 22
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
 export type CopyBytes = (dst: number, src: number, bytes: number) => void
@@ -70,8 +72,8 @@ export type CopyBytes = (dst: number, src: number, bytes: number) => void
 /**
  * Runs an encoded recurrence on batch rows [start, start + count) (clipped to the batch), with the
  * matmul scratch slice of `thread`. Forward: `h_t = σ(p_t + h_{t−1}·w)` in place of p_t. Backward:
- * `dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ)`, the product of the last processed step skipped (dh0 and dw are
- * the caller's). Staged sequences are reordered in and out with the module's strided gather, which
+ * `dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ)`, and with `withState` dh0 = dz·wᵀ of the first processed step
+ * left in `carry` (dw is the caller's). Staged sequences are reordered in and out with the module's strided gather, which
  * writes exactly its output, so threads never touch each other's rows.
  */
 export const recurrenceRows = (
@@ -79,7 +81,7 @@ export const recurrenceRows = (
 ): void => {
   const [
     f64, backward, activationIndex, time, batch, hidden, reverse, transposed, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
-    staged, sequenceIn, statesIn,
+    staged, sequenceIn, statesIn, withState,
   ] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
@@ -137,7 +139,7 @@ export const recurrenceRows = (
       } else {
         x[`${activation}Backward_${suffix}`](d, y, d, n)
       }
-      if (step > 0) gemm(rows, hidden, hidden, d, hidden, 1, w, rowW, colW, ownCarry, hidden, 0, own)
+      if (step > 0 || withState === 1) gemm(rows, hidden, hidden, d, hidden, 1, w, rowW, colW, ownCarry, hidden, 0, own)
     }
   }
   // Time-major → batch-major, the outputs (h_t, or dz_t) back over the block: row after row, each
