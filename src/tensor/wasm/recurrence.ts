@@ -3,7 +3,9 @@
  * once, every time step runs on WebAssembly memory (the pointer matmul accumulates h·w onto the
  * step's projected input in place — except for the GRU, whose h·w + b_hh stays apart because r
  * multiplies its n block — the elementwise exports apply the gates and write straight into the
- * outputs), and the results are copied out once. Each step makes the same roundings, in
+ * outputs), and the results are copied out once. The Elman / RNN time loop runs as row jobs
+ * (recurrenceRows.ts, split over threads by the threaded backend), and its projected form also
+ * computes p = x·wIn and, backwards, dx, dwIn and dh0 in place. Each step makes the same roundings, in
  * the same order, as the composition in ../recurrence.ts; only the products' summation order may
  * differ (as between any two matmuls). The elementwise exports write exactly n elements and may
  * run in place.
