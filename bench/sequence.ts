@@ -4,15 +4,20 @@
  * every step, Adam, float32, the one-thread WebAssembly backend), one training step with the sequence
  * path against `scan` over the fused steps, alternating in one process; medians of the steps after
  * two warm-up rounds. Both paths start from the same parameters and must report the same loss to
- * 1e-5. Not a test.
- *   npm run bench:sequence -- [--steps 10]
+ * 1e-5. With `--threads`, also the Elman sequence kernels (`projectedRecurrentForward` and
+ * `projectedRecurrentBackward`, C1's and C4's sizes, batch-first) on one thread against two, the
+ * threaded backend splitting each sequence into ranges of batch rows; interleaved, medians. Not a test.
+ *   npm run bench:sequence -- [--steps 10] [--threads]
  */
 import { parseArgs } from 'node:util'
-import { type Tensor, loadWasmKernels, losses, nn, oneHot, optim, randomKey, tensor, train, useKernels } from '../src/index.js'
+import {
+  type Kernels, type Tensor, loadThreadedWasmKernels, loadWasmKernels, losses, nn, oneHot, optim, randomKey, tensor, train, useKernels,
+} from '../src/index.js'
+import { nodeWorkers } from '../src/node.js'
 import { useSequenceKernels } from '../src/nn/sequence.js'
-import { benchData, median } from './configs.js'
+import { benchData, configByName, median } from './configs.js'
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '10' } } })
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '10' }, threads: { type: 'boolean', default: false } } })
 const steps = Number(values.steps)
 const size = { batch: 32, time: 64, inputSize: 64, hidden: 256, outputs: 64 }
 
@@ -63,3 +68,43 @@ for (const [name, cell] of Object.entries(cells)) {
   console.log(`| ${name} | ${sequence.toFixed(1)} | ${scan.toFixed(1)} | ${(scan / sequence).toFixed(2)} |`)
 }
 useSequenceKernels(true)
+
+/** ms of one Elman sequence forwards and backwards (all cotangents), per kernel backend, interleaved. */
+const threadRows = async (): Promise<void> => {
+  const two = await loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 2 })
+  const one = loadWasmKernels()
+  console.log(`\n# the Elman sequence kernels, float32, forwards + backwards, medians over ${3 * steps} calls: one thread against two`)
+  console.log(`| config | [batch, time, inputs] → hidden | ${one.name} ms | ${two.name} ms | speed-up |`)
+  console.log('|---|---|---:|---:|---:|')
+  try {
+    for (const name of ['C1', 'C4']) {
+      const c = configByName(name)
+      const extent = { time: c.time, batch: c.batch, hidden: c.hidden, reverse: false, transposed: false, batchMajor: true }
+      const inputs = c.inputSize + 2 // the Elman layer's [x, continued, 1]
+      const data = (n: number, seed: number, scale: number) => Float32Array.from(benchData(n, seed), (v) => v * scale)
+      const x = data(c.batch * c.time * inputs, 1, 1)
+      const wIn = data(inputs * c.hidden, 2, 0.2)
+      const h0 = new Float32Array(c.batch * c.hidden)
+      const w = data(c.hidden * c.hidden, 3, 0.1)
+      const g = data(c.batch * c.time * c.hidden, 4, 1)
+      const wanted = { x: false, wIn: true, h0: false, w: true }
+      const run = (k: Kernels) => () => {
+        const hs = k.projectedRecurrentForward!(x, wIn, h0, w, extent, 'tanh')
+        k.projectedRecurrentBackward!(g, hs, x, wIn, h0, w, extent, 'tanh', wanted)
+      }
+      const times = new Map<Kernels, number[]>([[one, []], [two, []]])
+      for (let i = 0; i < 3 * steps + 3; i++) {
+        for (const [k, list] of times) {
+          const start = performance.now()
+          run(k)()
+          if (i >= 3) list.push(performance.now() - start)
+        }
+      }
+      const [single, split] = [median(times.get(one)!), median(times.get(two)!)]
+      console.log(`| ${name} | [${c.batch}, ${c.time}, ${inputs}] → ${c.hidden} | ${single.toFixed(2)} | ${split.toFixed(2)} | ${(single / split).toFixed(2)}× |`)
+    }
+  } finally {
+    two.close()
+  }
+}
+if (values.threads) await threadRows()
