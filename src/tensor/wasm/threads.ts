@@ -84,6 +84,8 @@ const runChunks = (
   control: Int32Array, args: Int32Array, exports: KernelExports, copy: CopyBytes, thread: number, slots: CounterSlots,
   rows: typeof recurrenceRows,
 ): void => {
+  // A product's arguments (a recurrence reads its own from the body). Literals below, not the
+  // constants, since this source travels: 3 is RECURRENCE, 4 the HEADER's length.
   const [op, chunk, first, end, m, n, k, a, rowA, colA, b, rowB, colB, c, ldc, accumulate, scratch, scratchStride, byColumns] = args
   const gemm = op === 0 ? exports.gemm_f32 : exports.gemm_f64
   const bytes = op === 0 ? 4 : 8
