@@ -152,9 +152,10 @@ export const createRecurrenceKernels = (
     elmanForward({ x, wIn }, h0, w, extent, activation) ?? fallback.projectedRecurrentForward(x, wIn, h0, w, extent, activation)
 
   /**
-   * The Elman / RNN backward pass through time: dz in the extent's layout at `dz` and time-major at
-   * `dzSteps`, the states entering the steps as one [time·batch, hidden] matrix at `prev`, and the
-   * session for the products that follow; null when the memory cannot grow.
+   * The Elman / RNN backward pass through time, with `more` operands copied in after the usual ones
+   * (regions of `moreSizes` elements; their pointers come back as `more`) and scratch for `products`.
+   * Returns the session, the address of dz in the extent's layout, the carry (dh0 when `withState`),
+   * and `weight()`, which computes and takes dw; null when the memory cannot grow.
    */
   const elmanBackward = (
     g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withState: boolean,

@@ -54,6 +54,7 @@ export interface RecurrenceJob {
   readonly withState: boolean
 }
 
+/** Activation codes; `recurrenceRows` spells the same list, since its source travels to the workers. */
 const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 
 /** The job as the integers `recurrenceRows` reads (pointers fit: memory stays below 2³¹ bytes). */
@@ -63,7 +64,7 @@ export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0,
 ]
 
-/** Integers in an encoded job. */
+/** Integers in an encoded job (the length of `encodeRecurrence`'s list; the control block reserves them). */
 export const RECURRENCE_ARGS = 22
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
