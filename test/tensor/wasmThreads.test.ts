@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { type DType, type Tensor, add, jsKernels, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
 import { nodeWorkers } from '../../src/nodeThreads.js'
+import { RECURRENCE_ARGS, encodeRecurrence } from '../../src/tensor/wasm/recurrenceRows.js'
 import { loadThreadedWasmKernels } from '../../src/tensor/wasm/threads.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
 import { DTYPES, expectSame, filled, matmulSuite } from './wasmMatmulCases.js'
@@ -101,6 +102,16 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
         }
       },
     ), { numRuns: 80, seed: 31 })
+  })
+
+  it('encodes a job in the integers the control block reserves', () => {
+    const job = {
+      dtype, backward: true, activation: 'relu', time: 2, batch: 3, hidden: 4, reverse: true, transposed: false, hs: 1, h0: 2, w: 3,
+      g: 4, dz: 5, carry: 6, zeros: 7, mask: 8, scratch: 9, scratchStride: 10, staged: true, sequenceIn: 11, statesIn: 12, withState: true,
+    } as const
+    const encoded = encodeRecurrence(job)
+    expect(encoded).toHaveLength(RECURRENCE_ARGS)
+    expect(encoded.every(Number.isInteger)).toBe(true)
   })
 
   it('runs row ranges on the worker', () => {
