@@ -240,6 +240,54 @@ const pack = (t: LaneType, name: string, width: number): string => {
 }
 
 /**
+ * The row blocks of one packed B block: for each mc rows of op(A) (`a` at the block's first depth),
+ * pack them (into `scratch`'s packed-A region) and let the macro-kernel multiply them with the
+ * packed B block at `bp` into C (`c` at the block's first column). Shared by both drivers, so a
+ * product with a pre-packed B makes the same operations, in the same order, as one without.
+ */
+const rowBlocks = (t: LaneType): string => {
+  const T = t.scalar
+  const { mc: MC } = BLOCKING[t.bytes === 4 ? 'float32' : 'float64']
+  const mcMax = Math.floor(MC / t.tileRows) * t.tileRows
+  const shift = i32(shiftOf(t))
+  const bytesOf = (x: string) => `(i32.shl ${x} ${shift})`
+  return `
+  (func $rowBlocks_${T} (param $m i32) (param $nc i32) (param $kc i32) (param $a i32) (param $rowA i32) (param $colA i32)
+      (param $bp i32) (param $c i32) (param $ldc i32) (param $accumulate i32) (param $scratch i32)
+    (local $ic i32) (local $mc i32) (local $packA i32)
+    ${set('packA', `(i32.add ${get('scratch')} ${i32(EDGE_TILE_BYTES)})`)}
+    (loop $rowBlocks
+      ${set('mc', minI32(mcMax, `(i32.sub ${get('m')} ${get('ic')})`))}
+      (call $packA_${T} (i32.add ${get('a')} ${bytesOf(`(i32.mul ${get('ic')} ${get('rowA')})`)}) ${get('rowA')} ${get('colA')} ${get('mc')} ${get('kc')} ${get('packA')})
+      (call $macro_${T} ${get('mc')} ${get('nc')} ${get('kc')} ${get('packA')} ${get('bp')}
+        (i32.add ${get('c')} ${bytesOf(`(i32.mul ${get('ic')} ${get('ldc')})`)}) ${get('ldc')} ${get('accumulate')} ${get('scratch')})
+      (br_if $rowBlocks (i32.lt_s (local.tee $ic (i32.add ${get('ic')} ${i32(mcMax)})) ${get('m')}))))`
+}
+
+/**
+ * The degenerate products, for both drivers: returns 1 (done) when m or n is not positive, or when
+ * k = 0 (C zeroed unless accumulating), else 0.
+ */
+const degenerate = (t: LaneType): string => {
+  const T = t.scalar
+  const shift = i32(shiftOf(t))
+  const bytesOf = (x: string) => `(i32.shl ${x} ${shift})`
+  return `
+  (func $degenerate_${T} (param $m i32) (param $n i32) (param $k i32) (param $c i32) (param $ldc i32) (param $accumulate i32) (result i32)
+    (local $i i32)
+    (if (i32.or (i32.le_s ${get('m')} (i32.const 0)) (i32.le_s ${get('n')} (i32.const 0))) (then (return (i32.const 1))))
+    (if (i32.eqz ${get('k')})
+      (then
+        (if (i32.eqz ${get('accumulate')})
+          (then
+            (loop $rows
+              (memory.fill (i32.add ${get('c')} ${bytesOf(`(i32.mul ${get('i')} ${get('ldc')})`)}) (i32.const 0) ${bytesOf(get('n'))})
+              (br_if $rows (i32.lt_s (local.tee $i (i32.add ${get('i')} (i32.const 1))) ${get('m')})))))
+        (return (i32.const 1))))
+    (i32.const 0))`
+}
+
+/**
  * The blocked product `C[m × n] (+)= op(A) · op(B)` on byte addresses, element (i, p) of op(A) at
  * `a + (i·rowA + p·colA)·bytes`, element (p, j) of op(B) at `b + (p·rowB + j·colB)·bytes`, C with row
  * stride `ldc` (strides in elements, so a row or column range of a product is a product too: the
@@ -251,25 +299,15 @@ const pack = (t: LaneType, name: string, width: number): string => {
 const gemm = (t: LaneType): string => {
   const T = t.scalar
   const { kc: KC, mc: MC, nc: NC } = BLOCKING[t.bytes === 4 ? 'float32' : 'float64']
-  const mcMax = Math.floor(MC / t.tileRows) * t.tileRows
   const shift = i32(shiftOf(t))
   const bytesOf = (x: string) => `(i32.shl ${x} ${shift})`
   const align64 = (x: string) => `(i32.and (i32.add ${x} ${i32(63)}) ${i32(-64)})`
   return `
   (func (export "gemm_${T}") (param $m i32) (param $n i32) (param $k i32) (param $a i32) (param $rowA i32) (param $colA i32)
       (param $b i32) (param $rowB i32) (param $colB i32) (param $c i32) (param $ldc i32) (param $accumulate i32) (param $scratch i32)
-    (local $jc i32) (local $pc i32) (local $ic i32) (local $nc i32) (local $kc i32) (local $mc i32) (local $packA i32) (local $packB i32) (local $i i32)
-    (if (i32.or (i32.le_s ${get('m')} (i32.const 0)) (i32.le_s ${get('n')} (i32.const 0))) (then (return)))
-    (if (i32.eqz ${get('k')})
-      (then
-        (if (i32.eqz ${get('accumulate')})
-          (then
-            (loop $rows
-              (memory.fill (i32.add ${get('c')} ${bytesOf(`(i32.mul ${get('i')} ${get('ldc')})`)}) (i32.const 0) ${bytesOf(get('n'))})
-              (br_if $rows (i32.lt_s (local.tee $i (i32.add ${get('i')} (i32.const 1))) ${get('m')})))))
-        (return)))
-    ${set('packA', `(i32.add ${get('scratch')} ${i32(EDGE_TILE_BYTES)})`)}
-    ${set('packB', `(i32.add ${get('packA')} ${align64(bytesOf(`(i32.mul (i32.add ${minI32(MC, get('m'))} ${i32(MAX_TILE_ROWS)}) ${minI32(KC, get('k'))})`))})`)}
+    (local $jc i32) (local $pc i32) (local $nc i32) (local $kc i32) (local $packB i32)
+    (if (call $degenerate_${T} ${get('m')} ${get('n')} ${get('k')} ${get('c')} ${get('ldc')} ${get('accumulate')}) (then (return)))
+    ${set('packB', `(i32.add (i32.add ${get('scratch')} ${i32(EDGE_TILE_BYTES)}) ${align64(bytesOf(`(i32.mul (i32.add ${minI32(MC, get('m'))} ${i32(MAX_TILE_ROWS)}) ${minI32(KC, get('k'))})`))})`)}
     (loop $columnBlocks
       ${set('nc', minI32(NC, `(i32.sub ${get('n')} ${get('jc')})`))}
       ${set('pc', i32(0))}
@@ -277,18 +315,37 @@ const gemm = (t: LaneType): string => {
         ${set('kc', minI32(KC, `(i32.sub ${get('k')} ${get('pc')})`))}
         (call $packB_${T} (i32.add ${get('b')} ${bytesOf(`(i32.add (i32.mul ${get('pc')} ${get('rowB')}) (i32.mul ${get('jc')} ${get('colB')}))`)})
           ${get('colB')} ${get('rowB')} ${get('nc')} ${get('kc')} ${get('packB')})
-        ${set('ic', i32(0))}
-        (loop $rowBlocks
-          ${set('mc', minI32(mcMax, `(i32.sub ${get('m')} ${get('ic')})`))}
-          (call $packA_${T} (i32.add ${get('a')} ${bytesOf(`(i32.add (i32.mul ${get('ic')} ${get('rowA')}) (i32.mul ${get('pc')} ${get('colA')}))`)})
-            ${get('rowA')} ${get('colA')} ${get('mc')} ${get('kc')} ${get('packA')})
-          ;; The first depth block stores into C (unless accumulating), later ones add to it.
-          (call $macro_${T} ${get('mc')} ${get('nc')} ${get('kc')} ${get('packA')} ${get('packB')}
-            (i32.add ${get('c')} ${bytesOf(`(i32.add (i32.mul ${get('ic')} ${get('ldc')}) ${get('jc')})`)}) ${get('ldc')}
-            (i32.or ${get('accumulate')} (i32.gt_s ${get('pc')} (i32.const 0))) ${get('scratch')})
-          (br_if $rowBlocks (i32.lt_s (local.tee $ic (i32.add ${get('ic')} ${i32(mcMax)})) ${get('m')})))
+        ;; The first depth block stores into C (unless accumulating), later ones add to it.
+        (call $rowBlocks_${T} ${get('m')} ${get('nc')} ${get('kc')} (i32.add ${get('a')} ${bytesOf(`(i32.mul ${get('pc')} ${get('colA')})`)}) ${get('rowA')} ${get('colA')}
+          ${get('packB')} (i32.add ${get('c')} ${bytesOf(get('jc'))}) ${get('ldc')} (i32.or ${get('accumulate')} (i32.gt_s ${get('pc')} (i32.const 0))) ${get('scratch')})
         (br_if $depthBlocks (i32.lt_s (local.tee $pc (i32.add ${get('pc')} ${i32(KC)})) ${get('k')})))
       (br_if $columnBlocks (i32.lt_s (local.tee $jc (i32.add ${get('jc')} ${i32(NC)})) ${get('n')}))))`
+}
+
+/**
+ * The same product with op(B) packed beforehand (src/tensor/wasm/matmul.ts packs it with `packB`,
+ * one depth block of KC after another): the depth block at pc starts at element pc·width of
+ * `packed`, holding `width` (the columns rounded up to tileColumns) packed columns, k-major in
+ * panels of tileColumns. C's n columns are the packed ones from `column` on (a multiple of
+ * tileColumns), so a column range of the product reads its own panels. No nc blocking: the packed
+ * B needs no scratch. A weight that multiplies every time step is packed once instead of each step.
+ */
+const gemmPacked = (t: LaneType): string => {
+  const T = t.scalar
+  const { kc: KC } = BLOCKING[t.bytes === 4 ? 'float32' : 'float64']
+  const shift = i32(shiftOf(t))
+  const bytesOf = (x: string) => `(i32.shl ${x} ${shift})`
+  return `
+  (func (export "gemmPacked_${T}") (param $m i32) (param $n i32) (param $k i32) (param $a i32) (param $rowA i32) (param $colA i32)
+      (param $packed i32) (param $width i32) (param $column i32) (param $c i32) (param $ldc i32) (param $accumulate i32) (param $scratch i32)
+    (local $pc i32) (local $kc i32)
+    (if (call $degenerate_${T} ${get('m')} ${get('n')} ${get('k')} ${get('c')} ${get('ldc')} ${get('accumulate')}) (then (return)))
+    (loop $depthBlocks
+      ${set('kc', minI32(KC, `(i32.sub ${get('k')} ${get('pc')})`))}
+      (call $rowBlocks_${T} ${get('m')} ${get('n')} ${get('kc')} (i32.add ${get('a')} ${bytesOf(`(i32.mul ${get('pc')} ${get('colA')})`)}) ${get('rowA')} ${get('colA')}
+        (i32.add ${get('packed')} ${bytesOf(`(i32.add (i32.mul ${get('pc')} ${get('width')}) (i32.mul ${get('column')} ${get('kc')}))`)})
+        ${get('c')} ${get('ldc')} (i32.or ${get('accumulate')} (i32.gt_s ${get('pc')} (i32.const 0))) ${get('scratch')})
+      (br_if $depthBlocks (i32.lt_s (local.tee $pc (i32.add ${get('pc')} ${i32(KC)})) ${get('k')}))))`
 }
 
 /** Exports the tile geometry, so the JavaScript driver sizes its buffers from the module itself. */
@@ -298,5 +355,5 @@ const geometry = (t: LaneType): string => `
 
 /** All matrix-product functions for one element type; `fma` selects relaxed-simd multiply-adds. */
 export const matmulWat = (t: LaneType, fma: boolean): string[] => [
-  geometry(t), microKernel(t, fma), edgeCopy(t), macroKernel(t), pack(t, 'packA', t.tileRows), pack(t, 'packB', tileColumns(t)), gemm(t),
+  geometry(t), microKernel(t, fma), edgeCopy(t), macroKernel(t), pack(t, 'packA', t.tileRows), pack(t, 'packB', tileColumns(t)), rowBlocks(t), degenerate(t), gemm(t), gemmPacked(t),
 ]

@@ -29,6 +29,16 @@ export type GemmKernel = (
 ) => void
 
 /**
+ * `gemm` with op(B) packed beforehand (src/tensor/wasm/matmul.ts's `packWeight`): `packed` holds
+ * k rows of `width` packed columns, and C's n columns are those from `column` on (a multiple of the
+ * register tile's columns).
+ */
+export type GemmPackedKernel = (
+  m: number, n: number, k: number, a: number, rowA: number, colA: number, packed: number, width: number, column: number,
+  c: number, ldc: number, accumulate: number, scratch: number,
+) => void
+
+/**
  * Packs `X[rows × kc]`, element (i, p) at `src + (i·rowStride + p·colStride)·bytes`, into
  * zero-padded k-major panels of tileRows (A) or tileColumns (B, packed as Bᵀ) rows.
  */
@@ -80,6 +90,7 @@ export interface WasmGlobal {
 export type KernelExports = { readonly memory: WasmMemory }
   & { readonly [S in Suffix as `macro_${S}`]: MacroKernel }
   & { readonly [S in Suffix as `gemm_${S}`]: GemmKernel }
+  & { readonly [S in Suffix as `gemmPacked_${S}`]: GemmPackedKernel }
   & { readonly [S in Suffix as `packA_${S}` | `packB_${S}`]: PackKernel }
   & { readonly [S in Suffix as `tileRows_${S}` | `tileColumns_${S}`]: WasmGlobal }
   & { readonly [N in `${BinaryOp}_${Suffix}`]: BinaryKernel }
@@ -92,6 +103,6 @@ export type KernelExports = { readonly memory: WasmMemory }
 
 /** Every function export, to check a module against this layout when it is loaded. */
 export const FUNCTION_EXPORTS: readonly string[] = (['f32', 'f64'] as const).flatMap((s) => [
-  'gemm', 'macro', 'packA', 'packB', 'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greaterEqual', 'equal',
+  'gemm', 'gemmPacked', 'macro', 'packA', 'packB', 'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greaterEqual', 'equal',
   'neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid', 'sum', 'tanhBackward', 'sigmoidBackward', 'sumRows', 'gatherStrided', 'adam',
 ].map((name) => `${name}_${s}`))

@@ -69,6 +69,48 @@ export interface PointerMatmul {
   ): void
   /** Threads a product may be split over (1, or the threaded backend's count): size the scratch with it. */
   readonly threads: number
+  /** The same product with op(B) packed beforehand by `packWeight` (split over the same threads). */
+  readonly packed: PackedMatmul
+}
+
+/**
+ * `C = [C +] op(A) · B` with B packed by `packWeight` at `packedPtr` (k × n); the other arguments as
+ * `PointerMatmul`'s. Equal bit for bit to the unpacked product: only the packing moved.
+ */
+export type PackedMatmul = (
+  dtype: DType, aPtr: number, packedPtr: number, outPtr: number, m: number, k: number, n: number,
+  transposeA: boolean, accumulate: boolean, scratchPtr: number,
+) => void
+
+/** Columns of a packed weight: n rounded up to the module's register tile (`tileColumns`). */
+export const packedWidth = (exports: KernelExports, dtype: DType, n: number): number => {
+  const columns = exports[`tileColumns_${suffixOf(dtype)}`].value
+  return Math.ceil(n / columns) * columns
+}
+
+/**
+ * Bytes that `packWeight` writes for a k × n op(B): k rows of `packedWidth` columns, 64-byte aligned.
+ * @category wasm
+ */
+export const packedWeightBytes = (exports: KernelExports, dtype: DType, k: number, n: number): number =>
+  alignRegion(k * packedWidth(exports, dtype, n) * bytesOf(dtype))
+
+/**
+ * Packs op(B) (B stored as [k, n], or as [n, k] when `transposeB`) once, for products that reuse it
+ * (a recurrent weight multiplies every time step): one depth block of `BLOCKING.kc` rows after
+ * another, each in the panels that the module's `packB` writes, so that `gemmPacked` reads exactly
+ * what `gemm` would have packed for itself. `packedPtr` must hold `packedWeightBytes(…)` bytes.
+ * @category wasm
+ */
+export const packWeight = (
+  exports: KernelExports, dtype: DType, bPtr: number, k: number, n: number, transposeB: boolean, packedPtr: number,
+): void => {
+  const { kc } = BLOCKING[dtype]
+  const [rowB, colB] = transposeB ? [1, k] : [n, 1]
+  const bytes = bytesOf(dtype)
+  const width = packedWidth(exports, dtype, n)
+  const pack = exports[`packB_${suffixOf(dtype)}`]
+  for (let pc = 0; pc < k; pc += kc) pack(bPtr + pc * rowB * bytes, colB, rowB, n, Math.min(kc, k - pc), packedPtr + pc * width * bytes)
 }
 
 /**
@@ -89,6 +131,12 @@ export const createPointerMatmul = (exports: KernelExports): PointerMatmul => {
     }
   }
   const gemm = { float32: exports.gemm_f32, float64: exports.gemm_f64 }
+  const gemmPacked = { float32: exports.gemmPacked_f32, float64: exports.gemmPacked_f64 }
+  const packed: PackedMatmul = (dtype, aPtr, packedPtr, outPtr, m, k, n, transposeA, accumulate, scratchPtr) => {
+    gemmPacked[dtype](
+      m, n, k, aPtr, transposeA ? 1 : k, transposeA ? m : 1, packedPtr, packedWidth(exports, dtype, n), 0, outPtr, n, accumulate ? 1 : 0, scratchPtr,
+    )
+  }
   const product = (
     dtype: DType, aPtr: number, bPtr: number, outPtr: number, m: number, k: number, n: number,
     transposeA: boolean, transposeB: boolean, accumulate: boolean, scratchPtr: number,
@@ -99,7 +147,7 @@ export const createPointerMatmul = (exports: KernelExports): PointerMatmul => {
       outPtr, n, accumulate ? 1 : 0, scratchPtr,
     )
   }
-  return Object.assign(product, { threads: 1 })
+  return Object.assign(product, { threads: 1, packed })
 }
 
 // ---- the Kernels.matmul contract ----

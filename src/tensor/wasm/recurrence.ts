@@ -3,7 +3,8 @@
  * once, every time step runs on WebAssembly memory (the pointer matmul accumulates h·w onto the
  * step's projected input in place — except for the GRU, whose h·w + b_hh stays apart because r
  * multiplies its n block — the elementwise exports apply the gates and write straight into the
- * outputs), and the results are copied out once. The Elman / RNN time loop runs as row jobs
+ * outputs), and the results are copied out once. The recurrent weight is packed for the products
+ * once per sequence (`packWeight`), not once per step. The Elman / RNN time loop runs as row jobs
  * (recurrenceRows.ts, split over threads by the threaded backend), and its projected form also
  * computes p = x·wIn and, backwards, dx, dwIn and dh0 in place. Each step makes the same roundings, in
  * the same order, as the composition in ../recurrence.ts; only the products' summation order may
@@ -16,7 +17,7 @@ import type { GruBackward, GruForward, LstmBackward, RecurrenceExtent, Recurrent
 import { type ComposedRecurrence, stepAt } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import { type KernelExports, suffixOf } from './exports.js'
-import { type PointerMatmul, matmulScratchBytes } from './matmul.js'
+import { type PointerMatmul, matmulScratchBytes, packWeight, packedWeightBytes } from './matmul.js'
 import type { RecurrenceJob, RecurrenceRunner } from './recurrenceRows.js'
 
 /** The eight optional recurrence members of `Kernels`, all present. */
@@ -54,6 +55,10 @@ interface Session {
   /** `out = g·(1 − y²)` (tanh) or `g·(y·(1 − y))` (sigmoid), rounded as the composition is. */
   backward(op: 'tanh' | 'sigmoid', g: number, y: number, out: number, n: number): void
   matmul(a: number, b: number, out: number, m: number, k: number, n: number, transposeB: boolean, accumulate: boolean, transposeA?: boolean): void
+  /** Packs op(B) (k × n; B stored [n, k] when `transposeB`) at `packed` for `packedMatmul`. */
+  pack(b: number, k: number, n: number, transposeB: boolean, packed: number): void
+  /** `matmul` with op(B) packed by `pack`. */
+  packedMatmul(a: number, packed: number, out: number, m: number, k: number, n: number, accumulate: boolean): void
 }
 
 /** Whether a sequence in the extent's layout is stored differently from time-major. */
@@ -79,6 +84,9 @@ export const createRecurrenceKernels = (
   exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels,
   runRecurrence: RecurrenceRunner,
 ): RecurrenceKernels => {
+  /** Elements that a packed k × n weight takes (see `packWeight`). */
+  const packedSize = (dtype: DType, k: number, n: number): number => packedWeightBytes(exports, dtype, k, n) / (dtype === 'float32' ? 4 : 8)
+
   /** Reserves `end` bytes plus matmul scratch for the largest of `products`; null when memory cannot grow. */
   const open = (dtype: DType, end: number, ...products: readonly ProductSize[]): Session | null => {
     const scratch = end
@@ -99,6 +107,9 @@ export const createRecurrenceKernels = (
       backward: (op, g, y, out, n) => exports[`${op}Backward_${suffix}`](g, y, out, n),
       matmul: (a, b, out, rows, inner, columns, transposeB, accumulate, transposeA = false) =>
         product(dtype, a, b, out, rows, inner, columns, transposeA, transposeB, accumulate, scratch),
+      pack: (b, inner, columns, transposeB, packed) => packWeight(exports, dtype, b, inner, columns, transposeB, packed),
+      packedMatmul: (a, packed, out, rows, inner, columns, accumulate) =>
+        product.packed(dtype, a, packed, out, rows, inner, columns, false, accumulate, scratch),
     }
   }
 
@@ -108,7 +119,7 @@ export const createRecurrenceKernels = (
    */
   const elmanJob = (s: Session, extent: RecurrenceExtent, activation: RecurrentActivation, backward: boolean, ptrs: Partial<RecurrenceJob>): RecurrenceJob => ({
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, activation, time: extent.time, batch: extent.batch, hidden: extent.hidden,
-    reverse: extent.reverse, transposed: extent.transposed, hs: 0, h0: 0, w: 0, g: 0, dz: 0, carry: 0, zeros: 0, mask: 0,
+    reverse: extent.reverse, hs: 0, h0: 0, w: 0, g: 0, dz: 0, carry: 0, zeros: 0, mask: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', extent.batch, extent.hidden, extent.hidden),
     staged: transposes(extent), sequenceIn: 0, statesIn: 0, withState: false,
     ...ptrs,
@@ -124,8 +135,10 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const n = batch * hidden
     const inputs = 'p' in source ? 0 : source.wIn.length / hidden
-    const { ptrs: [hsPtr, h0Ptr, wPtr, staging, xPtr, wInPtr], end } =
-      layout(first.BYTES_PER_ELEMENT, [time * n, n, w.length, stagingSize(extent), time * batch * inputs, inputs * hidden])
+    const { ptrs: [hsPtr, h0Ptr, wPtr, packedPtr, staging, xPtr, wInPtr], end } = layout(
+      first.BYTES_PER_ELEMENT,
+      [time * n, n, w.length, packedSize(dtype, hidden, hidden), stagingSize(extent), time * batch * inputs, inputs * hidden],
+    )
     const operands = 'p' in source ? [h0, w] : [source.wIn, h0, w]
     const s = operands.every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, hidden], [time * batch, inputs, hidden]) : null
     if (s === null) return null
@@ -141,7 +154,8 @@ export const createRecurrenceKernels = (
     }
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
-    runRecurrence(elmanJob(s, extent, activation, false, { hs: hsPtr, h0: h0Ptr, w: wPtr, sequenceIn: staging }))
+    s.pack(wPtr, hidden, hidden, extent.transposed, packedPtr)
+    runRecurrence(elmanJob(s, extent, activation, false, { hs: hsPtr, h0: h0Ptr, w: packedPtr, sequenceIn: staging }))
     return s.take(pPtr, time * n)
   }
 
@@ -166,9 +180,12 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
-    const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end } = layout(
+    const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, packedPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end } = layout(
       g.BYTES_PER_ELEMENT,
-      [time * n, (time + 1) * n, time * n, w.length, n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent), ...moreSizes],
+      [
+        time * n, (time + 1) * n, time * n, w.length, packedSize(dtype, hidden, hidden), n, n, n, hidden * hidden,
+        stagingSize(extent), stagingSize(extent), ...moreSizes,
+      ],
     )
     const s = [hs, h0, w, ...more].every((x) => dtypeOf(x) === dtype)
       ? open(dtype, end, [batch, hidden, hidden], [hidden, time * batch, hidden], ...products)
@@ -182,8 +199,10 @@ export const createRecurrenceKernels = (
     s.put(wPtr, w)
     more.forEach((x, i) => s.put(morePtrs[i], x))
     s.memory.fill(0, zeros / s.bytes, zeros / s.bytes + n)
+    // dz·op(w)ᵀ, where op(w) is w (wᵀ when transposed).
+    s.pack(wPtr, hidden, hidden, !extent.transposed, packedPtr)
     runRecurrence(elmanJob(s, extent, activation, true, {
-      hs: hsPtr, w: wPtr, g: gPtr, dz: dzPtr, carry, zeros, mask, sequenceIn: staging, statesIn: statesStaging, withState,
+      hs: hsPtr, w: packedPtr, g: gPtr, dz: dzPtr, carry, zeros, mask, sequenceIn: staging, statesIn: statesStaging, withState,
     }))
     const weight = (): Data => {
       const prev = reverse ? hsPtr + n * s.bytes : statesPtr
@@ -227,8 +246,9 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, ig], end } =
-      layout(p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, n])
+    const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, packedPtr, ig], end } = layout(
+      p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, packedSize(dtype, hidden, 4 * hidden), n],
+    )
     const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, 4 * hidden]) : null
     if (s === null) return fallback.lstmForward(p, h0, c0, w, extent)
     const row = hidden * s.bytes
@@ -236,6 +256,7 @@ export const createRecurrenceKernels = (
     s.put(h0Ptr, h0)
     s.put(c0Ptr, c0)
     s.put(wPtr, w)
+    s.pack(wPtr, hidden, 4 * hidden, extent.transposed, packedPtr)
     let hPrev = h0Ptr
     let cPrev = c0Ptr
     for (let step = 0; step < time; step++) {
@@ -244,7 +265,7 @@ export const createRecurrenceKernels = (
       const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((slot) => savedPtr + (5 * t + slot) * n * s.bytes)
       // The step's pre-activations, p_t + h·w, in place of p_t (read once, by the gates below).
       const pre = pPtr + 4 * at
-      s.matmul(hPrev, wPtr, pre, batch, hidden, 4 * hidden, extent.transposed, true)
+      s.packedMatmul(hPrev, packedPtr, pre, batch, hidden, 4 * hidden, true)
       // Row b of pre holds the gates i, f, g, o side by side; they are kept gate-major.
       for (let b = 0; b < batch; b++) {
         const from = pre + 4 * b * row
@@ -270,8 +291,10 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const n = batch * hidden
     const {
-      ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, dh, dc, dhNext, dcNext, prod, dI, dF, dG, dO], end,
-    } = layout(gh.BYTES_PER_ELEMENT, [time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, n, n, n, n, n, n, n, n, n])
+      ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, packedPtr, dh, dc, dhNext, dcNext, prod, dI, dF, dG, dO], end,
+    } = layout(gh.BYTES_PER_ELEMENT, [
+      time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, packedSize(dtype, 4 * hidden, hidden), n, n, n, n, n, n, n, n, n,
+    ])
     const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, 4 * hidden, hidden]) : null
     if (s === null) return fallback.lstmBackward(gh, gc, forward, c0, w, extent)
     const row = hidden * s.bytes
@@ -281,6 +304,7 @@ export const createRecurrenceKernels = (
     s.put(savedPtr, forward.saved)
     s.put(c0Ptr, c0)
     s.put(wPtr, w)
+    s.pack(wPtr, 4 * hidden, hidden, !extent.transposed, packedPtr)
     for (let step = time - 1; step >= 0; step--) {
       const t = stepAt(extent, step)
       const at = t * n * s.bytes
@@ -309,7 +333,7 @@ export const createRecurrenceKernels = (
       for (let b = 0; b < batch; b++) {
         for (const [k, d] of [dI, dF, dG, dO].entries()) s.copy(dPre + (4 * b + k) * row, d + b * row, hidden)
       }
-      s.matmul(dPre, wPtr, dhNext, batch, 4 * hidden, hidden, !extent.transposed, false)
+      s.packedMatmul(dPre, packedPtr, dhNext, batch, 4 * hidden, hidden, false)
       s.binary('mul', dc, f, dcNext, n)
     }
     return { dPre: s.take(dPrePtr, 4 * time * n), dh0: s.take(dhNext, n), dc0: s.take(dcNext, n) }
@@ -319,14 +343,16 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, savedPtr, h0Ptr, wPtr, bias, hh, prod], end } =
-      layout(p.BYTES_PER_ELEMENT, [3 * time * n, time * n, 4 * time * n, n, w.length, 3 * n, 3 * n, n])
+    const { ptrs: [pPtr, hsPtr, savedPtr, h0Ptr, wPtr, packedPtr, bias, hh, prod], end } = layout(
+      p.BYTES_PER_ELEMENT, [3 * time * n, time * n, 4 * time * n, n, w.length, packedSize(dtype, hidden, 3 * hidden), 3 * n, 3 * n, n],
+    )
     const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, 3 * hidden]) : null
     if (s === null) return fallback.gruForward(p, h0, w, b, extent)
     const row = hidden * s.bytes
     s.put(pPtr, p)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
+    s.pack(wPtr, hidden, 3 * hidden, extent.transposed, packedPtr)
     // b_hh repeated over the batch once, so adding it to hh is one call per step.
     for (let r = 0; r < batch; r++) s.put(bias + 3 * r * row, b)
     let hPrev = h0Ptr
@@ -335,7 +361,7 @@ export const createRecurrenceKernels = (
       const at = t * n * s.bytes
       const [r, z, candidate, hn] = [0, 1, 2, 3].map((slot) => savedPtr + (4 * t + slot) * n * s.bytes)
       // hh = h·w + b stays apart from p_t: r multiplies its n block, b_hn included.
-      s.matmul(hPrev, wPtr, hh, batch, hidden, 3 * hidden, extent.transposed, false)
+      s.packedMatmul(hPrev, packedPtr, hh, batch, hidden, 3 * hidden, false)
       s.binary('add', hh, bias, hh, 3 * n)
       // Row b of p_t and hh holds the gates r, z, n side by side; the saved gates are kept gate-major.
       for (let b = 0; b < batch; b++) {
@@ -365,8 +391,10 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const n = batch * hidden
     const {
-      ptrs: [gPtr, hsPtr, savedPtr, dPrePtr, dHiddenPtr, h0Ptr, wPtr, dh, dhNext, prod, dn, dz, dan, dar, daz, dhn], end,
-    } = layout(g.BYTES_PER_ELEMENT, [time * n, time * n, 4 * time * n, 3 * time * n, 3 * time * n, n, w.length, n, n, n, n, n, n, n, n, n])
+      ptrs: [gPtr, hsPtr, savedPtr, dPrePtr, dHiddenPtr, h0Ptr, wPtr, packedPtr, dh, dhNext, prod, dn, dz, dan, dar, daz, dhn], end,
+    } = layout(g.BYTES_PER_ELEMENT, [
+      time * n, time * n, 4 * time * n, 3 * time * n, 3 * time * n, n, w.length, packedSize(dtype, 3 * hidden, hidden), n, n, n, n, n, n, n, n, n,
+    ])
     const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, 3 * hidden, hidden]) : null
     if (s === null) return fallback.gruBackward(g, forward, h0, w, extent)
     const row = hidden * s.bytes
@@ -375,6 +403,7 @@ export const createRecurrenceKernels = (
     s.put(savedPtr, forward.saved)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
+    s.pack(wPtr, 3 * hidden, hidden, !extent.transposed, packedPtr)
     for (let step = time - 1; step >= 0; step--) {
       const t = stepAt(extent, step)
       const at = t * n * s.bytes
@@ -400,7 +429,7 @@ export const createRecurrenceKernels = (
         for (const [k, d] of [dar, daz, dhn].entries()) s.copy(dHidden + (3 * b + k) * row, d + b * row, hidden)
       }
       // dh_prev = dh ⊙ z + dHidden_t·wᵀ, the product accumulated onto the first term in place.
-      s.matmul(dHidden, wPtr, dhNext, batch, 3 * hidden, hidden, !extent.transposed, true)
+      s.packedMatmul(dHidden, packedPtr, dhNext, batch, 3 * hidden, hidden, true)
     }
     return { dPre: s.take(dPrePtr, 3 * time * n), dHidden: s.take(dHiddenPtr, 3 * time * n), dh0: s.take(dhNext, n) }
   }

@@ -23,12 +23,14 @@ export interface RecurrenceJob {
   readonly batch: number
   readonly hidden: number
   readonly reverse: boolean
-  /** The weight multiplies as `wᵀ` (PyTorch's weight_hh layout). */
-  readonly transposed: boolean
   /** `[time, batch, hidden]`: p_t on entry to the forward pass, then h_t; the states in the backward one. */
   readonly hs: number
   /** `[batch, hidden]`: the state before the first processed step (forward only). */
   readonly h0: number
+  /**
+   * The weight as this pass multiplies it, packed once by `packWeight` (matmul.ts): op(w) forwards,
+   * op(w)ᵀ backwards, where op(w) is w, or wᵀ for PyTorch's weight_hh layout.
+   */
   readonly w: number
   /** `[time, batch, hidden]`: the cotangents of the outputs (backward only). */
   readonly g: number
@@ -60,12 +62,12 @@ const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 /** The job as the integers `recurrenceRows` reads (pointers fit: memory stays below 2³¹ bytes). */
 export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, ACTIVATIONS.indexOf(job.activation), job.time, job.batch, job.hidden,
-  job.reverse ? 1 : 0, job.transposed ? 1 : 0, job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask, job.scratch,
+  job.reverse ? 1 : 0, job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask, job.scratch,
   job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0,
 ]
 
 /** Integers in an encoded job (the length of `encodeRecurrence`'s list; the control block reserves them). */
-export const RECURRENCE_ARGS = 22
+export const RECURRENCE_ARGS = 21
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
 export type CopyBytes = (dst: number, src: number, bytes: number) => void
@@ -81,7 +83,7 @@ export const recurrenceRows = (
   args: ArrayLike<number>, exports: KernelExports, copy: CopyBytes, thread: number, start: number, count: number,
 ): void => {
   const [
-    f64, backward, activationIndex, time, batch, hidden, reverse, transposed, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
+    f64, backward, activationIndex, time, batch, hidden, reverse, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
     staged, sequenceIn, statesIn, withState,
   ] = Array.from(args)
   const rows = Math.min(count, batch - start)
@@ -89,16 +91,14 @@ export const recurrenceRows = (
   const suffix = f64 === 1 ? 'f64' : 'f32'
   const bytes = f64 === 1 ? 8 : 4
   const x = exports as unknown as Record<string, (...values: number[]) => void>
-  const gemm = x[`gemm_${suffix}`]
+  const gemm = x[`gemmPacked_${suffix}`]
+  const columns = (exports as unknown as Record<string, { value: number }>)[`tileColumns_${suffix}`].value
+  const width = Math.ceil(hidden / columns) * columns
   const gather = x[`gatherStrided_${suffix}`]
   const activation = ['tanh', 'sigmoid', 'relu'][activationIndex]
   const n = rows * hidden
   const offset = start * hidden * bytes
   const own = scratch + thread * scratchStride
-  // Element (p, j) of op(w) at p·rowW + j·colW: w as stored forwards (wᵀ when transposed), the other way back.
-  const plain = (transposed === 1) === (backward === 1)
-  const rowW = plain ? hidden : 1
-  const colW = plain ? 1 : hidden
   // Step s's rows of a time-major sequence start at first + s·stride bytes. (No inner functions
   // here: some transpilers wrap named ones in a helper that the workers would not have.)
   const stepBytes = batch * hidden * bytes
@@ -120,7 +120,7 @@ export const recurrenceRows = (
     let h = h0 + offset
     for (let step = 0; step < time; step++) {
       const out = hs + first + step * stride
-      gemm(rows, hidden, hidden, h, hidden, 1, w, rowW, colW, out, hidden, 1, own)
+      gemm(rows, hidden, hidden, h, hidden, 1, w, width, 0, out, hidden, 1, own)
       map(out, out, n)
       h = out
     }
@@ -140,7 +140,7 @@ export const recurrenceRows = (
       } else {
         x[`${activation}Backward_${suffix}`](d, y, d, n)
       }
-      if (step > 0 || withState === 1) gemm(rows, hidden, hidden, d, hidden, 1, w, rowW, colW, ownCarry, hidden, 0, own)
+      if (step > 0 || withState === 1) gemm(rows, hidden, hidden, d, hidden, 1, w, width, 0, ownCarry, hidden, 0, own)
     }
   }
   // Time-major → batch-major, the outputs (h_t, or dz_t) back over the block: row after row, each

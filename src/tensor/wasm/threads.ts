@@ -16,7 +16,7 @@
 import type { DType } from '../Tensor.js'
 import type { Kernels } from '../kernels.js'
 import type { KernelExports } from './exports.js'
-import { type PointerMatmul, createPointerMatmul, matmulScratchBytes } from './matmul.js'
+import { type PackedMatmul, type PointerMatmul, createPointerMatmul, matmulScratchBytes, packedWidth } from './matmul.js'
 import {
   type CopyBytes, type RecurrenceRunner, RECURRENCE_ARGS, copyBytesIn, encodeRecurrence, recurrenceRows, runRecurrenceOnCaller,
 } from './recurrenceRows.js'
@@ -58,9 +58,13 @@ const WORKER_CHUNKS = ARGS + ARG_COUNT // chunks computed by workers so far (dia
 const NEXT = 32 // the ticket counter: chunk tickets are handed out in increasing order, never reused
 const DONE = 48 // completed tickets
 const CONTROL_SLOTS = 64
-/** The operation slot (the first argument): 0 gemm_f32, 1 gemm_f64, STOP ends the workers, RECURRENCE runs rows of one. */
+/**
+ * The operation slot (the first argument): 0 gemm_f32, 1 gemm_f64, STOP ends the workers, RECURRENCE
+ * runs rows of one, 4 gemmPacked_f32 and 5 gemmPacked_f64.
+ */
 const STOP = 2
 const RECURRENCE = 3
+const PACKED = 4
 
 /** The counters `runChunks` touches, passed in because its source text travels to the workers. */
 interface CounterSlots {
@@ -86,9 +90,12 @@ const runChunks = (
 ): void => {
   // A product's arguments (a recurrence reads its own from the body). Literals below, not the
   // constants, since this source travels: 3 is RECURRENCE, 4 the HEADER's length.
+  // A packed product (4, 5) carries the packed weight and its width where B and rowB go.
   const [op, chunk, first, end, m, n, k, a, rowA, colA, b, rowB, colB, c, ldc, accumulate, scratch, scratchStride, byColumns] = args
-  const gemm = op === 0 ? exports.gemm_f32 : exports.gemm_f64
-  const bytes = op === 0 ? 4 : 8
+  const f64 = op === 1 || op === 5
+  const gemm = f64 ? exports.gemm_f64 : exports.gemm_f32
+  const gemmPacked = f64 ? exports.gemmPacked_f64 : exports.gemmPacked_f32
+  const bytes = f64 ? 8 : 4
   const ownScratch = scratch + thread * scratchStride
   for (;;) {
     const ticket = Atomics.load(control, slots.next)
@@ -98,6 +105,10 @@ const runChunks = (
     try {
       if (op === 3) {
         rows(args.subarray(4), exports, copy, thread, start, chunk)
+      } else if (op >= 4 && byColumns === 0) {
+        gemmPacked(Math.min(chunk, m - start), n, k, a + start * rowA * bytes, rowA, colA, b, rowB, 0, c + start * ldc * bytes, ldc, accumulate, ownScratch)
+      } else if (op >= 4) {
+        gemmPacked(m, Math.min(chunk, n - start), k, a, rowA, colA, b, rowB, start, c + start * bytes, ldc, accumulate, ownScratch)
       } else if (byColumns === 0) {
         gemm(Math.min(chunk, m - start), n, k, a + start * rowA * bytes, rowA, colA, b, rowB, colB, c + start * ldc * bytes, ldc, accumulate, ownScratch)
       } else {
@@ -243,27 +254,45 @@ const threadedProduct = (
   exports: KernelExports, pool: Pool, minParallel: number, chunksPerThread: number,
 ): PointerMatmul => {
   const single = createPointerMatmul(exports)
-  const product = (
-    dtype: DType, aPtr: number, bPtr: number, outPtr: number, m: number, k: number, n: number,
-    transposeA: boolean, transposeB: boolean, accumulate: boolean, scratchPtr: number,
-  ): void => {
+  /** The chunking of a product, or null when it runs on the caller alone. */
+  const split = (m: number, k: number, n: number) => {
     const byColumns = n > m
     const extent = byColumns ? n : m
     const chunk = Math.max(MIN_CHUNK, Math.ceil(extent / (pool.threads * chunksPerThread) / GRANULE) * GRANULE)
     const chunks = Math.ceil(extent / chunk)
-    if (pool.closed || pool.threads === 1 || k === 0 || m * k * n < minParallel || chunks < 2) {
+    if (pool.closed || pool.threads === 1 || k === 0 || m * k * n < minParallel || chunks < 2) return null
+    return { byColumns, chunk, chunks }
+  }
+  const product = (
+    dtype: DType, aPtr: number, bPtr: number, outPtr: number, m: number, k: number, n: number,
+    transposeA: boolean, transposeB: boolean, accumulate: boolean, scratchPtr: number,
+  ): void => {
+    const chunking = split(m, k, n)
+    if (chunking === null) {
       single(dtype, aPtr, bPtr, outPtr, m, k, n, transposeA, transposeB, accumulate, scratchPtr)
       return
     }
-    pool.run(dtype === 'float32' ? 0 : 1, chunk, chunks, [
+    pool.run(dtype === 'float32' ? 0 : 1, chunking.chunk, chunking.chunks, [
       m, n, k, aPtr, transposeA ? 1 : k, transposeA ? m : 1, bPtr, transposeB ? 1 : n, transposeB ? k : 1, outPtr, n,
-      accumulate ? 1 : 0, scratchPtr, matmulScratchBytes(dtype, m, k, n), byColumns ? 1 : 0,
+      accumulate ? 1 : 0, scratchPtr, matmulScratchBytes(dtype, m, k, n), chunking.byColumns ? 1 : 0,
     ])
   }
-  return Object.assign(product, { threads: pool.threads })
+  const packed: PackedMatmul = (dtype, aPtr, packedPtr, outPtr, m, k, n, transposeA, accumulate, scratchPtr) => {
+    const chunking = split(m, k, n)
+    if (chunking === null) {
+      single.packed(dtype, aPtr, packedPtr, outPtr, m, k, n, transposeA, accumulate, scratchPtr)
+      return
+    }
+    // Column chunks start at multiples of GRANULE, so at a packed panel's first column.
+    pool.run(PACKED + (dtype === 'float32' ? 0 : 1), chunking.chunk, chunking.chunks, [
+      m, n, k, aPtr, transposeA ? 1 : k, transposeA ? m : 1, packedPtr, packedWidth(exports, dtype, n), 0, outPtr, n,
+      accumulate ? 1 : 0, scratchPtr, matmulScratchBytes(dtype, m, k, n), chunking.byColumns ? 1 : 0,
+    ])
+  }
+  return Object.assign(product, { threads: pool.threads, packed })
 }
 
-/** Fewest batch rows in a chunk of a split recurrence: thinner ones repack w every step for little work. */
+/** Fewest batch rows in a chunk of a split recurrence: thinner ones pay a step's calls and packing of h for little work. */
 const MIN_RECURRENCE_ROWS = 8
 
 /**
