@@ -5,6 +5,8 @@
  * edge tiles run the same code), and `macro` walks the register tiles. Transposed operands are
  * handled by the packing strides alone, so no transpose is ever materialised. The whole driver runs
  * inside the module, so one call from JavaScript (or from a worker thread) computes a product.
+ * `gemmPacked` runs the same row blocks on a B packed beforehand (a recurrent weight, packed once
+ * per sequence), so it makes the same operations in the same order as `gemm`.
  */
 import { BLOCKING, EDGE_TILE_BYTES, MAX_TILE_ROWS } from '../../src/tensor/wasm/blocking.js'
 import { type LaneType, get, i32, range, set, shiftOf, tileColumns } from './wat.js'

@@ -1,8 +1,8 @@
 /**
  * @file The threaded WebAssembly backend (threads.ts with Node's worker factory): its matmul equals
  * the single-threaded backend's bit for bit in both dtypes (rows and columns splits, all transposes,
- * batch layouts, chunk edges), so do the Elman / RNN sequence kernels split by batch rows (every
- * activation, both layouts, reversed, transposed weight), and so do Elman, LSTM and GRU gradients; Adam and one-hot row sums on
+ * batch layouts, chunk edges), so do the Elman / RNN, LSTM and GRU sequence kernels split by batch rows
+ * (every activation, both layouts, reversed, transposed weight), and so do Elman, LSTM and GRU gradients; Adam and one-hot row sums on
  * its shared memory equal the JavaScript kernels; it agrees with jsKernels under the usual
  * tolerance, really uses the worker, keeps working after `close`, reports bad options and dead
  * factories, and never keeps the process alive.
@@ -121,6 +121,61 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
     const before = threaded.chunksOnWorkers()
     // The forward pass splits no product (each row range runs its own), so any worker chunk is a row range.
     for (let i = 0; i < 50 && threaded.chunksOnWorkers() === before; i++) threaded.recurrentForward!(p, h0, w, extent, 'tanh')
+    expect(threaded.chunksOnWorkers()).toBeGreaterThan(before)
+  })
+})
+
+describe.each(DTYPES)('threaded wasm LSTM and GRU, %s', (dtype: DType) => {
+  const lstmArb = fc.record({
+    time: fc.integer({ min: 1, max: 4 }),
+    batch: fc.oneof(fc.constantFrom(1, 8, 15, 16, 17, 33), fc.integer({ min: 1, max: 50 })),
+    hidden: fc.integer({ min: 1, max: 20 }),
+    reverse: fc.boolean(),
+    transposed: fc.boolean(),
+  })
+
+  it('splits batch rows over the threads with results equal to one thread, bit for bit', () => {
+    fc.assert(fc.property(lstmArb, fc.nat(1000), (extent, seed) => {
+      const n = extent.batch * extent.hidden
+      const p = filled(dtype, 4 * extent.time * n, seed)
+      const [h0, c0] = [seed + 1, seed + 2].map((s) => filled(dtype, n, s))
+      const w = filled(dtype, 4 * extent.hidden ** 2, seed + 3).map((v) => v / 2)
+      const [gh, gc] = [seed + 4, seed + 5].map((s) => filled(dtype, extent.time * n, s))
+      const what = JSON.stringify(extent)
+      const forward = threaded.lstmForward!(p, h0, c0, w, extent)
+      const expected = single.lstmForward!(p, h0, c0, w, extent)
+      for (const key of ['hs', 'cs', 'saved'] as const) expectSame(forward[key], expected[key], `${key} ${what}`)
+      const backward = threaded.lstmBackward!(gh, gc, expected, c0, w, extent)
+      const reference = single.lstmBackward!(gh, gc, expected, c0, w, extent)
+      for (const key of ['dPre', 'dh0', 'dc0'] as const) expectSame(backward[key], reference[key], `${key} ${what}`)
+    }), { numRuns: 40, seed: 37 })
+  })
+
+  it('splits GRU batch rows over the threads with results equal to one thread, bit for bit', () => {
+    fc.assert(fc.property(lstmArb, fc.nat(1000), (extent, seed) => {
+      const n = extent.batch * extent.hidden
+      const p = filled(dtype, 3 * extent.time * n, seed)
+      const h0 = filled(dtype, n, seed + 1)
+      const w = filled(dtype, 3 * extent.hidden ** 2, seed + 2).map((v) => v / 2)
+      const b = filled(dtype, 3 * extent.hidden, seed + 3)
+      const g = filled(dtype, extent.time * n, seed + 4)
+      const what = JSON.stringify(extent)
+      const forward = threaded.gruForward!(p, h0, w, b, extent)
+      const expected = single.gruForward!(p, h0, w, b, extent)
+      for (const key of ['hs', 'saved'] as const) expectSame(forward[key], expected[key], `${key} ${what}`)
+      const backward = threaded.gruBackward!(g, expected, h0, w, extent)
+      const reference = single.gruBackward!(g, expected, h0, w, extent)
+      for (const key of ['dPre', 'dHidden', 'dh0'] as const) expectSame(backward[key], reference[key], `${key} ${what}`)
+    }), { numRuns: 40, seed: 41 })
+  })
+
+  it('runs row ranges on the worker', () => {
+    const extent = { time: 20, batch: 64, hidden: 32, reverse: false, transposed: true }
+    const n = extent.batch * extent.hidden
+    const [p, h0, c0, w] = [filled(dtype, 4 * extent.time * n, 1), filled(dtype, n, 2), filled(dtype, n, 3), filled(dtype, 4 * extent.hidden ** 2, 4)]
+    const before = threaded.chunksOnWorkers()
+    // The LSTM splits no product (each row range runs its own), so any worker chunk is a row range.
+    for (let i = 0; i < 50 && threaded.chunksOnWorkers() === before; i++) threaded.lstmForward!(p, h0, c0, w, extent)
     expect(threaded.chunksOnWorkers()).toBeGreaterThan(before)
   })
 })

@@ -1,23 +1,23 @@
 /**
  * @file Whole-sequence recurrent kernels on the WebAssembly module: the operands are copied in
- * once, every time step runs on WebAssembly memory (the pointer matmul accumulates h·w onto the
- * step's projected input in place — except for the GRU, whose h·w + b_hh stays apart because r
- * multiplies its n block — the elementwise exports apply the gates and write straight into the
- * outputs), and the results are copied out once. The recurrent weight is packed for the products
- * once per sequence (`packWeight`), not once per step. The Elman / RNN time loop runs as row jobs
- * (recurrenceRows.ts, split over threads by the threaded backend), and its projected form also
- * computes p = x·wIn and, backwards, dx, dwIn and dh0 in place. Each step makes the same roundings, in
- * the same order, as the composition in ../recurrence.ts; only the products' summation order may
- * differ (as between any two matmuls). The elementwise exports write exactly n elements and may
- * run in place.
+ * once, the recurrent weight is packed once for all the steps' products (`packWeight`), every time
+ * step runs on WebAssembly memory, and the results are copied out once. The time loops themselves
+ * are row jobs (recurrenceRows.ts for Elman / RNN, lstmRows.ts, gruRows.ts), which the threaded
+ * backend splits into ranges of batch rows; the projected Elman form also computes p = x·wIn and,
+ * backwards, dx, dwIn and dh0 here, and the Elman backward pass dw from the states. Each step makes the
+ * same roundings, in the same order, as the composition in ../recurrence.ts; only the products'
+ * summation order may differ (as between any two matmuls). The elementwise exports write exactly n
+ * elements and may run in place.
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
 import type { GruBackward, GruForward, LstmBackward, RecurrenceExtent, RecurrentActivation } from '../kernels.js'
-import { type ComposedRecurrence, stepAt } from '../recurrence.js'
+import type { ComposedRecurrence } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
-import { type KernelExports, suffixOf } from './exports.js'
+import type { KernelExports } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes, packWeight, packedWeightBytes } from './matmul.js'
+import { GRU_DH0_SLOT, GRU_WORK_SLOTS, type GruJob, type GruRunner } from './gruRows.js'
+import { LSTM_DC0_SLOT, LSTM_DH0_SLOT, LSTM_WORK_SLOTS, type LstmJob, type LstmRunner } from './lstmRows.js'
 import type { RecurrenceJob, RecurrenceRunner } from './recurrenceRows.js'
 
 /** The eight optional recurrence members of `Kernels`, all present. */
@@ -44,21 +44,13 @@ interface Session {
   readonly scratch: number
   /** The whole memory as elements of the dtype (valid until the next `reserve`). */
   readonly memory: Data
-  /** Copies n elements between byte addresses. */
-  copy(dst: number, src: number, n: number): void
   /** Writes `data` at a byte address. */
   put(ptr: number, data: Data): void
   /** Reads n elements at a byte address into a fresh array. */
   take(ptr: number, n: number): Data
-  binary(op: 'add' | 'sub' | 'mul', a: number, b: number, out: number, n: number): void
-  map(op: 'tanh' | 'sigmoid', x: number, out: number, n: number): void
-  /** `out = g·(1 − y²)` (tanh) or `g·(y·(1 − y))` (sigmoid), rounded as the composition is. */
-  backward(op: 'tanh' | 'sigmoid', g: number, y: number, out: number, n: number): void
   matmul(a: number, b: number, out: number, m: number, k: number, n: number, transposeB: boolean, accumulate: boolean, transposeA?: boolean): void
-  /** Packs op(B) (k × n; B stored [n, k] when `transposeB`) at `packed` for `packedMatmul`. */
+  /** Packs op(B) (k × n; B stored [n, k] when `transposeB`) at `packed` for the row jobs' products. */
   pack(b: number, k: number, n: number, transposeB: boolean, packed: number): void
-  /** `matmul` with op(B) packed by `pack`. */
-  packedMatmul(a: number, packed: number, out: number, m: number, k: number, n: number, accumulate: boolean): void
 }
 
 /** Whether a sequence in the extent's layout is stored differently from time-major. */
@@ -73,16 +65,26 @@ type ProductSize = readonly [m: number, k: number, n: number]
 /** What an Elman / RNN forward pass starts from: the projected inputs, or the inputs and the projection. */
 type ElmanSource = { readonly p: Data } | { readonly x: Data; readonly wIn: Data }
 
+/** The time loops that run over ranges of batch rows, on one thread or split over several. */
+export interface RowRunners {
+  /** The Elman / RNN loop (recurrenceRows.ts). */
+  readonly recurrence: RecurrenceRunner
+  /** The LSTM loop (lstmRows.ts). */
+  readonly lstm: LstmRunner
+  /** The GRU loop (gruRows.ts). */
+  readonly gru: GruRunner
+}
+
 /**
  * The recurrence kernels over a loaded module. Calls whose operands would not fit in WebAssembly
  * memory, or that mix dtypes, go to `fallback` (the composition over the backend's other kernels).
  * `product` may split its products over threads (`product.threads`; the scratch is sized for them),
- * and `runRecurrence` the Elman / RNN time loop over row ranges (recurrenceRows.ts).
+ * and `runners` the Elman / RNN, LSTM and GRU time loops over row ranges.
  * @category wasm
  */
 export const createRecurrenceKernels = (
   exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels,
-  runRecurrence: RecurrenceRunner,
+  { recurrence: runRecurrence, lstm: runLstm, gru: runGru }: RowRunners,
 ): RecurrenceKernels => {
   /** Elements that a packed k × n weight takes (see `packWeight`). */
   const packedSize = (dtype: DType, k: number, n: number): number => packedWeightBytes(exports, dtype, k, n) / (dtype === 'float32' ? 4 : 8)
@@ -92,24 +94,17 @@ export const createRecurrenceKernels = (
     const scratch = end
     const scratchBytes = Math.max(...products.map(([m, k, n]) => matmulScratchBytes(dtype, m, k, n, product.threads)))
     if (!arena.reserve(scratch + scratchBytes)) return null
-    const suffix = suffixOf(dtype)
     const bytes = dtype === 'float32' ? 4 : 8
     const memory = arena.view(dtype, 0, scratch / bytes)
     return {
       bytes,
       scratch,
       memory,
-      copy: (dst, src, n) => memory.copyWithin(dst / bytes, src / bytes, src / bytes + n),
       put: (ptr, data) => memory.set(data, ptr / bytes),
       take: (ptr, n) => memory.slice(ptr / bytes, ptr / bytes + n),
-      binary: (op, a, b, out, n) => exports[`${op}_${suffix}`](a, b, out, n),
-      map: (op, x, out, n) => exports[`${op}_${suffix}`](x, out, n),
-      backward: (op, g, y, out, n) => exports[`${op}Backward_${suffix}`](g, y, out, n),
       matmul: (a, b, out, rows, inner, columns, transposeB, accumulate, transposeA = false) =>
         product(dtype, a, b, out, rows, inner, columns, transposeA, transposeB, accumulate, scratch),
       pack: (b, inner, columns, transposeB, packed) => packWeight(exports, dtype, b, inner, columns, transposeB, packed),
-      packedMatmul: (a, packed, out, rows, inner, columns, accumulate) =>
-        product.packed(dtype, a, packed, out, rows, inner, columns, false, accumulate, scratch),
     }
   }
 
@@ -242,47 +237,30 @@ export const createRecurrenceKernels = (
     }
   }
 
+  /** An LSTM job of a session; the rest of its fields come from the caller. */
+  const lstmJob = (s: Session, extent: RecurrenceExtent, backward: boolean, product: ProductSize, ptrs: Partial<LstmJob>): LstmJob => ({
+    dtype: s.bytes === 4 ? 'float32' : 'float64', backward, time: extent.time, batch: extent.batch, hidden: extent.hidden,
+    reverse: extent.reverse, pre: 0, hs: 0, cs: 0, gc: 0, saved: 0, h0: 0, c0: 0, w: 0, work: 0,
+    scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...product),
+    ...ptrs,
+  })
+
   const lstmForward: RecurrenceKernels['lstmForward'] = (p, h0, c0, w, extent) => {
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, packedPtr, ig], end } = layout(
+    const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, packedPtr, work], end } = layout(
       p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, packedSize(dtype, hidden, 4 * hidden), n],
     )
-    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, 4 * hidden]) : null
+    const product: ProductSize = [batch, hidden, 4 * hidden]
+    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, product) : null
     if (s === null) return fallback.lstmForward(p, h0, c0, w, extent)
-    const row = hidden * s.bytes
     s.put(pPtr, p)
     s.put(h0Ptr, h0)
     s.put(c0Ptr, c0)
     s.put(wPtr, w)
     s.pack(wPtr, hidden, 4 * hidden, extent.transposed, packedPtr)
-    let hPrev = h0Ptr
-    let cPrev = c0Ptr
-    for (let step = 0; step < time; step++) {
-      const t = stepAt(extent, step)
-      const at = t * n * s.bytes
-      const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((slot) => savedPtr + (5 * t + slot) * n * s.bytes)
-      // The step's pre-activations, p_t + h·w, in place of p_t (read once, by the gates below).
-      const pre = pPtr + 4 * at
-      s.packedMatmul(hPrev, packedPtr, pre, batch, hidden, 4 * hidden, true)
-      // Row b of pre holds the gates i, f, g, o side by side; they are kept gate-major.
-      for (let b = 0; b < batch; b++) {
-        const from = pre + 4 * b * row
-        s.map('sigmoid', from, i + b * row, hidden)
-        s.map('sigmoid', from + row, f + b * row, hidden)
-        s.map('tanh', from + 2 * row, g + b * row, hidden)
-        s.map('sigmoid', from + 3 * row, o + b * row, hidden)
-      }
-      // c_t = f ⊙ c + i ⊙ g, h_t = o ⊙ tanh(c_t), written in place in the outputs.
-      s.binary('mul', f, cPrev, csPtr + at, n)
-      s.binary('mul', i, g, ig, n)
-      s.binary('add', csPtr + at, ig, csPtr + at, n)
-      s.map('tanh', csPtr + at, tc, n)
-      s.binary('mul', o, tc, hsPtr + at, n)
-      hPrev = hsPtr + at
-      cPrev = csPtr + at
-    }
+    runLstm(lstmJob(s, extent, false, product, { pre: pPtr, hs: hsPtr, cs: csPtr, saved: savedPtr, h0: h0Ptr, c0: c0Ptr, w: packedPtr, work }))
     return { hs: s.take(hsPtr, time * n), cs: s.take(csPtr, time * n), saved: s.take(savedPtr, 5 * time * n) }
   }
 
@@ -290,14 +268,12 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(gh)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const {
-      ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, packedPtr, dh, dc, dhNext, dcNext, prod, dI, dF, dG, dO], end,
-    } = layout(gh.BYTES_PER_ELEMENT, [
-      time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, packedSize(dtype, 4 * hidden, hidden), n, n, n, n, n, n, n, n, n,
+    const { ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, packedPtr, work], end } = layout(gh.BYTES_PER_ELEMENT, [
+      time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, packedSize(dtype, 4 * hidden, hidden), LSTM_WORK_SLOTS * n,
     ])
-    const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, 4 * hidden, hidden]) : null
+    const product: ProductSize = [batch, 4 * hidden, hidden]
+    const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, product) : null
     if (s === null) return fallback.lstmBackward(gh, gc, forward, c0, w, extent)
-    const row = hidden * s.bytes
     s.put(ghPtr, gh)
     s.put(gcPtr, gc)
     s.put(csPtr, forward.cs)
@@ -305,84 +281,38 @@ export const createRecurrenceKernels = (
     s.put(c0Ptr, c0)
     s.put(wPtr, w)
     s.pack(wPtr, 4 * hidden, hidden, !extent.transposed, packedPtr)
-    for (let step = time - 1; step >= 0; step--) {
-      const t = stepAt(extent, step)
-      const at = t * n * s.bytes
-      const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((slot) => savedPtr + (5 * t + slot) * n * s.bytes)
-      const cPrev = step === 0 ? c0Ptr : csPtr + stepAt(extent, step - 1) * n * s.bytes
-      // dh = g_h + dh_next; dc = (g_c + dc_next) + tanh'(c)·(dh ⊙ o).
-      if (step === time - 1) {
-        s.copy(dh, ghPtr + at, n)
-        s.copy(dcNext, gcPtr + at, n)
-      } else {
-        s.binary('add', ghPtr + at, dhNext, dh, n)
-        s.binary('add', gcPtr + at, dcNext, dcNext, n)
-      }
-      s.binary('mul', dh, o, prod, n)
-      s.backward('tanh', prod, tc, dc, n)
-      s.binary('add', dcNext, dc, dc, n)
-      s.binary('mul', dc, g, prod, n)
-      s.backward('sigmoid', prod, i, dI, n)
-      s.binary('mul', dc, cPrev, prod, n)
-      s.backward('sigmoid', prod, f, dF, n)
-      s.binary('mul', dc, i, prod, n)
-      s.backward('tanh', prod, g, dG, n)
-      s.binary('mul', dh, tc, prod, n)
-      s.backward('sigmoid', prod, o, dO, n)
-      const dPre = dPrePtr + 4 * at
-      for (let b = 0; b < batch; b++) {
-        for (const [k, d] of [dI, dF, dG, dO].entries()) s.copy(dPre + (4 * b + k) * row, d + b * row, hidden)
-      }
-      s.packedMatmul(dPre, packedPtr, dhNext, batch, 4 * hidden, hidden, false)
-      s.binary('mul', dc, f, dcNext, n)
-    }
-    return { dPre: s.take(dPrePtr, 4 * time * n), dh0: s.take(dhNext, n), dc0: s.take(dcNext, n) }
+    runLstm(lstmJob(s, extent, true, product, {
+      pre: dPrePtr, hs: ghPtr, cs: csPtr, gc: gcPtr, saved: savedPtr, c0: c0Ptr, w: packedPtr, work,
+    }))
+    const slot = (k: number): number => work + k * n * s.bytes
+    return { dPre: s.take(dPrePtr, 4 * time * n), dh0: s.take(slot(LSTM_DH0_SLOT), n), dc0: s.take(slot(LSTM_DC0_SLOT), n) }
   }
+
+  /** A GRU job of a session; the rest of its fields come from the caller. */
+  const gruJob = (s: Session, extent: RecurrenceExtent, backward: boolean, product: ProductSize, ptrs: Partial<GruJob>): GruJob => ({
+    dtype: s.bytes === 4 ? 'float32' : 'float64', backward, time: extent.time, batch: extent.batch, hidden: extent.hidden,
+    reverse: extent.reverse, pre: 0, hs: 0, g: 0, saved: 0, h0: 0, w: 0, side: 0, work: 0,
+    scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...product),
+    ...ptrs,
+  })
 
   const gruForward: RecurrenceKernels['gruForward'] = (p, h0, w, b, extent): GruForward => {
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, savedPtr, h0Ptr, wPtr, packedPtr, bias, hh, prod], end } = layout(
-      p.BYTES_PER_ELEMENT, [3 * time * n, time * n, 4 * time * n, n, w.length, packedSize(dtype, hidden, 3 * hidden), 3 * n, 3 * n, n],
+    const { ptrs: [pPtr, hsPtr, savedPtr, h0Ptr, wPtr, packedPtr, bias, work], end } = layout(
+      p.BYTES_PER_ELEMENT, [3 * time * n, time * n, 4 * time * n, n, w.length, packedSize(dtype, hidden, 3 * hidden), 3 * n, 4 * n],
     )
-    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, 3 * hidden]) : null
+    const product: ProductSize = [batch, hidden, 3 * hidden]
+    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, product) : null
     if (s === null) return fallback.gruForward(p, h0, w, b, extent)
-    const row = hidden * s.bytes
     s.put(pPtr, p)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
     s.pack(wPtr, hidden, 3 * hidden, extent.transposed, packedPtr)
     // b_hh repeated over the batch once, so adding it to hh is one call per step.
-    for (let r = 0; r < batch; r++) s.put(bias + 3 * r * row, b)
-    let hPrev = h0Ptr
-    for (let step = 0; step < time; step++) {
-      const t = stepAt(extent, step)
-      const at = t * n * s.bytes
-      const [r, z, candidate, hn] = [0, 1, 2, 3].map((slot) => savedPtr + (4 * t + slot) * n * s.bytes)
-      // hh = h·w + b stays apart from p_t: r multiplies its n block, b_hn included.
-      s.packedMatmul(hPrev, packedPtr, hh, batch, hidden, 3 * hidden, false)
-      s.binary('add', hh, bias, hh, 3 * n)
-      // Row b of p_t and hh holds the gates r, z, n side by side; the saved gates are kept gate-major.
-      for (let b = 0; b < batch; b++) {
-        const pRow = pPtr + 3 * at + 3 * b * row
-        const hhRow = hh + 3 * b * row
-        s.binary('add', pRow, hhRow, r + b * row, hidden)
-        s.binary('add', pRow + row, hhRow + row, z + b * row, hidden)
-        s.copy(hn + b * row, hhRow + 2 * row, hidden)
-        s.copy(candidate + b * row, pRow + 2 * row, hidden)
-      }
-      s.map('sigmoid', r, r, n)
-      s.map('sigmoid', z, z, n)
-      // n = tanh(p_n + r ⊙ hh_n), h_t = n + z ⊙ (h − n), written in place in the outputs.
-      s.binary('mul', r, hn, prod, n)
-      s.binary('add', candidate, prod, candidate, n)
-      s.map('tanh', candidate, candidate, n)
-      s.binary('sub', hPrev, candidate, prod, n)
-      s.binary('mul', z, prod, prod, n)
-      s.binary('add', candidate, prod, hsPtr + at, n)
-      hPrev = hsPtr + at
-    }
+    for (let r = 0; r < batch; r++) s.put(bias + 3 * r * hidden * s.bytes, b)
+    runGru(gruJob(s, extent, false, product, { pre: pPtr, hs: hsPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: bias, work }))
     return { hs: s.take(hsPtr, time * n), saved: s.take(savedPtr, 4 * time * n) }
   }
 
@@ -390,48 +320,23 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(g)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const {
-      ptrs: [gPtr, hsPtr, savedPtr, dPrePtr, dHiddenPtr, h0Ptr, wPtr, packedPtr, dh, dhNext, prod, dn, dz, dan, dar, daz, dhn], end,
-    } = layout(g.BYTES_PER_ELEMENT, [
-      time * n, time * n, 4 * time * n, 3 * time * n, 3 * time * n, n, w.length, packedSize(dtype, 3 * hidden, hidden), n, n, n, n, n, n, n, n, n,
+    const { ptrs: [gPtr, hsPtr, savedPtr, dPrePtr, dHiddenPtr, h0Ptr, wPtr, packedPtr, work], end } = layout(g.BYTES_PER_ELEMENT, [
+      time * n, time * n, 4 * time * n, 3 * time * n, 3 * time * n, n, w.length, packedSize(dtype, 3 * hidden, hidden), GRU_WORK_SLOTS * n,
     ])
-    const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, 3 * hidden, hidden]) : null
+    const product: ProductSize = [batch, 3 * hidden, hidden]
+    const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, product) : null
     if (s === null) return fallback.gruBackward(g, forward, h0, w, extent)
-    const row = hidden * s.bytes
     s.put(gPtr, g)
     s.put(hsPtr, forward.hs)
     s.put(savedPtr, forward.saved)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
     s.pack(wPtr, 3 * hidden, hidden, !extent.transposed, packedPtr)
-    for (let step = time - 1; step >= 0; step--) {
-      const t = stepAt(extent, step)
-      const at = t * n * s.bytes
-      const [r, z, candidate, hn] = [0, 1, 2, 3].map((slot) => savedPtr + (4 * t + slot) * n * s.bytes)
-      const hPrev = step === 0 ? h0Ptr : hsPtr + stepAt(extent, step - 1) * n * s.bytes
-      // dh = g_t + dh_next; dn = dh − dh ⊙ z; dz = dh ⊙ (h_prev − n).
-      if (step === time - 1) s.copy(dh, gPtr + at, n)
-      else s.binary('add', gPtr + at, dhNext, dh, n)
-      // dh ⊙ z goes to dh_next's place (read above, free now): it is also dh_prev's first term.
-      s.binary('mul', dh, z, dhNext, n)
-      s.binary('sub', dh, dhNext, dn, n)
-      s.binary('sub', hPrev, candidate, prod, n)
-      s.binary('mul', dh, prod, dz, n)
-      s.backward('tanh', dn, candidate, dan, n)
-      s.binary('mul', dan, hn, prod, n)
-      s.backward('sigmoid', prod, r, dar, n)
-      s.backward('sigmoid', dz, z, daz, n)
-      s.binary('mul', dan, r, dhn, n)
-      const dPre = dPrePtr + 3 * at
-      const dHidden = dHiddenPtr + 3 * at
-      for (let b = 0; b < batch; b++) {
-        for (const [k, d] of [dar, daz, dan].entries()) s.copy(dPre + (3 * b + k) * row, d + b * row, hidden)
-        for (const [k, d] of [dar, daz, dhn].entries()) s.copy(dHidden + (3 * b + k) * row, d + b * row, hidden)
-      }
-      // dh_prev = dh ⊙ z + dHidden_t·wᵀ, the product accumulated onto the first term in place.
-      s.packedMatmul(dHidden, packedPtr, dhNext, batch, 3 * hidden, hidden, true)
-    }
-    return { dPre: s.take(dPrePtr, 3 * time * n), dHidden: s.take(dHiddenPtr, 3 * time * n), dh0: s.take(dhNext, n) }
+    runGru(gruJob(s, extent, true, product, {
+      pre: dPrePtr, hs: hsPtr, g: gPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: dHiddenPtr, work,
+    }))
+    const dh0 = work + GRU_DH0_SLOT * n * s.bytes
+    return { dPre: s.take(dPrePtr, 3 * time * n), dHidden: s.take(dHiddenPtr, 3 * time * n), dh0: s.take(dh0, n) }
   }
 
   return {

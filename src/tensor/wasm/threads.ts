@@ -17,8 +17,11 @@ import type { DType } from '../Tensor.js'
 import type { Kernels } from '../kernels.js'
 import type { KernelExports } from './exports.js'
 import { type PackedMatmul, type PointerMatmul, createPointerMatmul, matmulScratchBytes, packedWidth } from './matmul.js'
+import { GRU_ARGS, encodeGru, gruRows, runGruOnCaller } from './gruRows.js'
+import { LSTM_ARGS, encodeLstm, lstmRows, runLstmOnCaller } from './lstmRows.js'
+import type { RowRunners } from './recurrence.js'
 import {
-  type CopyBytes, type RecurrenceRunner, RECURRENCE_ARGS, copyBytesIn, encodeRecurrence, recurrenceRows, runRecurrenceOnCaller,
+  type CopyBytes, RECURRENCE_ARGS, copyBytesIn, encodeRecurrence, recurrenceRows, runRecurrenceOnCaller,
 } from './recurrenceRows.js'
 import { type WasmKernelOptions, compileSharedBuild, kernelsFromInstance } from './wasmKernels.js'
 import type { WasmInstance, WasmMemory, WasmModule, WebAssemblyApi } from './webAssembly.js'
@@ -53,18 +56,21 @@ const SLEEPING = 2 // workers blocked in Atomics.wait (the caller wakes them onl
 const FAILED = 3 // set by a worker whose chunk threw
 const ARGS = 4 // the job: a header (operation, chunk, first and end ticket), then its arguments in `runChunks`' order
 const HEADER = 4
-const ARG_COUNT = HEADER + Math.max(15, RECURRENCE_ARGS)
+const ARG_COUNT = HEADER + Math.max(15, RECURRENCE_ARGS, LSTM_ARGS, GRU_ARGS)
 const WORKER_CHUNKS = ARGS + ARG_COUNT // chunks computed by workers so far (diagnostics); below NEXT
 const NEXT = 32 // the ticket counter: chunk tickets are handed out in increasing order, never reused
 const DONE = 48 // completed tickets
 const CONTROL_SLOTS = 64
 /**
  * The operation slot (the first argument): 0 gemm_f32, 1 gemm_f64, STOP ends the workers, RECURRENCE
- * runs rows of one, 4 gemmPacked_f32 and 5 gemmPacked_f64.
+ * runs rows of an Elman / RNN sequence, 4 gemmPacked_f32 and 5 gemmPacked_f64, LSTM and GRU rows of
+ * an LSTM or GRU one.
  */
 const STOP = 2
 const RECURRENCE = 3
 const PACKED = 4
+const LSTM = 6
+const GRU = 7
 
 /** The counters `runChunks` touches, passed in because its source text travels to the workers. */
 interface CounterSlots {
@@ -86,10 +92,10 @@ const COUNTERS: CounterSlots = { next: NEXT, done: DONE, failed: FAILED, workerC
  */
 const runChunks = (
   control: Int32Array, args: Int32Array, exports: KernelExports, copy: CopyBytes, thread: number, slots: CounterSlots,
-  rows: typeof recurrenceRows,
+  rows: typeof recurrenceRows, lstm: typeof lstmRows, gru: typeof gruRows,
 ): void => {
   // A product's arguments (a recurrence reads its own from the body). Literals below, not the
-  // constants, since this source travels: 3 is RECURRENCE, 4 the HEADER's length.
+  // constants, since this source travels: 3 is RECURRENCE, 6 LSTM, 7 GRU, 4 the HEADER's length.
   // A packed product (4, 5) carries the packed weight and its width where B and rowB go.
   const [op, chunk, first, end, m, n, k, a, rowA, colA, b, rowB, colB, c, ldc, accumulate, scratch, scratchStride, byColumns] = args
   const f64 = op === 1 || op === 5
@@ -105,6 +111,10 @@ const runChunks = (
     try {
       if (op === 3) {
         rows(args.subarray(4), exports, copy, thread, start, chunk)
+      } else if (op === 6) {
+        lstm(args.subarray(4), exports, copy, thread, start, chunk)
+      } else if (op === 7) {
+        gru(args.subarray(4), exports, copy, thread, start, chunk)
       } else if (op >= 4 && byColumns === 0) {
         gemmPacked(Math.min(chunk, m - start), n, k, a + start * rowA * bytes, rowA, colA, b, rowB, 0, c + start * ldc * bytes, ldc, accumulate, ownScratch)
       } else if (op >= 4) {
@@ -146,6 +156,8 @@ const WORKER_ENTRY = `(message) => {
   }
   const copy = (${copyBytesIn.toString()})(memory)
   const recurrenceRows = ${recurrenceRows.toString()}
+  const lstmRows = ${lstmRows.toString()}
+  const gruRows = ${gruRows.toString()}
   const runChunks = ${runChunks.toString()}
   const args = new Int32Array(ARG_COUNT)
   let seen = Atomics.load(control, SEQ) & ~1
@@ -169,7 +181,7 @@ const WORKER_ENTRY = `(message) => {
     if (Atomics.load(control, SEQ) !== seq) continue
     seen = seq
     if (args[0] === STOP) return
-    runChunks(control, args, exports, copy, thread, slots, recurrenceRows)
+    runChunks(control, args, exports, copy, thread, slots, recurrenceRows, lstmRows, gruRows)
   }
 }`
 
@@ -220,7 +232,7 @@ const createPool = (control: Int32Array, workers: readonly ThreadWorker[], expor
       const first = Atomics.load(control, NEXT)
       const end = (first + chunks) | 0
       publish((s) => s.set([op, chunk, first, end, ...body]))
-      runChunks(control, args, exports, copy, 0, COUNTERS, recurrenceRows)
+      runChunks(control, args, exports, copy, 0, COUNTERS, recurrenceRows, lstmRows, gruRows)
       for (;;) {
         const done = Atomics.load(control, DONE)
         if (((done - end) | 0) >= 0) break
@@ -296,21 +308,36 @@ const threadedProduct = (
 const MIN_RECURRENCE_ROWS = 8
 
 /**
- * The pool's Elman / RNN time loop: a sequence of at least `minParallel` multiply-adds
- * (time·batch·hidden²) is cut into one range of batch rows per thread (a multiple of 4 rows, the
- * register tile's height), each run through every step with no synchronisation (recurrenceRows.ts);
- * smaller ones run on the caller. One hand-off per sequence instead of one per step's product.
+ * The pool's Elman / RNN, LSTM and GRU time loops: a sequence of at least `minParallel` multiply-adds
+ * in its recurrent products (time·batch·hidden², four or three times that for the LSTM and GRU) is cut into one range
+ * of batch rows per thread (a multiple of 4 rows, the register tile's height), each run through
+ * every step with no synchronisation (recurrenceRows.ts, lstmRows.ts, gruRows.ts); smaller ones run on the
+ * caller. One hand-off per sequence instead of one per step's product.
  */
-const threadedRecurrence = (exports: KernelExports, pool: Pool, minParallel: number): RecurrenceRunner => {
-  const onCaller = runRecurrenceOnCaller(exports)
-  return (job) => {
-    const chunk = Math.max(MIN_RECURRENCE_ROWS, Math.ceil(job.batch / pool.threads / 4) * 4)
-    const chunks = Math.ceil(job.batch / chunk)
-    if (pool.closed || chunks < 2 || job.time * job.batch * job.hidden ** 2 < minParallel) {
-      onCaller(job)
-      return
-    }
-    pool.run(RECURRENCE, chunk, chunks, encodeRecurrence(job))
+const threadedRunners = (exports: KernelExports, pool: Pool, minParallel: number): RowRunners => {
+  const onCaller = { recurrence: runRecurrenceOnCaller(exports), lstm: runLstmOnCaller(exports), gru: runGruOnCaller(exports) }
+  /** The row chunk of a sequence of `work` multiply-adds, or null when it runs on the caller alone. */
+  const chunking = (batch: number, work: number) => {
+    const chunk = Math.max(MIN_RECURRENCE_ROWS, Math.ceil(batch / pool.threads / 4) * 4)
+    const chunks = Math.ceil(batch / chunk)
+    return pool.closed || chunks < 2 || work < minParallel ? null : { chunk, chunks }
+  }
+  return {
+    recurrence: (job) => {
+      const split = chunking(job.batch, job.time * job.batch * job.hidden ** 2)
+      if (split === null) onCaller.recurrence(job)
+      else pool.run(RECURRENCE, split.chunk, split.chunks, encodeRecurrence(job))
+    },
+    lstm: (job) => {
+      const split = chunking(job.batch, 4 * job.time * job.batch * job.hidden ** 2)
+      if (split === null) onCaller.lstm(job)
+      else pool.run(LSTM, split.chunk, split.chunks, encodeLstm(job))
+    },
+    gru: (job) => {
+      const split = chunking(job.batch, 3 * job.time * job.batch * job.hidden ** 2)
+      if (split === null) onCaller.gru(job)
+      else pool.run(GRU, split.chunk, split.chunks, encodeGru(job))
+    },
   }
 }
 
@@ -421,7 +448,7 @@ export const loadThreadedWasmKernels = async (options: ThreadedWasmKernelOptions
   const kernels = kernelsFromInstance(
     instance, variant, options,
     (x) => threadedProduct(x, pool, minParallel, options.chunksPerThread ?? 2),
-    (x) => threadedRecurrence(x, pool, minParallel),
+    (x) => threadedRunners(x, pool, minParallel),
   )
   return {
     ...kernels, name: `${kernels.name}-threads${threads}`, threads,

@@ -20,8 +20,10 @@ import {
   kernelsRelaxedWasmBase64, kernelsSharedRelaxedWasmBase64, kernelsSharedWasmBase64, kernelsWasmBase64,
 } from './kernelsBinary.generated.js'
 import { type PointerMatmul, createMatmul, createPointerMatmul } from './matmul.js'
-import { createRecurrenceKernels } from './recurrence.js'
-import { type RecurrenceRunner, runRecurrenceOnCaller } from './recurrenceRows.js'
+import { type RowRunners, createRecurrenceKernels } from './recurrence.js'
+import { runGruOnCaller } from './gruRows.js'
+import { runLstmOnCaller } from './lstmRows.js'
+import { runRecurrenceOnCaller } from './recurrenceRows.js'
 import { type WasmInstance, type WasmModule, type WebAssemblyApi, webAssemblyApi } from './webAssembly.js'
 
 /** Options of `loadWasmKernels`. */
@@ -120,15 +122,20 @@ export const relaxedSimdSupported = (): boolean => {
   return api !== undefined && bytesOn(api, 'relaxedSimd') !== false
 }
 
+/** The row-range time loops, every row on the calling thread. */
+const runOnCaller = (exports: KernelExports): RowRunners => ({
+  recurrence: runRecurrenceOnCaller(exports), lstm: runLstmOnCaller(exports), gru: runGruOnCaller(exports),
+})
+
 /**
- * The backend over an instance; `makeProduct` and `makeRunner` replace the single-threaded pointer
- * matmul and Elman / RNN time loop (the threaded backend passes its split ones). Exported for
+ * The backend over an instance; `makeProduct` and `makeRunners` replace the single-threaded pointer
+ * matmul and row-range time loops (the threaded backend passes its split ones). Exported for
  * threads.ts only.
  */
 export const kernelsFromInstance = (
   instance: WasmInstance, variant: Variant, options: WasmKernelOptions,
   makeProduct: (exports: KernelExports) => PointerMatmul = createPointerMatmul,
-  makeRunner: (exports: KernelExports) => RecurrenceRunner = runRecurrenceOnCaller,
+  makeRunners: (exports: KernelExports) => RowRunners = runOnCaller,
 ): Kernels => {
   const exports = instance.exports as KernelExports
   const missing = FUNCTION_EXPORTS.filter((name) => typeof (exports as Record<string, unknown>)[name] !== 'function')
@@ -163,7 +170,7 @@ export const kernelsFromInstance = (
     gatherStrided: createGatherStrided(exports, arena, jsKernels.gatherStrided!, minSize.gather),
     adam: createAdam(exports, arena, jsKernels.adam!, minSize.binary),
   }
-  return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels), makeRunner(exports)) }
+  return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels), makeRunners(exports)) }
 }
 
 /**
