@@ -3,22 +3,16 @@
  * the GRU's counterpart of lstmRows.ts (rows never meet, so row ranges run on different threads
  * with results equal bit for bit to one thread's). `gruRows` travels to worker threads as source
  * text, so it refers to nothing outside its parameters and JavaScript's globals. Imports only types
- * and the Elman loop's copy helper.
+ * and the row jobs' common encoding.
  */
 import type { KernelExports } from './exports.js'
-import { type CopyBytes, copyBytesIn } from './recurrenceRows.js'
+import { type CopyBytes, type RowJob, encodeRowJob } from './recurrenceRows.js'
 
 /**
  * One GRU pass, as the numbers a worker receives. Pointers are byte addresses of time-major
  * regions; `n` below is batch·hidden, a step's [batch, hidden] block.
  */
-export interface GruJob {
-  readonly dtype: 'float32' | 'float64'
-  readonly backward: boolean
-  readonly time: number
-  readonly batch: number
-  readonly hidden: number
-  readonly reverse: boolean
+export interface GruJob extends RowJob {
   /**
    * `[time, batch, 3·hidden]`: forwards, the projected inputs p_t (gates r, z, n side by side in each
    * row), read; backwards, written with the cotangents of p.
@@ -44,9 +38,6 @@ export interface GruJob {
    * dh_next, a product, dn, dz, dan, dar, daz and dhn, where dh_next ends as dh0.
    */
   readonly work: number
-  /** Matmul scratch of `scratchStride` bytes per thread. */
-  readonly scratch: number
-  readonly scratchStride: number
 }
 
 /** Blocks of batch·hidden elements that a backward job's `work` region holds (a forward one uses 4). */
@@ -57,8 +48,7 @@ export const GRU_DH0_SLOT = 1
 
 /** The job as the integers `gruRows` reads (pointers fit: memory stays below 2³¹ bytes). */
 export const encodeGru = (job: GruJob): number[] => [
-  job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, job.time, job.batch, job.hidden, job.reverse ? 1 : 0,
-  job.pre, job.hs, job.g, job.saved, job.h0, job.w, job.side, job.work, job.scratch, job.scratchStride,
+  ...encodeRowJob(job), job.pre, job.hs, job.g, job.saved, job.h0, job.w, job.side, job.work, job.scratch, job.scratchStride,
 ]
 
 /** Integers in an encoded job (the length of `encodeGru`'s list; the control block reserves them). */
@@ -160,16 +150,4 @@ export const gruRows = (
     // dh_prev = dh ⊙ z + dHidden_t·wᵀ, the product accumulated onto the first term in place.
     gemm(rows, hidden, 3 * hidden, dHidden, 3 * hidden, 1, w, width, 0, dhNext, hidden, 1, own)
   }
-}
-
-/** Runs a GRU job to the end (on one thread, or split over the threaded backend's). */
-export type GruRunner = (job: GruJob) => void
-
-/**
- * The single-threaded runner: every row on the calling thread.
- * @category wasm
- */
-export const runGruOnCaller = (exports: KernelExports): GruRunner => {
-  const copy = copyBytesIn(exports.memory)
-  return (job) => gruRows(encodeGru(job), exports, copy, 0, 0, job.batch)
 }

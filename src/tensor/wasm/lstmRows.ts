@@ -6,22 +6,16 @@
  * range to each thread (threads.ts), and each row gets the same operations in the same order either
  * way, so the results are equal bit for bit. The recurrent weight is packed once per sequence and
  * only read here. `lstmRows` travels to worker threads as source text, so it refers to nothing
- * outside its parameters and JavaScript's globals. Imports only types and the Elman loop's copy helper.
+ * outside its parameters and JavaScript's globals. Imports only types and the row jobs' common encoding.
  */
 import type { KernelExports } from './exports.js'
-import { type CopyBytes, copyBytesIn } from './recurrenceRows.js'
+import { type CopyBytes, type RowJob, encodeRowJob } from './recurrenceRows.js'
 
 /**
  * One LSTM pass, as the numbers a worker receives. Pointers are byte addresses of time-major
  * regions; `n` below is batch·hidden, a step's [batch, hidden] block.
  */
-export interface LstmJob {
-  readonly dtype: 'float32' | 'float64'
-  readonly backward: boolean
-  readonly time: number
-  readonly batch: number
-  readonly hidden: number
-  readonly reverse: boolean
+export interface LstmJob extends RowJob {
   /**
    * `[time, batch, 4·hidden]`: forwards, p_t on entry, then the pre-activations p_t + h·w (gates i,
    * f, g, o side by side in each row); backwards, written with their cotangents.
@@ -45,9 +39,6 @@ export interface LstmJob {
    * product, dI, dF, dG and dO, where dh_next and dc_next end as dh0 and dc0.
    */
   readonly work: number
-  /** Matmul scratch of `scratchStride` bytes per thread. */
-  readonly scratch: number
-  readonly scratchStride: number
 }
 
 /** Blocks of batch·hidden elements that a job's `work` region holds. */
@@ -59,8 +50,7 @@ export const LSTM_DC0_SLOT = 3
 
 /** The job as the integers `lstmRows` reads (pointers fit: memory stays below 2³¹ bytes). */
 export const encodeLstm = (job: LstmJob): number[] => [
-  job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, job.time, job.batch, job.hidden, job.reverse ? 1 : 0,
-  job.pre, job.hs, job.cs, job.gc, job.saved, job.h0, job.c0, job.w, job.work, job.scratch, job.scratchStride,
+  ...encodeRowJob(job), job.pre, job.hs, job.cs, job.gc, job.saved, job.h0, job.c0, job.w, job.work, job.scratch, job.scratchStride,
 ]
 
 /** Integers in an encoded job (the length of `encodeLstm`'s list; the control block reserves them). */
@@ -159,16 +149,4 @@ export const lstmRows = (
     gemm(rows, hidden, 4 * hidden, preRows, 4 * hidden, 1, w, width, 0, dhNext, hidden, 0, own)
     mul(dc, f, dcNext, n)
   }
-}
-
-/** Runs an LSTM job to the end (on one thread, or split over the threaded backend's). */
-export type LstmRunner = (job: LstmJob) => void
-
-/**
- * The single-threaded runner: every row on the calling thread.
- * @category wasm
- */
-export const runLstmOnCaller = (exports: KernelExports): LstmRunner => {
-  const copy = copyBytesIn(exports.memory)
-  return (job) => lstmRows(encodeLstm(job), exports, copy, 0, 0, job.batch)
 }

@@ -16,9 +16,9 @@ import type { ComposedRecurrence } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import type { KernelExports } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes, packWeight, packedWeightBytes } from './matmul.js'
-import { GRU_DH0_SLOT, GRU_WORK_SLOTS, type GruJob, type GruRunner } from './gruRows.js'
-import { LSTM_DC0_SLOT, LSTM_DH0_SLOT, LSTM_WORK_SLOTS, type LstmJob, type LstmRunner } from './lstmRows.js'
-import type { RecurrenceJob, RecurrenceRunner } from './recurrenceRows.js'
+import { GRU_DH0_SLOT, GRU_WORK_SLOTS, type GruJob, encodeGru, gruRows } from './gruRows.js'
+import { LSTM_DC0_SLOT, LSTM_DH0_SLOT, LSTM_WORK_SLOTS, type LstmJob, encodeLstm, lstmRows } from './lstmRows.js'
+import { type RecurrenceJob, encodeRecurrence, recurrenceRows, runOnCaller } from './recurrenceRows.js'
 
 /** The eight optional recurrence members of `Kernels`, all present. */
 export type RecurrenceKernels = ComposedRecurrence
@@ -65,15 +65,26 @@ type ProductSize = readonly [m: number, k: number, n: number]
 /** What an Elman / RNN forward pass starts from: the projected inputs, or the inputs and the projection. */
 type ElmanSource = { readonly p: Data } | { readonly x: Data; readonly wIn: Data }
 
-/** The time loops that run over ranges of batch rows, on one thread or split over several. */
+/** The time loops that run over ranges of batch rows, each job to its end, on one thread or split over several. */
 export interface RowRunners {
   /** The Elman / RNN loop (recurrenceRows.ts). */
-  readonly recurrence: RecurrenceRunner
+  readonly recurrence: (job: RecurrenceJob) => void
   /** The LSTM loop (lstmRows.ts). */
-  readonly lstm: LstmRunner
+  readonly lstm: (job: LstmJob) => void
   /** The GRU loop (gruRows.ts). */
-  readonly gru: GruRunner
+  readonly gru: (job: GruJob) => void
 }
+
+/**
+ * The row jobs on the calling thread alone (the single-threaded backend, and the threaded one's
+ * small sequences).
+ * @category wasm
+ */
+export const runRowsOnCaller = (exports: KernelExports): RowRunners => ({
+  recurrence: runOnCaller(exports, recurrenceRows, encodeRecurrence),
+  lstm: runOnCaller(exports, lstmRows, encodeLstm),
+  gru: runOnCaller(exports, gruRows, encodeGru),
+})
 
 /**
  * The recurrence kernels over a loaded module. Calls whose operands would not fit in WebAssembly

@@ -11,18 +11,37 @@ import type { RecurrentActivation } from '../kernels.js'
 import type { KernelExports } from './exports.js'
 
 /**
- * One recurrence, as the numbers a worker receives (all pointers are byte addresses of time-major
- * regions; see `recurrenceRows`).
+ * What every row job (this Elman / RNN loop, lstmRows.ts, gruRows.ts) starts with: the first six
+ * integers of its encoding (`encodeRowJob`), and its matmul scratch.
  */
-export interface RecurrenceJob {
+export interface RowJob {
   readonly dtype: 'float32' | 'float64'
-  /** false: the forward pass over hs (which holds p on entry); true: the backward pass into dz. */
+  /** false: the forward pass; true: the backward pass through time. */
   readonly backward: boolean
-  readonly activation: RecurrentActivation
   readonly time: number
   readonly batch: number
   readonly hidden: number
   readonly reverse: boolean
+  /** Matmul scratch of `scratchStride` bytes per thread. */
+  readonly scratch: number
+  readonly scratchStride: number
+}
+
+/** A row job's first six integers: dtype (1 for float64), backward, time, batch, hidden, reverse. */
+export const encodeRowJob = (job: RowJob): number[] =>
+  [job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, job.time, job.batch, job.hidden, job.reverse ? 1 : 0]
+
+/** Runs an encoded row job on batch rows [start, start + count), with the scratch slice of `thread`. */
+export type RowFunction = (
+  args: ArrayLike<number>, exports: KernelExports, copy: CopyBytes, thread: number, start: number, count: number,
+) => void
+
+/**
+ * One recurrence, as the numbers a worker receives (all pointers are byte addresses of time-major
+ * regions; see `recurrenceRows`). Forwards, hs holds p on entry; backwards, the pass writes dz.
+ */
+export interface RecurrenceJob extends RowJob {
+  readonly activation: RecurrentActivation
   /** `[time, batch, hidden]`: p_t on entry to the forward pass, then h_t; the states in the backward one. */
   readonly hs: number
   /** `[batch, hidden]`: the state before the first processed step (forward only). */
@@ -40,9 +59,6 @@ export interface RecurrenceJob {
   readonly carry: number
   readonly zeros: number
   readonly mask: number
-  /** Matmul scratch of `scratchStride` bytes per thread. */
-  readonly scratch: number
-  readonly scratchStride: number
   /**
    * The caller's sequences are batch-major `[batch, time, hidden]`: the forward pass's p is read from
    * `sequenceIn` and its h_t written back there; the backward pass's g is read from `sequenceIn`,
@@ -61,9 +77,8 @@ const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 
 /** The job as the integers `recurrenceRows` reads (pointers fit: memory stays below 2³¹ bytes). */
 export const encodeRecurrence = (job: RecurrenceJob): number[] => [
-  job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, ACTIVATIONS.indexOf(job.activation), job.time, job.batch, job.hidden,
-  job.reverse ? 1 : 0, job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask, job.scratch,
-  job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0,
+  ...encodeRowJob(job), ACTIVATIONS.indexOf(job.activation), job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask,
+  job.scratch, job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0,
 ]
 
 /** Integers in an encoded job (the length of `encodeRecurrence`'s list; the control block reserves them). */
@@ -83,7 +98,7 @@ export const recurrenceRows = (
   args: ArrayLike<number>, exports: KernelExports, copy: CopyBytes, thread: number, start: number, count: number,
 ): void => {
   const [
-    f64, backward, activationIndex, time, batch, hidden, reverse, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
+    f64, backward, time, batch, hidden, reverse, activationIndex, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
     staged, sequenceIn, statesIn, withState,
   ] = Array.from(args)
   const rows = Math.min(count, batch - start)
@@ -148,18 +163,15 @@ export const recurrenceRows = (
   if (staged === 1) gather((backward === 1 ? dz : hs) + offset, sequenceIn + block, hidden, 1, 1, 0, rows, hidden, time, batch * hidden)
 }
 
-/** Runs a recurrence job to the end (on one thread, or split over the threaded backend's). */
-export type RecurrenceRunner = (job: RecurrenceJob) => void
-
 /** `CopyBytes` over a memory, as seen from the current thread. */
 export const copyBytesIn = (memory: { readonly buffer: ArrayBufferLike }): CopyBytes =>
   (dst, src, bytes) => { new Uint8Array(memory.buffer).copyWithin(dst, src, src + bytes) }
 
 /**
- * The single-threaded runner: every row on the calling thread.
+ * A row job's runner on the calling thread alone: every row, with the first scratch slice.
  * @category wasm
  */
-export const runRecurrenceOnCaller = (exports: KernelExports): RecurrenceRunner => {
+export const runOnCaller = <J extends RowJob>(exports: KernelExports, rows: RowFunction, encode: (job: J) => number[]): ((job: J) => void) => {
   const copy = copyBytesIn(exports.memory)
-  return (job) => recurrenceRows(encodeRecurrence(job), exports, copy, 0, 0, job.batch)
+  return (job) => rows(encode(job), exports, copy, 0, 0, job.batch)
 }

@@ -17,11 +17,11 @@ import type { DType } from '../Tensor.js'
 import type { Kernels } from '../kernels.js'
 import type { KernelExports } from './exports.js'
 import { type PackedMatmul, type PointerMatmul, createPointerMatmul, matmulScratchBytes, packedWidth } from './matmul.js'
-import { GRU_ARGS, encodeGru, gruRows, runGruOnCaller } from './gruRows.js'
-import { LSTM_ARGS, encodeLstm, lstmRows, runLstmOnCaller } from './lstmRows.js'
-import type { RowRunners } from './recurrence.js'
+import { GRU_ARGS, encodeGru, gruRows } from './gruRows.js'
+import { LSTM_ARGS, encodeLstm, lstmRows } from './lstmRows.js'
+import { type RowRunners, runRowsOnCaller } from './recurrence.js'
 import {
-  type CopyBytes, RECURRENCE_ARGS, copyBytesIn, encodeRecurrence, recurrenceRows, runRecurrenceOnCaller,
+  type CopyBytes, RECURRENCE_ARGS, copyBytesIn, encodeRecurrence, recurrenceRows,
 } from './recurrenceRows.js'
 import { type WasmKernelOptions, compileSharedBuild, kernelsFromInstance } from './wasmKernels.js'
 import type { WasmInstance, WasmMemory, WasmModule, WebAssemblyApi } from './webAssembly.js'
@@ -315,7 +315,7 @@ const MIN_RECURRENCE_ROWS = 8
  * caller. One hand-off per sequence instead of one per step's product.
  */
 const threadedRunners = (exports: KernelExports, pool: Pool, minParallel: number): RowRunners => {
-  const onCaller = { recurrence: runRecurrenceOnCaller(exports), lstm: runLstmOnCaller(exports), gru: runGruOnCaller(exports) }
+  const onCaller = runRowsOnCaller(exports)
   /** The row chunk of a sequence of `work` multiply-adds, or null when it runs on the caller alone. */
   const chunking = (batch: number, work: number) => {
     const chunk = Math.max(MIN_RECURRENCE_ROWS, Math.ceil(batch / pool.threads / 4) * 4)

@@ -20,10 +20,7 @@ import {
   kernelsRelaxedWasmBase64, kernelsSharedRelaxedWasmBase64, kernelsSharedWasmBase64, kernelsWasmBase64,
 } from './kernelsBinary.generated.js'
 import { type PointerMatmul, createMatmul, createPointerMatmul } from './matmul.js'
-import { type RowRunners, createRecurrenceKernels } from './recurrence.js'
-import { runGruOnCaller } from './gruRows.js'
-import { runLstmOnCaller } from './lstmRows.js'
-import { runRecurrenceOnCaller } from './recurrenceRows.js'
+import { type RowRunners, createRecurrenceKernels, runRowsOnCaller } from './recurrence.js'
 import { type WasmInstance, type WasmModule, type WebAssemblyApi, webAssemblyApi } from './webAssembly.js'
 
 /** Options of `loadWasmKernels`. */
@@ -122,11 +119,6 @@ export const relaxedSimdSupported = (): boolean => {
   return api !== undefined && bytesOn(api, 'relaxedSimd') !== false
 }
 
-/** The row-range time loops, every row on the calling thread. */
-const runOnCaller = (exports: KernelExports): RowRunners => ({
-  recurrence: runRecurrenceOnCaller(exports), lstm: runLstmOnCaller(exports), gru: runGruOnCaller(exports),
-})
-
 /**
  * The backend over an instance; `makeProduct` and `makeRunners` replace the single-threaded pointer
  * matmul and row-range time loops (the threaded backend passes its split ones). Exported for
@@ -135,7 +127,7 @@ const runOnCaller = (exports: KernelExports): RowRunners => ({
 export const kernelsFromInstance = (
   instance: WasmInstance, variant: Variant, options: WasmKernelOptions,
   makeProduct: (exports: KernelExports) => PointerMatmul = createPointerMatmul,
-  makeRunners: (exports: KernelExports) => RowRunners = runOnCaller,
+  makeRunners: (exports: KernelExports) => RowRunners = runRowsOnCaller,
 ): Kernels => {
   const exports = instance.exports as KernelExports
   const missing = FUNCTION_EXPORTS.filter((name) => typeof (exports as Record<string, unknown>)[name] !== 'function')
