@@ -4,9 +4,10 @@
  * every step, Adam, float32, the one-thread WebAssembly backend), one training step with the sequence
  * path against `scan` over the fused steps, alternating in one process; medians of the steps after
  * two warm-up rounds. Both paths start from the same parameters and must report the same loss to
- * 1e-5. With `--threads`, also the Elman sequence kernels (`projectedRecurrentForward` and
- * `projectedRecurrentBackward`, C1's and C4's sizes, batch-first) on one thread against two, the
- * threaded backend splitting each sequence into ranges of batch rows; interleaved, medians. Not a test.
+ * 1e-5. With `--threads`, also the sequence kernels on one thread against two, the threaded backend
+ * splitting each sequence into ranges of batch rows: Elman (`projectedRecurrentForward` and
+ * `projectedRecurrentBackward`, C1's and C4's sizes, batch-first), LSTM and GRU (C2's sizes);
+ * interleaved, medians. Not a test.
  *   npm run bench:sequence -- [--steps 10] [--threads]
  */
 import { parseArgs } from 'node:util'
@@ -69,39 +70,81 @@ for (const [name, cell] of Object.entries(cells)) {
 }
 useSequenceKernels(true)
 
-/** ms of one Elman sequence forwards and backwards (all cotangents), per kernel backend, interleaved. */
+/** One sequence kernel call pair timed on one thread and on two: its label, its sizes and the call. */
+interface ThreadCase {
+  readonly label: string
+  readonly sizes: string
+  readonly run: (k: Kernels) => void
+}
+
+const data = (n: number, seed: number, scale: number) => Float32Array.from(benchData(n, seed), (v) => v * scale)
+
+/** The Elman kernels at C1's and C4's sizes, batch-first, with the input projection inside. */
+const elmanCase = (name: string): ThreadCase => {
+  const c = configByName(name)
+  const extent = { time: c.time, batch: c.batch, hidden: c.hidden, reverse: false, transposed: false, batchMajor: true }
+  const inputs = c.inputSize + 2 // the Elman layer's [x, continued, 1]
+  const x = data(c.batch * c.time * inputs, 1, 1)
+  const wIn = data(inputs * c.hidden, 2, 0.2)
+  const h0 = new Float32Array(c.batch * c.hidden)
+  const w = data(c.hidden * c.hidden, 3, 0.1)
+  const g = data(c.batch * c.time * c.hidden, 4, 1)
+  const wanted = { x: false, wIn: true, h0: false, w: true }
+  return {
+    label: `${name} elman`,
+    sizes: `[${c.batch}, ${c.time}, ${inputs}] → ${c.hidden}`,
+    run: (k) => {
+      const hs = k.projectedRecurrentForward!(x, wIn, h0, w, extent, 'tanh')
+      k.projectedRecurrentBackward!(g, hs, x, wIn, h0, w, extent, 'tanh', wanted)
+    },
+  }
+}
+
+/** The LSTM and GRU kernels at C2's sizes, from the projected inputs (PyTorch's weight layout). */
+const gatedCases = (): ThreadCase[] => {
+  const c = configByName('C2')
+  const extent = { time: c.time, batch: c.batch, hidden: c.hidden, reverse: false, transposed: true }
+  const n = c.batch * c.hidden
+  const zeros = new Float32Array(n)
+  const g = data(c.time * n, 4, 1)
+  const sizes = `[${c.batch}, ${c.time}] → ${c.hidden}`
+  const lstm = { p: data(4 * c.time * n, 1, 1), w: data(4 * c.hidden ** 2, 2, 0.05) }
+  const gru = { p: data(3 * c.time * n, 1, 1), w: data(3 * c.hidden ** 2, 2, 0.05), b: data(3 * c.hidden, 3, 0.1) }
+  return [
+    {
+      label: 'C2 lstm', sizes, run: (k) => {
+        const forward = k.lstmForward!(lstm.p, zeros, zeros, lstm.w, extent)
+        k.lstmBackward!(g, g, forward, zeros, lstm.w, extent)
+      },
+    },
+    {
+      label: 'C2 gru', sizes, run: (k) => {
+        const forward = k.gruForward!(gru.p, zeros, gru.w, gru.b, extent)
+        k.gruBackward!(g, forward, zeros, gru.w, extent)
+      },
+    },
+  ]
+}
+
+/** ms of each case forwards and backwards, per kernel backend, interleaved. */
 const threadRows = async (): Promise<void> => {
   const two = await loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 2 })
   const one = loadWasmKernels()
-  console.log(`\n# the Elman sequence kernels, float32, forwards + backwards, medians over ${3 * steps} calls: one thread against two`)
-  console.log(`| config | [batch, time, inputs] → hidden | ${one.name} ms | ${two.name} ms | speed-up |`)
+  console.log(`\n# the sequence kernels, float32, forwards + backwards, medians over ${3 * steps} calls: one thread against two`)
+  console.log(`| kernels | sizes | ${one.name} ms | ${two.name} ms | speed-up |`)
   console.log('|---|---|---:|---:|---:|')
   try {
-    for (const name of ['C1', 'C4']) {
-      const c = configByName(name)
-      const extent = { time: c.time, batch: c.batch, hidden: c.hidden, reverse: false, transposed: false, batchMajor: true }
-      const inputs = c.inputSize + 2 // the Elman layer's [x, continued, 1]
-      const data = (n: number, seed: number, scale: number) => Float32Array.from(benchData(n, seed), (v) => v * scale)
-      const x = data(c.batch * c.time * inputs, 1, 1)
-      const wIn = data(inputs * c.hidden, 2, 0.2)
-      const h0 = new Float32Array(c.batch * c.hidden)
-      const w = data(c.hidden * c.hidden, 3, 0.1)
-      const g = data(c.batch * c.time * c.hidden, 4, 1)
-      const wanted = { x: false, wIn: true, h0: false, w: true }
-      const run = (k: Kernels) => () => {
-        const hs = k.projectedRecurrentForward!(x, wIn, h0, w, extent, 'tanh')
-        k.projectedRecurrentBackward!(g, hs, x, wIn, h0, w, extent, 'tanh', wanted)
-      }
+    for (const { label, sizes, run } of [elmanCase('C1'), elmanCase('C4'), ...gatedCases()]) {
       const times = new Map<Kernels, number[]>([[one, []], [two, []]])
       for (let i = 0; i < 3 * steps + 3; i++) {
         for (const [k, list] of times) {
           const start = performance.now()
-          run(k)()
+          run(k)
           if (i >= 3) list.push(performance.now() - start)
         }
       }
       const [single, split] = [median(times.get(one)!), median(times.get(two)!)]
-      console.log(`| ${name} | [${c.batch}, ${c.time}, ${inputs}] → ${c.hidden} | ${single.toFixed(2)} | ${split.toFixed(2)} | ${(single / split).toFixed(2)}× |`)
+      console.log(`| ${label} | ${sizes} | ${single.toFixed(2)} | ${split.toFixed(2)} | ${(single / split).toFixed(2)}× |`)
     }
   } finally {
     two.close()

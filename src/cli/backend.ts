@@ -27,7 +27,7 @@ const wasmKernels = (threads: number): Promise<Kernels> => {
 
 /**
  * Selects the kernels for `backend`, with `threads` threads for the WebAssembly ones (large
- * products and Elman / RNN batches split over worker threads); returns the backend actually used
+ * products and recurrent batches split over worker threads); returns the backend actually used
  * ('js' when WebAssembly SIMD is missing) so the caller can say so.
  */
 export const selectBackend = async (backend: Backend, threads = 1): Promise<Backend> => {

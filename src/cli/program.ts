@@ -287,7 +287,7 @@ const buildProgram = (io: CliIo, exit: { code: number }): Command => {
     .option('--config <file>', 'a JSON run config (any fields of the task; flags override it)')
     .option('--out <dir>', 'the run folder (default runs/<task>-<date>-<time>)')
     .option('--resume <dir>', 'continue the run in <dir> from its checkpoint, with its config')
-    .option('--threads <n>', 'threads for the wasm kernels: large products and Elman / RNN batches split over worker threads (same results for any count)', '1')
+    .option('--threads <n>', 'threads for the wasm kernels: large products and recurrent batches split over worker threads (same results for any count)', '1')
     .option('--quiet', 'no progress output')
     .option('--json', 'print one JSON object per epoch on stdout (and a summary at the end)')
   for (const field of Object.keys(FIELDS) as FieldName[]) train.addOption(fieldOption(field))

@@ -1,10 +1,11 @@
 /**
  * @file The threaded WebAssembly backend: the kernels over a shared memory, whose large matrix
- * products and Elman / RNN sequences are split between the calling thread and worker threads.
+ * products and recurrent sequences (Elman / RNN, LSTM, GRU) are split between the calling thread and
+ * worker threads.
  * Calls stay synchronous: the caller publishes the job in a shared control block, wakes the
  * workers, computes chunks itself, and waits (Atomics.wait) until every chunk is done. A product's
  * chunks are row ranges (or column ranges) of C, a sequence's are ranges of batch rows, each run
- * through every time step (recurrenceRows.ts); chunks are taken from a shared ticket counter, so a
+ * through every time step (recurrenceRows.ts, lstmRows.ts, gruRows.ts); chunks are taken from a shared ticket counter, so a
  * busy core slows the split down instead of stalling it. Each product chunk is the same blocked
  * `gemm` on a sub-range, and an element's summation order depends only on k; each batch row of a
  * sequence gets the same operations whichever thread runs it: results equal the single-threaded
@@ -350,8 +351,9 @@ export interface ThreadedWasmKernelOptions extends WasmKernelOptions {
   /** Threads per product, the caller included. Default 2. */
   readonly threads?: number
   /**
-   * Smallest product (m·k·n multiply-adds) that is split, and smallest Elman / RNN sequence
-   * (time·batch·hidden²) whose batch rows are; smaller ones run on the calling thread alone.
+   * Smallest product (m·k·n multiply-adds) that is split, and smallest sequence (multiply-adds of
+   * its recurrent products: time·batch·hidden², times 4 for the LSTM and 3 for the GRU) whose batch
+   * rows are; smaller ones run on the calling thread alone.
    * Default measured on Node 20, Zen 4 (see DEFAULT_MIN_PARALLEL).
    */
   readonly minParallelSize?: number
