@@ -90,7 +90,8 @@ export const gruRows = (
     for (let step = 0; step < time; step++) {
       const t = reverse === 1 ? time - 1 - step : step
       const at = t * stepBytes + offset
-      const [r, z, candidate, hn] = [0, 1, 2, 3].map((k) => saved + (4 * t + k) * stepBytes + offset)
+      const r = saved + 4 * t * stepBytes + offset
+      const z = r + stepBytes, candidate = r + 2 * stepBytes, hn = r + 3 * stepBytes
       // hh = h·w + b stays apart from p_t: r multiplies its n block, b_hn included.
       gemm(rows, 3 * hidden, hidden, hPrev, hidden, 1, w, width, 0, hh, 3 * hidden, 0, own)
       add(hh, side + 3 * offset, hh, 3 * n)
@@ -121,7 +122,8 @@ export const gruRows = (
   for (let step = time - 1; step >= 0; step--) {
     const t = reverse === 1 ? time - 1 - step : step
     const at = t * stepBytes + offset
-    const [r, z, candidate, hn] = [0, 1, 2, 3].map((k) => saved + (4 * t + k) * stepBytes + offset)
+    const r = saved + 4 * t * stepBytes + offset
+    const z = r + stepBytes, candidate = r + 2 * stepBytes, hn = r + 3 * stepBytes
     const before = reverse === 1 ? t + 1 : t - 1
     const hPrev = step === 0 ? h0 + offset : hs + before * stepBytes + offset
     // dh = g_t + dh_next; dn = dh − dh ⊙ z; dz = dh ⊙ (h_prev − n).

@@ -91,7 +91,8 @@ export const lstmRows = (
     for (let step = 0; step < time; step++) {
       const t = reverse === 1 ? time - 1 - step : step
       const at = t * stepBytes + offset
-      const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((k) => saved + (5 * t + k) * stepBytes + offset)
+      const i = saved + 5 * t * stepBytes + offset
+      const f = i + stepBytes, g = i + 2 * stepBytes, o = i + 3 * stepBytes, tc = i + 4 * stepBytes
       const preRows = pre + 4 * at
       gemm(rows, 4 * hidden, hidden, hPrev, hidden, 1, w, width, 0, preRows, 4 * hidden, 1, own)
       // Row b holds the gates i, f, g, o side by side; they are kept gate-major.
@@ -117,7 +118,8 @@ export const lstmRows = (
   for (let step = time - 1; step >= 0; step--) {
     const t = reverse === 1 ? time - 1 - step : step
     const at = t * stepBytes + offset
-    const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((k) => saved + (5 * t + k) * stepBytes + offset)
+    const i = saved + 5 * t * stepBytes + offset
+    const f = i + stepBytes, g = i + 2 * stepBytes, o = i + 3 * stepBytes, tc = i + 4 * stepBytes
     const before = reverse === 1 ? t + 1 : t - 1
     const cPrev = step === 0 ? c0 + offset : cs + before * stepBytes + offset
     // dh = g_h + dh_next; dc = (g_c + dc_next) + tanh'(c)·(dh ⊙ o).
