@@ -12,9 +12,14 @@
  * --repeat N every job of a configuration runs N times, in N rounds over all jobs (so that a slow
  * spell of the machine hits every framework alike); a row then gives the median of the N per-process
  * medians and their range, and peak RSS is the largest of the N.
+ * The JavaScript runners (scangrad, tfjs, jax-js) are compiled first (tsconfig.bench.json, into
+ * .bench-build/) and run by plain `node`, as a user's compiled program would: under a TypeScript
+ * loader (tsx) each process would also carry the loader and the compiler, ≈ 40–50 MB of RSS that
+ * belongs to none of the frameworks.
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { type BenchResult, WARMUP, configs, median } from './configs.js'
@@ -43,8 +48,18 @@ type Outcome =
   | { readonly kind: 'result'; readonly result: BenchResult & { readonly blas?: string } }
   | { readonly kind: 'missing'; readonly why: string }
 
-const tsxJob = (label: string, script: string, args: string[]): Job =>
-  ({ label, command: process.execPath, args: ['--import', 'tsx', script, ...args] })
+/** Where tsconfig.bench.json puts the compiled src/ and bench/. */
+const BUILD = '.bench-build'
+
+/** Compiles src/ and bench/ into BUILD, so that the runners start without a TypeScript loader. */
+const compileRunners = (): void => {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.bench.json'], { stdio: 'inherit' })
+}
+
+/** A JavaScript runner, `bench/<name>.ts` as compiled into BUILD. */
+const nodeJob = (label: string, name: string, args: string[]): Job =>
+  ({ label, command: process.execPath, args: [`${BUILD}/bench/${name}.js`, ...args] })
 
 /**
  * A scangrad variant `<backend>[+fma]-<dtype>`: backend js, wasm (one thread) or wasm2 (the
@@ -53,13 +68,13 @@ const tsxJob = (label: string, script: string, args: string[]): Job =>
  */
 const scangradJob = (config: string, variant: string): Job => {
   const [backendSpec, dtype] = variant.split('-')
-  return tsxJob(`scangrad ${backendSpec} ${dtype}`, 'bench/scangradRunner.ts', [config, dtype, values.steps!, backendSpec])
+  return nodeJob(`scangrad ${backendSpec} ${dtype}`, 'scangradRunner', [config, dtype, values.steps!, backendSpec])
 }
 
 const peerJob = (config: string, peer: string): Job => {
   const steps = values.steps!
-  if (peer === 'tfjs-cpu' || peer === 'tfjs-wasm') return tsxJob(peer, 'bench/tfjsRunner.ts', [config, peer.slice(5), steps])
-  if (peer === 'jax-js') return tsxJob('jax-js jit', 'bench/jaxRunner.ts', [config, steps])
+  if (peer === 'tfjs-cpu' || peer === 'tfjs-wasm') return nodeJob(peer, 'tfjsRunner', [config, peer.slice(5), steps])
+  if (peer === 'jax-js') return nodeJob('jax-js jit', 'jaxRunner', [config, steps])
   const threads = /^pytorch-(\d+)t$/.exec(peer)?.[1]
   if (threads !== undefined) return { label: peer, command: python, args: ['bench/torchRunner.py', config, threads, steps] }
   throw new Error(`bench: unknown peer ${peer}; expected tfjs-cpu, tfjs-wasm, jax-js or pytorch-<threads>t`)
@@ -170,6 +185,7 @@ const summaryRow = (config: string, labels: readonly string[], times: ByLabel, r
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
 
 const main = (): void => {
+  compileRunners()
   const results: BenchResult[] = []
   const summary: string[] = []
   const blas = new Set<string>()
