@@ -3,8 +3,9 @@
  * once, the recurrent weight is packed once for all the steps' products (`packWeight`), every time
  * step runs on WebAssembly memory, and the results are copied out once. The time loops themselves
  * are row jobs (recurrenceRows.ts for Elman / RNN, lstmRows.ts, gruRows.ts), which the threaded
- * backend splits into ranges of batch rows; the projected Elman form also computes p = x·wIn and,
- * backwards, dx, dwIn and dh0 here, and the Elman backward pass dw from the states. Each step makes the
+ * backend splits into ranges of batch rows; the projected Elman form computes p_t = x_t·wIn in its
+ * row job, step by step, and, backwards, dx, dwIn and dh0 here, and the Elman backward pass dw
+ * from the states. Each step makes the
  * same roundings, in the same order, as the composition in ../recurrence.ts; only the products'
  * summation order may differ (as between any two matmuls). The elementwise exports write exactly n
  * elements and may run in place.
@@ -61,6 +62,12 @@ const stagingSize = (extent: RecurrenceExtent): number => (transposes(extent) ? 
 
 /** A product's sizes: op(A) is m × k, op(B) is k × n. */
 type ProductSize = readonly [m: number, k: number, n: number]
+
+/**
+ * The largest product of an Elman / RNN row job, which sizes each thread's matmul scratch: a step's
+ * h·w, or its x_t·wIn when the job projects wider inputs.
+ */
+const rowProduct = ({ batch, hidden }: RecurrenceExtent, inputs: number): ProductSize => [batch, Math.max(hidden, inputs), hidden]
 
 /** What an Elman / RNN forward pass starts from: the projected inputs, or the inputs and the projection. */
 type ElmanSource = { readonly p: Data } | { readonly x: Data; readonly wIn: Data }
@@ -126,14 +133,14 @@ export const createRecurrenceKernels = (
   const elmanJob = (s: Session, extent: RecurrenceExtent, activation: RecurrentActivation, backward: boolean, ptrs: Partial<RecurrenceJob>): RecurrenceJob => ({
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, activation, time: extent.time, batch: extent.batch, hidden: extent.hidden,
     reverse: extent.reverse, hs: 0, h0: 0, w: 0, g: 0, dz: 0, carry: 0, zeros: 0, mask: 0,
-    scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', extent.batch, extent.hidden, extent.hidden),
-    staged: transposes(extent), sequenceIn: 0, statesIn: 0, withState: false,
+    scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...rowProduct(extent, ptrs.inputs ?? 0)),
+    staged: transposes(extent), sequenceIn: 0, statesIn: 0, withState: false, inputs: 0, x: 0, wIn: 0,
     ...ptrs,
   })
 
   /**
-   * The Elman / RNN forward pass, from p or from x and the projection wIn (p = x·wIn computed in
-   * place of p, so it never leaves the module); null when the memory cannot grow.
+   * The Elman / RNN forward pass, from p or from x and the projection wIn (p_t = x_t·wIn computed
+   * by the row job, so p never exists as a whole); null when the memory cannot grow.
    */
   const elmanForward = (source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data | null => {
     const first = 'p' in source ? source.p : source.x
@@ -141,28 +148,34 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const n = batch * hidden
     const inputs = 'p' in source ? 0 : source.wIn.length / hidden
-    const { ptrs: [hsPtr, h0Ptr, wPtr, packedPtr, staging, xPtr, wInPtr], end } = layout(
+    const { ptrs: [hsPtr, h0Ptr, wPtr, packedPtr, staging, xPtr, wInPtr, wInPackedPtr], end } = layout(
       first.BYTES_PER_ELEMENT,
-      [time * n, n, w.length, packedSize(dtype, hidden, hidden), stagingSize(extent), time * batch * inputs, inputs * hidden],
+      [
+        time * n, n, w.length, packedSize(dtype, hidden, hidden), stagingSize(extent), time * batch * inputs, inputs * hidden,
+        packedSize(dtype, inputs, hidden),
+      ],
     )
     const operands = 'p' in source ? [h0, w] : [source.wIn, h0, w]
-    const s = operands.every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [batch, hidden, hidden], [time * batch, inputs, hidden]) : null
+    const s = operands.every((x) => dtypeOf(x) === dtype) ? open(dtype, end, rowProduct(extent, inputs)) : null
     if (s === null) return null
-    // The outputs start as the projected inputs: h_t = σ(p_t + h·w) replaces p_t in place.
+    // The outputs start as the projected inputs (h_t = σ(p_t + h·w) replaces p_t in place), or the
+    // row job writes each p_t there itself. Batch-major outputs end in the staging region.
     const staged = transposes(extent)
-    const pPtr = staged ? staging : hsPtr
+    const outPtr = staged ? staging : hsPtr
     if ('p' in source) {
-      s.put(pPtr, source.p)
+      s.put(outPtr, source.p)
     } else {
       s.put(xPtr, source.x)
       s.put(wInPtr, source.wIn)
-      s.matmul(xPtr, wInPtr, pPtr, time * batch, inputs, hidden, false, false)
+      s.pack(wInPtr, inputs, hidden, false, wInPackedPtr)
     }
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
     s.pack(wPtr, hidden, hidden, extent.transposed, packedPtr)
-    runRecurrence(elmanJob(s, extent, activation, false, { hs: hsPtr, h0: h0Ptr, w: packedPtr, sequenceIn: staging }))
-    return s.take(pPtr, time * n)
+    runRecurrence(elmanJob(s, extent, activation, false, {
+      hs: hsPtr, h0: h0Ptr, w: packedPtr, sequenceIn: staging, inputs, x: xPtr, wIn: wInPackedPtr,
+    }))
+    return s.take(outPtr, time * n)
   }
 
   const recurrentForward: RecurrenceKernels['recurrentForward'] = (p, h0, w, extent, activation) =>

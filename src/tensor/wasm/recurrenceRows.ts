@@ -38,7 +38,8 @@ export type RowFunction = (
 
 /**
  * One recurrence, as the numbers a worker receives (all pointers are byte addresses of time-major
- * regions; see `recurrenceRows`). Forwards, hs holds p on entry; backwards, the pass writes dz.
+ * regions; see `recurrenceRows`). Forwards, hs holds p on entry, or the job projects the inputs
+ * itself (`inputs` > 0); backwards, the pass writes dz.
  */
 export interface RecurrenceJob extends RowJob {
   readonly activation: RecurrentActivation
@@ -70,6 +71,15 @@ export interface RecurrenceJob extends RowJob {
   readonly statesIn: number
   /** Backward only: carry the first processed step's dz·wᵀ too, so that `carry` ends as dh0. */
   readonly withState: boolean
+  /**
+   * Forward only: columns of the inputs x when the job computes p_t = x_t·wIn itself, each step
+   * for its own rows (so p never exists as a whole and needs no reordering); 0 when hs holds p.
+   */
+  readonly inputs: number
+  /** The inputs `[batch, time, inputs]` when staged, else `[time, batch, inputs]`. */
+  readonly x: number
+  /** wIn `[inputs, hidden]`, packed once by `packWeight`. */
+  readonly wIn: number
 }
 
 /** Activation codes; `recurrenceRows` spells the same list, since its source travels to the workers. */
@@ -78,11 +88,11 @@ const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 /** The job as the integers `recurrenceRows` reads (pointers fit: memory stays below 2³¹ bytes). */
 export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   ...encodeRowJob(job), ACTIVATIONS.indexOf(job.activation), job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask,
-  job.scratch, job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0,
+  job.scratch, job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0, job.inputs, job.x, job.wIn,
 ]
 
 /** Integers in an encoded job (the length of `encodeRecurrence`'s list; the control block reserves them). */
-export const RECURRENCE_ARGS = 21
+export const RECURRENCE_ARGS = 24
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
 export type CopyBytes = (dst: number, src: number, bytes: number) => void
@@ -99,17 +109,17 @@ export const recurrenceRows = (
 ): void => {
   const [
     f64, backward, time, batch, hidden, reverse, activationIndex, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
-    staged, sequenceIn, statesIn, withState,
+    staged, sequenceIn, statesIn, withState, inputs, x, wIn,
   ] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
   const suffix = f64 === 1 ? 'f64' : 'f32'
   const bytes = f64 === 1 ? 8 : 4
-  const x = exports as unknown as Record<string, (...values: number[]) => void>
-  const gemm = x[`gemmPacked_${suffix}`]
+  const fn = exports as unknown as Record<string, (...values: number[]) => void>
+  const gemm = fn[`gemmPacked_${suffix}`]
   const columns = (exports as unknown as Record<string, { value: number }>)[`tileColumns_${suffix}`].value
   const width = Math.ceil(hidden / columns) * columns
-  const gather = x[`gatherStrided_${suffix}`]
+  const gather = fn[`gatherStrided_${suffix}`]
   const activation = ['tanh', 'sigmoid', 'relu'][activationIndex]
   const n = rows * hidden
   const offset = start * hidden * bytes
@@ -123,7 +133,7 @@ export const recurrenceRows = (
   // block + (b·time + t)·hidden, of the time-major copy at (t·batch + b)·hidden (elements).
   const block = start * time * hidden * bytes
   if (staged === 1) {
-    const ins = backward === 1 ? [[sequenceIn, g], [statesIn, hs]] : [[sequenceIn, hs]]
+    const ins = backward === 1 ? [[sequenceIn, g], [statesIn, hs]] : inputs > 0 ? [] : [[sequenceIn, hs]]
     for (const [from, to] of ins) {
       for (let t = 0; t < time; t++) {
         gather(from + block + t * hidden * bytes, to + t * stepBytes + offset, hidden, 1, 1, 0, 1, 0, rows, time * hidden)
@@ -131,16 +141,23 @@ export const recurrenceRows = (
     }
   }
   if (backward === 0) {
-    const map = x[`${activation}_${suffix}`]
+    const map = fn[`${activation}_${suffix}`]
+    // Row b of x at time t: element (b·time + t)·inputs when staged (batch-major), else (t·batch + b)·inputs.
+    const xRowStride = staged === 1 ? time * inputs : inputs
     let h = h0 + offset
     for (let step = 0; step < time; step++) {
       const out = hs + first + step * stride
+      const t = reverse === 1 ? time - 1 - step : step
+      if (inputs > 0) {
+        const xAt = x + (staged === 1 ? start * time + t : t * batch + start) * inputs * bytes
+        gemm(rows, hidden, inputs, xAt, xRowStride, 1, wIn, width, 0, out, hidden, 0, own)
+      }
       gemm(rows, hidden, hidden, h, hidden, 1, w, width, 0, out, hidden, 1, own)
       map(out, out, n)
       h = out
     }
   } else {
-    const add = x[`add_${suffix}`]
+    const add = fn[`add_${suffix}`]
     const [ownCarry, ownZeros, ownMask] = [carry + offset, zeros + offset, mask + offset]
     for (let step = time - 1; step >= 0; step--) {
       const at = first + step * stride
@@ -150,10 +167,10 @@ export const recurrenceRows = (
       if (step === time - 1) copy(d, g + at, n * bytes)
       else add(g + at, ownCarry, d, n)
       if (activation === 'relu') {
-        x[`greater_${suffix}`](y, ownZeros, ownMask, n)
-        x[`mul_${suffix}`](d, ownMask, d, n)
+        fn[`greater_${suffix}`](y, ownZeros, ownMask, n)
+        fn[`mul_${suffix}`](d, ownMask, d, n)
       } else {
-        x[`${activation}Backward_${suffix}`](d, y, d, n)
+        fn[`${activation}Backward_${suffix}`](d, y, d, n)
       }
       if (step > 0 || withState === 1) gemm(rows, hidden, hidden, d, hidden, 1, w, width, 0, ownCarry, hidden, 0, own)
     }

@@ -59,9 +59,10 @@ const ARGS = 4 // the job: a header (operation, chunk, first and end ticket), th
 const HEADER = 4
 const ARG_COUNT = HEADER + Math.max(15, RECURRENCE_ARGS, LSTM_ARGS, GRU_ARGS)
 const WORKER_CHUNKS = ARGS + ARG_COUNT // chunks computed by workers so far (diagnostics); below NEXT
-const NEXT = 32 // the ticket counter: chunk tickets are handed out in increasing order, never reused
-const DONE = 48 // completed tickets
-const CONTROL_SLOTS = 64
+const LINE = 16 // int32 slots per 64-byte cache line
+const NEXT = Math.ceil((WORKER_CHUNKS + 1) / LINE) * LINE // the ticket counter: chunk tickets are handed out in increasing order, never reused
+const DONE = NEXT + LINE // completed tickets
+const CONTROL_SLOTS = DONE + LINE
 /**
  * The operation slot (the first argument): 0 gemm_f32, 1 gemm_f64, STOP ends the workers, RECURRENCE
  * runs rows of an Elman / RNN sequence, 4 gemmPacked_f32 and 5 gemmPacked_f64, LSTM and GRU rows of
