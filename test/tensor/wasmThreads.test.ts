@@ -104,6 +104,23 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
     ), { numRuns: 80, seed: 31 })
   })
 
+  it('projects inputs wider than the hidden state (and past a depth block) on each thread in its own scratch', () => {
+    // Each thread's x_t·wIn packs rows × min(kc, inputs) of x: its scratch slice must be sized for
+    // the inputs, not the hidden width, or the threads write over each other's packed rows.
+    for (const [inputs, hidden, batchMajor] of [[300, 16, true], [40, 8, false], [257, 3, true]] as const) {
+      const extent = { time: 4, batch: 64, hidden, reverse: false, transposed: false, batchMajor }
+      const x = filled(dtype, extent.time * extent.batch * inputs, inputs)
+      const wIn = filled(dtype, inputs * hidden, hidden).map((v) => v / 8)
+      const h0 = filled(dtype, extent.batch * hidden, 3)
+      const w = filled(dtype, hidden * hidden, 4).map((v) => v / 2)
+      const what = `inputs ${inputs}, hidden ${hidden}`
+      const hs = threaded.projectedRecurrentForward!(x, wIn, h0, w, extent, 'tanh')
+      expectSame(hs, single.projectedRecurrentForward!(x, wIn, h0, w, extent, 'tanh'), what)
+      const p = single.matmul(x, one, wIn, one, extent.time * extent.batch, inputs, hidden, false, false)
+      expectSame(hs, single.recurrentForward!(p, h0, w, extent, 'tanh'), `${what}: the product, then the recurrence`)
+    }
+  })
+
   it('encodes a job in the integers the control block reserves', () => {
     const job = {
       dtype, backward: true, activation: 'relu', time: 2, batch: 3, hidden: 4, reverse: true, hs: 1, h0: 2, w: 3,
