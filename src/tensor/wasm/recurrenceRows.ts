@@ -43,7 +43,10 @@ export type RowFunction = (
  */
 export interface RecurrenceJob extends RowJob {
   readonly activation: RecurrentActivation
-  /** `[time, batch, hidden]`: p_t on entry to the forward pass, then h_t; the states in the backward one. */
+  /**
+   * `[time, batch, hidden]`: p_t on entry to the forward pass (unless the job projects x), then h_t;
+   * the states in the backward one.
+   */
   readonly hs: number
   /** `[batch, hidden]`: the state before the first processed step (forward only). */
   readonly h0: number
@@ -62,7 +65,7 @@ export interface RecurrenceJob extends RowJob {
   readonly mask: number
   /**
    * The caller's sequences are batch-major `[batch, time, hidden]`: the forward pass's p is read from
-   * `sequenceIn` and its h_t written back there; the backward pass's g is read from `sequenceIn`,
+   * `sequenceIn` (x, when it projects, straight from `x`) and its h_t written back there; the backward pass's g is read from `sequenceIn`,
    * its states from `statesIn`, and dz written back to `sequenceIn`. Each thread moves its own rows
    * between these and the time-major regions above, so the reordering is split too.
    */
@@ -99,7 +102,8 @@ export type CopyBytes = (dst: number, src: number, bytes: number) => void
 
 /**
  * Runs an encoded recurrence on batch rows [start, start + count) (clipped to the batch), with the
- * matmul scratch slice of `thread`. Forward: `h_t = σ(p_t + h_{t−1}·w)` in place of p_t. Backward:
+ * matmul scratch slice of `thread`. Forward: `h_t = σ(p_t + h_{t−1}·w)` in place of p_t (or with
+ * p_t = x_t·wIn computed there first, when the job projects). Backward:
  * `dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ)`, and with `withState` dh0 = dz·wᵀ of the first processed step
  * left in `carry` (dw is the caller's). Staged sequences are reordered in and out with the module's strided gather, which
  * writes exactly its output, so threads never touch each other's rows.
