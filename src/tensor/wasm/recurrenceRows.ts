@@ -65,9 +65,10 @@ export interface RecurrenceJob extends RowJob {
   readonly mask: number
   /**
    * The caller's sequences are batch-major `[batch, time, hidden]`: the forward pass's p is read from
-   * `sequenceIn` (x, when it projects, straight from `x`) and its h_t written back there; the backward pass's g is read from `sequenceIn`,
-   * its states from `statesIn`, and dz written back to `sequenceIn`. Each thread moves its own rows
-   * between these and the time-major regions above, so the reordering is split too.
+   * `sequenceIn` (when it projects, x is read in place instead) and its h_t written back there; the
+   * backward pass's g is read from `sequenceIn`, its states from `statesIn`, and dz written back to
+   * `sequenceIn`. Each thread moves its own rows between these and the time-major regions above, so
+   * the reordering is split too.
    */
   readonly staged: boolean
   readonly sequenceIn: number
