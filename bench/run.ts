@@ -15,7 +15,8 @@
  * The JavaScript runners (scangrad, tfjs, jax-js) are compiled first (tsconfig.bench.json, into
  * .bench-build/) and run by plain `node`, as a user's compiled program would: under a TypeScript
  * loader (tsx) each process would also carry the loader and the compiler, ≈ 40–50 MB of RSS that
- * belongs to none of the frameworks.
+ * belongs to none of the frameworks. A core gauge (bench/coreGauge.ts) runs before and after the
+ * jobs, one process alone and two at once, to show how fast the cores were.
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -55,6 +56,18 @@ const BUILD = '.bench-build'
 const compileRunners = (): void => {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.bench.json'], { stdio: 'inherit' })
+}
+
+/**
+ * The core gauge (bench/coreGauge.ts), one process alone and then two at once: on a shared VM the
+ * cores' speeds drift and need not match, and this line says what the jobs around it ran on.
+ */
+const gauge = (): string => {
+  const script = `${BUILD}/bench/coreGauge.js`
+  const node = JSON.stringify(process.execPath)
+  const alone = execFileSync(process.execPath, [script], { encoding: 'utf8' }).trim()
+  const pair = execFileSync('sh', ['-c', `${node} ${script} & ${node} ${script}; wait`], { encoding: 'utf8' }).trim().split('\n')
+  return `core gauge (float32 256² product, GFLOP/s): one process ${alone}; two at once ${pair.join(' and ')}`
 }
 
 /** A JavaScript runner, `bench/<name>.ts` as compiled into BUILD. */
@@ -195,6 +208,7 @@ const main = (): void => {
   const what = runs > 1 ? `the median of ${runs} processes' medians over ${values.steps} steps` : `median ms over ${values.steps} steps`
   const warmup = `${WARMUP.minSteps} to ${WARMUP.maxSteps} warm-up steps (as many as fit in ${WARMUP.seconds} s)`
   console.log(`# training step, ${what} after ${warmup} — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`)
+  console.log(`${gauge()}\n`)
   console.log(`| config | framework | median ms |${runs > 1 ? ' range |' : ''} × scangrad f32 | peak RSS MB | warm-up steps |`)
   console.log(`|---|---|---:|${runs > 1 ? '---:|' : ''}---:|---:|---:|`)
   for (const { config, jobs } of plan) {
@@ -217,6 +231,7 @@ const main = (): void => {
     summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss))
   }
   console.log(`\nload average at the end ${load()}${blas.size > 0 ? `; PyTorch's BLAS: ${[...blas].join(', ')}` : ''}`)
+  console.log(`at the end, ${gauge()}`)
   console.log('\n## targets: × faster = peer ms / fastest scangrad f32 ms (✓ when the target is met)')
   console.log('| config | × tfjs best (≥ 10) | × jax-js jit (≥ 2) | × PyTorch best (≥ 1 C1/C3, ≥ 0.5 C2/C4) | f64 / f32 (≤ 2.5) | peak RSS / PyTorch (≤ 1) |')
   console.log('|---|---:|---:|---:|---:|---:|')
