@@ -71,6 +71,11 @@ export interface PointerMatmul {
   readonly threads: number
   /** The same product with op(B) packed beforehand by `packWeight` (split over the same threads). */
   readonly packed: PackedMatmul
+  /**
+   * Says that an m × k · k × n product is coming once its operands are copied in: threads that
+   * will share it may get ready meanwhile (a no-op on one thread).
+   */
+  readonly wake: (m: number, k: number, n: number) => void
 }
 
 /**
@@ -147,7 +152,7 @@ export const createPointerMatmul = (exports: KernelExports): PointerMatmul => {
       outPtr, n, accumulate ? 1 : 0, scratchPtr,
     )
   }
-  return Object.assign(product, { threads: 1, packed })
+  return Object.assign(product, { threads: 1, packed, wake: () => undefined })
 }
 
 // ---- the Kernels.matmul contract ----
@@ -192,6 +197,7 @@ export const createMatmul = (
       rows = m * batches
       batches = 1
     }
+    product.wake(rows, k, n)
     const bytes = a.BYTES_PER_ELEMENT
     // Layout: scratch | a | b | out.
     const aPtr = alignRegion(matmulScratchBytes(dtype, rows, k, n, product.threads))

@@ -80,6 +80,11 @@ export interface RowRunners {
   readonly lstm: (job: LstmJob) => void
   /** The GRU loop (gruRows.ts). */
   readonly gru: (job: GruJob) => void
+  /**
+   * Says, as a kernel starts and before its copies in, that a row job over this extent is coming
+   * (`gates` recurrent products per step): threads that will run its rows may get ready meanwhile.
+   */
+  readonly wake: (extent: RecurrenceExtent, gates: number) => void
 }
 
 /**
@@ -91,6 +96,7 @@ export const runRowsOnCaller = (exports: KernelExports): RowRunners => ({
   recurrence: runOnCaller(exports, recurrenceRows, encodeRecurrence),
   lstm: runOnCaller(exports, lstmRows, encodeLstm),
   gru: runOnCaller(exports, gruRows, encodeGru),
+  wake: () => undefined,
 })
 
 /**
@@ -102,7 +108,7 @@ export const runRowsOnCaller = (exports: KernelExports): RowRunners => ({
  */
 export const createRecurrenceKernels = (
   exports: KernelExports, arena: Arena, product: PointerMatmul, fallback: RecurrenceKernels,
-  { recurrence: runRecurrence, lstm: runLstm, gru: runGru }: RowRunners,
+  { recurrence: runRecurrence, lstm: runLstm, gru: runGru, wake }: RowRunners,
 ): RecurrenceKernels => {
   /** Elements that a packed k × n weight takes (see `packWeight`). */
   const packedSize = (dtype: DType, k: number, n: number): number => packedWeightBytes(exports, dtype, k, n) / (dtype === 'float32' ? 4 : 8)
@@ -143,6 +149,7 @@ export const createRecurrenceKernels = (
    * by the row job, so p never exists as a whole); null when the memory cannot grow.
    */
   const elmanForward = (source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data | null => {
+    wake(extent, 1)
     const first = 'p' in source ? source.p : source.x
     const dtype = dtypeOf(first)
     const { time, batch, hidden } = extent
@@ -194,6 +201,7 @@ export const createRecurrenceKernels = (
     g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withState: boolean,
     more: readonly Data[], moreSizes: readonly number[], ...products: readonly ProductSize[]
   ) => {
+    wake(extent, 1)
     const dtype = dtypeOf(g)
     const { time, batch, hidden, reverse } = extent
     const n = batch * hidden
@@ -270,6 +278,7 @@ export const createRecurrenceKernels = (
   })
 
   const lstmForward: RecurrenceKernels['lstmForward'] = (p, h0, c0, w, extent) => {
+    wake(extent, 4)
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
@@ -289,6 +298,7 @@ export const createRecurrenceKernels = (
   }
 
   const lstmBackward: RecurrenceKernels['lstmBackward'] = (gh, gc, forward, c0, w, extent): LstmBackward => {
+    wake(extent, 4)
     const dtype = dtypeOf(gh)
     const { time, batch, hidden } = extent
     const n = batch * hidden
@@ -321,6 +331,7 @@ export const createRecurrenceKernels = (
   })
 
   const gruForward: RecurrenceKernels['gruForward'] = (p, h0, w, b, extent): GruForward => {
+    wake(extent, 3)
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
@@ -341,6 +352,7 @@ export const createRecurrenceKernels = (
   }
 
   const gruBackward: RecurrenceKernels['gruBackward'] = (g, forward, h0, w, extent): GruBackward => {
+    wake(extent, 3)
     const dtype = dtypeOf(g)
     const { time, batch, hidden } = extent
     const n = batch * hidden

@@ -197,6 +197,11 @@ interface Pool {
    * every thread; returns when all are done.
    */
   run(op: number, chunk: number, chunks: number, body: readonly number[]): void
+  /**
+   * Wakes sleeping workers without a job, so that they poll for the next one (for the spin time)
+   * instead of sleeping: their wake-up then overlaps the caller's work before that job.
+   */
+  wake(): void
   /** Stops and terminates the workers; later jobs must not be run. */
   close(): void
   readonly closed: boolean
@@ -230,6 +235,9 @@ const createPool = (control: Int32Array, workers: readonly ThreadWorker[], expor
   return {
     threads,
     get closed() { return closed },
+    wake() {
+      if (!closed && Atomics.load(control, SLEEPING) > 0) Atomics.notify(control, SEQ)
+    },
     run(op, chunk, chunks, body) {
       const first = Atomics.load(control, NEXT)
       const end = (first + chunks) | 0
@@ -308,7 +316,8 @@ const threadedProduct = (
       accumulate ? 1 : 0, scratchPtr, matmulScratchBytes(dtype, m, k, n), chunking.byColumns ? 1 : 0,
     ])
   }
-  return Object.assign(product, { threads: pool.threads, packed })
+  const wake = (m: number, k: number, n: number): void => { if (split(m, k, n) !== null) pool.wake() }
+  return Object.assign(product, { threads: pool.threads, packed, wake })
 }
 
 /** Fewest batch rows in a chunk of a split recurrence: thinner ones pay a step's calls and packing of h for little work. */
@@ -330,6 +339,7 @@ const threadedRunners = (exports: KernelExports, pool: Pool, minParallel: number
     return pool.closed || chunks < 2 || work < minParallel ? null : { chunk, chunks }
   }
   return {
+    wake: ({ time, batch, hidden }, gates) => { if (chunking(batch, gates * time * batch * hidden ** 2) !== null) pool.wake() },
     recurrence: (job) => {
       const split = chunking(job.batch, job.time * job.batch * job.hidden ** 2)
       if (split === null) onCaller.recurrence(job)
