@@ -5,10 +5,9 @@
  * are row jobs (recurrenceRows.ts for Elman / RNN, lstmRows.ts, gruRows.ts), which the threaded
  * backend splits into ranges of batch rows; the projected Elman form computes p_t = x_t·wIn in its
  * row job, step by step, and, backwards, dx, dwIn and dh0 here, and the Elman backward pass dw
- * from the states. Each step makes the
- * same roundings, in the same order, as the composition in ../recurrence.ts; only the products'
- * summation order may differ (as between any two matmuls). The elementwise exports write exactly n
- * elements and may run in place.
+ * from the states. Each step makes the same roundings, in the same order, as the composition in
+ * ../recurrence.ts; only the products' summation order may differ (as between any two matmuls).
+ * The elementwise exports write exactly n elements and may run in place.
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
