@@ -94,10 +94,10 @@ def main():
         optimizer.step()
         return loss.item()
 
-    # Warm-up as WARMUP in bench/configs.ts: at least 2 steps, then until 30 steps or 3 s.
+    # Warm-up as WARMUP in bench/configs.ts: at least 2 steps, then until 100 steps or 3 s.
     warmup_start = time.perf_counter()
     warmup_steps = 0
-    while warmup_steps < 2 or (warmup_steps < 30 and time.perf_counter() - warmup_start < 3):
+    while warmup_steps < 2 or (warmup_steps < 100 and time.perf_counter() - warmup_start < 3):
         train_step()
         warmup_steps += 1
     times = []
