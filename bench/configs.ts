@@ -55,7 +55,7 @@ export const benchData = (n: number, seed: number): Float32Array => {
  * scangrad, tfjs and jax-js) reach it only after some steps, while a slow framework's step
  * (tfjs-wasm on C4: 10 s) is not repeated for long. scangrad's C1 step was still getting faster
  * after 30 steps: medians of steps 20–29, 30–39 and 100–199 in three processes were 16.2, 9.0, 8.6;
- * 11.5, 10.3, 9.1; and 14.1, 15.4, 12.7 ms (.scratch/settle.ts), so up to 100 steps are run.
+ * 11.5, 10.3, 9.1; and 14.1, 15.4, 12.7 ms (one-thread FMA build), so up to 100 steps are run.
  */
 export const WARMUP = { minSteps: 2, maxSteps: 100, seconds: 3 } as const
 
