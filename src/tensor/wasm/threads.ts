@@ -22,7 +22,7 @@ import { GRU_ARGS, encodeGru, gruRows } from './gruRows.js'
 import { LSTM_ARGS, encodeLstm, lstmRows } from './lstmRows.js'
 import { type RowRunners, runRowsOnCaller } from './recurrence.js'
 import {
-  type CopyBytes, RECURRENCE_ARGS, copyBytesIn, encodeRecurrence, recurrenceRows,
+  type CopyBytes, RECURRENCE_ARGS, type RowJob, copyBytesIn, encodeRecurrence, recurrenceRows,
 } from './recurrenceRows.js'
 import { type WasmKernelOptions, compileSharedBuild, kernelsFromInstance } from './wasmKernels.js'
 import type { WasmInstance, WasmMemory, WasmModule, WebAssemblyApi } from './webAssembly.js'
@@ -332,26 +332,29 @@ const MIN_RECURRENCE_ROWS = 8
  */
 const threadedRunners = (exports: KernelExports, pool: Pool, minParallel: number): RowRunners => {
   const onCaller = runRowsOnCaller(exports)
-  /** The row chunk of a sequence of `work` multiply-adds, or null when it runs on the caller alone. */
-  const chunking = (batch: number, work: number) => {
+  /**
+   * The row chunk of a sequence with `gates` recurrent products per step (1 Elman / RNN, 4 LSTM,
+   * 3 GRU), or null when it runs on the caller alone.
+   */
+  const chunking = ({ time, batch, hidden }: Pick<RowJob, 'time' | 'batch' | 'hidden'>, gates: number) => {
     const chunk = Math.max(MIN_RECURRENCE_ROWS, Math.ceil(batch / pool.threads / 4) * 4)
     const chunks = Math.ceil(batch / chunk)
-    return pool.closed || chunks < 2 || work < minParallel ? null : { chunk, chunks }
+    return pool.closed || chunks < 2 || gates * time * batch * hidden ** 2 < minParallel ? null : { chunk, chunks }
   }
   return {
-    wake: ({ time, batch, hidden }, gates) => { if (chunking(batch, gates * time * batch * hidden ** 2) !== null) pool.wake() },
+    wake: (extent, gates) => { if (chunking(extent, gates) !== null) pool.wake() },
     recurrence: (job) => {
-      const split = chunking(job.batch, job.time * job.batch * job.hidden ** 2)
+      const split = chunking(job, 1)
       if (split === null) onCaller.recurrence(job)
       else pool.run(RECURRENCE, split.chunk, split.chunks, encodeRecurrence(job))
     },
     lstm: (job) => {
-      const split = chunking(job.batch, 4 * job.time * job.batch * job.hidden ** 2)
+      const split = chunking(job, 4)
       if (split === null) onCaller.lstm(job)
       else pool.run(LSTM, split.chunk, split.chunks, encodeLstm(job))
     },
     gru: (job) => {
-      const split = chunking(job.batch, 3 * job.time * job.batch * job.hidden ** 2)
+      const split = chunking(job, 3)
       if (split === null) onCaller.gru(job)
       else pool.run(GRU, split.chunk, split.chunks, encodeGru(job))
     },
