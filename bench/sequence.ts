@@ -95,7 +95,7 @@ const elmanCase = (name: string): ThreadCase => {
     sizes: `[${c.batch}, ${c.time}, ${inputs}] → ${c.hidden}`,
     run: (k) => {
       const hs = k.projectedRecurrentForward!(x, wIn, h0, w, extent, 'tanh')
-      k.projectedRecurrentBackward!(g, hs, x, wIn, h0, w, extent, 'tanh', wanted)
+      k.projectedRecurrentBackward!({ steps: g, last: null }, hs, x, wIn, h0, w, extent, 'tanh', wanted)
     },
   }
 }

@@ -8,7 +8,7 @@ export type { Shape } from './tensor/shape.js'
 export { tensor, zeros, ones, full, scalar, eye, arange } from './tensor/creation.js'
 export type { TensorOptions } from './tensor/creation.js'
 export { useKernels } from './tensor/backend.js'
-export type { Kernels, BinaryOp, IndexMap, GruBackward, GruForward, LstmBackward, LstmForward, RecurrenceExtent, ProjectedRecurrentBackward, ProjectedWanted, RecurrentActivation, RecurrentBackward } from './tensor/kernels.js'
+export type { Kernels, BinaryOp, IndexMap, GruBackward, GruForward, LstmBackward, LstmForward, RecurrenceExtent, ProjectedRecurrentBackward, ProjectedWanted, RecurrentActivation, RecurrentBackward, SequenceCotangent } from './tensor/kernels.js'
 export { jsKernels } from './tensor/jsKernels.js'
 
 export {

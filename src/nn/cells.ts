@@ -15,7 +15,7 @@ import { type Activation, type ActivationName, activations, resolveActivation } 
 import { type Params, init } from './init.js'
 import { affine, checkInputs } from './project.js'
 import { fusedActivationOf, gruStep, gruStepFusable, lstmStep, lstmStepFusable, recurrentStep, recurrentStepFusable } from './fused.js'
-import { type BoundCell, type Cell, type CellSizes, type CellSpec, type StepInfo, cellOfBind } from './recurrent.js'
+import { type BoundCell, type Cell, type CellSizes, type CellSpec, type SequenceRun, type StepInfo, cellOfBind } from './recurrent.js'
 import { gruSequence, lastState, lstmSequence, projectedRecurrentSequence, recurrentSequence, sequenceFusable } from './sequence.js'
 
 /** The carry of the single-state cells (Elman, RNN, GRU): `{ h: [batch, hidden] }`. */
@@ -51,11 +51,18 @@ const gateWeights = (weightHh: Tensor, gates: number): Tensor => {
  */
 const wholeSequences = (
   run: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => HiddenCarry, reverse: boolean, batchMajor: boolean) =>
-    readonly [HiddenCarry, Tensor] | null,
+    SequenceRun<HiddenCarry> | null,
 ): Pick<BoundCell<HiddenCarry>, 'sequence' | 'batchMajorSequence'> => ({
   sequence: (xs, steps, carry0, reverse) => run(xs, steps, carry0, reverse, false),
   batchMajorSequence: (xs, steps, carry0, reverse) => run(xs, steps, carry0, reverse, true),
 })
+
+/**
+ * An Elman / RNN sequence node's result as a run: its final state is the carry and, forwards, also
+ * the outputs at the last time step.
+ */
+const finalRun = (hs: Tensor, last: Tensor, reverse: boolean): SequenceRun<HiddenCarry> =>
+  reverse ? [{ h: last }, hs] : [{ h: last }, hs, last]
 
 // ---- Elman (the seed's recurrent layer) ----
 
@@ -89,8 +96,8 @@ const bindElman = (activation: Activation) => {
       ...wholeSequences((xs, steps, carry0, reverse, batchMajor) => {
         if (fused === null || !sequenceFusable(xs, p.wLayer, p.bLayer, p.wTime, p.bTime)) return null
         const options = { reverse, transposed: false, batchMajor }
-        const hs = projectedRecurrentSequence(augmented(xs, steps), weights(), carry0(xs.dtype).h, p.wTime, fused, options)
-        return [{ h: lastState(hs, reverse, batchMajor) }, hs]
+        const [hs, last] = projectedRecurrentSequence(augmented(xs, steps), weights(), carry0(xs.dtype).h, p.wTime, fused, options)
+        return finalRun(hs, last, reverse)
       }),
     }
   }
@@ -140,8 +147,8 @@ const bindRnn = (activation: Activation) => (p: Params): BoundCell<HiddenCarry> 
     ...wholeSequences((xs, _steps, carry0, reverse, batchMajor) => {
       if (fused === null || !sequenceFusable(xs, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)) return null
       const projected = project(xs)
-      const hs = recurrentSequence(projected, carry0(projected.dtype).h, p.weight_hh, fused, { reverse, transposed: true, batchMajor })
-      return [{ h: lastState(hs, reverse, batchMajor) }, hs]
+      const [hs, last] = recurrentSequence(projected, carry0(projected.dtype).h, p.weight_hh, fused, { reverse, transposed: true, batchMajor })
+      return finalRun(hs, last, reverse)
     }),
   }
 }

@@ -61,8 +61,10 @@ export const sequenceModel = <S = RecurrentState>(options: {
     )
   }
   const applyWithState: SequenceModel<S>['applyWithState'] = (params, xs, runOptions = {}) => {
-    const { outputs, state } = recurrent.apply(params.recurrent, xs, runOptions)
-    const features = readout === 'perStep' ? outputs : lastStep(outputs, runOptions)
+    const { outputs, state, last } = recurrent.apply(params.recurrent, xs, runOptions)
+    // A layer's own last-step node (unmasked runs only) keeps the readout's gradient one step wide.
+    const unmasked = runOptions.mask === undefined && runOptions.lengths === undefined
+    const features = readout === 'perStep' ? outputs : last !== undefined && unmasked ? last : lastStep(outputs, runOptions)
     return { predictions: output.apply(params.output, features), outputs, state }
   }
   return {

@@ -57,17 +57,26 @@ export interface BoundCell<C extends Carry = Carry> {
   readonly step: (carry: C, projected: Tensor) => readonly [C, Tensor]
   /**
    * Optional: every step of an unmasked run at once (projection included), from the initial carry
-   * in a given dtype; returns the final carry and the outputs `[time, batch, outputSize]`, or null
-   * when these operands need the per-step path. Must equal the scan of `step` over `project`.
+   * in a given dtype; returns the final carry and the outputs `[time, batch, outputSize]` (see
+   * `SequenceRun`), or null when these operands need the per-step path. Must equal the scan of
+   * `step` over `project`.
    */
-  readonly sequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => readonly [C, Tensor] | null
+  readonly sequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => SequenceRun<C> | null
   /**
    * Optional: `sequence` in batch-major layout — xs `[batch, time, inputSize]`, `steps.continued`
    * `[batch, time, 1]`, outputs `[batch, time, outputSize]` — so a batch-first layer runs without
    * transposing its inputs and outputs. Must equal `sequence` up to that layout.
    */
-  readonly batchMajorSequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => readonly [C, Tensor] | null
+  readonly batchMajorSequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => SequenceRun<C> | null
 }
+
+/**
+ * A whole-sequence run's result: the final carry, the outputs, and optionally the outputs at the
+ * last time step (time − 1, `[batch, outputSize]`) as a node of their own, such as a sequence
+ * kernel's final state. A last-step readout takes that instead of slicing the outputs, so its
+ * gradient reaches the kernel as one step's cotangent rather than a sequence of zeros.
+ */
+export type SequenceRun<C extends Carry = Carry> = readonly [carry: C, ys: Tensor, last?: Tensor]
 
 /**
  * Everything the machinery needs to run a cell over sequences. A user-written cell needs only
@@ -136,6 +145,12 @@ export interface RecurrentOutput<S = RecurrentState> {
   readonly outputs: Tensor
   /** The state after each sequence's last real step, `[slices, batch, hidden]` per name. */
   readonly state: S
+  /**
+   * The outputs at the last time step, `[batch, outputSize]`, when the layer has them as a node of
+   * their own (an unmasked run of a built-in Elman or RNN layer, forwards, one direction); equal to
+   * `nn.lastStep(outputs)`, whose gradient is then one step's instead of a mostly-zero sequence.
+   */
+  readonly last?: Tensor
 }
 
 /** The time-major core's context. */
@@ -154,6 +169,8 @@ export interface RunContext {
 export interface RunResult {
   readonly ys: Tensor
   readonly final: StateSlices
+  /** Optional: ys at the last time step as a node of its own (see `SequenceRun`). */
+  readonly last?: Tensor
 }
 
 /** The size and state metadata every recurrent layer carries. */
@@ -260,11 +277,11 @@ export const recurrentLayer = <S = RecurrentState>(core: RecurrentCore): Recurre
     const initial = options.initialState === undefined ? null : unpackState(core, options.initialState, batch)
     const context: RunContext = { initial, mask, key: options.key ?? null, reverse: options.reverse ?? false, paramName: (n) => n }
     if (core.runBatchMajor !== undefined) {
-      const { ys, final } = core.runBatchMajor(params, inputs, context)
-      return { outputs: ys, state: packState(core, final) as S }
+      const { ys, final, last } = core.runBatchMajor(params, inputs, context)
+      return { outputs: ys, state: packState(core, final) as S, ...(last === undefined ? {} : { last }) }
     }
-    const { ys, final } = core.run(params, transpose(inputs, [1, 0, 2]), context)
-    return { outputs: transpose(ys, [1, 0, 2]), state: packState(core, final) as S }
+    const { ys, final, last } = core.run(params, transpose(inputs, [1, 0, 2]), context)
+    return { outputs: transpose(ys, [1, 0, 2]), state: packState(core, final) as S, ...(last === undefined ? {} : { last }) }
   },
 })
 
@@ -315,6 +332,10 @@ const continuedSteps = (
   return new Tensor(data, shape)
 }
 
+/** A whole-sequence run as the layer's result. */
+const wholeResult = <C extends Carry>([carry, ys, last]: SequenceRun<C>, finalOf: (carry: C) => StateSlices): RunResult =>
+  ({ ys, final: finalOf(carry), ...(last === undefined ? {} : { last }) })
+
 /** What a run of one cell needs besides its inputs. */
 interface Prepared<C extends Carry> {
   readonly bound: BoundCell<C>
@@ -358,7 +379,7 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
     const [time, batch] = xs.shape
     const steps = { continued: continuedSteps(time, batch, context.mask, context.reverse, context.initial !== null, xs.dtype) }
     const whole = context.mask === null ? bound.sequence?.(xs, steps, carryIn, context.reverse) ?? null : null
-    if (whole !== null) return { ys: whole[1], final: finalOf(whole[0]) }
+    if (whole !== null) return wholeResult(whole, finalOf)
     const projected = bound.project(xs, steps)
     const carry0 = carryIn(projected.dtype)
     const [carry, ys] = context.mask === null
@@ -382,7 +403,7 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
       if (context.mask === null && bound.batchMajorSequence !== undefined) {
         const continued = continuedSteps(time, batch, null, context.reverse, context.initial !== null, xs.dtype, true)
         const whole = bound.batchMajorSequence(xs, { continued }, carryIn, context.reverse)
-        if (whole !== null) return { ys: whole[1], final: finalOf(whole[0]) }
+        if (whole !== null) return wholeResult(whole, finalOf)
       }
       const { ys, final } = runBound(prepared, transpose(xs, [1, 0, 2]), context)
       return { ys: transpose(ys, [1, 0, 2]), final }
@@ -524,6 +545,7 @@ export const stacked = <S = RecurrentState>(layers: readonly RecurrentCore[], op
       }
       const keys = context.key === null ? null : splitKey(context.key, 2 * layers.length)
       let inputs = xs
+      let last: Tensor | undefined
       const finals: StateSlices[] = []
       layers.forEach((layer, k) => {
         const size = layer.stateSizes.length
@@ -534,10 +556,12 @@ export const stacked = <S = RecurrentState>(layers: readonly RecurrentCore[], op
         finals.push(result.final)
         const between = k < layers.length - 1 && rate > 0 && keys !== null
         inputs = between ? dropout(keys![2 * k + 1], result.ys, rate) : result.ys
+        last = result.last
       })
       return {
         ys: inputs,
         final: Object.fromEntries(layers[0].stateNames.map((n) => [n, finals.flatMap((f) => f[n])])),
+        ...(last === undefined ? {} : { last }),
       }
     },
   })

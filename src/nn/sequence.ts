@@ -22,12 +22,12 @@ import { concat, expandDims, reshape, slice, stack, transpose, unstack } from '.
 import { defineMultiPrimitive, definePrimitive } from '../autodiff/primitive.js'
 import { Traced } from '../autodiff/trace.js'
 import { K } from '../tensor/backend.js'
-import type { GruForward, LstmForward, RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
+import type { GruForward, LstmForward, RecurrenceExtent, RecurrentActivation, SequenceCotangent } from '../tensor/kernels.js'
 import {
   composedGruBackward, composedGruForward, composedLstmBackward, composedLstmForward, composedProjectedBackward, composedProjectedForward,
-  composedRecurrentBackward, composedRecurrentForward, stepAt,
+  composedRecurrentBackward, composedRecurrentForward, stepAt, stepRows,
 } from '../tensor/recurrence.js'
-import { Tensor } from '../tensor/Tensor.js'
+import { type Data, Tensor } from '../tensor/Tensor.js'
 import { activationGrad, fusedStepsEnabled, wanted, zerosLike } from './fused.js'
 
 let enabled = true
@@ -88,36 +88,63 @@ interface RecurrentParams {
   readonly activation: RecurrentActivation
 }
 
-/** The backward pass through time as primitives (for traced operands): dz_t = σ'·(g_t + dz_{t+1}·wᵀ). */
-const tracedRecurrentBackward = (g: Tensor, hs: Tensor, w: Tensor, { extent, activation }: RecurrentParams): Tensor => {
-  const gs = unstack(g)
+/** a + b, or whichever of them is given (null when neither is). */
+const sumOrEither = (a: Tensor | null, b: Tensor | null): Tensor | null => (a === null ? b : b === null ? a : add(a, b))
+
+/**
+ * The backward pass through time as primitives (for traced operands): dz_t = σ'·(g_t + dz_{t+1}·wᵀ),
+ * with the final state's cotangent `last` joining g_t at the last processed step; time-major.
+ */
+const tracedRecurrentBackward = (
+  g: Tensor | null, last: Tensor | null, hs: Tensor, w: Tensor, { extent, activation }: RecurrentParams,
+): Tensor => {
+  const gs = g === null ? null : unstack(g)
   const states = unstack(hs)
   const dz = new Array<Tensor>(extent.time)
   let carry: Tensor | null = null
   for (let s = extent.time - 1; s >= 0; s--) {
     const t = stepAt(extent, s)
-    dz[t] = activationGrad(activation, carry === null ? gs[t] : add(gs[t], carry), states[t])
+    const incoming = sumOrEither(gs === null ? null : gs[t], s === extent.time - 1 ? last : carry)
+    dz[t] = activationGrad(activation, incoming ?? zerosLike(states[t]), states[t])
     carry = s > 0 ? hiddenCotangent(dz[t], w, extent) : null
   }
   return stack(dz, 0)
 }
 
-const recurrentSequencePrimitive = definePrimitive<RecurrentParams>({
+/** A sequence's outputs: every h_t, and the final state (the last processed step's h) as a node of its own. */
+export type SequenceOutputs = [hs: Tensor, last: Tensor]
+
+/**
+ * The forward outputs of an Elman / RNN sequence node: hs in p's layout, and a copy of the last
+ * processed step's rows, so that a loss on the final state alone reaches the backward kernel as
+ * that state's cotangent instead of a sequence of zeros with one step filled.
+ */
+const withFinalState = (hs: Data, shape: readonly number[], extent: RecurrenceExtent): Tensor[] => [
+  new Tensor(hs, shape),
+  new Tensor(stepRows(hs, extent, stepAt(extent, extent.time - 1)).slice(), [extent.batch, extent.hidden]),
+]
+
+/** The cotangents of a sequence node's two outputs, as the kernels take them. */
+const sequenceCotangent = ([steps, last]: readonly (Tensor | null)[]): SequenceCotangent =>
+  ({ steps: steps === null ? null : steps.data, last: last === null ? null : last.data })
+
+const recurrentSequencePrimitive = defineMultiPrimitive<RecurrentParams>({
   name: 'nn.recurrentSequence',
-  forward: ([p, h0, w], { extent, activation }) => new Tensor(
+  forward: ([p, h0, w], { extent, activation }) => withFinalState(
     K.recurrentForward !== undefined
       ? K.recurrentForward(p.data, h0.data, w.data, extent, activation)
       : composedRecurrentForward(K, p.data, h0.data, w.data, extent, activation),
-    p.shape,
+    p.shape, extent,
   ),
-  vjp: (g, { inputs: [, h0, w], out, params, needed }) => {
+  vjp: (cotangents, { inputs: [, h0, w], outs: [out], params, needed }) => {
     const { extent, activation } = params
     const batchMajor = extent.batchMajor === true
-    if (isPlain(g, out, h0, w)) {
+    const [g, last] = cotangents
+    if (isPlain(...cotangents.filter((c): c is Tensor => c !== null), out, h0, w)) {
       const withWeight = wanted(needed, 2)
       const { dz, dw } = K.recurrentBackward !== undefined
-        ? K.recurrentBackward(g.data, out.data, h0.data, w.data, extent, activation, withWeight)
-        : composedRecurrentBackward(K, g.data, out.data, h0.data, w.data, extent, activation, withWeight)
+        ? K.recurrentBackward(sequenceCotangent(cotangents), out.data, h0.data, w.data, extent, activation, withWeight)
+        : composedRecurrentBackward(K, sequenceCotangent(cotangents), out.data, h0.data, w.data, extent, activation, withWeight)
       const dzs = new Tensor(dz, out.shape)
       return [
         dzs,
@@ -129,7 +156,7 @@ const recurrentSequencePrimitive = definePrimitive<RecurrentParams>({
     // Between p's layout and time-major: swapping batch and time is its own inverse.
     const swapLayout = (x: Tensor): Tensor => (batchMajor ? transpose(x, [1, 0, 2]) : x)
     const hs = swapLayout(out)
-    const dz = tracedRecurrentBackward(swapLayout(g), hs, w, params)
+    const dz = tracedRecurrentBackward(g === null ? null : swapLayout(g), last, hs, w, params)
     return [
       swapLayout(dz),
       wanted(needed, 1) ? hiddenCotangent(stepOf(dz, firstStep(extent)), w, extent) : null,
@@ -141,38 +168,40 @@ const recurrentSequencePrimitive = definePrimitive<RecurrentParams>({
 /**
  * A whole Elman / RNN sequence as one node: `h_t = σ(p_t + h_{t−1}·w)` (`h·wᵀ` when `transposed`)
  * for p `[time, batch, hidden]` (`[batch, time, hidden]` when `batchMajor`), h0 `[batch, hidden]`;
- * returns every `h_t` in p's layout.
+ * returns every `h_t` in p's layout, and the final state `[batch, hidden]`.
  */
 export const recurrentSequence = (
   p: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
   options: { readonly reverse: boolean; readonly transposed: boolean; readonly batchMajor?: boolean },
-): Tensor => {
+): SequenceOutputs => {
   const batchMajor = options.batchMajor === true
   const [time, batch, hidden] = batchMajor ? [p.shape[1], p.shape[0], p.shape[2]] : p.shape
-  return recurrentSequencePrimitive([p, h0, w], { extent: { time, batch, hidden, ...options, batchMajor }, activation })
+  const [hs, last] = recurrentSequencePrimitive([p, h0, w], { extent: { time, batch, hidden, ...options, batchMajor }, activation })
+  return [hs, last]
 }
 
-const projectedSequencePrimitive = definePrimitive<RecurrentParams>({
+const projectedSequencePrimitive = defineMultiPrimitive<RecurrentParams>({
   name: 'nn.projectedRecurrentSequence',
-  forward: ([x, wIn, h0, w], { extent, activation }) => new Tensor(
+  forward: ([x, wIn, h0, w], { extent, activation }) => withFinalState(
     K.projectedRecurrentForward !== undefined
       ? K.projectedRecurrentForward(x.data, wIn.data, h0.data, w.data, extent, activation)
       : composedProjectedForward(K, x.data, wIn.data, h0.data, w.data, extent, activation),
-    [...x.shape.slice(0, -1), extent.hidden],
+    [...x.shape.slice(0, -1), extent.hidden], extent,
   ),
-  vjp: (g, { inputs: [x, wIn, h0, w], out, params, needed }) => {
+  vjp: (cotangents, { inputs: [x, wIn, h0, w], outs: [out], params, needed }) => {
     const { extent, activation } = params
-    if (isPlain(g, out, x, wIn, h0, w)) {
+    const [g, last] = cotangents
+    if (isPlain(...cotangents.filter((c): c is Tensor => c !== null), out, x, wIn, h0, w)) {
       const want = { x: wanted(needed, 0), wIn: wanted(needed, 1), h0: wanted(needed, 2), w: wanted(needed, 3) }
       const { dx, dwIn, dh0, dw } = K.projectedRecurrentBackward !== undefined
-        ? K.projectedRecurrentBackward(g.data, out.data, x.data, wIn.data, h0.data, w.data, extent, activation, want)
-        : composedProjectedBackward(K, g.data, out.data, x.data, wIn.data, h0.data, w.data, extent, activation, want)
+        ? K.projectedRecurrentBackward(sequenceCotangent(cotangents), out.data, x.data, wIn.data, h0.data, w.data, extent, activation, want)
+        : composedProjectedBackward(K, sequenceCotangent(cotangents), out.data, x.data, wIn.data, h0.data, w.data, extent, activation, want)
       return [dx, dwIn, dh0, dw].map((d, i) => (d === null ? null : new Tensor(d, [x, wIn, h0, w][i].shape)))
     }
     // Traced operands (higher orders): dz as in the plain Elman sequence, then the projection's VJP.
     const swapLayout = (t: Tensor): Tensor => (extent.batchMajor === true ? transpose(t, [1, 0, 2]) : t)
     const hs = swapLayout(out)
-    const dz = tracedRecurrentBackward(swapLayout(g), hs, w, params)
+    const dz = tracedRecurrentBackward(g === null ? null : swapLayout(g), last, hs, w, params)
     const rows = extent.time * extent.batch
     const dZ = reshape(dz, [rows, extent.hidden])
     const inputs = wIn.shape[0]
@@ -189,15 +218,17 @@ const projectedSequencePrimitive = definePrimitive<RecurrentParams>({
  * `recurrentSequence` with the input projection inside: `h_t = σ(x_t·wIn + h_{t−1}·w)` for x
  * `[time, batch, inputs]` (`[batch, time, inputs]` when `batchMajor`), wIn `[inputs, hidden]`: one
  * node, and a backend with `projectedRecurrentForward` keeps the projected sequence (and, backwards,
- * dz) inside its kernel.
+ * dz) inside its kernel. Returns every `h_t` and the final state, as `recurrentSequence`.
  */
 export const projectedRecurrentSequence = (
   x: Tensor, wIn: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
   options: { readonly reverse: boolean; readonly transposed: boolean; readonly batchMajor?: boolean },
-): Tensor => {
+): SequenceOutputs => {
   const batchMajor = options.batchMajor === true
   const [time, batch] = batchMajor ? [x.shape[1], x.shape[0]] : x.shape
-  return projectedSequencePrimitive([x, wIn, h0, w], { extent: { time, batch, hidden: wIn.shape[1], ...options, batchMajor }, activation })
+  const extent = { time, batch, hidden: wIn.shape[1], ...options, batchMajor }
+  const [hs, last] = projectedSequencePrimitive([x, wIn, h0, w], { extent, activation })
+  return [hs, last]
 }
 
 // ---- LSTM ----// ---- LSTM ----

@@ -40,6 +40,17 @@ export interface RecurrenceExtent {
 }
 
 /** The backward result of a whole-sequence Elman / RNN kernel. */
+/**
+ * The cotangents reaching an Elman / RNN sequence's outputs: `steps`, those of every h_t in p's
+ * layout, and `last`, that of the final state alone (the last processed step's h, `[batch, hidden]`,
+ * added to that step's); null where none arrived. A loss on the final state alone (a last-step
+ * readout) then needs no sequence of zeros.
+ */
+export interface SequenceCotangent {
+  readonly steps: Data | null
+  readonly last: Data | null
+}
+
 export interface RecurrentBackward {
   /** The cotangent of every step's pre-activation (= of the projected input p), in p's layout. */
   readonly dz: Data
@@ -200,12 +211,12 @@ export interface Kernels {
   recurrentForward?(p: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
   /**
    * Optional: the backward pass through time of `recurrentForward` from the cotangents `g` of its
-   * outputs `hs` (both in p's layout): `dz`, the cotangent of every step's pre-activation
-   * (dz_t = σ'·(g_t + dz_{t+1}·wᵀ) in processing order), and with `withWeight` the weight's cotangent
-   * as one product over all steps.
+   * outputs `hs` (in p's layout) and of its final state: `dz`, the cotangent of every step's
+   * pre-activation (dz_t = σ'·(g_t + dz_{t+1}·wᵀ) in processing order), and with `withWeight` the
+   * weight's cotangent as one product over all steps.
    */
   recurrentBackward?(
-    g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withWeight: boolean,
+    g: SequenceCotangent, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withWeight: boolean,
   ): RecurrentBackward
   /**
    * Optional: `recurrentForward` with the input projection inside: p = x·wIn for x
@@ -219,7 +230,8 @@ export interface Kernels {
    * four operands (those `wanted`): dz as in `recurrentBackward` stays inside the kernel.
    */
   projectedRecurrentBackward?(
-    g: Data, hs: Data, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, wanted: ProjectedWanted,
+    g: SequenceCotangent, hs: Data, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
+    wanted: ProjectedWanted,
   ): ProjectedRecurrentBackward
   /** Optional: a whole LSTM sequence from the projected inputs `p` `[time, batch, 4·hidden]` (gates i, f, g, o). */
   lstmForward?(p: Data, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent): LstmForward

@@ -10,7 +10,7 @@ import { type Data, allocate, dtypeOf, repeatRows } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
 import type {
   GruBackward, GruForward, Kernels, LstmBackward, LstmForward, ProjectedRecurrentBackward, ProjectedWanted, RecurrenceExtent,
-  RecurrentActivation, RecurrentBackward,
+  RecurrentActivation, RecurrentBackward, SequenceCotangent,
 } from './kernels.js'
 
 /** Batch offsets of a single (unbatched) matrix. */
@@ -41,6 +41,10 @@ const reluGrad = (g: Data, h: Data): Data => {
 
 const activationGrad = (k: Kernels, activation: RecurrentActivation, g: Data, h: Data): Data =>
   activation === 'tanh' ? tanhGrad(k, g, h) : activation === 'sigmoid' ? sigmoidGrad(k, g, h) : reluGrad(g, h)
+
+/** a + b, or whichever of them is given (null when neither is). */
+const sumOrEither = (k: Kernels, a: Data | null, b: Data | null, n: number): Data | null =>
+  a === null ? b : b === null ? a : k.binary('add', a, null, b, null, n)
 
 /**
  * `[first, second, width]` → `[second, first, width]`: a batch-major sequence to time-major and
@@ -93,21 +97,24 @@ export const composedRecurrentForward = (
 
 /**
  * `recurrentBackward` on any backend: dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ), last processed step
- * first; the weight's cotangent is one product over all steps.
+ * first, where the final state's cotangent joins g_t of that step (g_t + last, or either alone);
+ * the weight's cotangent is one product over all steps.
  */
 export const composedRecurrentBackward = (
-  k: Kernels, g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withWeight: boolean,
+  k: Kernels, g: SequenceCotangent, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
+  withWeight: boolean,
 ): RecurrentBackward => {
   const n = extent.batch * extent.hidden
-  const gs = timeMajor(k, g, extent)
+  const gs = g.steps === null ? null : timeMajor(k, g.steps, extent)
   const states = timeMajor(k, hs, extent)
-  const dz = allocateLike(g, extent.time * n)
+  const dz = allocateLike(hs, extent.time * n)
   let carry: Data | null = null
   for (let s = extent.time - 1; s >= 0; s--) {
     const t = stepAt(extent, s)
-    const gt = gs.subarray(t * n, (t + 1) * n)
-    const dh: Data = carry === null ? gt : k.binary('add', gt, null, carry, null, n)
-    const dzt = activationGrad(k, activation, dh, states.subarray(t * n, (t + 1) * n))
+    const gt = gs === null ? null : gs.subarray(t * n, (t + 1) * n)
+    // The last processed step has no carry; every earlier one has (a missing g_t is zero).
+    const incoming = s === extent.time - 1 ? sumOrEither(k, gt, g.last, n) : sumOrEither(k, gt, carry, n)
+    const dzt = activationGrad(k, activation, incoming ?? allocateLike(hs, n), states.subarray(t * n, (t + 1) * n))
     dz.set(dzt, t * n)
     // The first processed step's cotangent towards h0 is the caller's (only when h0 needs one).
     carry = s > 0 ? hiddenCotangent(k, dzt, w, extent, extent.hidden) : null
@@ -122,8 +129,8 @@ export const composedRecurrentBackward = (
   return { dz: inLayout(k, dz, extent), dw }
 }
 
-/** Step t's `[batch, hidden]` rows of a sequence in the extent's layout, as a contiguous array. */
-const stepRows = (x: Data, extent: RecurrenceExtent, t: number): Data => {
+/** Step t's `[batch, hidden]` rows of a sequence in the extent's layout, as a contiguous array (a view when time-major). */
+export const stepRows = (x: Data, extent: RecurrenceExtent, t: number): Data => {
   const { time, batch, hidden } = extent
   if (extent.batchMajor !== true) return x.subarray(t * batch * hidden, (t + 1) * batch * hidden)
   const out = allocateLike(x, batch * hidden)
@@ -144,8 +151,8 @@ export const composedProjectedForward = (
 
 /** `projectedRecurrentBackward` on any backend: dz as in `recurrentBackward`, then one product per cotangent. */
 export const composedProjectedBackward = (
-  k: Kernels, g: Data, hs: Data, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
-  wanted: ProjectedWanted,
+  k: Kernels, g: SequenceCotangent, hs: Data, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent,
+  activation: RecurrentActivation, wanted: ProjectedWanted,
 ): ProjectedRecurrentBackward => {
   const { time, batch, hidden } = extent
   const rows = time * batch

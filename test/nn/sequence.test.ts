@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type DType, type Kernels, type Tensor, add, cast, jsKernels, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
-import { gruSequence, lstmSequence, projectedRecurrentSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
+import { type SequenceOutputs, gruSequence, lstmSequence, projectedRecurrentSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
 import { composedRecurrence } from '../../src/tensor/recurrence.js'
 import { cases, checkBoth } from './gradHarness.js'
 import { expectClose, withSwitch } from './support.js'
@@ -70,28 +70,33 @@ describe('the sequence path equals scan over the fused steps', () => {
 })
 
 describe('the sequence primitives alone pass checkGrads (orders 1 and 2)', () => {
+  /** Which outputs of an Elman / RNN node the checked function returns: hs (0), the final state (1), or both. */
+  const outputPicks = fc.constantFrom(0, 1, 'both' as const)
   const options = [false, true].flatMap((reverse) => [false, true].map((transposed) => ({ reverse, transposed })))
   for (const option of options) {
     const label = `${option.reverse ? 'reversed' : 'forwards'}, weight ${option.transposed ? 'transposed' : 'as is'}`
     it(`recurrentSequence (tanh, relu, sigmoid; time- or batch-major), ${label}`, () => {
       const activations = fc.constantFrom('tanh', 'relu', 'sigmoid' as const)
-      fc.assert(fc.property(cases({ batch: 2, time: 4, inputSize: 1, hiddenSize: 3 }), activations, fc.boolean(), (c, activation, batchMajor) => {
+      fc.assert(fc.property(cases({ batch: 2, time: 4, inputSize: 1, hiddenSize: 3 }), activations, fc.boolean(), outputPicks, (c, activation, batchMajor, pick) => {
         const keys = splitKey(randomKey(c.seed), 3)
         const p = normal(keys[0], batchMajor ? [c.batch, c.time, c.hiddenSize] : [c.time, c.batch, c.hiddenSize])
         const h0 = normal(keys[1], [c.batch, c.hiddenSize])
         const w = mul(normal(keys[2], [c.hiddenSize, c.hiddenSize]), 0.6)
-        checkBoth((pi: Tensor, hi: Tensor, wi: Tensor) => recurrentSequence(pi, hi, wi, activation, { ...option, batchMajor }), [p, h0, w], c.seed)
+        // Every h_t and the final state, or either alone (then the other output gets no cotangent).
+        const outputs = (o: SequenceOutputs) => (pick === 'both' ? o : o[pick])
+        checkBoth((pi: Tensor, hi: Tensor, wi: Tensor) => outputs(recurrentSequence(pi, hi, wi, activation, { ...option, batchMajor })), [p, h0, w], c.seed)
       }), { ...runs, numRuns: 6 })
     })
     it(`projectedRecurrentSequence (tanh, relu, sigmoid; time- or batch-major), ${label}`, () => {
       const activations = fc.constantFrom('tanh', 'relu', 'sigmoid' as const)
-      fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 2, hiddenSize: 3 }), activations, fc.boolean(), (c, activation, batchMajor) => {
+      fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 2, hiddenSize: 3 }), activations, fc.boolean(), outputPicks, (c, activation, batchMajor, pick) => {
         const keys = splitKey(randomKey(c.seed), 4)
         const x = normal(keys[0], batchMajor ? [c.batch, c.time, c.inputSize] : [c.time, c.batch, c.inputSize])
         const wIn = normal(keys[1], [c.inputSize, c.hiddenSize])
         const h0 = normal(keys[2], [c.batch, c.hiddenSize])
         const w = mul(normal(keys[3], [c.hiddenSize, c.hiddenSize]), 0.6)
-        const f = (xi: Tensor, wi: Tensor, hi: Tensor, ri: Tensor) => projectedRecurrentSequence(xi, wi, hi, ri, activation, { ...option, batchMajor })
+        const outputs = (o: SequenceOutputs) => (pick === 'both' ? o : o[pick])
+        const f = (xi: Tensor, wi: Tensor, hi: Tensor, ri: Tensor) => outputs(projectedRecurrentSequence(xi, wi, hi, ri, activation, { ...option, batchMajor }))
         checkBoth(f, [x, wIn, h0, w], c.seed)
       }), { ...runs, numRuns: 5 })
     })
@@ -118,6 +123,53 @@ describe('the sequence primitives alone pass checkGrads (orders 1 and 2)', () =>
       }), { ...runs, numRuns: 4 })
     })
   }
+})
+
+describe("a last-step readout takes the layer's own final-state node", () => {
+  /** Name, layer, options, and whether `apply` gives `last` (unmasked, forwards, one direction, Elman / RNN). */
+  const readoutLayers: [string, () => nn.RecurrentLayer<any>, nn.RecurrentOptions<any>, boolean][] = [
+    ['elman tanh', () => nn.elman({ inputSize: 3, hiddenSize: 4, activation: 'tanh' }), {}, true],
+    ['elman relu', () => nn.elman({ inputSize: 3, hiddenSize: 4, activation: 'relu' }), {}, true],
+    ['rnn tanh, 2 layers', () => nn.rnn({ inputSize: 3, hiddenSize: 4, numLayers: 2 }), {}, true],
+    ['elman tanh, reversed', () => nn.elman({ inputSize: 3, hiddenSize: 4, activation: 'tanh' }), { reverse: true }, false],
+    ['elman tanh, with lengths', () => nn.elman({ inputSize: 3, hiddenSize: 4, activation: 'tanh' }), { lengths: [5, 3, 5] }, false],
+    ['rnn tanh, bidirectional', () => nn.rnn({ inputSize: 3, hiddenSize: 4, bidirectional: true }), {}, false],
+    ['lstm', () => nn.lstm({ inputSize: 3, hiddenSize: 4 }), {}, false],
+  ]
+  for (const [name, make, options, hasLast] of readoutLayers) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      it(`${name} (${dtype}): ${hasLast ? 'last equals lastStep(outputs), and' : 'no last;'} the model's gradients equal scan's`, () => {
+        fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 4 }), (c) => {
+          const recurrent = make()
+          const model = nn.sequenceModel({ recurrent, output: nn.linear({ inputSize: recurrent.outputSize, outputSize: 2 }), readout: 'lastStep' })
+          const params = model.init(randomKey(c.seed), { dtype })
+          const x = cast(normal(randomKey(c.seed + 1), [3, 5, 3]), dtype)
+          const applied = recurrent.apply(params.recurrent, x, options)
+          expect(applied.last !== undefined).toBe(hasLast)
+          if (applied.last !== undefined) expect(applied.last.data).toEqual(nn.lastStep(applied.outputs).data)
+          const targets = normal(randomKey(c.seed + 2), [3, 2], { dtype })
+          const loss = (p: nn.SequenceParams) => sum(mul(model.apply(p, x, options), targets))
+          const [value, grads] = valueAndGrad(loss)(params)
+          const [refValue, refGrads] = perStep(() => valueAndGrad(loss)(params))
+          expectClose(value, refValue, tolerance[dtype], 'loss')
+          const a = treeLeaves(grads, 'grads')
+          const b = treeLeaves(refGrads, 'grads')
+          a.forEach((g, i) => expectClose(g, b[i], tolerance[dtype], `grads[${i}]`))
+        }), { ...runs, numRuns: 4 })
+      })
+    }
+  }
+
+  it('passes checkGrads through the model (float64, orders 1 and 2)', () => {
+    fc.assert(fc.property(cases({ batch: 2, time: 4, inputSize: 2, hiddenSize: 3 }), (c) => {
+      const model = nn.sequenceModel({
+        recurrent: nn.elman({ inputSize: 2, hiddenSize: 3, activation: 'tanh' }), output: nn.linear({ inputSize: 3, outputSize: 2 }), readout: 'lastStep',
+      })
+      const params = model.init(randomKey(c.seed), { dtype: 'float64' })
+      const x = normal(randomKey(c.seed + 1), [2, 4, 2])
+      checkBoth((p: nn.SequenceParams, xs: Tensor) => model.apply(p, xs), [params, x], c.seed)
+    }), { ...runs, numRuns: 3 })
+  })
 })
 
 describe('when the sequence path runs', () => {

@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type DType, type Data, type RecurrenceExtent, jsKernels } from '../../src/index.js'
+import { type DType, type Data, type RecurrenceExtent, type SequenceCotangent, jsKernels } from '../../src/index.js'
 import { composedRecurrence } from '../../src/tensor/recurrence.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
 
@@ -43,6 +43,22 @@ const values = (dtype: DType, n: number, seed: number, scale = 1): Data => {
   return out
 }
 
+/** Which cotangents reach a sequence's outputs: every step's, the final state's, or both. */
+const cotangentsArb = fc.constantFrom('steps', 'last', 'both' as const)
+
+const cotangentsOf = (which: 'steps' | 'last' | 'both', dtype: DType, { time, batch, hidden }: RecurrenceExtent, seed: number): SequenceCotangent => ({
+  steps: which === 'last' ? null : values(dtype, time * batch * hidden, seed),
+  last: which === 'steps' ? null : values(dtype, batch * hidden, seed + 7),
+})
+
+/** A sequence of zero cotangents in the extent's layout but for the last processed step, which holds `last`. */
+const filledAtLastStep = (last: Data, { time, batch, hidden, reverse, batchMajor }: RecurrenceExtent): Data => {
+  const out = last instanceof Float32Array ? new Float32Array(time * batch * hidden) : new Float64Array(time * batch * hidden)
+  const t = reverse ? 0 : time - 1
+  for (let b = 0; b < batch; b++) out.set(last.subarray(b * hidden, (b + 1) * hidden), (batchMajor === true ? b * time + t : t * batch + b) * hidden)
+  return out
+}
+
 const expectNear = (actual: Data, expected: Data, tolerance: number, what: string): void => {
   expect(actual.length, `${what}: length`).toBe(expected.length)
   expect(actual.constructor, `${what}: dtype`).toBe(expected.constructor)
@@ -57,40 +73,64 @@ const expectNear = (actual: Data, expected: Data, tolerance: number, what: strin
 describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
   const tolerance = TOLERANCE[dtype]
 
-  it('recurrentForward and recurrentBackward match the composition (tanh, relu, sigmoid)', () => {
-    fc.assert(fc.property(recurrentExtentArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.boolean(), fc.nat(), (extent: RecurrenceExtent, activation, withWeight, seed) => {
-      const n = extent.batch * extent.hidden
-      const p = values(dtype, extent.time * n, seed)
+  it('recurrentForward and recurrentBackward match the composition (tanh, relu, sigmoid; every step\'s cotangents, the final state\'s, or both)', () => {
+    fc.assert(fc.property(
+      recurrentExtentArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.boolean(), cotangentsArb, fc.nat(),
+      (extent: RecurrenceExtent, activation, withWeight, which, seed) => {
+        const n = extent.batch * extent.hidden
+        const p = values(dtype, extent.time * n, seed)
+        const h0 = values(dtype, n, seed + 1)
+        const w = values(dtype, extent.hidden * extent.hidden, seed + 2, 0.5)
+        const g = cotangentsOf(which, dtype, extent, seed + 3)
+        const given = [g.steps, g.last].filter((x): x is Data => x !== null)
+        const copies = [p, h0, w, ...given].map((x) => x.slice())
+        const hs = wasm.recurrentForward!(p, h0, w, extent, activation)
+        const expectedHs = reference.recurrentForward(p, h0, w, extent, activation)
+        expectNear(hs, expectedHs, tolerance, 'hs')
+        const backward = wasm.recurrentBackward!(g, expectedHs, h0, w, extent, activation, withWeight)
+        const expected = reference.recurrentBackward(g, expectedHs, h0, w, extent, activation, withWeight)
+        expectNear(backward.dz, expected.dz, tolerance, 'dz')
+        if (withWeight) expectNear(backward.dw!, expected.dw!, tolerance, 'dw')
+        else expect(backward.dw).toBeNull()
+        ;[p, h0, w, ...given].forEach((x, i) => expect(x, 'inputs untouched').toEqual(copies[i]))
+      },
+    ), { numRuns: 60, seed: 5 })
+  })
+
+  it("a final state's cotangent alone gives what the dense sequence of cotangents with only that step filled gives", () => {
+    fc.assert(fc.property(recurrentExtentArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.nat(), (extent: RecurrenceExtent, activation, seed) => {
+      const { time, batch, hidden } = extent
+      const n = batch * hidden
       const h0 = values(dtype, n, seed + 1)
-      const w = values(dtype, extent.hidden * extent.hidden, seed + 2, 0.5)
-      const g = values(dtype, extent.time * n, seed + 3)
-      const copies = [p, h0, w, g].map((x) => x.slice())
-      const hs = wasm.recurrentForward!(p, h0, w, extent, activation)
-      const expectedHs = reference.recurrentForward(p, h0, w, extent, activation)
-      expectNear(hs, expectedHs, tolerance, 'hs')
-      const backward = wasm.recurrentBackward!(g, expectedHs, h0, w, extent, activation, withWeight)
-      const expected = reference.recurrentBackward(g, expectedHs, h0, w, extent, activation, withWeight)
-      expectNear(backward.dz, expected.dz, tolerance, 'dz')
-      if (withWeight) expectNear(backward.dw!, expected.dw!, tolerance, 'dw')
-      else expect(backward.dw).toBeNull()
-      ;[p, h0, w, g].forEach((x, i) => expect(x, 'inputs untouched').toEqual(copies[i]))
-    }), { numRuns: 60, seed: 5 })
+      const w = values(dtype, hidden * hidden, seed + 2, 0.5)
+      const hs = wasm.recurrentForward!(values(dtype, time * n, seed), h0, w, extent, activation)
+      const last = values(dtype, n, seed + 3)
+      const dense = filledAtLastStep(last, extent)
+      for (const kernels of [wasm, reference]) {
+        const alone = kernels.recurrentBackward!({ steps: null, last }, hs, h0, w, extent, activation, true)
+        const filled = kernels.recurrentBackward!({ steps: dense, last: null }, hs, h0, w, extent, activation, true)
+        // Equal up to the sign of zeros: 0 + x and x differ only for x = −0.
+        expectNear(alone.dz, filled.dz, 0, 'dz')
+        expectNear(alone.dw!, filled.dw!, 0, 'dw')
+      }
+    }), { numRuns: 40, seed: 12 })
   })
 
   it('projectedRecurrentForward / Backward match the composition, and equal the product then the recurrence bit for bit', () => {
     const one = new Int32Array(1)
     fc.assert(fc.property(
       recurrentExtentArb, fc.integer({ min: 1, max: 9 }), fc.constantFrom('tanh', 'relu', 'sigmoid' as const),
-      fc.record({ x: fc.boolean(), wIn: fc.boolean(), h0: fc.boolean(), w: fc.boolean() }), fc.nat(),
-      (extent: RecurrenceExtent, inputs, activation, wanted, seed) => {
+      fc.record({ x: fc.boolean(), wIn: fc.boolean(), h0: fc.boolean(), w: fc.boolean() }), cotangentsArb, fc.nat(),
+      (extent: RecurrenceExtent, inputs, activation, wanted, which, seed) => {
         const { time, batch, hidden } = extent
         const rows = time * batch
         const x = values(dtype, rows * inputs, seed)
         const wIn = values(dtype, inputs * hidden, seed + 1, 0.5)
         const h0 = values(dtype, batch * hidden, seed + 2)
         const w = values(dtype, hidden * hidden, seed + 3, 0.5)
-        const g = values(dtype, rows * hidden, seed + 4)
-        const copies = [x, wIn, h0, w, g].map((v) => v.slice())
+        const g = cotangentsOf(which, dtype, extent, seed + 4)
+        const given = [g.steps, g.last].filter((v): v is Data => v !== null)
+        const copies = [x, wIn, h0, w, ...given].map((v) => v.slice())
         const hs = wasm.projectedRecurrentForward!(x, wIn, h0, w, extent, activation)
         expectNear(hs, reference.projectedRecurrentForward(x, wIn, h0, w, extent, activation), tolerance, 'hs')
         // The same kernels in separate calls: the projection, the recurrence, then its cotangents.
@@ -118,7 +158,7 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
           expectNear(actual[key]!, expected[key]!, tolerance, key)
           expect(actual[key], `${key} bit for bit`).toEqual(separate[key])
         }
-        ;[x, wIn, h0, w, g].forEach((v, i) => expect(v, 'inputs untouched').toEqual(copies[i]))
+        ;[x, wIn, h0, w, ...given].forEach((v, i) => expect(v, 'inputs untouched').toEqual(copies[i]))
       },
     ), { numRuns: 60, seed: 9 })
   })
@@ -140,8 +180,8 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
       const batchMajor = { ...extent, batchMajor: true }
       const hs = reference.recurrentForward(p, h0, w, timeMajor, activation)
       expect(reference.recurrentForward(swap(p, time, batch), h0, w, batchMajor, activation)).toEqual(swap(hs, time, batch))
-      const backward = reference.recurrentBackward(g, hs, h0, w, timeMajor, activation, true)
-      const swapped = reference.recurrentBackward(swap(g, time, batch), swap(hs, time, batch), h0, w, batchMajor, activation, true)
+      const backward = reference.recurrentBackward({ steps: g, last: null }, hs, h0, w, timeMajor, activation, true)
+      const swapped = reference.recurrentBackward({ steps: swap(g, time, batch), last: null }, swap(hs, time, batch), h0, w, batchMajor, activation, true)
       expect(swapped.dz).toEqual(swap(backward.dz, time, batch))
       expect(swapped.dw).toEqual(backward.dw)
     }), { numRuns: 40, seed: 6 })
@@ -155,7 +195,7 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
       const w = values(dtype, hidden * hidden, seed + 2, 0.5)
       const layout = { ...extent, batchMajor: false }
       const hs = reference.recurrentForward(values(dtype, time * n, seed), h0, w, layout, 'tanh')
-      const { dz, dw } = reference.recurrentBackward(values(dtype, time * n, seed + 3), hs, h0, w, layout, 'tanh', true)
+      const { dz, dw } = reference.recurrentBackward({ steps: values(dtype, time * n, seed + 3), last: null }, hs, h0, w, layout, 'tanh', true)
       // h_{t−1} is the state entering step t: h0 at the first processed step, else the previous one's output.
       const entering = (t: number): Data => {
         const previous = reverse ? t + 1 : t - 1

@@ -74,13 +74,18 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
 
   it('splits batch rows over the threads with results equal to one thread, bit for bit', () => {
     fc.assert(fc.property(
-      recurrenceArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.boolean(), fc.nat(1000),
-      (extent, activation, withWeight, seed) => {
+      recurrenceArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.boolean(), fc.constantFrom('steps', 'last', 'both'), fc.nat(1000),
+      (extent, activation, withWeight, which, seed) => {
         const n = extent.batch * extent.hidden
-        const [p, g] = [seed, seed + 1].map((s) => filled(dtype, extent.time * n, s))
+        const p = filled(dtype, extent.time * n, seed)
+        // Every step's cotangents, the final state's alone, or both.
+        const g = {
+          steps: which === 'last' ? null : filled(dtype, extent.time * n, seed + 1),
+          last: which === 'steps' ? null : filled(dtype, n, seed + 6),
+        }
         const h0 = filled(dtype, n, seed + 2)
         const w = filled(dtype, extent.hidden ** 2, seed + 3).map((v) => v / 2)
-        const what = JSON.stringify({ ...extent, activation })
+        const what = JSON.stringify({ ...extent, activation, which })
         const hs = threaded.recurrentForward!(p, h0, w, extent, activation)
         const expectedHs = single.recurrentForward!(p, h0, w, extent, activation)
         expectSame(hs, expectedHs, `hs ${what}`)
@@ -125,7 +130,7 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
     const job = {
       dtype, backward: true, activation: 'relu', time: 2, batch: 3, hidden: 4, reverse: true, hs: 1, h0: 2, w: 3,
       g: 4, dz: 5, carry: 6, zeros: 7, mask: 8, scratch: 9, scratchStride: 10, staged: true, sequenceIn: 11, statesIn: 12, withState: true,
-      inputs: 13, x: 14, wIn: 15,
+      inputs: 13, x: 14, wIn: 15, steps: false, last: 16, withLast: true,
     } as const
     const encoded = encodeRecurrence(job)
     expect(encoded).toHaveLength(RECURRENCE_ARGS)

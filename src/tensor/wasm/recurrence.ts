@@ -11,7 +11,7 @@
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
-import type { GruBackward, GruForward, LstmBackward, RecurrenceExtent, RecurrentActivation } from '../kernels.js'
+import type { GruBackward, GruForward, LstmBackward, RecurrenceExtent, RecurrentActivation, SequenceCotangent } from '../kernels.js'
 import type { ComposedRecurrence } from '../recurrence.js'
 import { type Arena, alignRegion } from './arena.js'
 import type { KernelExports } from './exports.js'
@@ -137,7 +137,7 @@ export const createRecurrenceKernels = (
    */
   const elmanJob = (s: Session, extent: RecurrenceExtent, activation: RecurrentActivation, backward: boolean, ptrs: Partial<RecurrenceJob>): RecurrenceJob => ({
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, activation, time: extent.time, batch: extent.batch, hidden: extent.hidden,
-    reverse: extent.reverse, hs: 0, h0: 0, w: 0, g: 0, dz: 0, carry: 0, zeros: 0, mask: 0,
+    reverse: extent.reverse, hs: 0, h0: 0, w: 0, g: 0, steps: false, last: 0, withLast: false, dz: 0, carry: 0, zeros: 0, mask: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...rowProduct(extent, ptrs.inputs ?? 0)),
     staged: transposes(extent), sequenceIn: 0, statesIn: 0, withState: false, inputs: 0, x: 0, wIn: 0,
     ...ptrs,
@@ -197,29 +197,34 @@ export const createRecurrenceKernels = (
    * and `weight()`, which computes and takes dw; null when the memory cannot grow.
    */
   const elmanBackward = (
-    g: Data, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withState: boolean,
+    g: SequenceCotangent, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withState: boolean,
     more: readonly Data[], moreSizes: readonly number[], ...products: readonly ProductSize[]
   ) => {
     wake(extent, 1)
-    const dtype = dtypeOf(g)
+    const dtype = dtypeOf(hs)
     const { time, batch, hidden, reverse } = extent
     const n = batch * hidden
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
-    const { ptrs: [gPtr, statesPtr, dzPtr, wPtr, packedPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end } = layout(
-      g.BYTES_PER_ELEMENT,
+    // A final-state cotangent alone needs no region (nor copy, nor reordering) for g.
+    const {
+      ptrs: [gPtr, lastPtr, statesPtr, dzPtr, wPtr, packedPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end,
+    } = layout(
+      hs.BYTES_PER_ELEMENT,
       [
-        time * n, (time + 1) * n, time * n, w.length, packedSize(dtype, hidden, hidden), n, n, n, hidden * hidden,
-        stagingSize(extent), stagingSize(extent), ...moreSizes,
+        g.steps === null ? 0 : time * n, g.last === null ? 0 : n, (time + 1) * n, time * n, w.length, packedSize(dtype, hidden, hidden),
+        n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent), ...moreSizes,
       ],
     )
-    const s = [hs, h0, w, ...more].every((x) => dtypeOf(x) === dtype)
+    const given = [g.steps, g.last].filter((x): x is Data => x !== null)
+    const s = [h0, w, ...given, ...more].every((x) => dtypeOf(x) === dtype)
       ? open(dtype, end, [batch, hidden, hidden], [hidden, time * batch, hidden], ...products)
       : null
     if (s === null) return null
     const hsPtr = reverse ? statesPtr : statesPtr + n * s.bytes
     const staged = transposes(extent)
-    s.put(staged ? staging : gPtr, g)
+    if (g.steps !== null) s.put(staged ? staging : gPtr, g.steps)
+    if (g.last !== null) s.put(lastPtr, g.last)
     s.put(staged ? statesStaging : hsPtr, hs)
     s.put(reverse ? hsPtr + time * n * s.bytes : statesPtr, h0)
     s.put(wPtr, w)
@@ -228,7 +233,8 @@ export const createRecurrenceKernels = (
     // dz·op(w)ᵀ, where op(w) is w (wᵀ when transposed).
     s.pack(wPtr, hidden, hidden, !extent.transposed, packedPtr)
     runRecurrence(elmanJob(s, extent, activation, true, {
-      hs: hsPtr, w: packedPtr, g: gPtr, dz: dzPtr, carry, zeros, mask, sequenceIn: staging, statesIn: statesStaging, withState,
+      hs: hsPtr, w: packedPtr, g: gPtr, steps: g.steps !== null, last: lastPtr, withLast: g.last !== null, dz: dzPtr, carry, zeros, mask,
+      sequenceIn: staging, statesIn: statesStaging, withState,
     }))
     const weight = (): Data => {
       const prev = reverse ? hsPtr + n * s.bytes : statesPtr

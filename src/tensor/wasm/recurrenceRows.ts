@@ -55,8 +55,16 @@ export interface RecurrenceJob extends RowJob {
    * op(w)ᵀ backwards, where op(w) is w, or wᵀ for PyTorch's weight_hh layout.
    */
   readonly w: number
-  /** `[time, batch, hidden]`: the cotangents of the outputs (backward only). */
+  /** `[time, batch, hidden]`: the cotangents of the outputs (backward only, when `steps`). */
   readonly g: number
+  /** Backward only: whether g holds every step's cotangents (false: none arrived, g is not read). */
+  readonly steps: boolean
+  /**
+   * `[batch, hidden]`: the final state's cotangent, added to the last processed step's (backward
+   * only, when `withLast`).
+   */
+  readonly last: number
+  readonly withLast: boolean
   /** `[time, batch, hidden]`: written with dz_t (backward only). */
   readonly dz: number
   /** `[batch, hidden]` each: dz·wᵀ carried to the previous step, zeros and the relu mask (backward only). */
@@ -93,10 +101,11 @@ const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   ...encodeRowJob(job), ACTIVATIONS.indexOf(job.activation), job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask,
   job.scratch, job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0, job.inputs, job.x, job.wIn,
+  job.steps ? 1 : 0, job.last, job.withLast ? 1 : 0,
 ]
 
 /** Integers in an encoded job (the length of `encodeRecurrence`'s list; the control block reserves them). */
-export const RECURRENCE_ARGS = 24
+export const RECURRENCE_ARGS = 27
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
 export type CopyBytes = (dst: number, src: number, bytes: number) => void
@@ -114,7 +123,7 @@ export const recurrenceRows = (
 ): void => {
   const [
     f64, backward, time, batch, hidden, reverse, activationIndex, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
-    staged, sequenceIn, statesIn, withState, inputs, x, wIn,
+    staged, sequenceIn, statesIn, withState, inputs, x, wIn, steps, last, withLast,
   ] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
@@ -138,7 +147,7 @@ export const recurrenceRows = (
   // block + (b·time + t)·hidden, of the time-major copy at (t·batch + b)·hidden (elements).
   const block = start * time * hidden * bytes
   if (staged === 1) {
-    const ins = backward === 1 ? [[sequenceIn, g], [statesIn, hs]] : inputs > 0 ? [] : [[sequenceIn, hs]]
+    const ins = backward === 0 ? (inputs > 0 ? [] : [[sequenceIn, hs]]) : steps === 1 ? [[sequenceIn, g], [statesIn, hs]] : [[statesIn, hs]]
     for (const [from, to] of ins) {
       for (let t = 0; t < time; t++) {
         gather(from + block + t * hidden * bytes, to + t * stepBytes + offset, hidden, 1, 1, 0, 1, 0, rows, time * hidden)
@@ -168,16 +177,24 @@ export const recurrenceRows = (
       const at = first + step * stride
       const d = dz + at
       const y = hs + at
-      // dh = g_t + dz_{next}·wᵀ, then dz = σ'·dh, in dz's own place.
-      if (step === time - 1) copy(d, g + at, n * bytes)
-      else add(g + at, ownCarry, d, n)
+      // dh = g_t + dz_{next}·wᵀ (at the last step g_t + the final state's cotangent), then
+      // dz = σ'·dh, in dz's own place. Without g, the step after wrote dz_{next}·wᵀ there itself.
+      if (step === time - 1) {
+        if (steps === 1) copy(d, g + at, n * bytes)
+        if (withLast === 1 && steps === 1) add(d, last + offset, d, n)
+        else if (withLast === 1) copy(d, last + offset, n * bytes)
+        else if (steps === 0) copy(d, ownZeros, n * bytes)
+      } else if (steps === 1) {
+        add(g + at, ownCarry, d, n)
+      }
       if (activation === 'relu') {
         fn[`greater_${suffix}`](y, ownZeros, ownMask, n)
         fn[`mul_${suffix}`](d, ownMask, d, n)
       } else {
         fn[`${activation}Backward_${suffix}`](d, y, d, n)
       }
-      if (step > 0 || withState === 1) gemm(rows, hidden, hidden, d, hidden, 1, w, width, 0, ownCarry, hidden, 0, own)
+      const into = step > 0 && steps === 0 ? d - stride : ownCarry
+      if (step > 0 || withState === 1) gemm(rows, hidden, hidden, d, hidden, 1, w, width, 0, into, hidden, 0, own)
     }
   }
   // Time-major → batch-major, the outputs (h_t, or dz_t) back over the block: row after row, each
