@@ -507,11 +507,12 @@ export const GATHER_OUTER_AXES = 3
 /**
  * A strided gather over rows: out, row after row, gets `n` elements read from
  * `x + (i1·s1 + i2·s2 + i3·s3 + j·step)` (strides in elements) for i1 < n1, i2 < n2, i3 < n3, j < n,
- * the odometer over the three outer axes of a collapsed view (unused ones have length 1).
- * Contiguous rows (step 1) move whole vectors, then the last n mod (16 / bytes) elements one by
- * one: exactly the output's elements are written, so threads may gather into neighbouring ranges of
- * one region. Elements are moved as integers, so every bit pattern (NaN payloads too) is copied
- * exactly.
+ * the odometer over the three outer axes of a collapsed view (unused ones have length 1). Output
+ * rows start `outStride` elements apart (0: n, back to back), so a concatenation writes each
+ * part's rows into its columns of the result. Contiguous rows (step 1) move whole vectors, then
+ * the last n mod (16 / bytes) elements one by one: exactly the output's elements are written, so
+ * threads may gather into neighbouring ranges of one region. Elements are moved as integers, so
+ * every bit pattern (NaN payloads too) is copied exactly.
  */
 const gatherStrided = (t: LaneType): string => {
   const shift = Math.log2(t.bytes)
@@ -524,7 +525,7 @@ const gatherStrided = (t: LaneType): string => {
         ${set(`p${level}`, `(i32.add ${get(`p${level}`)} ${get(`s${level}`)})`)}
         (br_if $axis${level} (local.tee $i${level} (i32.sub ${get(`i${level}`)} (i32.const 1)))))`
   const row = `
-        ${set('q', get('p3'))} ${set('rowEnd', `(i32.add ${get('out')} ${get('rowBytes')})`)}
+        ${set('q', get('p3'))} ${set('rowEnd', `(i32.add ${get('out')} ${get('rowBytes')})`)} ${set('next', `(i32.add ${get('out')} ${get('outStride')})`)}
         (if (i32.eq ${get('step')} (i32.const ${t.bytes}))
           (then
             (block $vectorsDone
@@ -546,14 +547,15 @@ const gatherStrided = (t: LaneType): string => {
               (${int}.store ${get('out')} (${int}.load ${get('q')}))
               ${set('q', `(i32.add ${get('q')} ${get('step')})`)}
               (br_if $elements (i32.lt_u (local.tee $out (i32.add ${get('out')} ${i32(t.bytes)})) ${get('rowEnd')})))))
-        ${set('out', get('rowEnd'))}`
+        ${set('out', get('next'))}`
   return `
   (func $gatherStrided_${t.scalar} (export "gatherStrided_${t.scalar}") (param $x i32) (param $out i32) (param $n i32) (param $step i32)
-    (param $n1 i32) (param $s1 i32) (param $n2 i32) (param $s2 i32) (param $n3 i32) (param $s3 i32)
-    (local $rowBytes i32) (local $rowEnd i32) (local $q i32) (local $i1 i32) (local $i2 i32) (local $i3 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (param $n1 i32) (param $s1 i32) (param $n2 i32) (param $s2 i32) (param $n3 i32) (param $s3 i32) (param $outStride i32)
+    (local $rowBytes i32) (local $rowEnd i32) (local $next i32) (local $q i32) (local $i1 i32) (local $i2 i32) (local $i3 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
     (if (i32.eqz (i32.mul (i32.mul ${get('n')} ${get('n1')}) (i32.mul ${get('n2')} ${get('n3')}))) (then (return)))
     ${set('rowBytes', `(i32.shl ${get('n')} ${i32(shift)})`)}
-    ${['step', 's1', 's2', 's3'].map(bytes).join(' ')}
+    (if (i32.eqz ${get('outStride')}) (then ${set('outStride', get('n'))}))
+    ${['step', 's1', 's2', 's3', 'outStride'].map(bytes).join(' ')}
     ${axis(1, axis(2, axis(3, row)))})`
 }
 

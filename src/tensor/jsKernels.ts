@@ -205,6 +205,22 @@ const gatherStrided = (x: Data, shape: readonly number[], strides: readonly numb
   return o
 }
 
+/** Parts `[rows, widths[j]]` side by side; long rows are block copies, short ones element loops. */
+const concatRows = (parts: readonly Data[], widths: readonly number[], rows: number): Data => {
+  let width = 0
+  for (const w of widths) width += w
+  const o = like(parts[0], rows * width)
+  for (let j = 0, start = 0; j < parts.length; start += widths[j], j++) {
+    const x = parts[j]
+    const n = widths[j]
+    for (let r = 0, from = 0, to = start; r < rows; r++, from += n, to += width) {
+      if (n >= BLOCK_COPY) o.set(x.subarray(from, from + n), to)
+      else for (let i = 0; i < n; i++) o[to + i] = x[from + i]
+    }
+  }
+  return o
+}
+
 /**
  * The inverse of `gatherStrided` for a view that writes each position once (a slice): zeros of
  * `outSize` with x placed along the view, row by row as `gatherStrided` reads them.
@@ -461,6 +477,6 @@ const scatterRows = (x: Data, to: Int32Array, outRows: number, cols: number): Da
 export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,
-  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, scatterStrided, sumRows, sumColumns, maxColumns, scatterRows,
+  binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, concatRows, scatterStrided, sumRows, sumColumns, maxColumns, scatterRows,
   tanhBackward, sigmoidBackward, adam,
 }

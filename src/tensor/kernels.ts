@@ -170,6 +170,11 @@ export interface Kernels {
    */
   gatherStrided?(x: Data, shape: readonly number[], strides: readonly number[], offset: number): Data
   /**
+   * Optional: parts `[rows, widths[j]]` (one dtype) side by side, `[rows, Σ widths]`: a
+   * concatenation viewed as rows of the axes before it. Callers fall back to the JavaScript kernel.
+   */
+  concatRows?(parts: readonly Data[], widths: readonly number[], rows: number): Data
+  /**
    * Optional: the inverse of `gatherStrided` for a view that writes each position at most once (a
    * slice's VJP, padding with zeros): zeros of `outSize`, then `out[offset + Σ_d position_d(i) ·
    * strides[d]] = x[i]`. Callers fall back to `scatterAdd(x, stridedIndex(…), outSize)`.

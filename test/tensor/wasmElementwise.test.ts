@@ -143,6 +143,26 @@ describe.each(DTYPES)('wasm gatherStrided, %s', (dtype) => {
   })
 })
 
+describe.each(DTYPES)('wasm concatRows, %s', (dtype) => {
+  it('equals the JavaScript kernel bit for bit: any number of parts, widths from 0 (and past the long-row cut-off)', () => {
+    const widthArb = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(255, 256, 300))
+    fc.assert(fc.property(fc.array(widthArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 9 }), fc.nat(1000), (widths, rows, seed) => {
+      const parts = widths.map((w, j) => filled(dtype, rows * w, seed + j))
+      const copies = parts.map((x) => x.slice())
+      expectSame(wasm.concatRows!(parts, widths, rows), jsKernels.concatRows!(parts, widths, rows), `widths [${widths}], ${rows} rows`)
+      parts.forEach((x, j) => expect(x, 'parts untouched').toEqual(copies[j]))
+    }), { numRuns: 150, seed: 47 })
+  })
+
+  it('places each part in its columns: [x, c, 1] rows of an Elman projection', () => {
+    const rows = 3
+    const x = filled(dtype, rows * 5, 1)
+    const c = dtype === 'float32' ? Float32Array.of(7, 8, 9) : Float64Array.of(7, 8, 9)
+    const out = wasm.concatRows!([x, c, c.map(() => 1)], [5, 1, 1], rows)
+    expect(Array.from(out)).toEqual([0, 1, 2].flatMap((r) => [...Array.from(x.subarray(r * 5, r * 5 + 5)), c[r], 1]))
+  })
+})
+
 // ---- binary operations: remembered broadcasts ----
 
 describe.each(DTYPES)('wasm binary with a repeated-row index map met twice, %s', (dtype) => {
@@ -236,7 +256,7 @@ describe('the map kernels and the gather write exactly their output', () => {
     expect(failures.slice(0, 10)).toEqual([])
   })
 
-  it.each(DTYPES)('so does the strided gather: rows of every length from 1 to 20, contiguous and strided (%s)', (dtype) => {
+  it.each(DTYPES)('so does the strided gather: rows of every length from 1 to 20, contiguous and strided, back to back or spread (%s)', (dtype) => {
     const suffix = dtype === 'float32' ? 'f32' : 'f64'
     const bytes = dtype === 'float32' ? 4 : 8
     const m = dtype === 'float32' ? new Float32Array(exports.memory.buffer, 0, 2048) : new Float64Array(exports.memory.buffer, 0, 2048)
@@ -245,15 +265,18 @@ describe('the map kernels and the gather write exactly their output', () => {
     for (let i = 0; i < 900; i++) m[x + i] = i + 0.5
     const failures: string[] = []
     for (let n = 1; n <= 20; n++) {
-      for (const [step, rows, shift] of [[1, 1, 0], [1, 3, 1], [1, 5, 3], [2, 3, 0]]) {
-        m.fill(SENTINEL, out - 8, out + 200)
-        // Rows n·step + 7 apart (misaligned with the vectors), written one after another from out + shift.
-        exports[`gatherStrided_${suffix}`](x * bytes, (out + shift) * bytes, n, step, 1, 0, 1, 0, rows, n * step + 7)
-        for (let i = out - 8; i < out + 200; i++) {
+      for (const [step, rows, shift, gap] of [[1, 1, 0, 0], [1, 3, 1, 0], [1, 5, 3, 0], [2, 3, 0, 0], [1, 4, 1, 3], [2, 3, 2, 1]]) {
+        m.fill(SENTINEL, out - 8, out + 300)
+        // Rows n·step + 7 apart in x (misaligned with the vectors), written from out + shift with
+        // `gap` untouched elements between output rows (0: one after another).
+        const outStride = gap === 0 ? 0 : n + gap
+        exports[`gatherStrided_${suffix}`](x * bytes, (out + shift) * bytes, n, step, 1, 0, 1, 0, rows, n * step + 7, outStride)
+        for (let i = out - 8; i < out + 300; i++) {
           const k = i - out - shift
-          const inside = k >= 0 && k < rows * n
-          const expected = inside ? x + Math.floor(k / n) * (n * step + 7) + (k % n) * step - x + 0.5 : SENTINEL
-          if (m[i] !== expected) failures.push(`n=${n} step=${step} rows=${rows}: element ${k} is ${m[i]}, expected ${expected}`)
+          const [row, col] = [Math.floor(k / (n + gap)), k % (n + gap)]
+          const inside = k >= 0 && row < rows && col < n
+          const expected = inside ? row * (n * step + 7) + col * step + 0.5 : SENTINEL
+          if (m[i] !== expected) failures.push(`n=${n} step=${step} rows=${rows} gap=${gap}: element ${k} is ${m[i]}, expected ${expected}`)
         }
       }
     }

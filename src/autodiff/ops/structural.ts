@@ -4,6 +4,7 @@
  */
 import { ShapeError, ValueError, showShape } from '../../errors.js'
 import { K } from '../../tensor/backend.js'
+import { jsKernels } from '../../tensor/jsKernels.js'
 import { Tensor, allocate, expectTensor } from '../../tensor/Tensor.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import {
@@ -182,20 +183,8 @@ const concatPrimitive = definePrimitive<number>({
     // Viewed as [outer, axis, inner], each input is `outer` contiguous blocks of its own length.
     const inner = sizeOf(shape.slice(axis + 1))
     const outer = sizeOf(shape.slice(0, axis))
-    const row = shape[axis] * inner
-    const data = allocate(xs[0].dtype, sizeOf(shape))
-    let start = 0
-    for (const x of xs) {
-      const block = x.shape[axis] * inner
-      const src = x.data
-      for (let b = 0; b < outer; b++) {
-        const to = b * row + start
-        if (block >= 64) data.set(src.subarray(b * block, (b + 1) * block), to)
-        else for (let i = 0; i < block; i++) data[to + i] = src[b * block + i]
-      }
-      start += block
-    }
-    return new Tensor(data, shape)
+    const widths = xs.map((x) => x.shape[axis] * inner)
+    return new Tensor((K.concatRows ?? jsKernels.concatRows!)(xs.map((x) => x.data), widths, outer), shape)
   },
   vjp: (g, { inputs, params: axis }) => {
     let start = 0

@@ -369,3 +369,39 @@ export const createGatherStrided = (
     return copyOut(m, inRegion, size)
   }
 }
+
+/**
+ * `Kernels.concatRows` in the module for results of at least `minSize` elements: each part is
+ * copied in, gathered into its columns of the result (rows `Σ widths` apart), and the result
+ * copied out. Parts whose rows are all long go to `fallback`, whose row copies are one pass each;
+ * short rows are where JavaScript's per-row loop is slow (≈ 4 ns per element for C1's [x, c, 1]).
+ */
+export const createConcatRows = (
+  exports: KernelExports, arena: Arena, fallback: NonNullable<Kernels['concatRows']>, minSize: number,
+): NonNullable<Kernels['concatRows']> => {
+  const gather = perDtype<GatherKernel>(exports, 'gatherStrided')
+  const memory = wholeMemory(exports.memory)
+  return (parts, widths, rows) => {
+    let width = 0
+    for (const w of widths) width += w
+    const size = rows * width
+    const dtype = dtypeOf(parts[0])
+    if (size < minSize || widths.every((w) => w >= LONG_ROW) || parts.some((x) => dtypeOf(x) !== dtype)) return fallback(parts, widths, rows)
+    const bytes = parts[0].BYTES_PER_ELEMENT
+    const at: number[] = []
+    let end = 0
+    for (const x of parts) {
+      at.push(end)
+      end += alignRegion(x.length * bytes)
+    }
+    const out = end
+    end += alignRegion(size * bytes)
+    if (!arena.reserve(end)) return fallback(parts, widths, rows)
+    const m = memory(dtype, end)
+    parts.forEach((x, j) => m.set(x, at[j] / bytes))
+    for (let j = 0, start = 0; j < parts.length; start += widths[j], j++) {
+      if (widths[j] > 0) gather[dtype](at[j], out + start * bytes, widths[j], 1, 1, 0, 1, 0, rows, widths[j], width)
+    }
+    return copyOut(m, out, size)
+  }
+}

@@ -60,11 +60,13 @@ export type BackwardKernel = (g: number, y: number, out: number, n: number) => v
 export type SumRowsKernel = (x: number, rows: number, cols: number, acc: number) => void
 
 /**
- * Rows of `n` elements `x[i1·s1 + i2·s2 + i3·s3 + j·step]` written one after another to `out`
- * (strides in elements; exactly n1·n2·n3·n elements written).
+ * Rows of `n` elements `x[i1·s1 + i2·s2 + i3·s3 + j·step]` written to `out`, each row starting
+ * `outStride` elements after the previous one (strides in elements; omitted or 0: n, one after
+ * another). Exactly n1·n2·n3·n elements are written.
  */
 export type GatherKernel = (
   x: number, out: number, n: number, step: number, n1: number, s1: number, n2: number, s2: number, n3: number, s3: number,
+  outStride?: number,
 ) => void
 
 /**

@@ -14,7 +14,7 @@ import { composedRecurrence } from '../recurrence.js'
 import { createAdam } from './adam.js'
 import { createArena } from './arena.js'
 import { decodeBase64 } from './base64.js'
-import { type Thresholds, createBackward, createBinary, createGatherStrided, createScatterRows, createSumInto, createSumRows, createUnary } from './elementwise.js'
+import { type Thresholds, createBackward, createBinary, createConcatRows, createGatherStrided, createScatterRows, createSumInto, createSumRows, createUnary } from './elementwise.js'
 import { FUNCTION_EXPORTS, type KernelExports } from './exports.js'
 import {
   kernelsRelaxedWasmBase64, kernelsSharedRelaxedWasmBase64, kernelsSharedWasmBase64, kernelsWasmBase64,
@@ -160,6 +160,7 @@ export const kernelsFromInstance = (
     tanhBackward: createBackward(exports, arena, 'tanhBackward', jsKernels.tanhBackward!, minSize.binary),
     sigmoidBackward: createBackward(exports, arena, 'sigmoidBackward', jsKernels.sigmoidBackward!, minSize.binary),
     gatherStrided: createGatherStrided(exports, arena, jsKernels.gatherStrided!, minSize.gather),
+    concatRows: createConcatRows(exports, arena, jsKernels.concatRows!, minSize.gather),
     adam: createAdam(exports, arena, jsKernels.adam!, minSize.binary),
   }
   return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels), makeRunners(exports)) }
