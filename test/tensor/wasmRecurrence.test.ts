@@ -116,6 +116,65 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
     }), { numRuns: 40, seed: 12 })
   })
 
+  it('a backward pass given the hs its forward pass returned reads the states left in memory: same results bit for bit, also after other calls', () => {
+    const one = new Int32Array(1)
+    fc.assert(fc.property(
+      recurrentExtentArb, fc.integer({ min: 0, max: 5 }), fc.constantFrom('tanh', 'relu', 'sigmoid' as const), cotangentsArb,
+      fc.constantFrom('none', 'small', 'large' as const), fc.nat(),
+      (extent: RecurrenceExtent, inputs, activation, which, between, seed) => {
+        const { time, batch, hidden } = extent
+        const n = batch * hidden
+        const h0 = values(dtype, n, seed + 1)
+        const w = values(dtype, hidden * hidden, seed + 2, 0.5)
+        const x = values(dtype, time * batch * inputs, seed)
+        const p = values(dtype, time * n, seed + 5)
+        const wIn = values(dtype, inputs * hidden, seed + 3, 0.5)
+        const g = cotangentsOf(which, dtype, extent, seed + 4)
+        const wanted = { x: true, wIn: true, h0: true, w: true }
+        const forward = () => (inputs > 0 ? wasm.projectedRecurrentForward!(x, wIn, h0, w, extent, activation) : wasm.recurrentForward!(p, h0, w, extent, activation))
+        const backward = (hs: Data) => (inputs > 0
+          ? wasm.projectedRecurrentBackward!(g, hs, x, wIn, h0, w, extent, activation, wanted)
+          : { dz: wasm.recurrentBackward!(g, hs, h0, w, extent, activation, true).dz, dw: null })
+        const hs = forward()
+        const copied = backward(hs.slice()) // another array: the states are copied in as usual
+        const left = forward()
+        expect(left, 'the same forward pass').toEqual(hs)
+        // Calls in between lay out their own operands: below the states (small), or over them (large, 4 MiB).
+        if (between !== 'none') {
+          const size = between === 'small' ? 8 : 1024
+          wasm.matmul(values(dtype, size * size, 5), one, values(dtype, size * size, 6), one, size, size, size, false, false)
+        }
+        const reused = backward(left)
+        for (const [key, value] of Object.entries(copied)) {
+          if (value === null) expect((reused as Record<string, unknown>)[key]).toBeNull()
+          else expect((reused as Record<string, Data>)[key], `${key} (${between} call between)`).toEqual(value)
+        }
+      },
+    ), { numRuns: 60, seed: 13 })
+  })
+
+  it('reads the states where the forward pass left them, not the hs array again (unless a call has overwritten them)', () => {
+    const extent = { time: 4, batch: 3, hidden: 5, reverse: false, transposed: false, batchMajor: true }
+    const n = extent.batch * extent.hidden
+    const [p, h0, g] = [values(dtype, 4 * n, 1), values(dtype, n, 2), values(dtype, 4 * n, 3)]
+    const w = values(dtype, 25, 4, 0.5)
+    const cotangent = { steps: g, last: null }
+    const hs = wasm.recurrentForward!(p, h0, w, extent, 'tanh')
+    const expected = wasm.recurrentBackward!(cotangent, hs.slice(), h0, w, extent, 'tanh', true)
+    // Changing the returned array (which a caller must not do) shows which states the pass reads.
+    const left = wasm.recurrentForward!(p, h0, w, extent, 'tanh')
+    left.fill(0.25)
+    expect(wasm.recurrentBackward!(cotangent, left, h0, w, extent, 'tanh', true).dz).toEqual(expected.dz)
+    // Another forward pass in between leaves its own states: the first pass's array is copied in.
+    const first = wasm.recurrentForward!(p, h0, w, extent, 'tanh')
+    wasm.recurrentForward!(values(dtype, 4 * n, 9), h0, w, extent, 'tanh')
+    expect(wasm.recurrentBackward!(cotangent, first, h0, w, extent, 'tanh', true).dz).toEqual(expected.dz)
+    const again = wasm.recurrentForward!(p, h0, w, extent, 'tanh')
+    wasm.matmul(values(dtype, 1 << 20, 5), new Int32Array(1), values(dtype, 1024, 6), new Int32Array(1), 1024, 1024, 1, false, false)
+    again.fill(0.25)
+    expect(wasm.recurrentBackward!(cotangent, again, h0, w, extent, 'tanh', true).dz).not.toEqual(expected.dz)
+  })
+
   it('projectedRecurrentForward / Backward match the composition, and equal the product then the recurrence bit for bit', () => {
     const one = new Int32Array(1)
     fc.assert(fc.property(

@@ -130,7 +130,7 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
     const job = {
       dtype, backward: true, activation: 'relu', time: 2, batch: 3, hidden: 4, reverse: true, hs: 1, h0: 2, w: 3,
       g: 4, dz: 5, carry: 6, zeros: 7, mask: 8, scratch: 9, scratchStride: 10, staged: true, sequenceIn: 11, statesIn: 12, withState: true,
-      inputs: 13, x: 14, wIn: 15, steps: false, last: 16, withLast: true,
+      inputs: 13, x: 14, wIn: 15, steps: false, last: 16, withLast: true, statesReady: true,
     } as const
     const encoded = encodeRecurrence(job)
     expect(encoded).toHaveLength(RECURRENCE_ARGS)

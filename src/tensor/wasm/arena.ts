@@ -1,8 +1,8 @@
 /**
  * @file Scratch space in WebAssembly memory. Every kernel call lays its operands out from address 0,
- * copies them in, runs, and copies the result out into a fresh typed array, so nothing outlives a
- * call and there is nothing to free. Memory only grows (up to the module's 2 GiB maximum). Imports
- * only tensor types.
+ * copies them in, runs, and copies the result out into a fresh typed array, so there is nothing to
+ * free. One range may outlive its call (`keep`): it stays valid until a later call lays operands
+ * out over it. Memory only grows (up to the module's 2 GiB maximum). Imports only tensor types.
  */
 import type { DType, Data } from '../Tensor.js'
 import type { WasmMemory } from './webAssembly.js'
@@ -27,6 +27,14 @@ export interface Arena {
   reserve(bytes: number): boolean
   /** A typed view of `length` elements at byte address `ptr` (a multiple of 64). */
   view(dtype: DType, ptr: number, length: number): Data
+  /**
+   * Marks bytes [from, to) as holding a result that a later call may read again (the states an
+   * Elman forward pass leaves for its backward pass). Only one range is kept; `kept` tells whether
+   * it still holds what was left there.
+   */
+  keep(from: number, to: number): void
+  /** Whether [from, to) is the kept range and no call has laid out operands over it since. */
+  kept(from: number, to: number): boolean
 }
 
 /**
@@ -34,19 +42,36 @@ export interface Arena {
  * are over a SharedArrayBuffer and whose growth the workers' instances see at once).
  * @category wasm
  */
-export const createArena = (memory: WasmMemory): Arena => ({
-  reserve(bytes) {
-    const have = memory.buffer.byteLength
-    if (bytes <= have) return true
-    if (bytes > MAX_BYTES) return false
-    try {
-      memory.grow(Math.ceil((bytes - have) / PAGE))
-      return true
-    } catch {
-      return false // RangeError: the host could not allocate the pages
-    }
-  },
-  view(dtype, ptr, length) {
-    return dtype === 'float32' ? new Float32Array(memory.buffer, ptr, length) : new Float64Array(memory.buffer, ptr, length)
-  },
-})
+export const createArena = (memory: WasmMemory): Arena => {
+  // Every call lays its operands out over [0, reserved bytes), so a reservation past the kept
+  // range's start may overwrite it.
+  let keptRange: { readonly from: number; readonly to: number } | null = null
+  return {
+    reserve(bytes) {
+      if (keptRange !== null && bytes > keptRange.from) keptRange = null
+      return grow(memory, bytes)
+    },
+    view(dtype, ptr, length) {
+      return dtype === 'float32' ? new Float32Array(memory.buffer, ptr, length) : new Float64Array(memory.buffer, ptr, length)
+    },
+    keep(from, to) {
+      keptRange = { from, to }
+    },
+    kept(from, to) {
+      return keptRange !== null && keptRange.from === from && keptRange.to === to
+    },
+  }
+}
+
+/** Grows `memory` to at least `bytes`; false when it cannot. */
+const grow = (memory: WasmMemory, bytes: number): boolean => {
+  const have = memory.buffer.byteLength
+  if (bytes <= have) return true
+  if (bytes > MAX_BYTES) return false
+  try {
+    memory.grow(Math.ceil((bytes - have) / PAGE))
+    return true
+  } catch {
+    return false // RangeError: the host could not allocate the pages
+  }
+}

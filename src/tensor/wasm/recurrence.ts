@@ -112,13 +112,20 @@ export const createRecurrenceKernels = (
   /** Elements that a packed k × n weight takes (see `packWeight`). */
   const packedSize = (dtype: DType, k: number, n: number): number => packedWeightBytes(exports, dtype, k, n) / (dtype === 'float32' ? 4 : 8)
 
-  /** Reserves `end` bytes plus matmul scratch for the largest of `products`; null when memory cannot grow. */
-  const open = (dtype: DType, end: number, ...products: readonly ProductSize[]): Session | null => {
+  /** Bytes of matmul scratch for the largest of `products` (split over the threads). */
+  const scratchBytes = (dtype: DType, products: readonly ProductSize[]): number =>
+    Math.max(...products.map(([m, k, n]) => matmulScratchBytes(dtype, m, k, n, product.threads)))
+
+  /**
+   * Reserves `end` bytes plus matmul scratch for the largest of `products`, and at least
+   * `reserveTo` bytes (regions laid out past the scratch); null when memory cannot grow.
+   */
+  const open = (dtype: DType, end: number, products: readonly ProductSize[], reserveTo = 0): Session | null => {
     const scratch = end
-    const scratchBytes = Math.max(...products.map(([m, k, n]) => matmulScratchBytes(dtype, m, k, n, product.threads)))
-    if (!arena.reserve(scratch + scratchBytes)) return null
+    const reserved = Math.max(scratch + scratchBytes(dtype, products), reserveTo)
+    if (!arena.reserve(reserved)) return null
     const bytes = dtype === 'float32' ? 4 : 8
-    const memory = arena.view(dtype, 0, scratch / bytes)
+    const memory = arena.view(dtype, 0, reserved / bytes)
     return {
       bytes,
       scratch,
@@ -139,31 +146,67 @@ export const createRecurrenceKernels = (
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, activation, time: extent.time, batch: extent.batch, hidden: extent.hidden,
     reverse: extent.reverse, hs: 0, h0: 0, w: 0, g: 0, steps: false, last: 0, withLast: false, dz: 0, carry: 0, zeros: 0, mask: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...rowProduct(extent, ptrs.inputs ?? 0)),
-    staged: transposes(extent), sequenceIn: 0, statesIn: 0, withState: false, inputs: 0, x: 0, wIn: 0,
+    staged: transposes(extent), sequenceIn: 0, statesIn: 0, statesReady: false, withState: false, inputs: 0, x: 0, wIn: 0,
     ...ptrs,
   })
 
   /**
+   * The regions of an Elman / RNN backward pass (see `elmanBackward`), and the products it runs:
+   * with `inputs`, those of the projection too; without `states`, no region for the states (they
+   * are where the forward pass left them).
+   */
+  const elmanBackwardPlan = (
+    dtype: DType, extent: RecurrenceExtent, wLength: number, inputs: number, g: { readonly steps: boolean; readonly last: boolean },
+    states: boolean,
+  ) => {
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const rows = time * batch
+    const { ptrs, end } = layout(dtype === 'float32' ? 4 : 8, [
+      g.steps ? time * n : 0, g.last ? n : 0, states ? (time + 1) * n : 0, time * n, wLength, packedSize(dtype, hidden, hidden),
+      n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent),
+      ...(inputs > 0 ? [rows * inputs, inputs * hidden, rows * inputs, inputs * hidden] : []),
+    ])
+    const products: ProductSize[] = [[batch, hidden, hidden], [hidden, rows, hidden]]
+    if (inputs > 0) products.push([inputs, rows, hidden], [rows, hidden, inputs])
+    return { ptrs, end, products, reserved: end + scratchBytes(dtype, products) }
+  }
+
+  /**
+   * The states the last forward pass left in memory for its backward pass: h0 and every h_t,
+   * time-major, in the byte range [from, to) that the arena keeps, as the backward pass lays its
+   * own states out (h0 first in processing order). `hs` and `h0` are the arrays the pass returned
+   * and read: a backward pass given the same ones (and extent) reads the states from there instead
+   * of copying and reordering hs in again. Any call that lays operands out over the range ends it.
+   */
+  let resident: { readonly hs: Data; readonly h0: Data; readonly key: string; readonly from: number; readonly to: number } | null = null
+  const residentKey = (dtype: DType, { time, batch, hidden, reverse }: RecurrenceExtent): string => `${dtype} ${time} ${batch} ${hidden} ${reverse}`
+
+  /**
    * The Elman / RNN forward pass, from p or from x and the projection wIn (p_t = x_t·wIn computed
-   * by the row job, so p never exists as a whole); null when the memory cannot grow.
+   * by the row job, so p never exists as a whole); null when the memory cannot grow. The states are
+   * laid out past everything this pass and its backward pass use (see `resident`).
    */
   const elmanForward = (source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data | null => {
     wake(extent, 1)
     const first = 'p' in source ? source.p : source.x
     const dtype = dtypeOf(first)
-    const { time, batch, hidden } = extent
+    const { time, batch, hidden, reverse } = extent
     const n = batch * hidden
+    const bytes = first.BYTES_PER_ELEMENT
     const inputs = 'p' in source ? 0 : source.wIn.length / hidden
-    const { ptrs: [hsPtr, h0Ptr, wPtr, packedPtr, staging, xPtr, wInPtr, wInPackedPtr], end } = layout(
-      first.BYTES_PER_ELEMENT,
-      [
-        time * n, n, w.length, packedSize(dtype, hidden, hidden), stagingSize(extent), time * batch * inputs, inputs * hidden,
-        packedSize(dtype, inputs, hidden),
-      ],
+    const { ptrs: [wPtr, packedPtr, staging, xPtr, wInPtr, wInPackedPtr], end } = layout(
+      bytes,
+      [w.length, packedSize(dtype, hidden, hidden), stagingSize(extent), time * batch * inputs, inputs * hidden, packedSize(dtype, inputs, hidden)],
     )
+    const products = [rowProduct(extent, inputs)]
+    const backward = elmanBackwardPlan(dtype, extent, w.length, inputs, { steps: true, last: true }, false)
+    const from = alignRegion(Math.max(end + scratchBytes(dtype, products), backward.reserved))
+    const to = from + alignRegion((time + 1) * n * bytes)
     const operands = 'p' in source ? [h0, w] : [source.wIn, h0, w]
-    const s = operands.every((x) => dtypeOf(x) === dtype) ? open(dtype, end, rowProduct(extent, inputs)) : null
+    const s = operands.every((x) => dtypeOf(x) === dtype) ? open(dtype, end, products, to) : null
     if (s === null) return null
+    const [hsPtr, h0Ptr] = reverse ? [from, from + time * n * bytes] : [from + n * bytes, from]
     // The outputs start as the projected inputs (h_t = σ(p_t + h·w) replaces p_t in place), or the
     // row job writes each p_t there itself. Batch-major outputs end in the staging region.
     const staged = transposes(extent)
@@ -181,7 +224,10 @@ export const createRecurrenceKernels = (
     runRecurrence(elmanJob(s, extent, activation, false, {
       hs: hsPtr, h0: h0Ptr, w: packedPtr, sequenceIn: staging, inputs, x: xPtr, wIn: wInPackedPtr,
     }))
-    return s.take(outPtr, time * n)
+    const hs = s.take(outPtr, time * n)
+    arena.keep(from, to)
+    resident = { hs, h0, key: residentKey(dtype, extent), from, to }
+    return hs
   }
 
   const recurrentForward: RecurrenceKernels['recurrentForward'] = (p, h0, w, extent, activation) =>
@@ -191,50 +237,54 @@ export const createRecurrenceKernels = (
     elmanForward({ x, wIn }, h0, w, extent, activation) ?? fallback.projectedRecurrentForward(x, wIn, h0, w, extent, activation)
 
   /**
-   * The Elman / RNN backward pass through time, with `more` operands copied in after the usual ones
-   * (regions of `moreSizes` elements; their pointers come back as `more`) and scratch for `products`.
-   * Returns the session, the address of dz in the extent's layout, the carry (dh0 when `withState`),
-   * and `weight()`, which computes and takes dw; null when the memory cannot grow.
+   * The Elman / RNN backward pass through time, with `more` operands (x and wIn, when the pass has
+   * the projection's `inputs`) copied in after the usual ones; their pointers come back as `more`,
+   * followed by those of dx and dwIn. Returns the session, the address of dz in the extent's layout,
+   * the carry (dh0 when `withState`), and `weight()`, which computes and takes dw; null when the
+   * memory cannot grow.
    */
   const elmanBackward = (
     g: SequenceCotangent, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withState: boolean,
-    more: readonly Data[], moreSizes: readonly number[], ...products: readonly ProductSize[]
+    inputs: number, more: readonly Data[],
   ) => {
     wake(extent, 1)
     const dtype = dtypeOf(hs)
     const { time, batch, hidden, reverse } = extent
     const n = batch * hidden
+    const given = { steps: g.steps !== null, last: g.last !== null }
+    // The states where the forward pass of these hs left them, if no call has overwritten them and
+    // this pass's own regions stay below them.
+    const left = resident !== null && resident.hs === hs && resident.h0 === h0 && resident.key === residentKey(dtype, extent) &&
+      arena.kept(resident.from, resident.to) && elmanBackwardPlan(dtype, extent, w.length, inputs, given, false).reserved <= resident.from
+      ? resident
+      : null
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
     // A final-state cotangent alone needs no region (nor copy, nor reordering) for g.
     const {
-      ptrs: [gPtr, lastPtr, statesPtr, dzPtr, wPtr, packedPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end,
-    } = layout(
-      hs.BYTES_PER_ELEMENT,
-      [
-        g.steps === null ? 0 : time * n, g.last === null ? 0 : n, (time + 1) * n, time * n, w.length, packedSize(dtype, hidden, hidden),
-        n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent), ...moreSizes,
-      ],
-    )
-    const given = [g.steps, g.last].filter((x): x is Data => x !== null)
-    const s = [h0, w, ...given, ...more].every((x) => dtypeOf(x) === dtype)
-      ? open(dtype, end, [batch, hidden, hidden], [hidden, time * batch, hidden], ...products)
+      ptrs: [gPtr, lastPtr, ownStates, dzPtr, wPtr, packedPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end, products,
+    } = elmanBackwardPlan(dtype, extent, w.length, inputs, given, left === null)
+    const s = [h0, w, ...[g.steps, g.last].filter((x): x is Data => x !== null), ...more].every((x) => dtypeOf(x) === dtype)
+      ? open(dtype, end, products)
       : null
     if (s === null) return null
+    const statesPtr = left === null ? ownStates : left.from
     const hsPtr = reverse ? statesPtr : statesPtr + n * s.bytes
     const staged = transposes(extent)
     if (g.steps !== null) s.put(staged ? staging : gPtr, g.steps)
     if (g.last !== null) s.put(lastPtr, g.last)
-    s.put(staged ? statesStaging : hsPtr, hs)
-    s.put(reverse ? hsPtr + time * n * s.bytes : statesPtr, h0)
+    if (left === null) {
+      s.put(staged ? statesStaging : hsPtr, hs)
+      s.put(reverse ? hsPtr + time * n * s.bytes : statesPtr, h0)
+    }
     s.put(wPtr, w)
     more.forEach((x, i) => s.put(morePtrs[i], x))
     s.memory.fill(0, zeros / s.bytes, zeros / s.bytes + n)
     // dz·op(w)ᵀ, where op(w) is w (wᵀ when transposed).
     s.pack(wPtr, hidden, hidden, !extent.transposed, packedPtr)
     runRecurrence(elmanJob(s, extent, activation, true, {
-      hs: hsPtr, w: packedPtr, g: gPtr, steps: g.steps !== null, last: lastPtr, withLast: g.last !== null, dz: dzPtr, carry, zeros, mask,
-      sequenceIn: staging, statesIn: statesStaging, withState,
+      hs: hsPtr, w: packedPtr, g: gPtr, steps: given.steps, last: lastPtr, withLast: given.last, dz: dzPtr, carry, zeros, mask,
+      sequenceIn: staging, statesIn: statesStaging, statesReady: left !== null, withState,
     }))
     const weight = (): Data => {
       const prev = reverse ? hsPtr + n * s.bytes : statesPtr
@@ -246,7 +296,7 @@ export const createRecurrenceKernels = (
   }
 
   const recurrentBackward: RecurrenceKernels['recurrentBackward'] = (g, hs, h0, w, extent, activation, withWeight) => {
-    const run = elmanBackward(g, hs, h0, w, extent, activation, false, [], [])
+    const run = elmanBackward(g, hs, h0, w, extent, activation, false, 0, [])
     if (run === null) return fallback.recurrentBackward(g, hs, h0, w, extent, activation, withWeight)
     const dz = run.s.take(run.dz, extent.time * extent.batch * extent.hidden)
     return { dz, dw: withWeight ? run.weight() : null }
@@ -256,10 +306,7 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const rows = time * batch
     const inputs = wIn.length / hidden
-    const run = elmanBackward(
-      g, hs, h0, w, extent, activation, wanted.h0, [x, wIn], [rows * inputs, inputs * hidden, rows * inputs, inputs * hidden],
-      [inputs, rows, hidden], [rows, hidden, inputs],
-    )
+    const run = elmanBackward(g, hs, h0, w, extent, activation, wanted.h0, inputs, [x, wIn])
     if (run === null) return fallback.projectedRecurrentBackward(g, hs, x, wIn, h0, w, extent, activation, wanted)
     const { s, dz } = run
     const [xPtr, wInPtr, dxPtr, dwInPtr] = run.more
@@ -291,7 +338,7 @@ export const createRecurrenceKernels = (
       p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, packedSize(dtype, hidden, 4 * hidden), n],
     )
     const product: ProductSize = [batch, hidden, 4 * hidden]
-    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, product) : null
+    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product]) : null
     if (s === null) return fallback.lstmForward(p, h0, c0, w, extent)
     s.put(pPtr, p)
     s.put(h0Ptr, h0)
@@ -311,7 +358,7 @@ export const createRecurrenceKernels = (
       time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, packedSize(dtype, 4 * hidden, hidden), LSTM_WORK_SLOTS * n,
     ])
     const product: ProductSize = [batch, 4 * hidden, hidden]
-    const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, product) : null
+    const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product]) : null
     if (s === null) return fallback.lstmBackward(gh, gc, forward, c0, w, extent)
     s.put(ghPtr, gh)
     s.put(gcPtr, gc)
@@ -344,7 +391,7 @@ export const createRecurrenceKernels = (
       p.BYTES_PER_ELEMENT, [3 * time * n, time * n, 4 * time * n, n, w.length, packedSize(dtype, hidden, 3 * hidden), 3 * n, 4 * n],
     )
     const product: ProductSize = [batch, hidden, 3 * hidden]
-    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, product) : null
+    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product]) : null
     if (s === null) return fallback.gruForward(p, h0, w, b, extent)
     s.put(pPtr, p)
     s.put(h0Ptr, h0)
@@ -365,7 +412,7 @@ export const createRecurrenceKernels = (
       time * n, time * n, 4 * time * n, 3 * time * n, 3 * time * n, n, w.length, packedSize(dtype, 3 * hidden, hidden), GRU_WORK_SLOTS * n,
     ])
     const product: ProductSize = [batch, 3 * hidden, hidden]
-    const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, product) : null
+    const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product]) : null
     if (s === null) return fallback.gruBackward(g, forward, h0, w, extent)
     s.put(gPtr, g)
     s.put(hsPtr, forward.hs)

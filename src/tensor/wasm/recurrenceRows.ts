@@ -81,6 +81,8 @@ export interface RecurrenceJob extends RowJob {
   readonly staged: boolean
   readonly sequenceIn: number
   readonly statesIn: number
+  /** Backward only: the time-major states are in `hs` already (left there by the forward pass), so `statesIn` is not read. */
+  readonly statesReady: boolean
   /** Backward only: carry the first processed step's dz·wᵀ too, so that `carry` ends as dh0. */
   readonly withState: boolean
   /**
@@ -101,11 +103,11 @@ const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   ...encodeRowJob(job), ACTIVATIONS.indexOf(job.activation), job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask,
   job.scratch, job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0, job.inputs, job.x, job.wIn,
-  job.steps ? 1 : 0, job.last, job.withLast ? 1 : 0,
+  job.steps ? 1 : 0, job.last, job.withLast ? 1 : 0, job.statesReady ? 1 : 0,
 ]
 
 /** Integers in an encoded job (the length of `encodeRecurrence`'s list; the control block reserves them). */
-export const RECURRENCE_ARGS = 27
+export const RECURRENCE_ARGS = 28
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
 export type CopyBytes = (dst: number, src: number, bytes: number) => void
@@ -123,7 +125,7 @@ export const recurrenceRows = (
 ): void => {
   const [
     f64, backward, time, batch, hidden, reverse, activationIndex, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
-    staged, sequenceIn, statesIn, withState, inputs, x, wIn, steps, last, withLast,
+    staged, sequenceIn, statesIn, withState, inputs, x, wIn, steps, last, withLast, statesReady,
   ] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
@@ -147,7 +149,9 @@ export const recurrenceRows = (
   // block + (b·time + t)·hidden, of the time-major copy at (t·batch + b)·hidden (elements).
   const block = start * time * hidden * bytes
   if (staged === 1) {
-    const ins = backward === 0 ? (inputs > 0 ? [] : [[sequenceIn, hs]]) : steps === 1 ? [[sequenceIn, g], [statesIn, hs]] : [[statesIn, hs]]
+    const ins = backward === 0
+      ? (inputs > 0 ? [] : [[sequenceIn, hs]])
+      : [...(steps === 1 ? [[sequenceIn, g]] : []), ...(statesReady === 1 ? [] : [[statesIn, hs]])]
     for (const [from, to] of ins) {
       for (let t = 0; t < time; t++) {
         gather(from + block + t * hidden * bytes, to + t * stepBytes + offset, hidden, 1, 1, 0, 1, 0, rows, time * hidden)
