@@ -147,7 +147,7 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
         const reused = backward(left)
         for (const [key, value] of Object.entries(copied)) {
           if (value === null) expect((reused as Record<string, unknown>)[key]).toBeNull()
-          else expect((reused as Record<string, Data>)[key], `${key} (${between} call between)`).toEqual(value)
+          else expect((reused as unknown as Record<string, Data>)[key], `${key} (${between} call between)`).toEqual(value)
         }
       },
     ), { numRuns: 60, seed: 13 })

@@ -371,10 +371,16 @@ export const createGatherStrided = (
 }
 
 /**
- * `Kernels.concatRows` in the module for results of at least `minSize` elements: each part is
- * copied in, gathered into its columns of the result (rows `Σ widths` apart), and the result
- * copied out. Parts whose rows are all long go to `fallback`, whose row copies are one pass each;
- * short rows are where JavaScript's per-row loop is slow (≈ 4 ns per element for C1's [x, c, 1]).
+ * Fewest row pieces (rows × parts) that `concatRows` sends to the module: JavaScript's cost is per
+ * piece (≈ 4 ns per element of a short row, C1's [x, c, 1]), while a few long pieces (stacking
+ * weights, rows = 1) are block copies there, one pass each.
+ */
+const MANY_PIECES = 256
+
+/**
+ * `Kernels.concatRows` in the module for results of at least `minSize` elements in many short row
+ * pieces: each part is copied in, gathered into its columns of the result (rows `Σ widths` apart),
+ * and the result copied out. The others go to `fallback`.
  */
 export const createConcatRows = (
   exports: KernelExports, arena: Arena, fallback: NonNullable<Kernels['concatRows']>, minSize: number,
@@ -386,7 +392,8 @@ export const createConcatRows = (
     for (const w of widths) width += w
     const size = rows * width
     const dtype = dtypeOf(parts[0])
-    if (size < minSize || widths.every((w) => w >= LONG_ROW) || parts.some((x) => dtypeOf(x) !== dtype)) return fallback(parts, widths, rows)
+    const few = rows * parts.length < MANY_PIECES || widths.every((w) => w >= LONG_ROW)
+    if (size < minSize || few || parts.some((x) => dtypeOf(x) !== dtype)) return fallback(parts, widths, rows)
     const bytes = parts[0].BYTES_PER_ELEMENT
     const at: number[] = []
     let end = 0
