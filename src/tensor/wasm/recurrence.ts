@@ -254,8 +254,9 @@ export const createRecurrenceKernels = (
     const given = { steps: g.steps !== null, last: g.last !== null }
     // The states where the forward pass of these hs left them, if no call has overwritten them and
     // this pass's own regions stay below them.
+    const withoutStates = elmanBackwardPlan(dtype, extent, w.length, inputs, given, false)
     const left = resident !== null && resident.hs === hs && resident.h0 === h0 && resident.key === residentKey(dtype, extent) &&
-      arena.kept(resident.from, resident.to) && elmanBackwardPlan(dtype, extent, w.length, inputs, given, false).reserved <= resident.from
+      arena.kept(resident.from, resident.to) && withoutStates.reserved <= resident.from
       ? resident
       : null
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
@@ -263,7 +264,7 @@ export const createRecurrenceKernels = (
     // A final-state cotangent alone needs no region (nor copy, nor reordering) for g.
     const {
       ptrs: [gPtr, lastPtr, ownStates, dzPtr, wPtr, packedPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end, products,
-    } = elmanBackwardPlan(dtype, extent, w.length, inputs, given, left === null)
+    } = left === null ? elmanBackwardPlan(dtype, extent, w.length, inputs, given, true) : withoutStates
     const s = [h0, w, ...[g.steps, g.last].filter((x): x is Data => x !== null), ...more].every((x) => dtypeOf(x) === dtype)
       ? open(dtype, end, products)
       : null

@@ -116,7 +116,7 @@ export type CopyBytes = (dst: number, src: number, bytes: number) => void
  * Runs an encoded recurrence on batch rows [start, start + count) (clipped to the batch), with the
  * matmul scratch slice of `thread`. Forward: `h_t = σ(p_t + h_{t−1}·w)` in place of p_t (or with
  * p_t = x_t·wIn computed there first, when the job projects). Backward:
- * `dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ)`, and with `withState` dh0 = dz·wᵀ of the first processed step
+ * `dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ)` (the final state's cotangent joining g_t at the last processed step), and with `withState` dh0 = dz·wᵀ of the first processed step
  * left in `carry` (dw is the caller's). Staged sequences are reordered in and out with the module's strided gather, which
  * writes exactly its output, so threads never touch each other's rows.
  */
