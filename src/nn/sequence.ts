@@ -119,10 +119,11 @@ export type SequenceOutputs = [hs: Tensor, last: Tensor]
  * processed step's rows, so that a loss on the final state alone reaches the backward kernel as
  * that state's cotangent instead of a sequence of zeros with one step filled.
  */
-const withFinalState = (hs: Data, shape: readonly number[], extent: RecurrenceExtent): Tensor[] => [
-  new Tensor(hs, shape),
-  new Tensor(stepRows(hs, extent, stepAt(extent, extent.time - 1)).slice(), [extent.batch, extent.hidden]),
-]
+const withFinalState = (hs: Data, shape: readonly number[], extent: RecurrenceExtent): Tensor[] => {
+  const rows = stepRows(hs, extent, stepAt(extent, extent.time - 1))
+  // stepRows gives a view of hs for a time-major sequence, a fresh array otherwise.
+  return [new Tensor(hs, shape), new Tensor(rows.buffer === hs.buffer ? rows.slice() : rows, [extent.batch, extent.hidden])]
+}
 
 /** The cotangents of a sequence node's two outputs, as the kernels take them. */
 const sequenceCotangent = ([steps, last]: readonly (Tensor | null)[]): SequenceCotangent =>

@@ -184,10 +184,9 @@ export const recurrenceRows = (
       // dh = g_t + dz_{next}·wᵀ (at the last step g_t + the final state's cotangent), then
       // dz = σ'·dh, in dz's own place. Without g, the step after wrote dz_{next}·wᵀ there itself.
       if (step === time - 1) {
-        if (steps === 1) copy(d, g + at, n * bytes)
-        if (withLast === 1 && steps === 1) add(d, last + offset, d, n)
-        else if (withLast === 1) copy(d, last + offset, n * bytes)
-        else if (steps === 0) copy(d, ownZeros, n * bytes)
+        // g_t plus the final state's cotangent, or whichever arrived (zeros when neither did).
+        copy(d, steps === 1 ? g + at : withLast === 1 ? last + offset : ownZeros, n * bytes)
+        if (steps === 1 && withLast === 1) add(d, last + offset, d, n)
       } else if (steps === 1) {
         add(g + at, ownCarry, d, n)
       }
