@@ -12,6 +12,8 @@
  *                                                 data behind the thresholds in src/tensor/wasm/)
  *   npm run bench:matmul -- --threads             also 1 vs 2 threads (loadThreadedWasmKernels) on the
  *                                                 benchmark configs' products and their VJP variants
+ *   npm run bench:matmul -- --rounds              also the 512 product's medians in 12 rounds of 20, to
+ *                                                 see whether the core's speed changes during the run
  */
 import { cpus, loadavg } from 'node:os'
 import { type DType, type Data, type Kernels, jsKernels } from '../src/index.js'
@@ -132,6 +134,28 @@ const threadRows = async (): Promise<string[]> => {
   return rows
 }
 
+/**
+ * The float32 and float64 512 products' GFLOP/s in consecutive rounds of 20 (median/best per round),
+ * per backend. On a shared host the core's throughput can switch between levels within a second,
+ * and a median of 10 then depends on which level the runs fell in.
+ */
+const roundRows = (): string[] => {
+  const size = 512
+  const one = new Int32Array(1)
+  return (['float32', 'float64'] as const).flatMap((dtype) => {
+    const [a, b] = [filled(dtype, size * size), filled(dtype, size * size)]
+    return backends.map((kernels) => {
+      const product = () => kernels.matmul(a, one, b, one, size, size, size, false, false)
+      timeRuns(product, 0, 400)
+      const rounds = Array.from({ length: 12 }, () => {
+        const times = timeRuns(product, 20, 0)
+        return `${gflops(size, size, size, median(times)).toFixed(1)}/${gflops(size, size, size, Math.min(...times)).toFixed(1)}`
+      })
+      return `${dtype} ${size}² ${kernels.name}, rounds of 20 (median/best GFLOP/s): ${rounds.join(' ')}`
+    })
+  })
+}
+
 const main = async (): Promise<void> => {
   console.log(`# matmul: JavaScript vs WebAssembly SIMD kernels (${new Date().toISOString()})`)
   console.log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
@@ -146,6 +170,7 @@ const main = async (): Promise<void> => {
   if (!process.argv.includes('--no-peers')) for (const row of await matmulPeerRows(512)) console.log(row)
   if (process.argv.includes('--elementwise')) for (const row of elementwiseRows()) console.log(row)
   if (process.argv.includes('--threads')) for (const row of await threadRows()) console.log(row)
+  if (process.argv.includes('--rounds')) for (const row of ['', ...roundRows()]) console.log(row)
 }
 
 await main()
