@@ -3,8 +3,7 @@
  * projections hoisted out of recurrent steps. Imports ops only.
  */
 import { ShapeError, showShape } from '../errors.js'
-import { add } from '../autodiff/ops/elementwise.js'
-import { matmul } from '../autodiff/ops/linalg.js'
+import { affineRows, matmul } from '../autodiff/ops/linalg.js'
 import { reshape } from '../autodiff/ops/structural.js'
 import type { Tensor } from '../tensor/Tensor.js'
 
@@ -23,6 +22,7 @@ export const checkInputs = (who: string, x: Tensor, w: Tensor): number => {
  */
 export const affine = (who: string, x: Tensor, w: Tensor, b?: Tensor): Tensor => {
   const inner = checkInputs(who, x, w)
-  const product = x.rank === 2 ? matmul(x, w) : reshape(matmul(reshape(x, [-1, inner]), w), [...x.shape.slice(0, -1), w.shape[1]])
-  return b === undefined ? product : add(product, b)
+  const rows = x.rank === 2 ? x : reshape(x, [-1, inner])
+  const y = b === undefined ? matmul(rows, w) : affineRows(rows, w, b)
+  return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), w.shape[1]])
 }

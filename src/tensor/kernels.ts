@@ -164,6 +164,13 @@ export interface Kernels {
     m: number, k: number, n: number, transposeA: boolean, transposeB: boolean,
   ): Data
   /**
+   * Optional: `x·w + bias` for x `[m, k]`, w `[k, n]` and bias `[n]` added to every row: a dense
+   * layer or an input projection in one call, equal bit for bit to this backend's `matmul` followed
+   * by `binary('add', …)` with the bias repeated over the rows. Callers fall back to that composition
+   * (`composedAffine`).
+   */
+  affine?(x: Data, w: Data, bias: Data, m: number, k: number, n: number): Data
+  /**
    * Optional: `out[i] = x[offset + Σ_d position_d(i) · strides[d]]` over the row-major positions of
    * `shape` — `gather` with a strided index map, without materialising the map (transposes, slices
    * and broadcasts of large tensors). Callers fall back to `gather(x, stridedIndex(…))`.

@@ -7,9 +7,10 @@ import { K } from '../../tensor/backend.js'
 import { Tensor, expectTensor } from '../../tensor/Tensor.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import { selectProduct } from '../../tensor/selection.js'
+import { addToRows, composedAffine } from '../../tensor/affine.js'
 import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js'
 import { type Primitive, definePrimitive } from '../primitive.js'
-import { cast } from './elementwise.js'
+import { add, cast } from './elementwise.js'
 import { expandDims, squeeze } from './structural.js'
 
 interface MatmulParams {
@@ -66,6 +67,42 @@ const product = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean)
  */
 export const matmulTransposed = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor =>
   product(a, b, transposeA, transposeB)
+
+/**
+ * `x·w + b` for a matrix x `[m, k]`, w `[k, n]` and b `[n]`, all of one dtype: a dense layer or an
+ * input projection as one node, whose forward kernel (`Kernels.affine`, where the backend has it)
+ * adds the bias while the product is still in its memory. Values and gradients equal those of
+ * `add(matmul(x, w), b)` bit for bit: the VJP is matmul's, and b's cotangent is g, summed over the
+ * rows by the backward pass as it is for a broadcast add. One-hot x stays a row selection.
+ */
+const affinePrimitive = definePrimitive<undefined>({
+  name: 'affine',
+  forward: ([x, w, b]) => {
+    const [m, k] = x.shape
+    const n = w.shape[1]
+    const selected = selectProduct(x.data, w.data, m, k, n, false)
+    const data = selected !== null
+      ? addToRows(K, selected, b.data)
+      : K.affine !== undefined ? K.affine(x.data, w.data, b.data, m, k, n) : composedAffine(K, x.data, w.data, b.data, m, k, n)
+    return new Tensor(data, [m, n])
+  },
+  vjp: (g, { inputs: [x, w], needed }) => [
+    needed !== undefined && !needed[0] ? null : product(g, w, false, true),
+    needed !== undefined && !needed[1] ? null : product(x, g, true, false),
+    needed !== undefined && !needed[2] ? null : g,
+  ],
+})
+
+/**
+ * `x·w + b` as one node for a matrix x `[m, k]`, w `[k, n]` and b `[n]` of one dtype (see
+ * `affinePrimitive`); other shapes and mixed dtypes take `add(matmul(x, w), b)`. Internal: the
+ * dense layers and input projections call it (src/nn/project.ts), which check the shapes first.
+ */
+export const affineRows = (x: Tensor, w: Tensor, b: Tensor): Tensor =>
+  x.rank === 2 && w.rank === 2 && b.rank === 1 && x.shape[1] === w.shape[0] && b.shape[0] === w.shape[1] &&
+  x.dtype === w.dtype && b.dtype === w.dtype
+    ? affinePrimitive([x, w, b], undefined)
+    : add(matmul(x, w), b)
 
 /**
  * Matrix product with NumPy semantics: `[..., m, k] · [..., k, n] → [..., m, n]`, leading (batch)

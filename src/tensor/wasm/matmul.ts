@@ -7,7 +7,7 @@
  * module), and `createMatmul`, the `Kernels.matmul` contract on typed arrays (copy in, pointer
  * matmul, copy out). The threaded backend (threads.ts) supplies its own `PointerMatmul`.
  */
-import type { DType } from '../Tensor.js'
+import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
 import type { Kernels } from '../kernels.js'
 import { type Arena, alignRegion } from './arena.js'
@@ -189,29 +189,74 @@ export const createMatmul = (
     if (dtypeOf(b) !== dtype) return fallback(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB)
     const size = aOffsets.length * m * n
     if (size === 0 || k === 0) return dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
-    let batches = aOffsets.length
-    let rows = m
     // [batch, m, k] · [k, n] with one shared B is a single [batch·m, k] · [k, n] product: bigger
     // blocks and one packing of B (the input projection of a whole sequence takes this path).
-    if (!transposeA && batches > 1 && isStrided(aOffsets, m * k) && isStrided(bOffsets, 0)) {
-      rows = m * batches
-      batches = 1
-    }
-    product.wake(rows, k, n)
-    const bytes = a.BYTES_PER_ELEMENT
-    // Layout: scratch | a | b | out.
-    const aPtr = alignRegion(matmulScratchBytes(dtype, rows, k, n, product.threads))
-    const bPtr = aPtr + alignRegion(a.length * bytes)
-    const outPtr = bPtr + alignRegion(b.length * bytes)
-    if (!arena.reserve(outPtr + size * bytes)) return fallback(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB)
-    arena.view(dtype, aPtr, a.length).set(a)
-    arena.view(dtype, bPtr, b.length).set(b)
-    for (let batch = 0; batch < batches; batch++) {
-      const aBase = aPtr + aOffsets[batch] * bytes
-      const bBase = bPtr + bOffsets[batch] * bytes
-      product(dtype, aBase, bBase, outPtr + batch * m * n * bytes, rows, k, n, transposeA, transposeB, false, 0)
-    }
-    const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
-    out.set(arena.view(dtype, outPtr, size))
-    return out
+    const single = !transposeA && aOffsets.length > 1 && isStrided(aOffsets, m * k) && isStrided(bOffsets, 0)
+    const out = inMemory(arena, product, a, b, [], single ? m * aOffsets.length : m, k, n, (ptrs) => {
+      const batches = single ? 1 : aOffsets.length
+      const bytes = a.BYTES_PER_ELEMENT
+      for (let batch = 0; batch < batches; batch++) {
+        const aBase = ptrs.a + aOffsets[batch] * bytes
+        const bBase = ptrs.b + bOffsets[batch] * bytes
+        product(dtype, aBase, bBase, ptrs.out + batch * m * n * bytes, single ? m * aOffsets.length : m, k, n, transposeA, transposeB, false, 0)
+      }
+    }, size)
+    return out ?? fallback(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB)
   }
+
+/**
+ * The `affine` kernel over a loaded module: `x·w` by the pointer matmul, then the module's `add`
+ * puts the bias on each row while the product is still in its memory, so the result equals
+ * `createMatmul`'s product followed by the `add` kernel bit for bit, without the product's trip out
+ * of the module and back. Operands of different dtypes, k = 0 and products that would need more than
+ * 2 GiB of memory go to `fallback`.
+ * @category wasm
+ */
+export const createAffine = (
+  exports: KernelExports, arena: Arena, fallback: NonNullable<Kernels['affine']>, product: PointerMatmul = createPointerMatmul(exports),
+): NonNullable<Kernels['affine']> =>
+  (x, w, bias, m, k, n) => {
+    const dtype = dtypeOf(x)
+    if (dtypeOf(w) !== dtype || dtypeOf(bias) !== dtype || m * n === 0 || k === 0) return fallback(x, w, bias, m, k, n)
+    const add = exports[`add_${suffixOf(dtype)}`]
+    const out = inMemory(arena, product, x, w, [bias], m, k, n, (ptrs) => {
+      product(dtype, ptrs.a, ptrs.b, ptrs.out, m, k, n, false, false, false, 0)
+      const rowBytes = n * x.BYTES_PER_ELEMENT
+      for (let row = 0; row < m; row++) add(ptrs.out + row * rowBytes, ptrs.more[0], ptrs.out + row * rowBytes, n)
+    }, m * n)
+    return out ?? fallback(x, w, bias, m, k, n)
+  }
+
+/** Where `inMemory` put the operands and the output. */
+interface ProductPointers {
+  readonly a: number
+  readonly b: number
+  readonly more: readonly number[]
+  readonly out: number
+}
+
+/**
+ * Lays out scratch | a | b | more… | out (`size` elements) in the module's memory for a product of
+ * `rows × k · k × n`, copies the operands in, lets `run` compute into out, and copies out a fresh
+ * array; null when the memory cannot grow.
+ */
+const inMemory = (
+  arena: Arena, product: PointerMatmul, a: Data, b: Data, more: readonly Data[], rows: number, k: number, n: number,
+  run: (ptrs: ProductPointers) => void, size: number,
+): Data | null => {
+  const dtype = dtypeOf(a)
+  const bytes = a.BYTES_PER_ELEMENT
+  product.wake(rows, k, n)
+  const starts: number[] = []
+  let end = alignRegion(matmulScratchBytes(dtype, rows, k, n, product.threads))
+  for (const x of [a, b, ...more]) {
+    starts.push(end)
+    end += alignRegion(x.length * bytes)
+  }
+  if (!arena.reserve(end + size * bytes)) return null
+  ;[a, b, ...more].forEach((x, i) => arena.view(dtype, starts[i], x.length).set(x))
+  run({ a: starts[0], b: starts[1], more: starts.slice(2), out: end })
+  const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
+  out.set(arena.view(dtype, end, size))
+  return out
+}

@@ -19,7 +19,8 @@ import { FUNCTION_EXPORTS, type KernelExports } from './exports.js'
 import {
   kernelsRelaxedWasmBase64, kernelsSharedRelaxedWasmBase64, kernelsSharedWasmBase64, kernelsWasmBase64,
 } from './kernelsBinary.generated.js'
-import { type PointerMatmul, createMatmul, createPointerMatmul } from './matmul.js'
+import { type PointerMatmul, createAffine, createMatmul, createPointerMatmul } from './matmul.js'
+import { composedAffine } from '../affine.js'
 import { type RowRunners, createRecurrenceKernels, runRowsOnCaller } from './recurrence.js'
 import { type WasmInstance, type WasmModule, type WebAssemblyApi, webAssemblyApi } from './webAssembly.js'
 
@@ -138,6 +139,7 @@ export const kernelsFromInstance = (
   const arena = createArena(exports.memory)
   const product = makeProduct(exports)
   const matmul = createMatmul(exports, arena, jsKernels.matmul, product)
+  const affine = createAffine(exports, arena, (x, w, bias, m, k, n) => composedAffine(kernels, x, w, bias, m, k, n), product)
   const unary = (op: 'neg' | 'abs' | 'square' | 'sqrt' | 'relu', threshold: number) => createUnary(exports, arena, op, jsKernels[op], threshold)
   const math = (op: 'exp' | 'tanh' | 'sigmoid') => createUnary(exports, arena, op, jsKernels[op], minSize.math)
   const kernels: Kernels = {
@@ -145,6 +147,7 @@ export const kernelsFromInstance = (
     name: variant === 'simd' || variant === 'simdShared' ? 'wasm' : 'wasm-relaxed-simd',
     matmul: (a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB) =>
       (aOffsets.length * m * k * n < minSize.matmul ? jsKernels.matmul : matmul)(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB),
+    affine: (x, w, bias, m, k, n) => (m * k * n < minSize.matmul ? composedAffine(kernels, x, w, bias, m, k, n) : affine(x, w, bias, m, k, n)),
     binary: createBinary(exports, arena, jsKernels.binary, minSize.binary),
     neg: unary('neg', minSize.binary),
     abs: unary('abs', minSize.binary),
@@ -173,8 +176,8 @@ export const kernelsFromInstance = (
  * synchronously, so use `loadWasmKernelsAsync` there.
  *
  * @param options size thresholds below which the JavaScript kernels run; whether to use relaxed SIMD
- * @returns kernels whose matmul, same-shape binary operations, neg, abs, square, sqrt, relu, exp,
- *   tanh, sigmoid, the tanh and sigmoid VJPs, full and column sums and strided gathers run in
+ * @returns kernels whose matmul and `affine` (matmul plus bias), same-shape binary operations, neg,
+ *   abs, square, sqrt, relu, exp, tanh, sigmoid, the tanh and sigmoid VJPs, full and column sums and strided gathers run in
  *   WebAssembly (float32 and float64); the rest are `jsKernels`.
  *   Named 'wasm', or 'wasm-relaxed-simd' when the fused multiply-add module was loaded.
  * @throws Error when the host has no WebAssembly or no 128-bit SIMD
