@@ -192,13 +192,13 @@ export const createMatmul = (
     // [batch, m, k] · [k, n] with one shared B is a single [batch·m, k] · [k, n] product: bigger
     // blocks and one packing of B (the input projection of a whole sequence takes this path).
     const single = !transposeA && aOffsets.length > 1 && isStrided(aOffsets, m * k) && isStrided(bOffsets, 0)
-    const out = inMemory(arena, product, a, b, [], single ? m * aOffsets.length : m, k, n, (ptrs) => {
-      const batches = single ? 1 : aOffsets.length
+    const [batches, rows] = single ? [1, m * aOffsets.length] : [aOffsets.length, m]
+    const out = inMemory(arena, product, a, b, [], rows, k, n, (ptrs) => {
       const bytes = a.BYTES_PER_ELEMENT
       for (let batch = 0; batch < batches; batch++) {
         const aBase = ptrs.a + aOffsets[batch] * bytes
         const bBase = ptrs.b + bOffsets[batch] * bytes
-        product(dtype, aBase, bBase, ptrs.out + batch * m * n * bytes, single ? m * aOffsets.length : m, k, n, transposeA, transposeB, false, 0)
+        product(dtype, aBase, bBase, ptrs.out + batch * m * n * bytes, rows, k, n, transposeA, transposeB, false, 0)
       }
     }, size)
     return out ?? fallback(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB)
