@@ -63,11 +63,14 @@ describe('affine', () => {
     expectGradsOk(lossOf(affineRows), [x, w, b], { order: 2 })
   })
 
-  it('takes the composition for a bias it does not fuse (a row, mixed dtypes)', () => {
+  it('keeps add(matmul(x, w), b)\'s broadcasting and dtype promotion for operands it does not fuse', () => {
     const x = tensor([[0.3, -1.2, 2], [0.7, 0.1, -0.4]])
     const w = tensor([[0.5, -0.25], [0.9, 0.2], [-0.6, 1.1]], { dtype: 'float32' })
     for (const b of [tensor([[0.1, -0.3]]), tensor([0.1, -0.3], { dtype: 'float32' })]) {
-      expectBitEqual(affineRows(x, w, b), composed(x, w, b), `b ${b.shape} ${b.dtype}`)
+      const y = affineRows(x, w, b)
+      expect(y.dtype, 'mixed dtypes promote to float64').toBe('float64')
+      expect(y.shape).toEqual([2, 2])
+      expectBitEqual(y, composed(x, w, b), `b ${b.shape} ${b.dtype}`)
     }
   })
 })

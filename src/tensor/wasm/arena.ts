@@ -17,6 +17,20 @@ const MAX_BYTES = 2 ** 31
  */
 export const alignRegion = (bytes: number): number => Math.ceil(bytes / 64) * 64
 
+/**
+ * Regions of `sizes` elements of `bytes` bytes laid out one after another from byte `start` (0 by
+ * default), each padded by `alignRegion`: their byte addresses and the end of the last.
+ */
+export const layout = (bytes: number, sizes: readonly number[], start = 0): { ptrs: number[]; end: number } => {
+  const ptrs: number[] = []
+  let end = start
+  for (const size of sizes) {
+    ptrs.push(end)
+    end += alignRegion(size * bytes)
+  }
+  return { ptrs, end }
+}
+
 /** A bump layout over one WebAssembly memory. */
 export interface Arena {
   /**

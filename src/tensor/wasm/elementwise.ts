@@ -9,7 +9,7 @@ import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
 import type { BinaryOp, IndexMap, Kernels, UnaryKernel } from '../kernels.js'
 import { collapseAxes } from '../indexing.js'
-import { type Arena, alignRegion } from './arena.js'
+import { type Arena, alignRegion, layout } from './arena.js'
 import type { WasmMemory } from './webAssembly.js'
 import {
   type BackwardOp, type BinaryKernel, type GatherKernel, type KernelExports, type MapKernel, type MapOp, suffixOf,
@@ -395,14 +395,8 @@ export const createConcatRows = (
     const few = rows * parts.length < MANY_PIECES || widths.every((w) => w >= LONG_ROW)
     if (size < minSize || few || parts.some((x) => dtypeOf(x) !== dtype)) return fallback(parts, widths, rows)
     const bytes = parts[0].BYTES_PER_ELEMENT
-    const at: number[] = []
-    let end = 0
-    for (const x of parts) {
-      at.push(end)
-      end += alignRegion(x.length * bytes)
-    }
-    const out = end
-    end += alignRegion(size * bytes)
+    const { ptrs: at, end: out } = layout(bytes, parts.map((x) => x.length))
+    const end = out + alignRegion(size * bytes)
     if (!arena.reserve(end)) return fallback(parts, widths, rows)
     const m = memory(dtype, end)
     parts.forEach((x, j) => m.set(x, at[j] / bytes))

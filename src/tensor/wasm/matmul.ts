@@ -10,7 +10,7 @@
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
 import type { Kernels } from '../kernels.js'
-import { type Arena, alignRegion } from './arena.js'
+import { type Arena, alignRegion, layout } from './arena.js'
 import { BLOCKING, EDGE_TILE_BYTES, MAX_TILE_COLUMNS, MAX_TILE_ROWS, bytesOf } from './blocking.js'
 import { type KernelExports, suffixOf } from './exports.js'
 
@@ -247,15 +247,11 @@ const inMemory = (
   const dtype = dtypeOf(a)
   const bytes = a.BYTES_PER_ELEMENT
   product.wake(rows, k, n)
-  const starts: number[] = []
-  let end = alignRegion(matmulScratchBytes(dtype, rows, k, n, product.threads))
-  for (const x of [a, b, ...more]) {
-    starts.push(end)
-    end += alignRegion(x.length * bytes)
-  }
+  const operands = [a, b, ...more]
+  const { ptrs, end } = layout(bytes, operands.map((x) => x.length), alignRegion(matmulScratchBytes(dtype, rows, k, n, product.threads)))
   if (!arena.reserve(end + size * bytes)) return null
-  ;[a, b, ...more].forEach((x, i) => arena.view(dtype, starts[i], x.length).set(x))
-  run({ a: starts[0], b: starts[1], more: starts.slice(2), out: end })
+  operands.forEach((x, i) => arena.view(dtype, ptrs[i], x.length).set(x))
+  run({ a: ptrs[0], b: ptrs[1], more: ptrs.slice(2), out: end })
   const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
   out.set(arena.view(dtype, end, size))
   return out

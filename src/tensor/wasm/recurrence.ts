@@ -13,7 +13,7 @@ import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
 import type { GruBackward, GruForward, LstmBackward, RecurrenceExtent, RecurrentActivation, SequenceCotangent } from '../kernels.js'
 import type { ComposedRecurrence } from '../recurrence.js'
-import { type Arena, alignRegion } from './arena.js'
+import { type Arena, alignRegion, layout } from './arena.js'
 import type { KernelExports } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes, packWeight, packedWeightBytes } from './matmul.js'
 import { GRU_DH0_SLOT, GRU_WORK_SLOTS, type GruJob, encodeGru, gruRows } from './gruRows.js'
@@ -22,20 +22,6 @@ import { type RecurrenceJob, encodeRecurrence, recurrenceRows, runOnCaller } fro
 
 /** The eight optional recurrence members of `Kernels`, all present. */
 export type RecurrenceKernels = ComposedRecurrence
-
-/**
- * Regions laid out one after another from address 0, each padded to 64 bytes (the exports read
- * whole vectors, up to 60 bytes past a range).
- */
-const layout = (bytes: number, sizes: readonly number[]): { ptrs: number[]; end: number } => {
-  const ptrs: number[] = []
-  let end = 0
-  for (const size of sizes) {
-    ptrs.push(end)
-    end += alignRegion(size * bytes)
-  }
-  return { ptrs, end }
-}
 
 /** Everything one kernel call needs to address the module's memory in one dtype. */
 interface Session {
