@@ -148,6 +148,9 @@ export const BACKWARD_OPS = ['tanhBackward', 'sigmoidBackward'] as const
 
 const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1))
 
+/** Taylor degree of e^r on |r| ≤ ln2/2: truncation error r¹⁴/14! ≈ 4e-18, well below float64 rounding. */
+const EXP_DEGREE = 13
+
 /** Horner's rule: Σ coefficients[i]·yⁱ. */
 const horner = (y: string, coefficients: readonly number[]): string =>
   coefficients.slice(0, -1).reduceRight(
@@ -171,7 +174,7 @@ const ROUNDER_BITS = '0x4338000000000000'
 
 /**
  * exp(x) = 2ⁿ·exp(r), n = round(x / ln 2), |r| ≤ ln2 / 2, exp(r) by its Taylor polynomial of
- * t.expDegree. 2ⁿ is applied as two powers of two (n = n₁ + n₂), so results that underflow to
+ * EXP_DEGREE. 2ⁿ is applied as two powers of two (n = n₁ + n₂), so results that underflow to
  * subnormals round once, and each stays a valid exponent over the clamped range x ∈ [−746, 710]
  * (beyond it exp is 0 or ∞ anyway).
  */
@@ -180,7 +183,7 @@ const emitExp = (t: LaneType, x: string, out: string, p: string): Emitted => {
   const magicBits = `(v128.const i64x2 ${ROUNDER_BITS} ${ROUNDER_BITS})`
   const bias = `(v128.const i64x2 1023 1023)`
   const twoTo = (k: string) => `(i64x2.shl (i64x2.add ${k} ${bias}) (i32.const 52))`
-  const coefficients = range(t.expDegree + 1).map((i) => 1 / factorial(i))
+  const coefficients = range(EXP_DEGREE + 1).map((i) => 1 / factorial(i))
   return {
     locals: [L('x'), L('t'), L('n'), L('r'), L('k'), L('k1')],
     code: [
@@ -198,28 +201,30 @@ const emitExp = (t: LaneType, x: string, out: string, p: string): Emitted => {
 const SIGN_MASK = '(v128.const i64x2 0x8000000000000000 0x8000000000000000)'
 
 /**
- * tanh(x) = sign(x)·τ(|x|), τ(a) = N/D with one division: for a < 0.625, N/D = sinh(a)/cosh(a) from
- * their Taylor series (there e^{2a} − 1 would cancel); above, N/D = (e^{2a} − 1)/(e^{2a} + 1) with
- * 2a clamped to 40, where τ already rounds to 1 in float64 and e^{2a} stays finite. Both branches
- * run and a mask picks per lane.
+ * tanh(x) = sign(x)·τ(|x|), τ(a) = E/(E + 2) with E = e^{2a} − 1 = (2ⁿ − 1) + 2ⁿ·q, where
+ * 2a = n·ln 2 + r and q = e^r − 1 = r + r²·Q(r) (Taylor, EXP_DEGREE). 2ⁿ − 1 is exact and the two
+ * terms do not cancel, so E keeps its relative accuracy down to a → 0 (n = 0 there, E = q) and no
+ * second series is needed near zero. 2a is clamped to 40, where τ already rounds to 1 in float64;
+ * the sign is copied back, so tanh is odd and tanh(−0) = −0.
  */
 const emitTanh = (t: LaneType, x: string, out: string, p: string): Emitted => {
   const L = (s: string) => `${p}${s}`
-  const exp = emitExp(t, L('2a'), L('e'), `${p}e_`)
-  const sinh = range((t.sinhDegree + 1) / 2).map((i) => 1 / factorial(2 * i + 1))
-  const cosh = range((t.sinhDegree + 3) / 2).map((i) => 1 / factorial(2 * i))
+  const magicBits = `(v128.const i64x2 ${ROUNDER_BITS} ${ROUNDER_BITS})`
+  const twoToN = `(i64x2.shl (i64x2.add (i64x2.sub ${get(L('t'))} ${magicBits}) (v128.const i64x2 1023 1023)) (i32.const 52))`
+  // e^r − 1 − r over r²: the Taylor coefficients 1/(i + 2)!.
+  const q = range(EXP_DEGREE - 1).map((i) => 1 / factorial(i + 2))
   const one = f64x2(1)
   return {
-    locals: [L('a'), L('y'), L('2a'), L('e'), L('small'), ...exp.locals],
+    locals: [L('2a'), L('t'), L('n'), L('r'), L('q'), L('2n'), L('e')],
     code: [
-      set(L('a'), `(f64x2.abs ${get(x)})`),
-      set(L('y'), `(f64x2.mul ${get(L('a'))} ${get(L('a'))})`),
-      set(L('2a'), `(f64x2.pmin (f64x2.add ${get(L('a'))} ${get(L('a'))}) ${f64x2(40)})`),
-      ...exp.code,
-      set(L('small'), `(f64x2.lt ${get(L('a'))} ${f64x2(0.625)})`),
-      set(out, `(f64x2.div
-          (v128.bitselect (f64x2.mul ${get(L('a'))} ${horner(get(L('y')), sinh)}) (f64x2.sub ${get(L('e'))} ${one}) ${get(L('small'))})
-          (v128.bitselect ${horner(get(L('y')), cosh)} (f64x2.add ${get(L('e'))} ${one}) ${get(L('small'))}))`),
+      set(L('2a'), `(f64x2.pmin (f64x2.add (f64x2.abs ${get(x)}) (f64x2.abs ${get(x)})) ${f64x2(40)})`),
+      set(L('t'), `(f64x2.add (f64x2.mul ${get(L('2a'))} ${f64x2(Math.LOG2E)}) ${f64x2(ROUNDER)})`),
+      set(L('n'), `(f64x2.sub ${get(L('t'))} ${f64x2(ROUNDER)})`),
+      set(L('r'), `(f64x2.sub (f64x2.sub ${get(L('2a'))} (f64x2.mul ${get(L('n'))} (v128.const f64x2 ${LN2_HI} ${LN2_HI}))) (f64x2.mul ${get(L('n'))} (v128.const f64x2 ${LN2_LO} ${LN2_LO})))`),
+      set(L('q'), `(f64x2.add ${get(L('r'))} (f64x2.mul (f64x2.mul ${get(L('r'))} ${get(L('r'))}) ${horner(get(L('r')), q)}))`),
+      set(L('2n'), twoToN),
+      set(L('e'), `(f64x2.add (f64x2.sub ${get(L('2n'))} ${one}) (f64x2.mul ${get(L('2n'))} ${get(L('q'))}))`),
+      set(out, `(f64x2.div ${get(L('e'))} (f64x2.add ${get(L('e'))} ${f64x2(2)}))`),
       set(out, `(v128.or ${get(out)} (v128.and ${get(x)} ${SIGN_MASK}))`),
     ],
   }

@@ -16,17 +16,10 @@ export interface LaneType {
   readonly tileRows: number
   /** Vectors per tile row; the tile is tileRows × (tileVectors·lanes) elements. */
   readonly tileVectors: number
-  /** Taylor degree of exp(r) on |r| ≤ ln2/2: truncation error well below the dtype's rounding. */
-  readonly expDegree: number
-  /** Taylor degree of sinh (odd) on |x| < 0.625, for tanh near zero; cosh gets degree + 1. */
-  readonly sinhDegree: number
 }
 
-// Truncation errors (relative, at the interval ends): f32: exp r¹⁰/10! ≈ 7e-12, sinh x¹²/13! ≈ 6e-13;
-// f64: exp r¹⁴/14! ≈ 4e-18, sinh x¹⁶/17! ≈ 1.5e-18. float32 results are computed in f64 lanes and
-// rounded once, like the JavaScript kernels, so they almost always round to the same float32.
-export const f32: LaneType = { scalar: 'f32', vector: 'f32x4', bytes: 4, lanes: 4, tileRows: 4, tileVectors: 2, expDegree: 9, sinhDegree: 11 }
-export const f64: LaneType = { scalar: 'f64', vector: 'f64x2', bytes: 8, lanes: 2, tileRows: 4, tileVectors: 2, expDegree: 13, sinhDegree: 15 }
+export const f32: LaneType = { scalar: 'f32', vector: 'f32x4', bytes: 4, lanes: 4, tileRows: 4, tileVectors: 2 }
+export const f64: LaneType = { scalar: 'f64', vector: 'f64x2', bytes: 8, lanes: 2, tileRows: 4, tileVectors: 2 }
 
 /** Columns of the matmul register tile (the micro-kernel's NR). */
 export const tileColumns = (t: LaneType): number => t.tileVectors * t.lanes
