@@ -6,7 +6,7 @@
  *   npm run bench -- [--configs C1,C2,C3,C4] [--steps 10]
  *     [--peers tfjs-cpu,tfjs-wasm,jax-js,pytorch-1t,pytorch-2t] [--skip C4:tfjs-cpu]
  *     [--scangrad wasm-float32,wasm-float64,wasm+fma-float32,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64,js-float32]
- *     [--timeout 10] [--json out.json] [--repeat 1]
+ *     [--paired wasm2+fma] [--timeout 10] [--json out.json] [--repeat 1]
  * --skip takes config:framework pairs that are listed as skipped instead of run; --timeout is in
  * minutes per job. A peer that fails, times out or is not installed gets a row saying so. With
  * --repeat N every job of a configuration runs N times, in N rounds over all jobs (so that a slow
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '10' },
     json: { type: 'string' },
     repeat: { type: 'string', default: '1' },
+    paired: { type: 'string', default: 'wasm2+fma' },
   },
 })
 
@@ -46,7 +47,7 @@ interface Job { readonly label: string; readonly command: string; readonly args:
 
 /** What became of a job: its result, or why there is none. */
 type Outcome =
-  | { readonly kind: 'result'; readonly result: BenchResult & { readonly blas?: string } }
+  | { readonly kind: 'result'; readonly result: BenchResult & { readonly blas?: string; readonly float32Ms?: number } }
   | { readonly kind: 'missing'; readonly why: string }
 
 /** Where tsconfig.bench.json puts the compiled src/ and bench/. */
@@ -83,6 +84,10 @@ const scangradJob = (config: string, variant: string): Job => {
   const [backendSpec, dtype] = variant.split('-')
   return nodeJob(`scangrad ${backendSpec} ${dtype}`, 'scangradRunner', [config, dtype, values.steps!, backendSpec])
 }
+
+/** float64 and float32 steps in turn in one process (the runner's `float64/float32`). */
+const pairedJob = (config: string, backendSpec: string): Job =>
+  nodeJob(`scangrad ${backendSpec} float64, float32 in turn`, 'scangradRunner', [config, 'float64/float32', values.steps!, backendSpec])
 
 const peerJob = (config: string, peer: string): Job => {
   const steps = values.steps!
@@ -150,12 +155,12 @@ const combine = (outcomes: readonly Outcome[]): { outcome: Outcome; range: strin
   }
 }
 
-const row = (config: string, job: Job, outcome: Outcome, range: string, warmup: string, reference: number | null): string => {
+/** A table row; `ratio` fills the ratio column from the row's median ms. */
+const row = (config: string, job: Job, outcome: Outcome, range: string, warmup: string, ratio: (ms: number) => string): string => {
   const spread = runs > 1 ? ` ${range} |` : ''
   if (outcome.kind === 'missing') return `| ${config} | ${job.label} | ${outcome.why} |${runs > 1 ? ' |' : ''} | | |`
   const { medianMs, peakRssMb } = outcome.result
-  const ratio = reference === null ? '' : (medianMs / reference).toFixed(2)
-  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} |${spread} ${ratio} | ${peakRssMb.toFixed(0)} | ${warmup} |`
+  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} |${spread} ${ratio(medianMs)} | ${peakRssMb.toFixed(0)} | ${warmup} |`
 }
 
 /** The smallest number among the labels present (the faster setting, or the leaner one), or null. */
@@ -171,10 +176,10 @@ const against = (value: number | null, target: number, atLeast: boolean): string
 /**
  * The issue's targets for one configuration, the fastest scangrad float32 variant as the reference
  * (float64 is compared with float32 on the fastest backend measured in both): speed-ups over the faster tfjs backend (≥ 10), jax-js jit (≥ 2) and the better
- * PyTorch thread setting (≥ 1 on C1 and C3, ≥ 0.5 on C2 and C4), float64 / float32 time (≤ 2.5) and
- * peak RSS / PyTorch's (≤ 1).
+ * PyTorch thread setting (≥ 1 on C1 and C3, ≥ 0.5 on C2 and C4), float64 / float32 time (≤ 2.5; from
+ * the steps timed in turn in one process when there are some) and peak RSS / PyTorch's (≤ 1).
  */
-const summaryRow = (config: string, labels: readonly string[], times: ByLabel, rss: ByLabel): string => {
+const summaryRow = (config: string, labels: readonly string[], times: ByLabel, rss: ByLabel, inTurn: number | null): string => {
   // The fastest scangrad float32 variant measured.
   const f32 = labels.filter((l) => isScangradF32(l) && times.has(l)).sort((a, b) => times.get(a)! - times.get(b)!)[0]
   const ref = f32 === undefined ? null : times.get(f32) ?? null
@@ -190,9 +195,27 @@ const summaryRow = (config: string, labels: readonly string[], times: ByLabel, r
     against(speedup(best(times, ['tfjs-cpu', 'tfjs-wasm'])), 10, true),
     against(speedup(best(times, ['jax-js jit'])), 2, true),
     against(speedup(best(times, torch)), config === 'C1' || config === 'C3' ? 1 : 0.5, true),
-    against(f64Ratio, 2.5, false),
+    inTurn === null ? against(f64Ratio, 2.5, false) : `${against(inTurn, 2.5, false)} (separate processes ${f64Ratio?.toFixed(2) ?? '–'})`,
     against(ownRss === null || torchRss === null ? null : ownRss / torchRss, 1, false),
   ].join(' | ')} |`
+}
+
+/**
+ * The float64 / float32 ratio of the steps timed in turn (the median over rounds), after printing
+ * its row: float64's median ms, and float32's beside the label. Null when no round gave a result.
+ */
+const inTurnRatio = (config: string, job: Job, outcomes: readonly Outcome[]): number | null => {
+  const results = outcomes.flatMap((o) => (o.kind === 'result' && o.result.float32Ms !== undefined ? [o.result] : []))
+  if (results.length === 0) {
+    console.log(row(config, job, outcomes[0], '', '', () => ''))
+    return null
+  }
+  const ratios = results.map((r) => r.medianMs / r.float32Ms!)
+  const f32 = median(results.map((r) => r.float32Ms!))
+  const { outcome, range, warmup } = combine(outcomes)
+  const label = `${job.label} (float32 ${f32.toFixed(1)} ms)`
+  console.log(row(config, { ...job, label }, outcome, range, warmup, () => `${median(ratios).toFixed(2)} = f64 / f32`))
+  return median(ratios)
 }
 
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
@@ -203,7 +226,9 @@ const main = (): void => {
   const summary: string[] = []
   const blas = new Set<string>()
   const plan = list(values.configs!).map((config) => ({
-    config, jobs: [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
+    config,
+    jobs: [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
+    inTurn: values.paired === '' ? null : pairedJob(config, values.paired!),
   }))
   const what = runs > 1 ? `the median of ${runs} processes' medians over ${values.steps} steps` : `median ms over ${values.steps} steps`
   const warmup = `${WARMUP.minSteps} to ${WARMUP.maxSteps} warm-up steps (as many as fit in ${WARMUP.seconds} s)`
@@ -211,12 +236,16 @@ const main = (): void => {
   console.log(`${gauge()}\n`)
   console.log(`| config | framework | median ms |${runs > 1 ? ' range |' : ''} × scangrad f32 | peak RSS MB | warm-up steps |`)
   console.log(`|---|---|---:|${runs > 1 ? '---:|' : ''}---:|---:|---:|`)
-  for (const { config, jobs } of plan) {
+  for (const { config, jobs, inTurn } of plan) {
     const times = new Map<string, number>()
     const rss = new Map<string, number>()
     let reference: number | null = null
     const outcomes: Outcome[][] = jobs.map(() => [])
-    for (let round = 0; round < runs; round++) jobs.forEach((job, j) => outcomes[j].push(run(config, job)))
+    const inTurnOutcomes: Outcome[] = []
+    for (let round = 0; round < runs; round++) {
+      jobs.forEach((job, j) => outcomes[j].push(run(config, job)))
+      if (inTurn !== null) inTurnOutcomes.push(run(config, inTurn))
+    }
     for (const [j, job] of jobs.entries()) {
       const { outcome, range, warmup: warmupSteps } = combine(outcomes[j])
       for (const o of outcomes[j]) if (o.kind === 'result') results.push(o.result)
@@ -226,9 +255,10 @@ const main = (): void => {
         if (outcome.result.blas !== undefined) blas.add(outcome.result.blas)
         if (reference === null && isScangradF32(job.label)) reference = outcome.result.medianMs
       }
-      console.log(row(config, job, outcome, range, warmupSteps, reference))
+      console.log(row(config, job, outcome, range, warmupSteps, (ms) => (reference === null ? '' : (ms / reference).toFixed(2))))
     }
-    summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss))
+    const ratio = inTurn === null ? null : inTurnRatio(config, inTurn, inTurnOutcomes)
+    summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss, ratio))
   }
   console.log(`\nload average at the end ${load()}${blas.size > 0 ? `; PyTorch's BLAS: ${[...blas].join(', ')}` : ''}`)
   console.log(`at the end, ${gauge()}`)
