@@ -6,6 +6,7 @@
  * nothing. The row additions of `Aᵀ·B` run on the active backend (`scatterRows`).
  */
 import { type Data, allFinite } from './Tensor.js'
+import { addToRows } from './affine.js'
 import { K } from './backend.js'
 import { jsKernels } from './jsKernels.js'
 
@@ -47,6 +48,13 @@ const columnsOf = (x: Data, rows: number, cols: number): Int32Array | null => {
   return columns
 }
 
+/** Row `columns[i]` of b `[·, n]` as row i of an `[m, n]` array. */
+const selectRows = (b: Data, columns: Int32Array, m: number, n: number): Data => {
+  const out = b instanceof Float32Array ? new Float32Array(m * n) : new Float64Array(m * n)
+  for (let i = 0; i < m; i++) out.set(b.subarray(columns[i] * n, (columns[i] + 1) * n), i * n)
+  return out
+}
+
 /**
  * `op(A)·B` by selection when A `[rows, cols]` (as stored) is one-hot by rows and B is finite, else
  * null: `A·B` (m = rows, k = cols) copies row `column[i]` of B to row i; `Aᵀ·B` (k = rows, m = cols)
@@ -58,14 +66,22 @@ export const selectProduct = (a: Data, b: Data, m: number, k: number, n: number,
   if (m * k * n < MIN_WORK || k < 8) return null
   const columns = transposeA ? columnsOf(a, k, m) : columnsOf(a, m, k)
   if (columns === null) return null
-  if (!transposeA) {
-    if (!allFinite(b)) return null
-    const out = b instanceof Float32Array ? new Float32Array(m * n) : new Float64Array(m * n)
-    for (let i = 0; i < m; i++) out.set(b.subarray(columns[i] * n, (columns[i] + 1) * n), i * n)
-    return out
-  }
+  if (!transposeA) return allFinite(b) ? selectRows(b, columns, m, n) : null
   // Every row of B lands in some row of the sums, so a non-finite B leaves a non-finite sum: checking
   // the m·n sums instead of the k·n entries of B (the VJP's B is the long cotangent).
   const sums = (K.scatterRows ?? jsKernels.scatterRows!)(b, columns, m, n)
   return allFinite(sums) ? sums : null
+}
+
+/**
+ * `A·B + bias` by selection under `selectProduct`'s conditions (A `[m, k]` one-hot by rows, B
+ * finite), else null. Each output row is some row of B plus the bias, so the bias goes onto
+ * whichever is fewer, B's k rows before selecting or the m selected ones after: the same sums
+ * either way, and a character model's vocabulary is far shorter than its batch · time rows.
+ */
+export const selectAffine = (a: Data, b: Data, bias: Data, m: number, k: number, n: number): Data | null => {
+  if (m * k * n < MIN_WORK || k < 8) return null
+  const columns = columnsOf(a, m, k)
+  if (columns === null || !allFinite(b)) return null
+  return k < m ? selectRows(addToRows(K, b, bias), columns, m, n) : addToRows(K, selectRows(b, columns, m, n), bias)
 }

@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type DType, type Tensor, add, arbitraries, grad, matmul, oneHot, sum, tanh, tensor } from '../../src/index.js'
 import { affineRows } from '../../src/autodiff/ops/linalg.js'
-import { selectProduct } from '../../src/tensor/selection.js'
+import { selectAffine } from '../../src/tensor/selection.js'
 import { expectGradsOk } from '../nn/support.js'
 
 const runs = { numRuns: 40, seed: 20261126 }
@@ -44,12 +44,12 @@ describe.each<DType>(['float32', 'float64'])('affine, %s', (dtype) => {
     ), runs)
   })
 
-  it('equals the composition with one-hot inputs (a row selection, not a product)', () => {
-    const [rows, classes, n] = [128, 16, 20]
+  // The bias goes onto w's rows before the selection (fewer classes than rows) or onto the selected rows.
+  it.each([[128, 16, 20], [16, 64, 40]])('equals the composition with one-hot inputs (a row selection): %i rows of %i classes', (rows, classes, n) => {
     const x = oneHot(tensor(Array.from({ length: rows }, (_, i) => (i * 7) % classes)), classes, { dtype })
     const w = tensor(Array.from({ length: classes * n }, (_, i) => Math.sin(i)), { shape: [classes, n], dtype })
     const b = tensor(Array.from({ length: n }, (_, i) => Math.cos(i)), { dtype })
-    expect(selectProduct(x.data, w.data, rows, classes, n, false), 'the product is a selection').not.toBeNull()
+    expect(selectAffine(x.data, w.data, b.data, rows, classes, n), 'the product is a selection').not.toBeNull()
     compare(x, w, b)
   })
 })

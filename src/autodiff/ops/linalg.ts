@@ -6,8 +6,8 @@ import { ShapeError, showShape } from '../../errors.js'
 import { K } from '../../tensor/backend.js'
 import { Tensor, expectTensor } from '../../tensor/Tensor.js'
 import { stridedIndex } from '../../tensor/indexing.js'
-import { selectProduct } from '../../tensor/selection.js'
-import { addToRows, composedAffine } from '../../tensor/affine.js'
+import { selectAffine, selectProduct } from '../../tensor/selection.js'
+import { composedAffine } from '../../tensor/affine.js'
 import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js'
 import { type Primitive, definePrimitive } from '../primitive.js'
 import { add, cast } from './elementwise.js'
@@ -80,10 +80,8 @@ const affinePrimitive = definePrimitive<undefined>({
   forward: ([x, w, b]) => {
     const [m, k] = x.shape
     const n = w.shape[1]
-    const selected = selectProduct(x.data, w.data, m, k, n, false)
-    const data = selected !== null
-      ? addToRows(K, selected, b.data)
-      : K.affine !== undefined ? K.affine(x.data, w.data, b.data, m, k, n) : composedAffine(K, x.data, w.data, b.data, m, k, n)
+    const data = selectAffine(x.data, w.data, b.data, m, k, n) ??
+      (K.affine !== undefined ? K.affine(x.data, w.data, b.data, m, k, n) : composedAffine(K, x.data, w.data, b.data, m, k, n))
     return new Tensor(data, [m, n])
   },
   vjp: (g, { inputs: [x, w], needed }) => [
