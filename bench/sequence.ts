@@ -114,7 +114,7 @@ const gatedCases = (): ThreadCase[] => {
     {
       label: 'C2 lstm', sizes, run: (k) => {
         const forward = k.lstmForward!(lstm.p, zeros, zeros, lstm.w, extent)
-        k.lstmBackward!(g, g, forward, zeros, lstm.w, extent)
+        k.lstmBackward!(g, g, forward, zeros, zeros, lstm.w, extent, true)
       },
     },
     {

@@ -288,21 +288,21 @@ const lstmSequencePrimitive = defineMultiPrimitive<RecurrenceExtent>({
     const [hs, cs] = outs
     const gh = ghIn ?? zerosLike(hs)
     const gc = gcIn ?? zerosLike(cs)
-    let dPre: Tensor
-    let dh0: Tensor
-    let dc0: Tensor
-    if (isPlain(gh, gc, hs, cs, c0, w)) {
+    const withWeight = wanted(needed, 3)
+    if (isPlain(gh, gc, hs, cs, h0, c0, w)) {
       const forward = lstmSaved.get(hs) ?? lstmForwardKernel(p, h0, c0, w, extent)
       const backward = K.lstmBackward !== undefined
-        ? K.lstmBackward(gh.data, gc.data, forward, c0.data, w.data, extent)
-        : composedLstmBackward(K, gh.data, gc.data, forward, c0.data, w.data, extent)
-      dPre = new Tensor(backward.dPre, p.shape)
-      dh0 = new Tensor(backward.dh0, h0.shape)
-      dc0 = new Tensor(backward.dc0, c0.shape)
-    } else {
-      ({ dPre, dh0, dc0 } = tracedLstmBackward(gh, gc, inputs, outs, extent))
+        ? K.lstmBackward(gh.data, gc.data, forward, h0.data, c0.data, w.data, extent, withWeight)
+        : composedLstmBackward(K, gh.data, gc.data, forward, h0.data, c0.data, w.data, extent, withWeight)
+      return [
+        new Tensor(backward.dPre, p.shape),
+        wanted(needed, 1) ? new Tensor(backward.dh0, h0.shape) : null,
+        wanted(needed, 2) ? new Tensor(backward.dc0, c0.shape) : null,
+        backward.dw === null ? null : new Tensor(backward.dw, w.shape),
+      ]
     }
-    return [dPre, wanted(needed, 1) ? dh0 : null, wanted(needed, 2) ? dc0 : null, wanted(needed, 3) ? weightCotangent(h0, hs, dPre, extent) : null]
+    const { dPre, dh0, dc0 } = tracedLstmBackward(gh, gc, inputs, outs, extent)
+    return [dPre, wanted(needed, 1) ? dh0 : null, wanted(needed, 2) ? dc0 : null, withWeight ? weightCotangent(h0, hs, dPre, extent) : null]
   },
 })
 

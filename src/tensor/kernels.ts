@@ -98,6 +98,8 @@ export interface LstmBackward {
   /** `[batch, hidden]` cotangents of the initial hidden and cell state. */
   readonly dh0: Data
   readonly dc0: Data
+  /** With `withWeight`, the recurrent weight's cotangent as one product over all steps (H_prevᵀ·dPre, or its transpose); else null. */
+  readonly dw: Data | null
 }
 
 /**
@@ -247,8 +249,13 @@ export interface Kernels {
   ): ProjectedRecurrentBackward
   /** Optional: a whole LSTM sequence from the projected inputs `p` `[time, batch, 4·hidden]` (gates i, f, g, o). */
   lstmForward?(p: Data, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent): LstmForward
-  /** Optional: the backward pass through time of `lstmForward`, from the cotangents of `hs` and `cs`. */
-  lstmBackward?(gh: Data, gc: Data, forward: LstmForward, c0: Data, w: Data, extent: RecurrenceExtent): LstmBackward
+  /**
+   * Optional: the backward pass through time of `lstmForward`, from the cotangents of `hs` and `cs`
+   * (`forward` is what `lstmForward` returned for h0, c0 and w); with `withWeight`, also w's cotangent.
+   */
+  lstmBackward?(
+    gh: Data, gc: Data, forward: LstmForward, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent, withWeight: boolean,
+  ): LstmBackward
   /**
    * Optional: a whole GRU sequence from the projected inputs `p` `[time, batch, 3·hidden]` (x·W_ihᵀ + b_ih,
    * gates r, z, n per row), `h0` `[batch, hidden]`, the recurrent weight `w` and b_hh `b` `[3·hidden]`:

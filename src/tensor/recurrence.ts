@@ -217,7 +217,7 @@ export const composedLstmForward = (k: Kernels, p: Data, h0: Data, c0: Data, w: 
  * dc_prev = dc ⊙ f.
  */
 export const composedLstmBackward = (
-  k: Kernels, gh: Data, gc: Data, forward: LstmForward, c0: Data, w: Data, extent: RecurrenceExtent,
+  k: Kernels, gh: Data, gc: Data, forward: LstmForward, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent, withWeight: boolean,
 ): LstmBackward => {
   const { batch, hidden } = extent
   const n = batch * hidden
@@ -245,7 +245,14 @@ export const composedLstmBackward = (
     dhNext = hiddenCotangent(k, dPre.subarray(4 * t * n, 4 * (t + 1) * n), w, extent, 4 * hidden)
     dcNext = mul(dc, f)
   }
-  return { dPre, dh0: dhNext ?? allocateLike(gh, n), dc0: dcNext ?? allocateLike(gh, n) }
+  const prev = withWeight ? enteringStateRows(forward.hs, h0, extent) : null
+  const rows = extent.time * batch
+  const dw = prev === null
+    ? null
+    : extent.transposed
+      ? k.matmul(dPre, SINGLE, prev, SINGLE, 4 * hidden, rows, hidden, true, false)
+      : k.matmul(prev, SINGLE, dPre, SINGLE, hidden, rows, 4 * hidden, true, false)
+  return { dPre, dh0: dhNext ?? allocateLike(gh, n), dc0: dcNext ?? allocateLike(gh, n), dw }
 }
 
 
@@ -323,7 +330,7 @@ export const composedRecurrence = (k: Kernels): ComposedRecurrence => ({
     composedProjectedBackward(k, g, hs, x, wIn, h0, w, extent, activation, wanted),
   recurrentBackward: (g, hs, h0, w, extent, activation, withWeight) => composedRecurrentBackward(k, g, hs, h0, w, extent, activation, withWeight),
   lstmForward: (p, h0, c0, w, extent) => composedLstmForward(k, p, h0, c0, w, extent),
-  lstmBackward: (gh, gc, forward, c0, w, extent) => composedLstmBackward(k, gh, gc, forward, c0, w, extent),
+  lstmBackward: (gh, gc, forward, h0, c0, w, extent, withWeight) => composedLstmBackward(k, gh, gc, forward, h0, c0, w, extent, withWeight),
   gruForward: (p, h0, w, b, extent) => composedGruForward(k, p, h0, w, b, extent),
   gruBackward: (g, forward, h0, w, extent) => composedGruBackward(k, g, forward, h0, w, extent),
 })

@@ -289,12 +289,22 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
       const expected = reference.lstmForward(p, h0, c0, w, extent)
       expectNear(forward.hs, expected.hs, tolerance, 'hs')
       expectNear(forward.cs, expected.cs, tolerance, 'cs')
-      expectNear(forward.saved, expected.saved, tolerance, 'saved')
-      const backward = wasm.lstmBackward!(gh, gc, expected, c0, w, extent)
-      const expectedBackward = reference.lstmBackward(gh, gc, expected, c0, w, extent)
-      expectNear(backward.dPre, expectedBackward.dPre, tolerance, 'dPre')
-      expectNear(backward.dh0, expectedBackward.dh0, tolerance, 'dh0')
-      expectNear(backward.dc0, expectedBackward.dc0, tolerance, 'dc0')
+      const expectedBackward = reference.lstmBackward(gh, gc, expected, h0, c0, w, extent, true)
+      // From the states, cell states and gates this forward pass left in memory; then from arrays
+      // copied in, which lays operands over them, so the gates are copied out first.
+      for (const [what, from] of [['resident', forward], ['copied in', expected]] as const) {
+        const backward = wasm.lstmBackward!(gh, gc, from, h0, c0, w, extent, true)
+        for (const key of ['dPre', 'dh0', 'dc0', 'dw'] as const) expectNear(backward[key]!, expectedBackward[key]!, tolerance, `${key} (${what})`)
+      }
+      // The gates, read after a backward pass used them in memory and a later call took it: run again.
+      expectNear(forward.saved, expected.saved, tolerance, 'saved (run again)')
+      // Read after a later call took their memory with no backward pass before it: copied out
+      // first, not run again (which would see p overwritten; operands are never written otherwise).
+      const pUnused = p.slice()
+      const unused = wasm.lstmForward!(pUnused, h0, c0, w, extent)
+      expect(wasm.lstmBackward!(gh, gc, expected, h0, c0, w, extent, false).dw).toBeNull()
+      pUnused.fill(0)
+      expectNear(unused.saved, expected.saved, tolerance, 'saved (copied out)')
     }), { numRuns: 60, seed: 6 })
   })
 

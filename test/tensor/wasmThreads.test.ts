@@ -168,9 +168,12 @@ describe.each(DTYPES)('threaded wasm LSTM and GRU, %s', (dtype: DType) => {
       const forward = threaded.lstmForward!(p, h0, c0, w, extent)
       const expected = single.lstmForward!(p, h0, c0, w, extent)
       for (const key of ['hs', 'cs', 'saved'] as const) expectSame(forward[key], expected[key], `${key} ${what}`)
-      const backward = threaded.lstmBackward!(gh, gc, expected, c0, w, extent)
-      const reference = single.lstmBackward!(gh, gc, expected, c0, w, extent)
-      for (const key of ['dPre', 'dh0', 'dc0'] as const) expectSame(backward[key], reference[key], `${key} ${what}`)
+      // Each backend's own forward pass (its states left in memory), then the other's (copied in).
+      const reference = single.lstmBackward!(gh, gc, expected, h0, c0, w, extent, true)
+      for (const from of [forward, expected]) {
+        const backward = threaded.lstmBackward!(gh, gc, from, h0, c0, w, extent, true)
+        for (const key of ['dPre', 'dh0', 'dc0', 'dw'] as const) expectSame(backward[key]!, reference[key]!, `${key} ${what}`)
+      }
     }), { numRuns: 40, seed: 37 })
   })
 

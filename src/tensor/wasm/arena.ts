@@ -42,11 +42,13 @@ export interface Arena {
   /** A typed view of `length` elements at byte address `ptr` (a multiple of 64). */
   view(dtype: DType, ptr: number, length: number): Data
   /**
-   * Marks bytes [from, to) as holding a result that a later call may read again (the states an
-   * Elman forward pass leaves for its backward pass). Only one range is kept; `kept` tells whether
-   * it still holds what was left there.
+   * Marks bytes [from, to) as holding a result that a later call may read again (the states a
+   * recurrent forward pass leaves for its backward pass). Only one range is kept; `kept` tells
+   * whether it still holds what was left there. `release` runs when the range stops being kept (a
+   * call reserves memory over it, or another range is kept), before anything is written there: the
+   * last moment to copy out what it holds.
    */
-  keep(from: number, to: number): void
+  keep(from: number, to: number, release?: () => void): void
   /** Whether [from, to) is the kept range and no call has laid out operands over it since. */
   kept(from: number, to: number): boolean
 }
@@ -59,17 +61,23 @@ export interface Arena {
 export const createArena = (memory: WasmMemory): Arena => {
   // Every call lays its operands out over [0, reserved bytes), so a reservation past the kept
   // range's start may overwrite it.
-  let keptRange: { readonly from: number; readonly to: number } | null = null
+  let keptRange: { readonly from: number; readonly to: number; readonly release?: () => void } | null = null
+  const drop = (): void => {
+    const range = keptRange
+    keptRange = null
+    range?.release?.()
+  }
   return {
     reserve(bytes) {
-      if (keptRange !== null && bytes > keptRange.from) keptRange = null
+      if (keptRange !== null && bytes > keptRange.from) drop()
       return grow(memory, bytes)
     },
     view(dtype, ptr, length) {
       return dtype === 'float32' ? new Float32Array(memory.buffer, ptr, length) : new Float64Array(memory.buffer, ptr, length)
     },
-    keep(from, to) {
-      keptRange = { from, to }
+    keep(from, to, release) {
+      drop()
+      keptRange = { from, to, release }
     },
     kept(from, to) {
       return keptRange !== null && keptRange.from === from && keptRange.to === to

@@ -11,7 +11,7 @@
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
-import type { GruBackward, GruForward, LstmBackward, RecurrenceExtent, RecurrentActivation, SequenceCotangent } from '../kernels.js'
+import type { GruBackward, GruForward, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation, SequenceCotangent } from '../kernels.js'
 import type { ComposedRecurrence } from '../recurrence.js'
 import { type Arena, alignRegion, layout } from './arena.js'
 import type { KernelExports } from './exports.js'
@@ -316,49 +316,129 @@ export const createRecurrenceKernels = (
     ...ptrs,
   })
 
+  /** The regions an LSTM forward pass leaves for its backward pass: h0 and hs (one block, in processing order), cs, the gates and c0. */
+  const lstmStateSizes = ({ time, batch, hidden }: RecurrenceExtent): number[] => {
+    const n = batch * hidden
+    return [(time + 1) * n, time * n, 5 * time * n, n]
+  }
+
+  /**
+   * The regions of an LSTM backward pass and the products it runs (the steps', and w's cotangent);
+   * without `states`, none for what the forward pass left in memory (see `lstmStateSizes`).
+   */
+  const lstmBackwardPlan = (dtype: DType, extent: RecurrenceExtent, wLength: number, states: boolean) => {
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const rows = time * batch
+    const { ptrs, end } = layout(dtype === 'float32' ? 4 : 8, [
+      time * n, time * n, 4 * time * n, wLength, packedSize(dtype, 4 * hidden, hidden), LSTM_WORK_SLOTS * n, wLength,
+      ...(states ? lstmStateSizes(extent) : []),
+    ])
+    const products: ProductSize[] = [[batch, 4 * hidden, hidden], [hidden, rows, 4 * hidden], [4 * hidden, rows, hidden]]
+    return { ptrs, end, products, reserved: end + scratchBytes(dtype, products) }
+  }
+
+  /** h0's and hs's addresses in the states block at `states` (h0 first in processing order). */
+  const statesAt = (states: number, bytes: number, { time, batch, hidden, reverse }: RecurrenceExtent): [hs: number, h0: number] =>
+    reverse ? [states, states + time * batch * hidden * bytes] : [states + batch * hidden * bytes, states]
+
+  /**
+   * The LSTM forward pass whose states, cell states and gates the arena keeps, laid out past
+   * everything its backward pass uses; `forward` is the object it returned, which the backward
+   * pass is given again.
+   */
+  let lstmResident: {
+    readonly forward: LstmForward; readonly key: string; readonly from: number; readonly to: number
+    /** Marks the gates as read by a backward pass: from then on they need not be copied out. */
+    readonly use: () => void
+  } | null = null
+
   const lstmForward: RecurrenceKernels['lstmForward'] = (p, h0, c0, w, extent) => {
     wake(extent, 4)
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, csPtr, savedPtr, h0Ptr, c0Ptr, wPtr, packedPtr, work], end } = layout(
-      p.BYTES_PER_ELEMENT, [4 * time * n, time * n, time * n, 5 * time * n, n, n, w.length, packedSize(dtype, hidden, 4 * hidden), n],
-    )
+    const bytes = p.BYTES_PER_ELEMENT
+    const { ptrs: [pPtr, wPtr, packedPtr, work], end } = layout(bytes, [4 * time * n, w.length, packedSize(dtype, hidden, 4 * hidden), n])
     const product: ProductSize = [batch, hidden, 4 * hidden]
-    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product]) : null
+    const from = alignRegion(Math.max(end + scratchBytes(dtype, [product]), lstmBackwardPlan(dtype, extent, w.length, false).reserved))
+    const { ptrs: [statesPtr, csPtr, savedPtr, c0Ptr], end: to } = layout(bytes, lstmStateSizes(extent), from)
+    const s = [h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product], to) : null
     if (s === null) return fallback.lstmForward(p, h0, c0, w, extent)
+    const [hsPtr, h0Ptr] = statesAt(statesPtr, bytes, extent)
     s.put(pPtr, p)
     s.put(h0Ptr, h0)
     s.put(c0Ptr, c0)
     s.put(wPtr, w)
     s.pack(wPtr, hidden, 4 * hidden, extent.transposed, packedPtr)
     runLstm(lstmJob(s, extent, false, product, { pre: pPtr, hs: hsPtr, cs: csPtr, saved: savedPtr, h0: h0Ptr, c0: c0Ptr, w: packedPtr, work }))
-    return { hs: s.take(hsPtr, time * n), cs: s.take(csPtr, time * n), saved: s.take(savedPtr, 5 * time * n) }
+    // The gates (5 · time · batch · hidden) stay in memory for the backward pass, which reads them
+    // there. They are copied out only when read from `saved`, or when a later call is about to lay
+    // operands over them before a backward pass has used them; after that, reading `saved` runs
+    // this forward pass again (its operands are never written, so it gives the same gates).
+    let saved: Data | null = null
+    let used = false
+    const copy = (): Data => arena.view(dtype, savedPtr, 5 * time * n).slice()
+    const forward: LstmForward = {
+      hs: s.take(hsPtr, time * n),
+      cs: s.take(csPtr, time * n),
+      get saved() {
+        const resident = lstmResident?.forward === forward && arena.kept(from, to)
+        return (saved ??= resident ? copy() : lstmForward(p, h0, c0, w, extent).saved)
+      },
+    }
+    arena.keep(from, to, () => {
+      if (!used) saved ??= copy()
+    })
+    lstmResident = { forward, key: residentKey(dtype, extent), from, to, use: () => { used = true } }
+    return forward
   }
 
-  const lstmBackward: RecurrenceKernels['lstmBackward'] = (gh, gc, forward, c0, w, extent): LstmBackward => {
+  const lstmBackward: RecurrenceKernels['lstmBackward'] = (gh, gc, forward, h0, c0, w, extent, withWeight): LstmBackward => {
     wake(extent, 4)
     const dtype = dtypeOf(gh)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [ghPtr, gcPtr, csPtr, savedPtr, dPrePtr, c0Ptr, wPtr, packedPtr, work], end } = layout(gh.BYTES_PER_ELEMENT, [
-      time * n, time * n, time * n, 5 * time * n, 4 * time * n, n, w.length, packedSize(dtype, 4 * hidden, hidden), LSTM_WORK_SLOTS * n,
-    ])
-    const product: ProductSize = [batch, 4 * hidden, hidden]
-    const s = [gc, forward.cs, forward.saved, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product]) : null
-    if (s === null) return fallback.lstmBackward(gh, gc, forward, c0, w, extent)
+    const withoutStates = lstmBackwardPlan(dtype, extent, w.length, false)
+    const left = lstmResident !== null && lstmResident.forward === forward && lstmResident.key === residentKey(dtype, extent) &&
+      arena.kept(lstmResident.from, lstmResident.to) && withoutStates.reserved <= lstmResident.from
+      ? lstmResident
+      : null
+    const { ptrs: [ghPtr, gcPtr, dPrePtr, wPtr, packedPtr, work, dwPtr, ...ownStates], end, products } = left === null
+      ? lstmBackwardPlan(dtype, extent, w.length, true)
+      : withoutStates
+    // Not forward.saved here: reading it copies the gates out of memory.
+    const s = [gc, forward.hs, forward.cs, h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, products) : null
+    if (s === null) return fallback.lstmBackward(gh, gc, forward, h0, c0, w, extent, withWeight)
+    const [statesPtr, csPtr, savedPtr, c0Ptr] = left === null ? ownStates : layout(s.bytes, lstmStateSizes(extent), left.from).ptrs
+    const [hsPtr, h0Ptr] = statesAt(statesPtr, s.bytes, extent)
     s.put(ghPtr, gh)
     s.put(gcPtr, gc)
-    s.put(csPtr, forward.cs)
-    s.put(savedPtr, forward.saved)
-    s.put(c0Ptr, c0)
+    if (left === null) {
+      s.put(csPtr, forward.cs)
+      s.put(savedPtr, forward.saved)
+      s.put(c0Ptr, c0)
+      if (withWeight) {
+        s.put(hsPtr, forward.hs)
+        s.put(h0Ptr, h0)
+      }
+    }
     s.put(wPtr, w)
     s.pack(wPtr, 4 * hidden, hidden, !extent.transposed, packedPtr)
-    runLstm(lstmJob(s, extent, true, product, {
+    runLstm(lstmJob(s, extent, true, [batch, 4 * hidden, hidden], {
       pre: dPrePtr, hs: ghPtr, cs: csPtr, gc: gcPtr, saved: savedPtr, c0: c0Ptr, w: packedPtr, work,
     }))
+    left?.use()
+    let dw: Data | null = null
+    if (withWeight) {
+      // The states entering the steps, time-major: h0 and hs shifted by one step.
+      const prev = extent.reverse ? hsPtr + n * s.bytes : statesPtr
+      if (extent.transposed) s.matmul(dPrePtr, prev, dwPtr, 4 * hidden, time * batch, hidden, false, false, true)
+      else s.matmul(prev, dPrePtr, dwPtr, hidden, time * batch, 4 * hidden, false, false, true)
+      dw = s.take(dwPtr, w.length)
+    }
     const slot = (k: number): number => work + k * n * s.bytes
-    return { dPre: s.take(dPrePtr, 4 * time * n), dh0: s.take(slot(LSTM_DH0_SLOT), n), dc0: s.take(slot(LSTM_DC0_SLOT), n) }
+    return { dPre: s.take(dPrePtr, 4 * time * n), dh0: s.take(slot(LSTM_DH0_SLOT), n), dc0: s.take(slot(LSTM_DC0_SLOT), n), dw }
   }
 
   /** A GRU job of a session; the rest of its fields come from the caller. */
