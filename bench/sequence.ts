@@ -120,7 +120,7 @@ const gatedCases = (): ThreadCase[] => {
     {
       label: 'C2 gru', sizes, run: (k) => {
         const forward = k.gruForward!(gru.p, zeros, gru.w, gru.b, extent)
-        k.gruBackward!(g, forward, zeros, gru.w, extent)
+        k.gruBackward!(g, forward, zeros, gru.w, extent, { w: true, b: true })
       },
     },
   ]

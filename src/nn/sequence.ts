@@ -369,25 +369,25 @@ const gruSequencePrimitive = definePrimitive<RecurrenceExtent>({
   // b's cotangent is dHidden summed over steps and rows: b enters every step's hh unchanged.
   vjp: (g, { inputs, out: hs, params: extent, needed }) => {
     const [p, h0, w, b] = inputs
-    let dPre: Tensor
-    let dHidden: Tensor
-    let dh0: Tensor
+    const want = { w: wanted(needed, 2), b: wanted(needed, 3) }
     if (isPlain(g, hs, h0, w)) {
       const forward = gruSaved.get(hs) ?? gruForwardKernel(p, h0, w, b, extent)
       const backward = K.gruBackward !== undefined
-        ? K.gruBackward(g.data, forward, h0.data, w.data, extent)
-        : composedGruBackward(K, g.data, forward, h0.data, w.data, extent)
-      dPre = new Tensor(backward.dPre, p.shape)
-      dHidden = new Tensor(backward.dHidden, p.shape)
-      dh0 = new Tensor(backward.dh0, h0.shape)
-    } else {
-      ({ dPre, dHidden, dh0 } = tracedGruBackward(g, inputs, hs, extent))
+        ? K.gruBackward(g.data, forward, h0.data, w.data, extent, want)
+        : composedGruBackward(K, g.data, forward, h0.data, w.data, extent, want)
+      return [
+        new Tensor(backward.dPre, p.shape),
+        wanted(needed, 1) ? new Tensor(backward.dh0, h0.shape) : null,
+        backward.dw === null ? null : new Tensor(backward.dw, w.shape),
+        backward.db === null ? null : new Tensor(backward.db, b.shape),
+      ]
     }
+    const { dPre, dHidden, dh0 } = tracedGruBackward(g, inputs, hs, extent)
     return [
       dPre,
       wanted(needed, 1) ? dh0 : null,
-      wanted(needed, 2) ? weightCotangent(h0, hs, dHidden, extent) : null,
-      wanted(needed, 3) ? sum(dHidden, [0, 1]) : null,
+      want.w ? weightCotangent(h0, hs, dHidden, extent) : null,
+      want.b ? sum(dHidden, [0, 1]) : null,
     ]
   },
 })

@@ -114,17 +114,25 @@ export interface GruForward {
   readonly saved: Data
 }
 
+/** Which of the recurrent weight's and b_hh's cotangents a GRU backward kernel computes. */
+export interface GruWanted {
+  readonly w: boolean
+  readonly b: boolean
+}
+
 /** The backward result of a whole-sequence GRU kernel. */
 export interface GruBackward {
   /** `[time, batch, 3·hidden]`: the cotangent of every step's projected input p_t, [dr̂ | dẑ | dn̂] per row (pre-activations). */
   readonly dPre: Data
-  /**
-   * `[time, batch, 3·hidden]`: the cotangent of every step's hh = h·W_hhᵀ + b_hh, [dr̂ | dẑ | dn̂ ⊙ r];
-   * the recurrent weight's and b_hh's cotangents are sums of products over it.
-   */
-  readonly dHidden: Data
   /** `[batch, hidden]` cotangent of the initial hidden state. */
   readonly dh0: Data
+  /**
+   * When wanted, the recurrent weight's cotangent: one product over all steps of the entering states
+   * and dHidden, the cotangent of every step's hh = h·w + b_hh ([dr̂ | dẑ | dn̂ ⊙ r] per row); else null.
+   */
+  readonly dw: Data | null
+  /** When wanted, b_hh's cotangent: dHidden summed over steps and rows; else null. */
+  readonly db: Data | null
 }
 
 export interface Kernels {
@@ -266,9 +274,10 @@ export interface Kernels {
   /**
    * Optional: the backward pass through time of `gruForward` from the cotangents `g` of `hs`, last
    * processed step first: with dh = g_t + dh_next, dn = dh − dh ⊙ z, dz = dh ⊙ (h_prev − n),
-   * dn̂ = tanh'·dn, dr̂ = σ'·(dn̂ ⊙ hh_n), dẑ = σ'·dz; then dh_prev = dh ⊙ z + dHidden_t·wᵀ.
+   * dn̂ = tanh'·dn, dr̂ = σ'·(dn̂ ⊙ hh_n), dẑ = σ'·dz; then dh_prev = dh ⊙ z + dHidden_t·wᵀ. `forward`
+   * is what `gruForward` returned for h0 and w; the cotangents of w and b are computed when `wanted`.
    */
-  gruBackward?(g: Data, forward: GruForward, h0: Data, w: Data, extent: RecurrenceExtent): GruBackward
+  gruBackward?(g: Data, forward: GruForward, h0: Data, w: Data, extent: RecurrenceExtent, wanted: GruWanted): GruBackward
   /**
    * Optional: one Adam step on one leaf, g, m and v of one dtype and length:
    * `m' = m·β₁ + g·(1 − β₁)`, `v' = v·β₂ + g²·(1 − β₂)`, `update = (m'·ĉ₁) / (√(v'·ĉ₂) + ε)`,

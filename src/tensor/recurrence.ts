@@ -9,7 +9,7 @@
 import { type Data, allocate, dtypeOf, repeatRows } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
 import type {
-  GruBackward, GruForward, Kernels, LstmBackward, LstmForward, ProjectedRecurrentBackward, ProjectedWanted, RecurrenceExtent,
+  GruBackward, GruForward, GruWanted, Kernels, LstmBackward, LstmForward, ProjectedRecurrentBackward, ProjectedWanted, RecurrenceExtent,
   RecurrentActivation, RecurrentBackward, SequenceCotangent,
 } from './kernels.js'
 
@@ -290,7 +290,9 @@ export const composedGruForward = (k: Kernels, p: Data, h0: Data, w: Data, b: Da
  * dh = g_t + dh_next, dn = dh − dh ⊙ z, dz = dh ⊙ (h_prev − n), dn̂ = tanh'·dn, dr̂ = σ'·(dn̂ ⊙ hh_n),
  * dẑ = σ'·dz; dPre_t = [dr̂ | dẑ | dn̂], dHidden_t = [dr̂ | dẑ | dn̂ ⊙ r], dh_prev = dh ⊙ z + dHidden_t·wᵀ.
  */
-export const composedGruBackward = (k: Kernels, g: Data, forward: GruForward, h0: Data, w: Data, extent: RecurrenceExtent): GruBackward => {
+export const composedGruBackward = (
+  k: Kernels, g: Data, forward: GruForward, h0: Data, w: Data, extent: RecurrenceExtent, wanted: GruWanted,
+): GruBackward => {
   const { batch, hidden } = extent
   const n = batch * hidden
   const dPre = allocateLike(g, extent.time * 3 * n)
@@ -314,7 +316,15 @@ export const composedGruBackward = (k: Kernels, g: Data, forward: GruForward, h0
     const dHiddenT = dHidden.subarray(3 * t * n, 3 * (t + 1) * n)
     dhNext = k.binary('add', mul(dh, z), null, hiddenCotangent(k, dHiddenT, w, extent, 3 * hidden), null, n)
   }
-  return { dPre, dHidden, dh0: dhNext ?? allocateLike(g, n) }
+  const rows = extent.time * batch
+  const prev = wanted.w ? enteringStateRows(forward.hs, h0, extent) : null
+  const dw = prev === null
+    ? null
+    : extent.transposed
+      ? k.matmul(dHidden, SINGLE, prev, SINGLE, 3 * hidden, rows, hidden, true, false)
+      : k.matmul(prev, SINGLE, dHidden, SINGLE, hidden, rows, 3 * hidden, true, false)
+  const db = wanted.b ? (k.sumRows ?? jsKernels.sumRows!)(dHidden, rows, 3 * hidden) : null
+  return { dPre, dh0: dhNext ?? allocateLike(g, n), dw, db }
 }
 
 /** The recurrence kernels that are compositions over the backend `k`. */
@@ -332,5 +342,5 @@ export const composedRecurrence = (k: Kernels): ComposedRecurrence => ({
   lstmForward: (p, h0, c0, w, extent) => composedLstmForward(k, p, h0, c0, w, extent),
   lstmBackward: (gh, gc, forward, h0, c0, w, extent, withWeight) => composedLstmBackward(k, gh, gc, forward, h0, c0, w, extent, withWeight),
   gruForward: (p, h0, w, b, extent) => composedGruForward(k, p, h0, w, b, extent),
-  gruBackward: (g, forward, h0, w, extent) => composedGruBackward(k, g, forward, h0, w, extent),
+  gruBackward: (g, forward, h0, w, extent, wanted) => composedGruBackward(k, g, forward, h0, w, extent, wanted),
 })

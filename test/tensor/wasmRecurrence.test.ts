@@ -320,13 +320,23 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
       const forward = wasm.gruForward!(p, h0, w, b, extent)
       const expected = reference.gruForward(p, h0, w, b, extent)
       expectNear(forward.hs, expected.hs, tolerance, 'hs')
-      expectNear(forward.saved, expected.saved, tolerance, 'saved')
       const savedCopy = expected.saved.slice()
-      const backward = wasm.gruBackward!(g, expected, h0, w, extent)
-      const expectedBackward = reference.gruBackward(g, expected, h0, w, extent)
-      expectNear(backward.dPre, expectedBackward.dPre, tolerance, 'dPre')
-      expectNear(backward.dHidden, expectedBackward.dHidden, tolerance, 'dHidden')
-      expectNear(backward.dh0, expectedBackward.dh0, tolerance, 'dh0')
+      const all = { w: true, b: true }
+      const expectedBackward = reference.gruBackward(g, expected, h0, w, extent, all)
+      // From the states and gates this forward pass left in memory; then from arrays copied in.
+      for (const [what, from] of [['resident', forward], ['copied in', expected]] as const) {
+        const backward = wasm.gruBackward!(g, from, h0, w, extent, all)
+        for (const key of ['dPre', 'dh0', 'dw', 'db'] as const) expectNear(backward[key]!, expectedBackward[key]!, tolerance, `${key} (${what})`)
+      }
+      // The gates, read after a backward pass used them and a later call took their memory: run again.
+      expectNear(forward.saved, expected.saved, tolerance, 'saved (run again)')
+      // Read after a later call took their memory with no backward pass before it: copied out first.
+      const pUnused = p.slice()
+      const unused = wasm.gruForward!(pUnused, h0, w, b, extent)
+      const none = wasm.gruBackward!(g, expected, h0, w, extent, { w: false, b: false })
+      expect([none.dw, none.db]).toEqual([null, null])
+      pUnused.fill(0)
+      expectNear(unused.saved, expected.saved, tolerance, 'saved (copied out)')
       ;[p, h0, w, b, g].forEach((x, i) => expect(x, 'inputs untouched').toEqual(copies[i]))
       expect(expected.saved, 'saved untouched').toEqual(savedCopy)
     }), { numRuns: 60, seed: 7 })

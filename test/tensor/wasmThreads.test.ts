@@ -189,9 +189,13 @@ describe.each(DTYPES)('threaded wasm LSTM and GRU, %s', (dtype: DType) => {
       const forward = threaded.gruForward!(p, h0, w, b, extent)
       const expected = single.gruForward!(p, h0, w, b, extent)
       for (const key of ['hs', 'saved'] as const) expectSame(forward[key], expected[key], `${key} ${what}`)
-      const backward = threaded.gruBackward!(g, expected, h0, w, extent)
-      const reference = single.gruBackward!(g, expected, h0, w, extent)
-      for (const key of ['dPre', 'dHidden', 'dh0'] as const) expectSame(backward[key], reference[key], `${key} ${what}`)
+      // Each backend's own forward pass (its states left in memory), then the other's (copied in).
+      const all = { w: true, b: true }
+      const reference = single.gruBackward!(g, expected, h0, w, extent, all)
+      for (const from of [forward, expected]) {
+        const backward = threaded.gruBackward!(g, from, h0, w, extent, all)
+        for (const key of ['dPre', 'dh0', 'dw', 'db'] as const) expectSame(backward[key]!, reference[key]!, `${key} ${what}`)
+      }
     }), { numRuns: 40, seed: 41 })
   })
 

@@ -14,7 +14,7 @@ import { dtypeOf } from '../Tensor.js'
 import type { GruBackward, GruForward, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation, SequenceCotangent } from '../kernels.js'
 import type { ComposedRecurrence } from '../recurrence.js'
 import { type Arena, alignRegion, layout } from './arena.js'
-import type { KernelExports } from './exports.js'
+import { type KernelExports, suffixOf } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes, packWeight, packedWeightBytes } from './matmul.js'
 import { GRU_DH0_SLOT, GRU_WORK_SLOTS, type GruJob, encodeGru, gruRows } from './gruRows.js'
 import { LSTM_DC0_SLOT, LSTM_DH0_SLOT, LSTM_WORK_SLOTS, type LstmJob, encodeLstm, lstmRows } from './lstmRows.js'
@@ -343,15 +343,56 @@ export const createRecurrenceKernels = (
     reverse ? [states, states + time * batch * hidden * bytes] : [states + batch * hidden * bytes, states]
 
   /**
-   * The LSTM forward pass whose states, cell states and gates the arena keeps, laid out past
-   * everything its backward pass uses; `forward` is the object it returned, which the backward
-   * pass is given again.
+   * The LSTM or GRU forward pass whose states and gates the arena keeps (one range at a time), laid
+   * out past everything its backward pass uses; `forward` is the object it returned, which the
+   * backward pass is given again.
    */
-  let lstmResident: {
-    readonly forward: LstmForward; readonly key: string; readonly from: number; readonly to: number
+  let gatesKept: {
+    readonly forward: object; readonly key: string; readonly from: number; readonly to: number
     /** Marks the gates as read by a backward pass: from then on they need not be copied out. */
     readonly use: () => void
   } | null = null
+
+  /**
+   * The result of an LSTM or GRU forward pass that left its states and gates in [from, to), built
+   * by `build` around a reader of the gates (`length` elements at `savedPtr`). The gates stay in
+   * memory for the backward pass, which reads them there. They are copied out only when read, or
+   * when a later call is about to lay operands over them before a backward pass has used them;
+   * after that, reading them runs the forward pass again (`rerun`: its operands are never written,
+   * so it gives the same gates).
+   */
+  const leaveGates = <F extends object>(
+    dtype: DType, extent: RecurrenceExtent, [from, to]: readonly [number, number], savedPtr: number, length: number,
+    build: (saved: () => Data) => F, rerun: () => Data,
+  ): F => {
+    let saved: Data | null = null
+    let used = false
+    const copy = (): Data => arena.view(dtype, savedPtr, length).slice()
+    const forward: F = build(() => (saved ??= gatesKept?.forward === forward && arena.kept(from, to) ? copy() : rerun()))
+    arena.keep(from, to, () => {
+      if (!used) saved ??= copy()
+    })
+    gatesKept = { forward, key: residentKey(dtype, extent), from, to, use: () => { used = true } }
+    return forward
+  }
+
+  /** What `forward` left in memory, while it is still there and a backward pass of `reserved` bytes stays below it; else null. */
+  const keptFor = (forward: object, dtype: DType, extent: RecurrenceExtent, reserved: number) =>
+    gatesKept !== null && gatesKept.forward === forward && gatesKept.key === residentKey(dtype, extent) &&
+    arena.kept(gatesKept.from, gatesKept.to) && reserved <= gatesKept.from
+      ? gatesKept
+      : null
+
+  /**
+   * Column sums of the `[rows, cols]` matrix at `ptr`, accumulated in float64 at `acc` (8·cols
+   * bytes) over the rows in order and rounded once, as `Kernels.sumRows` computes them.
+   */
+  const columnSums = (dtype: DType, ptr: number, rows: number, cols: number, acc: number): Data => {
+    const sums = arena.view('float64', acc, cols)
+    sums.fill(0)
+    exports[`sumRows_${suffixOf(dtype)}`](ptr, rows, cols, acc)
+    return dtype === 'float64' ? sums.slice() : Float32Array.from(sums)
+  }
 
   const lstmForward: RecurrenceKernels['lstmForward'] = (p, h0, c0, w, extent) => {
     wake(extent, 4)
@@ -372,26 +413,11 @@ export const createRecurrenceKernels = (
     s.put(wPtr, w)
     s.pack(wPtr, hidden, 4 * hidden, extent.transposed, packedPtr)
     runLstm(lstmJob(s, extent, false, product, { pre: pPtr, hs: hsPtr, cs: csPtr, saved: savedPtr, h0: h0Ptr, c0: c0Ptr, w: packedPtr, work }))
-    // The gates (5 · time · batch · hidden) stay in memory for the backward pass, which reads them
-    // there. They are copied out only when read from `saved`, or when a later call is about to lay
-    // operands over them before a backward pass has used them; after that, reading `saved` runs
-    // this forward pass again (its operands are never written, so it gives the same gates).
-    let saved: Data | null = null
-    let used = false
-    const copy = (): Data => arena.view(dtype, savedPtr, 5 * time * n).slice()
-    const forward: LstmForward = {
-      hs: s.take(hsPtr, time * n),
-      cs: s.take(csPtr, time * n),
-      get saved() {
-        const resident = lstmResident?.forward === forward && arena.kept(from, to)
-        return (saved ??= resident ? copy() : lstmForward(p, h0, c0, w, extent).saved)
-      },
-    }
-    arena.keep(from, to, () => {
-      if (!used) saved ??= copy()
-    })
-    lstmResident = { forward, key: residentKey(dtype, extent), from, to, use: () => { used = true } }
-    return forward
+    const [hs, cs] = [s.take(hsPtr, time * n), s.take(csPtr, time * n)]
+    return leaveGates(
+      dtype, extent, [from, to], savedPtr, 5 * time * n, (saved) => ({ hs, cs, get saved() { return saved() } }),
+      () => lstmForward(p, h0, c0, w, extent).saved,
+    )
   }
 
   const lstmBackward: RecurrenceKernels['lstmBackward'] = (gh, gc, forward, h0, c0, w, extent, withWeight): LstmBackward => {
@@ -400,10 +426,7 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const n = batch * hidden
     const withoutStates = lstmBackwardPlan(dtype, extent, w.length, false)
-    const left = lstmResident !== null && lstmResident.forward === forward && lstmResident.key === residentKey(dtype, extent) &&
-      arena.kept(lstmResident.from, lstmResident.to) && withoutStates.reserved <= lstmResident.from
-      ? lstmResident
-      : null
+    const left = keptFor(forward, dtype, extent, withoutStates.reserved)
     const { ptrs: [ghPtr, gcPtr, dPrePtr, wPtr, packedPtr, work, dwPtr, ...ownStates], end, products } = left === null
       ? lstmBackwardPlan(dtype, extent, w.length, true)
       : withoutStates
@@ -449,17 +472,44 @@ export const createRecurrenceKernels = (
     ...ptrs,
   })
 
+  /** The regions a GRU forward pass leaves for its backward pass: h0 and hs (one block, in processing order) and the gates. */
+  const gruStateSizes = ({ time, batch, hidden }: RecurrenceExtent): number[] => {
+    const n = batch * hidden
+    return [(time + 1) * n, 4 * time * n]
+  }
+
+  /**
+   * The regions of a GRU backward pass and the products it runs (the steps', and w's cotangent);
+   * without `states`, none for what the forward pass left in memory (see `gruStateSizes`).
+   */
+  const gruBackwardPlan = (dtype: DType, extent: RecurrenceExtent, wLength: number, states: boolean) => {
+    const { time, batch, hidden } = extent
+    const n = batch * hidden
+    const rows = time * batch
+    const { ptrs, end } = layout(dtype === 'float32' ? 4 : 8, [
+      // g, dPre, dHidden, w, w packed, work, dw, db's float64 sums (3·hidden doubles), [the states].
+      time * n, 3 * time * n, 3 * time * n, wLength, packedSize(dtype, 3 * hidden, hidden), GRU_WORK_SLOTS * n, wLength,
+      dtype === 'float32' ? 6 * hidden : 3 * hidden, ...(states ? gruStateSizes(extent) : []),
+    ])
+    const products: ProductSize[] = [[batch, 3 * hidden, hidden], [hidden, rows, 3 * hidden], [3 * hidden, rows, hidden]]
+    return { ptrs, end, products, reserved: end + scratchBytes(dtype, products) }
+  }
+
   const gruForward: RecurrenceKernels['gruForward'] = (p, h0, w, b, extent): GruForward => {
     wake(extent, 3)
     const dtype = dtypeOf(p)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [pPtr, hsPtr, savedPtr, h0Ptr, wPtr, packedPtr, bias, work], end } = layout(
-      p.BYTES_PER_ELEMENT, [3 * time * n, time * n, 4 * time * n, n, w.length, packedSize(dtype, hidden, 3 * hidden), 3 * n, 4 * n],
+    const bytes = p.BYTES_PER_ELEMENT
+    const { ptrs: [pPtr, wPtr, packedPtr, bias, work], end } = layout(
+      bytes, [3 * time * n, w.length, packedSize(dtype, hidden, 3 * hidden), 3 * n, 4 * n],
     )
     const product: ProductSize = [batch, hidden, 3 * hidden]
-    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product]) : null
+    const from = alignRegion(Math.max(end + scratchBytes(dtype, [product]), gruBackwardPlan(dtype, extent, w.length, false).reserved))
+    const { ptrs: [statesPtr, savedPtr], end: to } = layout(bytes, gruStateSizes(extent), from)
+    const s = [h0, w, b].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product], to) : null
     if (s === null) return fallback.gruForward(p, h0, w, b, extent)
+    const [hsPtr, h0Ptr] = statesAt(statesPtr, bytes, extent)
     s.put(pPtr, p)
     s.put(h0Ptr, h0)
     s.put(wPtr, w)
@@ -467,31 +517,50 @@ export const createRecurrenceKernels = (
     // b_hh repeated over the batch once, so adding it to hh is one call per step.
     for (let r = 0; r < batch; r++) s.put(bias + 3 * r * hidden * s.bytes, b)
     runGru(gruJob(s, extent, false, product, { pre: pPtr, hs: hsPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: bias, work }))
-    return { hs: s.take(hsPtr, time * n), saved: s.take(savedPtr, 4 * time * n) }
+    const hs = s.take(hsPtr, time * n)
+    return leaveGates(
+      dtype, extent, [from, to], savedPtr, 4 * time * n, (saved) => ({ hs, get saved() { return saved() } }),
+      () => gruForward(p, h0, w, b, extent).saved,
+    )
   }
 
-  const gruBackward: RecurrenceKernels['gruBackward'] = (g, forward, h0, w, extent): GruBackward => {
+  const gruBackward: RecurrenceKernels['gruBackward'] = (g, forward, h0, w, extent, wanted): GruBackward => {
     wake(extent, 3)
     const dtype = dtypeOf(g)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const { ptrs: [gPtr, hsPtr, savedPtr, dPrePtr, dHiddenPtr, h0Ptr, wPtr, packedPtr, work], end } = layout(g.BYTES_PER_ELEMENT, [
-      time * n, time * n, 4 * time * n, 3 * time * n, 3 * time * n, n, w.length, packedSize(dtype, 3 * hidden, hidden), GRU_WORK_SLOTS * n,
-    ])
-    const product: ProductSize = [batch, 3 * hidden, hidden]
-    const s = [forward.hs, forward.saved, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, [product]) : null
-    if (s === null) return fallback.gruBackward(g, forward, h0, w, extent)
+    const rows = time * batch
+    const withoutStates = gruBackwardPlan(dtype, extent, w.length, false)
+    const left = keptFor(forward, dtype, extent, withoutStates.reserved)
+    const { ptrs: [gPtr, dPrePtr, dHiddenPtr, wPtr, packedPtr, work, dwPtr, dbPtr, ...ownStates], end, products } = left === null
+      ? gruBackwardPlan(dtype, extent, w.length, true)
+      : withoutStates
+    // Not forward.saved here: reading it copies the gates out of memory.
+    const s = [forward.hs, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, products) : null
+    if (s === null) return fallback.gruBackward(g, forward, h0, w, extent, wanted)
+    const [statesPtr, savedPtr] = left === null ? ownStates : layout(s.bytes, gruStateSizes(extent), left.from).ptrs
+    const [hsPtr, h0Ptr] = statesAt(statesPtr, s.bytes, extent)
     s.put(gPtr, g)
-    s.put(hsPtr, forward.hs)
-    s.put(savedPtr, forward.saved)
-    s.put(h0Ptr, h0)
+    if (left === null) {
+      s.put(hsPtr, forward.hs)
+      s.put(h0Ptr, h0)
+      s.put(savedPtr, forward.saved)
+    }
     s.put(wPtr, w)
     s.pack(wPtr, 3 * hidden, hidden, !extent.transposed, packedPtr)
-    runGru(gruJob(s, extent, true, product, {
+    runGru(gruJob(s, extent, true, [batch, 3 * hidden, hidden], {
       pre: dPrePtr, hs: hsPtr, g: gPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: dHiddenPtr, work,
     }))
+    left?.use()
+    let dw: Data | null = null
+    if (wanted.w) {
+      const prev = extent.reverse ? hsPtr + n * s.bytes : statesPtr
+      if (extent.transposed) s.matmul(dHiddenPtr, prev, dwPtr, 3 * hidden, rows, hidden, false, false, true)
+      else s.matmul(prev, dHiddenPtr, dwPtr, hidden, rows, 3 * hidden, false, false, true)
+      dw = s.take(dwPtr, w.length)
+    }
     const dh0 = work + GRU_DH0_SLOT * n * s.bytes
-    return { dPre: s.take(dPrePtr, 3 * time * n), dHidden: s.take(dHiddenPtr, 3 * time * n), dh0: s.take(dh0, n) }
+    return { dPre: s.take(dPrePtr, 3 * time * n), dh0: s.take(dh0, n), dw, db: wanted.b ? columnSums(dtype, dHiddenPtr, rows, 3 * hidden, dbPtr) : null }
   }
 
   return {
