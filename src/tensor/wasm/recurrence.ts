@@ -124,6 +124,29 @@ export const createRecurrenceKernels = (
     }
   }
 
+  /** h0's and hs's addresses in a states block at `states` (h0 first in processing order). */
+  const statesAt = (states: number, bytes: number, { time, batch, hidden, reverse }: RecurrenceExtent): [hs: number, h0: number] =>
+    reverse ? [states, states + time * batch * hidden * bytes] : [states + batch * hidden * bytes, states]
+
+  /**
+   * In a states block at `states`, the states entering the steps as one time-major `[time·batch,
+   * hidden]` matrix: h0 and hs shifted by one step (h0 sits last when the steps run in reverse).
+   */
+  const enteringStates = (states: number, bytes: number, { batch, hidden, reverse }: RecurrenceExtent): number =>
+    reverse ? states + batch * hidden * bytes : states
+
+  /**
+   * A recurrent weight's cotangent, one product over all steps, taken out of `out`: prevᵀ·d (dᵀ·prev
+   * for a transposed weight) from the entering states `prev` and the cotangents `d` of every step's
+   * h·w, `[time·batch, width]`.
+   */
+  const weightCotangentAt = (s: Session, extent: RecurrenceExtent, width: number, prev: number, d: number, out: number): Data => {
+    const rows = extent.time * extent.batch
+    if (extent.transposed) s.matmul(d, prev, out, width, rows, extent.hidden, false, false, true)
+    else s.matmul(prev, d, out, extent.hidden, rows, width, false, false, true)
+    return s.take(out, width * extent.hidden)
+  }
+
   /**
    * The Elman / RNN job of a session: the time loop itself, and the reordering of batch-major
    * sequences (copied in as they are, into `staging` regions), run in `runRecurrence`.
@@ -273,12 +296,7 @@ export const createRecurrenceKernels = (
       hs: hsPtr, w: packedPtr, g: gPtr, steps: given.steps, last: lastPtr, withLast: given.last, dz: dzPtr, carry, zeros, mask,
       sequenceIn: staging, statesIn: statesStaging, statesReady: left !== null, withState,
     }))
-    const weight = (): Data => {
-      const prev = reverse ? hsPtr + n * s.bytes : statesPtr
-      if (extent.transposed) s.matmul(dzPtr, prev, dwPtr, hidden, time * batch, hidden, false, false, true)
-      else s.matmul(prev, dzPtr, dwPtr, hidden, time * batch, hidden, false, false, true)
-      return s.take(dwPtr, hidden * hidden)
-    }
+    const weight = (): Data => weightCotangentAt(s, extent, hidden, enteringStates(statesPtr, s.bytes, extent), dzPtr, dwPtr)
     return { s, dz: staged ? staging : dzPtr, carry, weight, more: morePtrs }
   }
 
@@ -338,9 +356,6 @@ export const createRecurrenceKernels = (
     return { ptrs, end, products, reserved: end + scratchBytes(dtype, products) }
   }
 
-  /** h0's and hs's addresses in the states block at `states` (h0 first in processing order). */
-  const statesAt = (states: number, bytes: number, { time, batch, hidden, reverse }: RecurrenceExtent): [hs: number, h0: number] =>
-    reverse ? [states, states + time * batch * hidden * bytes] : [states + batch * hidden * bytes, states]
 
   /**
    * The LSTM or GRU forward pass whose states and gates the arena keeps (one range at a time), laid
@@ -452,14 +467,7 @@ export const createRecurrenceKernels = (
       pre: dPrePtr, hs: ghPtr, cs: csPtr, gc: gcPtr, saved: savedPtr, c0: c0Ptr, w: packedPtr, work,
     }))
     left?.use()
-    let dw: Data | null = null
-    if (withWeight) {
-      // The states entering the steps, time-major: h0 and hs shifted by one step.
-      const prev = extent.reverse ? hsPtr + n * s.bytes : statesPtr
-      if (extent.transposed) s.matmul(dPrePtr, prev, dwPtr, 4 * hidden, time * batch, hidden, false, false, true)
-      else s.matmul(prev, dPrePtr, dwPtr, hidden, time * batch, 4 * hidden, false, false, true)
-      dw = s.take(dwPtr, w.length)
-    }
+    const dw = withWeight ? weightCotangentAt(s, extent, 4 * hidden, enteringStates(statesPtr, s.bytes, extent), dPrePtr, dwPtr) : null
     const slot = (k: number): number => work + k * n * s.bytes
     return { dPre: s.take(dPrePtr, 4 * time * n), dh0: s.take(slot(LSTM_DH0_SLOT), n), dc0: s.take(slot(LSTM_DC0_SLOT), n), dw }
   }
@@ -529,7 +537,6 @@ export const createRecurrenceKernels = (
     const dtype = dtypeOf(g)
     const { time, batch, hidden } = extent
     const n = batch * hidden
-    const rows = time * batch
     const withoutStates = gruBackwardPlan(dtype, extent, w.length, false)
     const left = keptFor(forward, dtype, extent, withoutStates.reserved)
     const { ptrs: [gPtr, dPrePtr, dHiddenPtr, wPtr, packedPtr, work, dwPtr, dbPtr, ...ownStates], end, products } = left === null
@@ -552,15 +559,13 @@ export const createRecurrenceKernels = (
       pre: dPrePtr, hs: hsPtr, g: gPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: dHiddenPtr, work,
     }))
     left?.use()
-    let dw: Data | null = null
-    if (wanted.w) {
-      const prev = extent.reverse ? hsPtr + n * s.bytes : statesPtr
-      if (extent.transposed) s.matmul(dHiddenPtr, prev, dwPtr, 3 * hidden, rows, hidden, false, false, true)
-      else s.matmul(prev, dHiddenPtr, dwPtr, hidden, rows, 3 * hidden, false, false, true)
-      dw = s.take(dwPtr, w.length)
-    }
     const dh0 = work + GRU_DH0_SLOT * n * s.bytes
-    return { dPre: s.take(dPrePtr, 3 * time * n), dh0: s.take(dh0, n), dw, db: wanted.b ? columnSums(dtype, dHiddenPtr, rows, 3 * hidden, dbPtr) : null }
+    return {
+      dPre: s.take(dPrePtr, 3 * time * n),
+      dh0: s.take(dh0, n),
+      dw: wanted.w ? weightCotangentAt(s, extent, 3 * hidden, enteringStates(statesPtr, s.bytes, extent), dHiddenPtr, dwPtr) : null,
+      db: wanted.b ? columnSums(dtype, dHiddenPtr, time * batch, 3 * hidden, dbPtr) : null,
+    }
   }
 
   return {
