@@ -4,8 +4,10 @@
  * step runs on WebAssembly memory, and the results are copied out once. The time loops themselves
  * are row jobs (recurrenceRows.ts for Elman / RNN, lstmRows.ts, gruRows.ts), which the threaded
  * backend splits into ranges of batch rows; the projected Elman form computes p_t = x_t·wIn in its
- * row job, step by step, and, backwards, dx, dwIn and dh0 here, and the Elman backward pass dw
- * from the states. Each step makes the same roundings, in the same order, as the composition in
+ * row job, step by step, and, backwards, dx, dwIn and dh0 here. A forward pass leaves its states
+ * (and an LSTM or GRU its gates) in memory, where its backward pass reads them unless another call
+ * has laid operands over them since, and every backward pass computes the recurrent weight's
+ * cotangent there as one product over all steps. Each step makes the same roundings, in the same order, as the composition in
  * ../recurrence.ts; only the products' summation order may differ (as between any two matmuls).
  * The elementwise exports write exactly n elements and may run in place.
  */
