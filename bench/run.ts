@@ -6,7 +6,7 @@
  *   npm run bench -- [--configs C1,C2,C3,C4] [--steps 10]
  *     [--peers tfjs-cpu,tfjs-wasm,jax-js,pytorch-1t,pytorch-2t] [--skip C4:tfjs-cpu]
  *     [--scangrad wasm-float32,wasm-float64,wasm+fma-float32,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64,js-float32]
- *     [--paired wasm2+fma] [--timeout 10] [--json out.json] [--repeat 1]
+ *     [--timeout 10] [--json out.json] [--repeat 1]
  * --skip takes config:framework pairs that are listed as skipped instead of run; --timeout is in
  * minutes per job. A peer that fails, times out or is not installed gets a row saying so. With
  * --repeat N every job of a configuration runs N times, in N rounds over all jobs (so that a slow
@@ -35,7 +35,6 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '10' },
     json: { type: 'string' },
     repeat: { type: 'string', default: '1' },
-    paired: { type: 'string', default: 'wasm2+fma' },
   },
 })
 
@@ -47,7 +46,7 @@ interface Job { readonly label: string; readonly command: string; readonly args:
 
 /** What became of a job: its result, or why there is none. */
 type Outcome =
-  | { readonly kind: 'result'; readonly result: BenchResult & { readonly blas?: string; readonly float32Ms?: number } }
+  | { readonly kind: 'result'; readonly result: BenchResult & { readonly blas?: string } }
   | { readonly kind: 'missing'; readonly why: string }
 
 /** Where tsconfig.bench.json puts the compiled src/ and bench/. */
@@ -84,10 +83,6 @@ const scangradJob = (config: string, variant: string): Job => {
   const [backendSpec, dtype] = variant.split('-')
   return nodeJob(`scangrad ${backendSpec} ${dtype}`, 'scangradRunner', [config, dtype, values.steps!, backendSpec])
 }
-
-/** float64 and float32 steps in turn in one process (the runner's `float64/float32`). */
-const pairedJob = (config: string, backendSpec: string): Job =>
-  nodeJob(`scangrad ${backendSpec} float64, float32 in turn`, 'scangradRunner', [config, 'float64/float32', values.steps!, backendSpec])
 
 const peerJob = (config: string, peer: string): Job => {
   const steps = values.steps!
@@ -155,18 +150,27 @@ const combine = (outcomes: readonly Outcome[]): { outcome: Outcome; range: strin
   }
 }
 
-/** A table row; `ratio` fills the ratio column from the row's median ms. */
-const row = (config: string, job: Job, outcome: Outcome, range: string, warmup: string, ratio: (ms: number) => string): string => {
+const row = (config: string, job: Job, outcome: Outcome, range: string, warmup: string, reference: number | null): string => {
   const spread = runs > 1 ? ` ${range} |` : ''
   if (outcome.kind === 'missing') return `| ${config} | ${job.label} | ${outcome.why} |${runs > 1 ? ' |' : ''} | | |`
   const { medianMs, peakRssMb } = outcome.result
-  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} |${spread} ${ratio(medianMs)} | ${peakRssMb.toFixed(0)} | ${warmup} |`
+  const ratio = reference === null ? '' : (medianMs / reference).toFixed(2)
+  return `| ${config} | ${job.label} | ${medianMs.toFixed(1)} |${spread} ${ratio} | ${peakRssMb.toFixed(0)} | ${warmup} |`
 }
 
 /** The smallest number among the labels present (the faster setting, or the leaner one), or null. */
 const best = (m: ByLabel, labels: readonly string[]): number | null => {
   const present = labels.flatMap((l) => (m.has(l) ? [m.get(l)!] : []))
   return present.length === 0 ? null : Math.min(...present)
+}
+
+/** Each round's median ms of one job (null where the job failed in that round). */
+type RoundTimes = ReadonlyMap<string, readonly (number | null)[]>
+
+/** The median over rounds of a / b, from the rounds where both jobs gave a result; null if none did. */
+const roundRatio = (a: readonly (number | null)[], b: readonly (number | null)[]): number | null => {
+  const ratios = a.flatMap((x, r) => (x !== null && b[r] !== null ? [x / b[r]!] : []))
+  return ratios.length === 0 ? null : median(ratios)
 }
 
 /** `value` with ✓ or ✗ against a target (`atLeast`: value ≥ target, else value ≤ target); – when unknown. */
@@ -176,10 +180,10 @@ const against = (value: number | null, target: number, atLeast: boolean): string
 /**
  * The issue's targets for one configuration, the fastest scangrad float32 variant as the reference
  * (float64 is compared with float32 on the fastest backend measured in both): speed-ups over the faster tfjs backend (≥ 10), jax-js jit (≥ 2) and the better
- * PyTorch thread setting (≥ 1 on C1 and C3, ≥ 0.5 on C2 and C4), float64 / float32 time (≤ 2.5; from
- * the steps timed in turn in one process when there are some) and peak RSS / PyTorch's (≤ 1).
+ * PyTorch thread setting (≥ 1 on C1 and C3, ≥ 0.5 on C2 and C4), float64 / float32 time (≤ 2.5, per
+ * round) and peak RSS / PyTorch's (≤ 1).
  */
-const summaryRow = (config: string, labels: readonly string[], times: ByLabel, rss: ByLabel, inTurn: number | null): string => {
+const summaryRow = (config: string, labels: readonly string[], times: ByLabel, rss: ByLabel, rounds: RoundTimes): string => {
   // The fastest scangrad float32 variant measured.
   const f32 = labels.filter((l) => isScangradF32(l) && times.has(l)).sort((a, b) => times.get(a)! - times.get(b)!)[0]
   const ref = f32 === undefined ? null : times.get(f32) ?? null
@@ -188,34 +192,16 @@ const summaryRow = (config: string, labels: readonly string[], times: ByLabel, r
   // float64 against float32 on the same backend: the fastest variant measured in both dtypes.
   const paired = labels.filter((l) => isScangradF32(l) && times.has(l) && times.has(l.replace('float32', 'float64')))
     .sort((a, b) => times.get(a)! - times.get(b)!)[0]
-  const f64Ratio = paired === undefined ? null : times.get(paired.replace('float32', 'float64'))! / times.get(paired)!
+  const f64Ratio = paired === undefined ? null : roundRatio(rounds.get(paired.replace('float32', 'float64'))!, rounds.get(paired)!)
   const torchRss = best(rss, torch)
   const ownRss = f32 === undefined ? null : rss.get(f32) ?? null
   return `| ${config} | ${[
     against(speedup(best(times, ['tfjs-cpu', 'tfjs-wasm'])), 10, true),
     against(speedup(best(times, ['jax-js jit'])), 2, true),
     against(speedup(best(times, torch)), config === 'C1' || config === 'C3' ? 1 : 0.5, true),
-    inTurn === null ? against(f64Ratio, 2.5, false) : `${against(inTurn, 2.5, false)} (separate processes ${f64Ratio?.toFixed(2) ?? '–'})`,
+    against(f64Ratio, 2.5, false),
     against(ownRss === null || torchRss === null ? null : ownRss / torchRss, 1, false),
   ].join(' | ')} |`
-}
-
-/**
- * The float64 / float32 ratio of the steps timed in turn (the median over rounds), after printing
- * its row: float64's median ms, and float32's beside the label. Null when no round gave a result.
- */
-const inTurnRatio = (config: string, job: Job, outcomes: readonly Outcome[]): number | null => {
-  const results = outcomes.flatMap((o) => (o.kind === 'result' && o.result.float32Ms !== undefined ? [o.result] : []))
-  if (results.length === 0) {
-    console.log(row(config, job, outcomes[0], '', '', () => ''))
-    return null
-  }
-  const ratios = results.map((r) => r.medianMs / r.float32Ms!)
-  const f32 = median(results.map((r) => r.float32Ms!))
-  const { outcome, range, warmup } = combine(outcomes)
-  const label = `${job.label} (float32 ${f32.toFixed(1)} ms)`
-  console.log(row(config, { ...job, label }, outcome, range, warmup, () => `${median(ratios).toFixed(2)} = f64 / f32`))
-  return median(ratios)
 }
 
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
@@ -226,9 +212,7 @@ const main = (): void => {
   const summary: string[] = []
   const blas = new Set<string>()
   const plan = list(values.configs!).map((config) => ({
-    config,
-    jobs: [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
-    inTurn: values.paired === '' ? null : pairedJob(config, values.paired!),
+    config, jobs: [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
   }))
   const what = runs > 1 ? `the median of ${runs} processes' medians over ${values.steps} steps` : `median ms over ${values.steps} steps`
   const warmup = `${WARMUP.minSteps} to ${WARMUP.maxSteps} warm-up steps (as many as fit in ${WARMUP.seconds} s)`
@@ -236,29 +220,26 @@ const main = (): void => {
   console.log(`${gauge()}\n`)
   console.log(`| config | framework | median ms |${runs > 1 ? ' range |' : ''} × scangrad f32 | peak RSS MB | warm-up steps |`)
   console.log(`|---|---|---:|${runs > 1 ? '---:|' : ''}---:|---:|---:|`)
-  for (const { config, jobs, inTurn } of plan) {
+  for (const { config, jobs } of plan) {
     const times = new Map<string, number>()
     const rss = new Map<string, number>()
     let reference: number | null = null
     const outcomes: Outcome[][] = jobs.map(() => [])
-    const inTurnOutcomes: Outcome[] = []
-    for (let round = 0; round < runs; round++) {
-      jobs.forEach((job, j) => outcomes[j].push(run(config, job)))
-      if (inTurn !== null) inTurnOutcomes.push(run(config, inTurn))
-    }
+    const rounds = new Map<string, (number | null)[]>()
+    for (let round = 0; round < runs; round++) jobs.forEach((job, j) => outcomes[j].push(run(config, job)))
     for (const [j, job] of jobs.entries()) {
       const { outcome, range, warmup: warmupSteps } = combine(outcomes[j])
       for (const o of outcomes[j]) if (o.kind === 'result') results.push(o.result)
+      rounds.set(job.label, outcomes[j].map((o) => (o.kind === 'result' ? o.result.medianMs : null)))
       if (outcome.kind === 'result') {
         times.set(job.label, outcome.result.medianMs)
         rss.set(job.label, outcome.result.peakRssMb)
         if (outcome.result.blas !== undefined) blas.add(outcome.result.blas)
         if (reference === null && isScangradF32(job.label)) reference = outcome.result.medianMs
       }
-      console.log(row(config, job, outcome, range, warmupSteps, (ms) => (reference === null ? '' : (ms / reference).toFixed(2))))
+      console.log(row(config, job, outcome, range, warmupSteps, reference))
     }
-    const ratio = inTurn === null ? null : inTurnRatio(config, inTurn, inTurnOutcomes)
-    summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss, ratio))
+    summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss, rounds))
   }
   console.log(`\nload average at the end ${load()}${blas.size > 0 ? `; PyTorch's BLAS: ${[...blas].join(', ')}` : ''}`)
   console.log(`at the end, ${gauge()}`)

@@ -1,10 +1,8 @@
 /**
  * scangrad's side of the training-step benchmark, through the public API only: a sequence model
  * (Elman or LSTM body, dense head), Adam, one update per step. Usage:
- *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64|float64/float32> [steps] [js|wasm|wasm2][+fma]
- * Prints one JSON BenchResult line. `float64/float32` times both dtypes in one process, one step of
- * each in turn, so that both meet the same state of the cores (on a shared VM it drifts by 1.5× over
- * minutes, more than the ratio's margin): medianMs is float64's, float32Ms float32's.
+ *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64> [steps] [js|wasm|wasm2][+fma]
+ * Prints one JSON BenchResult line.
  */
 import {
   type DType, type Kernels, type Tensor, jsKernels, loadThreadedWasmKernels, loadWasmKernels, losses, nn, oneHot, optim, randomKey,
@@ -49,8 +47,12 @@ const kernelsFor = async (spec: string): Promise<Kernels> => {
   throw new Error(`bench: unknown backend ${backend}; expected js, wasm or wasm2`)
 }
 
-/** One training step of the configuration's model in `dtype`, on the kernels in use. */
-const trainerFor = (c: BenchConfig, dtype: DType): (() => void) => {
+const main = async (): Promise<void> => {
+  const [name = 'C1', dtypeArg = 'float32', stepsArg = '10', backend = 'js'] = process.argv.slice(2)
+  const dtype = dtypeArg as DType
+  const kernels = await kernelsFor(backend)
+  useKernels(kernels)
+  const c = configByName(name)
   const model = buildModel(c)
   const lossOn = c.head === 'stepLinear' ? losses.mse : losses.softmaxCrossEntropy
   const loss = (params: ReturnType<typeof model.init>, batch: { inputs: Tensor; targets: Tensor }) =>
@@ -60,37 +62,22 @@ const trainerFor = (c: BenchConfig, dtype: DType): (() => void) => {
   let params = model.init(randomKey(0), { dtype })
   let optState = optimizer.init(params)
   const batch = batchFor(c, dtype)
-  return () => {
+  const steps = Number(stepsArg)
+  const trainStep = (): void => {
     const result = step(params, optState, batch)
     params = result.params
     optState = result.optState
   }
-}
-
-const timed = (step: () => void): number => {
-  const start = performance.now()
-  step()
-  return performance.now() - start
-}
-
-const main = async (): Promise<void> => {
-  const [name = 'C1', dtypeArg = 'float32', stepsArg = '10', backend = 'js'] = process.argv.slice(2)
-  const dtypes = dtypeArg.split('/') as DType[]
-  if (!dtypes.every((d) => d === 'float32' || d === 'float64')) {
-    throw new Error(`bench: dtype must be float32, float64 or float64/float32, got ${dtypeArg}`)
+  const warmupSteps = await warmUp(trainStep)
+  const times: number[] = []
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now()
+    trainStep()
+    times.push(performance.now() - start)
   }
-  const kernels = await kernelsFor(backend)
-  useKernels(kernels)
-  const c = configByName(name)
-  const trainers = dtypes.map((dtype) => trainerFor(c, dtype))
-  const steps = Number(stepsArg)
-  let warmupSteps = 0
-  for (const trainStep of trainers) warmupSteps = await warmUp(trainStep)
-  const times: number[][] = trainers.map(() => [])
-  for (let i = 0; i < steps; i++) trainers.forEach((trainStep, k) => times[k].push(timed(trainStep)))
   console.log(JSON.stringify({
-    framework: `scangrad-${kernels.name}-${dtypeArg}`, config: c.name, medianMs: median(times[0]), steps, warmupSteps,
-    peakRssMb: process.resourceUsage().maxRSS / 1024, ...(trainers.length > 1 ? { float32Ms: median(times[1]) } : {}),
+    framework: `scangrad-${kernels.name}-${dtype}`, config: c.name, medianMs: median(times), steps, warmupSteps,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
   }))
 }
 

@@ -2,9 +2,9 @@
  * @file Whole recurrent sequences as one tape node. Without a mask, a built-in Elman / RNN / LSTM /
  * GRU layer runs all its time steps in one primitive: the forward pass is one kernel call
  * (`Kernels.recurrentForward` / `lstmForward` / `gruForward`, or their composition from the other kernels), and
- * the backward pass through time is one more; the weight gradient is then a single product over
- * all steps, `Σ_t h_{t−1}ᵀ·dz_t = H_prevᵀ·dZ`, instead of one small product per step (for Elman /
- * RNN, inside the backward kernel). This is what cuDNN-style persistent kernels do; `scan` with
+ * the backward pass through time is one more, which also computes the weight gradient as a single
+ * product over all steps, `Σ_t h_{t−1}ᵀ·dz_t = H_prevᵀ·dZ`, instead of one small product per step.
+ * This is what cuDNN-style persistent kernels do; `scan` with
  * the per-step fused cells stays the reference (the tests compare both) and the path for masks and
  * user-written cells. The Elman / RNN kernels also take a batch-first layer's `[batch, time, …]`
  * layout, so a single such layer runs without transposing its inputs and outputs.
