@@ -78,6 +78,18 @@ const enteringStateRows = (hs: Data, h0: Data, extent: RecurrenceExtent): Data =
   return out
 }
 
+/**
+ * A recurrent weight's cotangent over all steps from time-major states `hs` and the cotangents `d`
+ * of every step's h·w (`[time·batch, width]`): H_prevᵀ·d, or dᵀ·H_prev for a transposed weight.
+ */
+const weightCotangentOf = (k: Kernels, d: Data, hs: Data, h0: Data, extent: RecurrenceExtent, width: number): Data => {
+  const prev = enteringStateRows(hs, h0, extent)
+  const rows = extent.time * extent.batch
+  return extent.transposed
+    ? k.matmul(d, SINGLE, prev, SINGLE, width, rows, extent.hidden, true, false)
+    : k.matmul(prev, SINGLE, d, SINGLE, extent.hidden, rows, width, true, false)
+}
+
 /** `recurrentForward` on any backend: per step, `σ(p_t + h·w)`. */
 export const composedRecurrentForward = (
   k: Kernels, p: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
@@ -119,13 +131,7 @@ export const composedRecurrentBackward = (
     // The first processed step's cotangent towards h0 is the caller's (only when h0 needs one).
     carry = s > 0 ? hiddenCotangent(k, dzt, w, extent, extent.hidden) : null
   }
-  const { hidden, time, batch } = extent
-  const prev = withWeight ? enteringStateRows(states, h0, extent) : null
-  const dw = prev === null
-    ? null
-    : extent.transposed
-      ? k.matmul(dz, SINGLE, prev, SINGLE, hidden, time * batch, hidden, true, false)
-      : k.matmul(prev, SINGLE, dz, SINGLE, hidden, time * batch, hidden, true, false)
+  const dw = withWeight ? weightCotangentOf(k, dz, states, h0, extent, extent.hidden) : null
   return { dz: inLayout(k, dz, extent), dw }
 }
 
@@ -245,13 +251,7 @@ export const composedLstmBackward = (
     dhNext = hiddenCotangent(k, dPre.subarray(4 * t * n, 4 * (t + 1) * n), w, extent, 4 * hidden)
     dcNext = mul(dc, f)
   }
-  const prev = withWeight ? enteringStateRows(forward.hs, h0, extent) : null
-  const rows = extent.time * batch
-  const dw = prev === null
-    ? null
-    : extent.transposed
-      ? k.matmul(dPre, SINGLE, prev, SINGLE, 4 * hidden, rows, hidden, true, false)
-      : k.matmul(prev, SINGLE, dPre, SINGLE, hidden, rows, 4 * hidden, true, false)
+  const dw = withWeight ? weightCotangentOf(k, dPre, forward.hs, h0, extent, 4 * hidden) : null
   return { dPre, dh0: dhNext ?? allocateLike(gh, n), dc0: dcNext ?? allocateLike(gh, n), dw }
 }
 
@@ -316,14 +316,8 @@ export const composedGruBackward = (
     const dHiddenT = dHidden.subarray(3 * t * n, 3 * (t + 1) * n)
     dhNext = k.binary('add', mul(dh, z), null, hiddenCotangent(k, dHiddenT, w, extent, 3 * hidden), null, n)
   }
-  const rows = extent.time * batch
-  const prev = wanted.w ? enteringStateRows(forward.hs, h0, extent) : null
-  const dw = prev === null
-    ? null
-    : extent.transposed
-      ? k.matmul(dHidden, SINGLE, prev, SINGLE, 3 * hidden, rows, hidden, true, false)
-      : k.matmul(prev, SINGLE, dHidden, SINGLE, hidden, rows, 3 * hidden, true, false)
-  const db = wanted.b ? (k.sumRows ?? jsKernels.sumRows!)(dHidden, rows, 3 * hidden) : null
+  const dw = wanted.w ? weightCotangentOf(k, dHidden, forward.hs, h0, extent, 3 * hidden) : null
+  const db = wanted.b ? (k.sumRows ?? jsKernels.sumRows!)(dHidden, extent.time * batch, 3 * hidden) : null
   return { dPre, dh0: dhNext ?? allocateLike(g, n), dw, db }
 }
 
