@@ -195,8 +195,8 @@ describe('float64 tanh from one e^{2|x|} − 1 (f64x2 lanes)', () => {
     const magnitudes = Array.from({ length: 1084 }, (_, i) => 2 ** (i - 1075) * (1 + (i % 7) / 7))
     const x = Float64Array.from([...Array.from({ length: 400001 }, (_, i) => -20 + i * 1e-4), ...magnitudes, ...magnitudes.map((v) => -v),
       5e-324, -5e-324, 19.06, 25, 1e300, -1e300, Infinity, -Infinity])
-    const actual = wasm.tanh(x)
-    expectWithin(actual, jsKernels.tanh(x), (i) => 4 * ulp64(Math.tanh(x[i]) || 5e-324), 'tanh')
+    const expected = jsKernels.tanh(x)
+    expectWithin(wasm.tanh(x), expected, (i) => 4 * ulp64(expected[i]), 'tanh')
     expect(Number.isNaN(wasm.tanh(Float64Array.of(NaN))[0])).toBe(true)
     expect(Object.is(wasm.tanh(Float64Array.of(-0))[0], -0)).toBe(true)
   })
