@@ -16,7 +16,9 @@ import { type Params, init } from './init.js'
 import { affine, checkInputs } from './project.js'
 import { fusedActivationOf, gruStep, gruStepFusable, lstmStep, lstmStepFusable, recurrentStep, recurrentStepFusable } from './fused.js'
 import { type BoundCell, type Cell, type CellSizes, type CellSpec, type SequenceRun, type StepInfo, cellOfBind } from './recurrent.js'
-import { gruSequence, lastState, lstmSequence, projectedRecurrentSequence, recurrentSequence, sequenceFusable } from './sequence.js'
+import {
+  gruSequence, lastState, lstmSequence, projectedRecurrentFinal, projectedRecurrentSequence, recurrentSequence, sequenceFusable,
+} from './sequence.js'
 
 /** The carry of the single-state cells (Elman, RNN, GRU): `{ h: [batch, hidden] }`. */
 export type HiddenCarry = { readonly h: Tensor }
@@ -85,6 +87,9 @@ const bindElman = (activation: Activation) => {
     }
     const weights = once(() => concat([p.wLayer, expandDims(p.bTime, 0), expandDims(p.bLayer, 0)], 0))
     const project = (xs: Tensor, steps: StepInfo): Tensor => affine('nn.elman', augmented(xs, steps), weights())
+    /** The activation as the whole-sequence kernels name it, or null when these operands take the per-step path. */
+    const sequenceActivation = (xs: Tensor) =>
+      fused !== null && sequenceFusable(xs, p.wLayer, p.bLayer, p.wTime, p.bTime) ? fused : null
     return {
       project,
       step: ({ h }, projected) => {
@@ -94,11 +99,19 @@ const bindElman = (activation: Activation) => {
         return [{ h: next }, next]
       },
       ...wholeSequences((xs, steps, carry0, reverse, batchMajor) => {
-        if (fused === null || !sequenceFusable(xs, p.wLayer, p.bLayer, p.wTime, p.bTime)) return null
+        const kernelActivation = sequenceActivation(xs)
+        if (kernelActivation === null) return null
         const options = { reverse, transposed: false, batchMajor }
-        const [hs, last] = projectedRecurrentSequence(augmented(xs, steps), weights(), carry0(xs.dtype).h, p.wTime, fused, options)
+        const [hs, last] = projectedRecurrentSequence(augmented(xs, steps), weights(), carry0(xs.dtype).h, p.wTime, kernelActivation, options)
         return finalRun(hs, last, reverse)
       }),
+      finalSequence: (xs, steps, carry0) => {
+        const kernelActivation = sequenceActivation(xs)
+        if (kernelActivation === null) return null
+        const options = { reverse: false, transposed: false, batchMajor: true }
+        const last = projectedRecurrentFinal(augmented(xs, steps), weights(), carry0(xs.dtype).h, p.wTime, kernelActivation, options)
+        return [{ h: last }, last]
+      },
     }
   }
 }

@@ -75,7 +75,11 @@ export const sequenceModel = <S = RecurrentState>(options: {
       const [recurrentKey, outputKey] = splitKey(key)
       return { recurrent: recurrent.init(recurrentKey, initOptions), output: output.init(outputKey, initOptions) }
     },
-    apply: (params, xs, runOptions) => applyWithState(params, xs, runOptions).predictions,
+    // A last-step readout reads nothing else, so a layer that can leaves the other outputs unmade.
+    apply: (params, xs, runOptions = {}) => {
+      const final = readout === 'lastStep' ? recurrent.applyFinal?.(params.recurrent, xs, runOptions) ?? null : null
+      return final === null ? applyWithState(params, xs, runOptions).predictions : output.apply(params.output, final.last)
+    },
     applyWithState,
   }
 }

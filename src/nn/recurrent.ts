@@ -68,6 +68,13 @@ export interface BoundCell<C extends Carry = Carry> {
    * transposing its inputs and outputs. Must equal `sequence` up to that layout.
    */
   readonly batchMajorSequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => SequenceRun<C> | null
+  /**
+   * Optional: an unmasked forward run in `batchMajorSequence`'s layout for its final carry and its
+   * outputs at the last time step alone, when nothing reads the other steps' outputs (so they need
+   * not be materialised); null when these operands need another path. Must equal the carry and the
+   * last step of `batchMajorSequence`, gradients included.
+   */
+  readonly finalSequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C) => readonly [carry: C, last: Tensor] | null
 }
 
 /**
@@ -173,6 +180,12 @@ export interface RunResult {
   readonly last?: Tensor
 }
 
+/** A run for its final state and its outputs at the last time step alone (see `RecurrentCore.runFinal`). */
+export interface FinalRun {
+  readonly final: StateSlices
+  readonly last: Tensor
+}
+
 /** The size and state metadata every recurrent layer carries. */
 export interface RecurrentCore {
   readonly name: string
@@ -193,6 +206,12 @@ export interface RecurrentCore {
    * `BoundCell.batchMajorSequence`) offers it, and the layer then calls it instead of `run`.
    */
   runBatchMajor?(params: Params, xs: Tensor, context: RunContext): RunResult
+  /**
+   * Optional: `runBatchMajor`'s final state and outputs at the last time step alone, when nothing
+   * reads the other steps' outputs; null when the run needs the full path (see
+   * `BoundCell.finalSequence`).
+   */
+  runFinal?(params: Params, xs: Tensor, context: RunContext): FinalRun | null
 }
 
 /**
@@ -205,6 +224,14 @@ export interface RecurrentLayer<S = RecurrentState> extends RecurrentCore {
   readonly kind: 'scangrad.recurrentLayer'
   // A method signature, so RecurrentLayer<LstmState> is usable where a RecurrentLayer is expected.
   apply(params: Params, xs: Tensor, options?: RecurrentOptions<S>): RecurrentOutput<S>
+  /**
+   * Optional: `apply` for the outputs at the last time step, `[batch, outputSize]`, and the final
+   * state alone, equal to `nn.lastStep(outputs)` and `state`, gradients included, but without
+   * materialising the other steps' outputs. Null when the run needs `apply` (masks, reversed runs,
+   * operands the fast path does not take). Built-in Elman layers offer it, and `nn.sequenceModel`'s
+   * last-step readout takes it.
+   */
+  applyFinal?(params: Params, xs: Tensor, options?: RecurrentOptions<S>): { readonly last: Tensor; readonly state: S } | null
 }
 
 const checkInputs = (core: RecurrentCore, xs: unknown): Tensor => {
@@ -267,23 +294,37 @@ const packState = (core: RecurrentCore, final: StateSlices): RecurrentState =>
  * state in PyTorch's layout. Every recurrent layer — built-in or user-written — goes through here.
  * @category model
  */
-export const recurrentLayer = <S = RecurrentState>(core: RecurrentCore): RecurrentLayer<S> => ({
-  ...core,
-  kind: 'scangrad.recurrentLayer',
-  apply: (params, xs, options = {}) => {
+export const recurrentLayer = <S = RecurrentState>(core: RecurrentCore): RecurrentLayer<S> => {
+  /** The checked inputs and the run's context. */
+  const prepare = (xs: unknown, options: RecurrentOptions<S>): { inputs: Tensor; context: RunContext } => {
     const inputs = checkInputs(core, xs)
     const [batch, time] = inputs.shape
     const mask = timeMajorMask(core.name, options, batch, time, inputs.dtype)
     const initial = options.initialState === undefined ? null : unpackState(core, options.initialState, batch)
-    const context: RunContext = { initial, mask, key: options.key ?? null, reverse: options.reverse ?? false, paramName: (n) => n }
-    if (core.runBatchMajor !== undefined) {
-      const { ys, final, last } = core.runBatchMajor(params, inputs, context)
-      return { outputs: ys, state: packState(core, final) as S, ...(last === undefined ? {} : { last }) }
-    }
-    const { ys, final, last } = core.run(params, transpose(inputs, [1, 0, 2]), context)
-    return { outputs: transpose(ys, [1, 0, 2]), state: packState(core, final) as S, ...(last === undefined ? {} : { last }) }
-  },
-})
+    return { inputs, context: { initial, mask, key: options.key ?? null, reverse: options.reverse ?? false, paramName: (n) => n } }
+  }
+  const { runFinal } = core
+  return {
+    ...core,
+    kind: 'scangrad.recurrentLayer',
+    ...(runFinal === undefined ? {} : {
+      applyFinal: (params: Params, xs: Tensor, options: RecurrentOptions<S> = {}) => {
+        const { inputs, context } = prepare(xs, options)
+        const run = runFinal(params, inputs, context)
+        return run === null ? null : { last: run.last, state: packState(core, run.final) as S }
+      },
+    }),
+    apply: (params, xs, options = {}) => {
+      const { inputs, context } = prepare(xs, options)
+      if (core.runBatchMajor !== undefined) {
+        const { ys, final, last } = core.runBatchMajor(params, inputs, context)
+        return { outputs: ys, state: packState(core, final) as S, ...(last === undefined ? {} : { last }) }
+      }
+      const { ys, final, last } = core.run(params, transpose(inputs, [1, 0, 2]), context)
+      return { outputs: transpose(ys, [1, 0, 2]), state: packState(core, final) as S, ...(last === undefined ? {} : { last }) }
+    },
+  }
+}
 
 // ---- one cell over time ----
 
@@ -407,6 +448,15 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
       }
       const { ys, final } = runBound(prepared, transpose(xs, [1, 0, 2]), context)
       return { ys: transpose(ys, [1, 0, 2]), final }
+    },
+    runFinal: (params, xs, context) => {
+      if (context.mask !== null || context.reverse) return null
+      const [batch, time] = xs.shape
+      const { bound, carryIn, finalOf } = prepare(params, context, batch)
+      if (bound.finalSequence === undefined) return null
+      const continued = continuedSteps(time, batch, null, false, context.initial !== null, xs.dtype, true)
+      const run = bound.finalSequence(xs, { continued }, carryIn)
+      return run === null ? null : { final: finalOf(run[0]), last: run[1] }
     },
   })
 }

@@ -7,7 +7,9 @@
  * This is what cuDNN-style persistent kernels do; `scan` with
  * the per-step fused cells stays the reference (the tests compare both) and the path for masks and
  * user-written cells. The Elman / RNN kernels also take a batch-first layer's `[batch, time, …]`
- * layout, so a single such layer runs without transposing its inputs and outputs.
+ * layout, so a single such layer runs without transposing its inputs and outputs, and the Elman
+ * layer has a form for its final state alone (`projectedRecurrentFinal`), for a last-step readout
+ * that reads no other step: the other outputs then never leave the kernel.
  *
  * The kernels are not differentiable themselves, so each VJP checks what it was given: plain
  * tensors (the usual first-order gradient) take the kernels; traced ones (`grad` of `grad`, `hvp`,
@@ -22,10 +24,10 @@ import { concat, expandDims, reshape, slice, stack, transpose, unstack } from '.
 import { defineMultiPrimitive, definePrimitive } from '../autodiff/primitive.js'
 import { Traced } from '../autodiff/trace.js'
 import { K } from '../tensor/backend.js'
-import type { GruForward, LstmForward, RecurrenceExtent, RecurrentActivation, SequenceCotangent } from '../tensor/kernels.js'
+import type { FinalStates, GruForward, LstmForward, RecurrenceExtent, RecurrentActivation, SequenceCotangent, SequenceStates } from '../tensor/kernels.js'
 import {
-  composedGruBackward, composedGruForward, composedLstmBackward, composedLstmForward, composedProjectedBackward, composedProjectedForward,
-  composedRecurrentBackward, composedRecurrentForward, stepAt, stepRows,
+  composedGruBackward, composedGruForward, composedLstmBackward, composedLstmForward, composedProjectedBackward, composedProjectedFinal,
+  composedProjectedForward, composedRecurrentBackward, composedRecurrentForward, stepAt, stepRows,
 } from '../tensor/recurrence.js'
 import { type Data, Tensor } from '../tensor/Tensor.js'
 import { activationGrad, fusedStepsEnabled, wanted, zerosLike } from './fused.js'
@@ -181,6 +183,40 @@ export const recurrentSequence = (
   return [hs, last]
 }
 
+/**
+ * The VJP of a projected sequence (`projectedSequencePrimitive`, or `finalPrimitive` with `g` null)
+ * from the cotangents of its outputs and of its final state. The kernel path takes the states as
+ * the forward kernel left them; the traced one (higher orders) needs them as a node of the tape,
+ * `out()`.
+ */
+const projectedVjp = (
+  [g, last]: readonly (Tensor | null)[], states: () => SequenceStates, out: () => Tensor, [x, wIn, h0, w]: readonly Tensor[],
+  params: RecurrentParams, needed: readonly boolean[] | undefined,
+): (Tensor | null)[] => {
+  const { extent, activation } = params
+  const cotangents = [g, last]
+  if (isPlain(...cotangents.filter((c): c is Tensor => c !== null), x, wIn, h0, w)) {
+    const want = { x: wanted(needed, 0), wIn: wanted(needed, 1), h0: wanted(needed, 2), w: wanted(needed, 3) }
+    const { dx, dwIn, dh0, dw } = K.projectedRecurrentBackward !== undefined
+      ? K.projectedRecurrentBackward(sequenceCotangent(cotangents), states(), x.data, wIn.data, h0.data, w.data, extent, activation, want)
+      : composedProjectedBackward(K, sequenceCotangent(cotangents), states(), x.data, wIn.data, h0.data, w.data, extent, activation, want)
+    return [dx, dwIn, dh0, dw].map((d, i) => (d === null ? null : new Tensor(d, [x, wIn, h0, w][i].shape)))
+  }
+  // Traced operands (higher orders): dz as in the plain Elman sequence, then the projection's VJP.
+  const swapLayout = (t: Tensor): Tensor => (extent.batchMajor === true ? transpose(t, [1, 0, 2]) : t)
+  const hs = swapLayout(out())
+  const dz = tracedRecurrentBackward(g === null ? null : swapLayout(g), last, hs, w, params)
+  const rows = extent.time * extent.batch
+  const dZ = reshape(dz, [rows, extent.hidden])
+  const inputs = wIn.shape[0]
+  return [
+    wanted(needed, 0) ? swapLayout(reshape(matmulTransposed(dZ, wIn, false, true), [extent.time, extent.batch, inputs])) : null,
+    wanted(needed, 1) ? matmulTransposed(reshape(swapLayout(x), [rows, inputs]), dZ, true, false) : null,
+    wanted(needed, 2) ? hiddenCotangent(stepOf(dz, firstStep(extent)), w, extent) : null,
+    wanted(needed, 3) ? weightCotangent(h0, hs, dz, extent) : null,
+  ]
+}
+
 const projectedSequencePrimitive = defineMultiPrimitive<RecurrentParams>({
   name: 'nn.projectedRecurrentSequence',
   forward: ([x, wIn, h0, w], { extent, activation }) => withFinalState(
@@ -189,30 +225,31 @@ const projectedSequencePrimitive = defineMultiPrimitive<RecurrentParams>({
       : composedProjectedForward(K, x.data, wIn.data, h0.data, w.data, extent, activation),
     [...x.shape.slice(0, -1), extent.hidden], extent,
   ),
-  vjp: (cotangents, { inputs: [x, wIn, h0, w], outs: [out], params, needed }) => {
-    const { extent, activation } = params
-    const [g, last] = cotangents
-    if (isPlain(...cotangents.filter((c): c is Tensor => c !== null), out, x, wIn, h0, w)) {
-      const want = { x: wanted(needed, 0), wIn: wanted(needed, 1), h0: wanted(needed, 2), w: wanted(needed, 3) }
-      const { dx, dwIn, dh0, dw } = K.projectedRecurrentBackward !== undefined
-        ? K.projectedRecurrentBackward(sequenceCotangent(cotangents), out.data, x.data, wIn.data, h0.data, w.data, extent, activation, want)
-        : composedProjectedBackward(K, sequenceCotangent(cotangents), out.data, x.data, wIn.data, h0.data, w.data, extent, activation, want)
-      return [dx, dwIn, dh0, dw].map((d, i) => (d === null ? null : new Tensor(d, [x, wIn, h0, w][i].shape)))
-    }
-    // Traced operands (higher orders): dz as in the plain Elman sequence, then the projection's VJP.
-    const swapLayout = (t: Tensor): Tensor => (extent.batchMajor === true ? transpose(t, [1, 0, 2]) : t)
-    const hs = swapLayout(out)
-    const dz = tracedRecurrentBackward(g === null ? null : swapLayout(g), last, hs, w, params)
-    const rows = extent.time * extent.batch
-    const dZ = reshape(dz, [rows, extent.hidden])
-    const inputs = wIn.shape[0]
-    return [
-      wanted(needed, 0) ? swapLayout(reshape(matmulTransposed(dZ, wIn, false, true), [extent.time, extent.batch, inputs])) : null,
-      wanted(needed, 1) ? matmulTransposed(reshape(swapLayout(x), [rows, inputs]), dZ, true, false) : null,
-      wanted(needed, 2) ? hiddenCotangent(stepOf(dz, firstStep(extent)), w, extent) : null,
-      wanted(needed, 3) ? weightCotangent(h0, hs, dz, extent) : null,
-    ]
+  vjp: (cotangents, { inputs, outs: [out], params, needed }) => projectedVjp(cotangents, () => out.data, () => out, inputs, params, needed),
+})
+
+/** What each final-state forward left for its backward pass, by its output (kernel path only). */
+const finalSaved = new WeakMap<Tensor, FinalStates>()
+
+const finalForward = ([x, wIn, h0, w]: readonly Tensor[], { extent, activation }: RecurrentParams): FinalStates =>
+  K.projectedRecurrentFinal !== undefined
+    ? K.projectedRecurrentFinal(x.data, wIn.data, h0.data, w.data, extent, activation)
+    : composedProjectedFinal(K, x.data, wIn.data, h0.data, w.data, extent, activation)
+
+/** A projected sequence for its final state alone: no other step's output leaves the kernel. */
+const finalPrimitive = definePrimitive<RecurrentParams>({
+  name: 'nn.projectedRecurrentFinal',
+  forward: (inputs, params) => {
+    const run = finalForward(inputs, params)
+    const final = new Tensor(run.final, [params.extent.batch, params.extent.hidden])
+    finalSaved.set(final, run)
+    return final
   },
+  // The traced path (higher orders) differentiates through every output, so it runs the whole
+  // sequence's node for them.
+  vjp: (g, { inputs, out, params, needed }) => projectedVjp(
+    [null, g], () => finalSaved.get(out) ?? finalForward(inputs, params), () => projectedSequencePrimitive(inputs, params)[0], inputs, params, needed,
+  ),
 })
 
 /**
@@ -230,6 +267,20 @@ export const projectedRecurrentSequence = (
   const extent = { time, batch, hidden: wIn.shape[1], ...options, batchMajor }
   const [hs, last] = projectedSequencePrimitive([x, wIn, h0, w], { extent, activation })
   return [hs, last]
+}
+
+/**
+ * `projectedRecurrentSequence`'s final state alone, `[batch, hidden]`, for when no other step's
+ * output is read (a last-step readout): the other outputs never leave the kernel (nor, batch-major,
+ * get reordered), and the gradient is the same.
+ */
+export const projectedRecurrentFinal = (
+  x: Tensor, wIn: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
+  options: { readonly reverse: boolean; readonly transposed: boolean; readonly batchMajor?: boolean },
+): Tensor => {
+  const batchMajor = options.batchMajor === true
+  const [time, batch] = batchMajor ? [x.shape[1], x.shape[0]] : x.shape
+  return finalPrimitive([x, wIn, h0, w], { extent: { time, batch, hidden: wIn.shape[1], ...options, batchMajor }, activation })
 }
 
 // ---- LSTM ----// ---- LSTM ----

@@ -51,6 +51,21 @@ export interface SequenceCotangent {
   readonly last: Data | null
 }
 
+/**
+ * A sequence run for its final state alone (`projectedRecurrentFinal`): the states of every step
+ * stay with the backend, and `hs()` gives them in the extent's layout (copied out, or recomputed
+ * when the backend no longer holds them). The backward kernels take it in place of `hs`.
+ */
+export interface FinalStates {
+  /** The state after the last processed step, `[batch, hidden]`. */
+  readonly final: Data
+  /** Every step's outputs, as `projectedRecurrentForward` returns them. */
+  readonly hs: () => Data
+}
+
+/** Every step's states: as an array, or held by the backend behind a final state. */
+export type SequenceStates = Data | FinalStates
+
 export interface RecurrentBackward {
   /** The cotangent of every step's pre-activation (= of the projected input p), in p's layout. */
   readonly dz: Data
@@ -248,11 +263,18 @@ export interface Kernels {
    */
   projectedRecurrentForward?(x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
   /**
-   * Optional: the backward pass of `projectedRecurrentForward`, straight to the cotangents of its
-   * four operands (those `wanted`): dz as in `recurrentBackward` stays inside the kernel.
+   * Optional: `projectedRecurrentForward` for its final state alone, when nothing reads the other
+   * steps' outputs (a last-step readout): a backend that keeps the states in its own memory need not
+   * copy them out or reorder them. Callers fall back to `projectedRecurrentForward`.
+   */
+  projectedRecurrentFinal?(x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): FinalStates
+  /**
+   * Optional: the backward pass of `projectedRecurrentForward` (or `projectedRecurrentFinal`, whose
+   * result stands for hs), straight to the cotangents of its four operands (those `wanted`): dz as
+   * in `recurrentBackward` stays inside the kernel.
    */
   projectedRecurrentBackward?(
-    g: SequenceCotangent, hs: Data, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
+    g: SequenceCotangent, hs: SequenceStates, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
     wanted: ProjectedWanted,
   ): ProjectedRecurrentBackward
   /** Optional: a whole LSTM sequence from the projected inputs `p` `[time, batch, 4·hidden]` (gates i, f, g, o). */

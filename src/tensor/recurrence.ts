@@ -1,17 +1,20 @@
 /**
  * @file Whole-sequence recurrent kernels composed from the other kernels of a backend: the
  * reference for, and the fallback of, the optional `Kernels.recurrentForward` / `recurrentBackward`
- * (and their `projected` forms) / `lstmForward` / `lstmBackward` / `gruForward` / `gruBackward`.
- * Each step makes the same kernel calls as one fused step of
+ * (and their `projected` forms, and `projectedRecurrentFinal`) / `lstmForward` / `lstmBackward` /
+ * `gruForward` / `gruBackward`. Each step makes the same kernel calls as one fused step of
  * src/nn/fused.ts, so a backend's values match its per-step path; what is saved is the tape and
  * the per-step tensors around the calls. Imports tensor types and the JavaScript kernels only.
  */
 import { type Data, allocate, dtypeOf, repeatRows } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
 import type {
-  GruBackward, GruForward, GruWanted, Kernels, LstmBackward, LstmForward, ProjectedRecurrentBackward, ProjectedWanted, RecurrenceExtent,
-  RecurrentActivation, RecurrentBackward, SequenceCotangent,
+  FinalStates, GruBackward, GruForward, GruWanted, Kernels, LstmBackward, LstmForward, ProjectedRecurrentBackward, ProjectedWanted,
+  RecurrenceExtent, RecurrentActivation, RecurrentBackward, SequenceCotangent, SequenceStates,
 } from './kernels.js'
+
+/** Every step's states as an array: copied out of, or recomputed by, the backend that holds them. */
+export const statesData = (hs: SequenceStates): Data => ('final' in hs ? hs.hs() : hs)
 
 /** Batch offsets of a single (unbatched) matrix. */
 const SINGLE = new Int32Array(1)
@@ -155,15 +158,24 @@ export const composedProjectedForward = (
   return composedRecurrentForward(k, p, h0, w, extent, activation)
 }
 
+/** `projectedRecurrentFinal` on any backend: the whole forward pass, and its last processed step's rows. */
+export const composedProjectedFinal = (
+  k: Kernels, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
+): FinalStates => {
+  const hs = composedProjectedForward(k, x, wIn, h0, w, extent, activation)
+  const rows = stepRows(hs, extent, stepAt(extent, extent.time - 1))
+  return { final: rows.buffer === hs.buffer ? rows.slice() : rows, hs: () => hs }
+}
+
 /** `projectedRecurrentBackward` on any backend: dz as in `recurrentBackward`, then one product per cotangent. */
 export const composedProjectedBackward = (
-  k: Kernels, g: SequenceCotangent, hs: Data, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent,
+  k: Kernels, g: SequenceCotangent, states: SequenceStates, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent,
   activation: RecurrentActivation, wanted: ProjectedWanted,
 ): ProjectedRecurrentBackward => {
   const { time, batch, hidden } = extent
   const rows = time * batch
   const inputs = inputsOf(wIn, extent)
-  const { dz, dw } = composedRecurrentBackward(k, g, hs, h0, w, extent, activation, wanted.w)
+  const { dz, dw } = composedRecurrentBackward(k, g, statesData(states), h0, w, extent, activation, wanted.w)
   return {
     dx: wanted.x ? k.matmul(dz, SINGLE, wIn, SINGLE, rows, hidden, inputs, false, true) : null,
     dwIn: wanted.wIn ? k.matmul(x, SINGLE, dz, SINGLE, inputs, rows, hidden, true, false) : null,
@@ -323,13 +335,15 @@ export const composedGruBackward = (
 
 /** The recurrence kernels that are compositions over the backend `k`. */
 export type ComposedRecurrence = Required<Pick<Kernels,
-  'recurrentForward' | 'recurrentBackward' | 'projectedRecurrentForward' | 'projectedRecurrentBackward' | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'
+  | 'recurrentForward' | 'recurrentBackward' | 'projectedRecurrentForward' | 'projectedRecurrentFinal' | 'projectedRecurrentBackward'
+  | 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward'
 >>
 
-/** All eight recurrence kernels as compositions over the backend `k`. */
+/** All nine recurrence kernels as compositions over the backend `k`. */
 export const composedRecurrence = (k: Kernels): ComposedRecurrence => ({
   recurrentForward: (p, h0, w, extent, activation) => composedRecurrentForward(k, p, h0, w, extent, activation),
   projectedRecurrentForward: (x, wIn, h0, w, extent, activation) => composedProjectedForward(k, x, wIn, h0, w, extent, activation),
+  projectedRecurrentFinal: (x, wIn, h0, w, extent, activation) => composedProjectedFinal(k, x, wIn, h0, w, extent, activation),
   projectedRecurrentBackward: (g, hs, x, wIn, h0, w, extent, activation, wanted) =>
     composedProjectedBackward(k, g, hs, x, wIn, h0, w, extent, activation, wanted),
   recurrentBackward: (g, hs, h0, w, extent, activation, withWeight) => composedRecurrentBackward(k, g, hs, h0, w, extent, activation, withWeight),

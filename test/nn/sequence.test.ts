@@ -9,7 +9,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type DType, type Kernels, type Tensor, add, cast, jsKernels, mul, normal, randomKey, splitKey, sum, treeLeaves, useKernels, valueAndGrad } from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
-import { type SequenceOutputs, gruSequence, lstmSequence, projectedRecurrentSequence, recurrentSequence, useSequenceKernels } from '../../src/nn/sequence.js'
+import {
+  type SequenceOutputs, gruSequence, lstmSequence, projectedRecurrentFinal, projectedRecurrentSequence, recurrentSequence, useSequenceKernels,
+} from '../../src/nn/sequence.js'
 import { composedRecurrence } from '../../src/tensor/recurrence.js'
 import { cases, checkBoth } from './gradHarness.js'
 import { expectClose, withSwitch } from './support.js'
@@ -100,6 +102,18 @@ describe('the sequence primitives alone pass checkGrads (orders 1 and 2)', () =>
         checkBoth(f, [x, wIn, h0, w], c.seed)
       }), { ...runs, numRuns: 5 })
     })
+    it(`projectedRecurrentFinal (tanh, relu, sigmoid; time- or batch-major), ${label}`, () => {
+      const activations = fc.constantFrom('tanh', 'relu', 'sigmoid' as const)
+      fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 2, hiddenSize: 3 }), activations, fc.boolean(), (c, activation, batchMajor) => {
+        const keys = splitKey(randomKey(c.seed), 4)
+        const x = normal(keys[0], batchMajor ? [c.batch, c.time, c.inputSize] : [c.time, c.batch, c.inputSize])
+        const wIn = normal(keys[1], [c.inputSize, c.hiddenSize])
+        const h0 = normal(keys[2], [c.batch, c.hiddenSize])
+        const w = mul(normal(keys[3], [c.hiddenSize, c.hiddenSize]), 0.6)
+        const f = (xi: Tensor, wi: Tensor, hi: Tensor, ri: Tensor) => projectedRecurrentFinal(xi, wi, hi, ri, activation, { ...option, batchMajor })
+        checkBoth(f, [x, wIn, h0, w], c.seed)
+      }), { ...runs, numRuns: 4 })
+    })
     it(`lstmSequence, ${label}`, () => {
       fc.assert(fc.property(cases({ batch: 2, time: 3, inputSize: 1, hiddenSize: 2 }), (c) => {
         const keys = splitKey(randomKey(c.seed), 4)
@@ -160,6 +174,41 @@ describe("a last-step readout takes the layer's own final-state node", () => {
     }
   }
 
+  it("a layer's applyFinal gives apply's last and state, and the model the same predictions and gradients, bit for bit", () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 4 }), fc.boolean(), (c, given) => {
+        const recurrent = nn.elman({ inputSize: 3, hiddenSize: 4, activation: 'tanh' })
+        const model = nn.sequenceModel({ recurrent, output: nn.linear({ inputSize: 4, outputSize: 2 }), readout: 'lastStep' })
+        const params = model.init(randomKey(c.seed), { dtype })
+        const x = cast(normal(randomKey(c.seed + 1), [3, 5, 3]), dtype)
+        // From zeros, or from a given state (then every step continues).
+        const options = given ? { initialState: { h: normal(randomKey(c.seed + 3), [1, 3, 4], { dtype }) } } : {}
+        const final = recurrent.applyFinal!(params.recurrent, x, options)!
+        const full = recurrent.apply(params.recurrent, x, options)
+        expect(final.last.data).toEqual(full.last!.data)
+        expect(final.state.h.data).toEqual(full.state.h.data)
+        const targets = normal(randomKey(c.seed + 2), [3, 2], { dtype })
+        const viaFinal = valueAndGrad((p: nn.SequenceParams) => sum(mul(model.apply(p, x, options), targets)))(params)
+        const viaOutputs = valueAndGrad((p: nn.SequenceParams) => sum(mul(model.applyWithState(p, x, options).predictions, targets)))(params)
+        expect(viaFinal[0].data).toEqual(viaOutputs[0].data)
+        treeLeaves(viaFinal[1], 'grads').forEach((g, i) => expect(g.data, `grads[${i}]`).toEqual(treeLeaves(viaOutputs[1], 'grads')[i].data))
+      }), { ...runs, numRuns: 4 })
+    }
+  })
+
+  it('applyFinal declines masked and reversed runs; layers without the path have none', () => {
+    const recurrent = nn.elman({ inputSize: 3, hiddenSize: 4, activation: 'tanh' })
+    const params = recurrent.init(randomKey(0), { dtype: 'float64' })
+    const x = normal(randomKey(1), [3, 5, 3])
+    expect(recurrent.applyFinal!(params, x, { lengths: [5, 3, 5] })).toBeNull()
+    expect(recurrent.applyFinal!(params, x, { reverse: true })).toBeNull()
+    expect(perStep(() => recurrent.applyFinal!(params, x))).toBeNull()
+    expect(() => recurrent.applyFinal!(params, normal(randomKey(1), [3, 5, 2]))).toThrow(/expects 3 features per step/)
+    for (const layer of [nn.rnn({ inputSize: 3, hiddenSize: 4 }), nn.lstm({ inputSize: 3, hiddenSize: 4 }), nn.stacked([recurrent, nn.elman({ inputSize: 4, hiddenSize: 4 })])]) {
+      expect(layer.applyFinal).toBeUndefined()
+    }
+  })
+
   it('passes checkGrads through the model (float64, orders 1 and 2)', () => {
     fc.assert(fc.property(cases({ batch: 2, time: 4, inputSize: 2, hiddenSize: 3 }), (c) => {
       const model = nn.sequenceModel({
@@ -175,7 +224,7 @@ describe("a last-step readout takes the layer's own final-state node", () => {
 describe('when the sequence path runs', () => {
   const composed = composedRecurrence(jsKernels)
   /** Runs f with kernels that count calls of one sequence kernel (computing as the composition does). */
-  type ForwardKernel = 'recurrentForward' | 'projectedRecurrentForward' | 'gruForward'
+  type ForwardKernel = 'recurrentForward' | 'projectedRecurrentForward' | 'projectedRecurrentFinal' | 'gruForward'
   const countingForward = (f: () => void, kernel: ForwardKernel): number => {
     let calls = 0
     const counting: Kernels = {
@@ -204,6 +253,17 @@ describe('when the sequence path runs', () => {
     const both = nn.rnn({ inputSize: 2, hiddenSize: 3, bidirectional: true, numLayers: 2 })
     const bothParams = both.init(randomKey(2), { dtype: 'float64' })
     expect(countingForward(() => both.apply(bothParams, x), 'recurrentForward')).toBe(4)
+  })
+
+  it("for a model's last-step readout, as the final state alone, its gradient included (unless masked)", () => {
+    const model = nn.sequenceModel({ recurrent: layer, output: nn.linear({ inputSize: 3, outputSize: 2 }), readout: 'lastStep' })
+    const modelParams = model.init(randomKey(4), { dtype: 'float64' })
+    const loss = (p: nn.SequenceParams) => sum(model.apply(p, x))
+    for (const [kernel, calls] of [['projectedRecurrentFinal', 1], ['projectedRecurrentForward', 0]] as const) {
+      expect(countingForward(() => valueAndGrad(loss)(modelParams), kernel), kernel).toBe(calls)
+    }
+    expect(countingForward(() => model.applyWithState(modelParams, x), 'projectedRecurrentForward')).toBe(1)
+    expect(countingForward(() => model.apply(modelParams, x, { lengths: [4, 2] }), 'projectedRecurrentFinal')).toBe(0)
   })
 
   it('not with a mask (scan over the masked steps), nor when switched off', () => {

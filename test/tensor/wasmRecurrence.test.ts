@@ -13,7 +13,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type DType, type Data, type RecurrenceExtent, type SequenceCotangent, jsKernels } from '../../src/index.js'
-import { composedRecurrence } from '../../src/tensor/recurrence.js'
+import { composedRecurrence, stepAt, stepRows } from '../../src/tensor/recurrence.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
 
 const wasm = loadWasmKernels({ minSize: { binary: 0, math: 0, sum: 0, matmul: 0 } })
@@ -220,6 +220,37 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
         ;[x, wIn, h0, w, ...given].forEach((v, i) => expect(v, 'inputs untouched').toEqual(copies[i]))
       },
     ), { numRuns: 60, seed: 9 })
+  })
+
+  it('projectedRecurrentFinal gives the last processed step, and its backward pass what the full outputs give, bit for bit, with the states in memory or gone', () => {
+    const one = new Int32Array(1)
+    fc.assert(fc.property(
+      recurrentExtentArb, fc.integer({ min: 1, max: 9 }), fc.constantFrom('tanh', 'relu', 'sigmoid' as const),
+      fc.record({ x: fc.boolean(), wIn: fc.boolean(), h0: fc.boolean(), w: fc.boolean() }), fc.constantFrom('none', 'small', 'large' as const), fc.nat(),
+      (extent: RecurrenceExtent, inputs, activation, wanted, between, seed) => {
+        const { time, batch, hidden } = extent
+        const x = values(dtype, time * batch * inputs, seed)
+        const wIn = values(dtype, inputs * hidden, seed + 1, 0.5)
+        const h0 = values(dtype, batch * hidden, seed + 2)
+        const w = values(dtype, hidden * hidden, seed + 3, 0.5)
+        const g = { steps: null, last: values(dtype, batch * hidden, seed + 4) }
+        const lastStep = stepAt(extent, time - 1)
+        for (const [name, k] of [['wasm', wasm], ['composition', reference]] as const) {
+          const hs = k.projectedRecurrentForward!(x, wIn, h0, w, extent, activation)
+          const expected = k.projectedRecurrentBackward!(g, hs.slice(), x, wIn, h0, w, extent, activation, wanted)
+          const final = k.projectedRecurrentFinal!(x, wIn, h0, w, extent, activation)
+          expect(final.final, `${name}: the final state`).toEqual(stepRows(hs, extent, lastStep).slice())
+          // A call in between lays out its own operands: below the states (small), or over them (large, 4 MiB).
+          if (between !== 'none') {
+            const size = between === 'small' ? 8 : 1024
+            wasm.matmul(values(dtype, size * size, 5), one, values(dtype, size, 6), one, size, size, 1, false, false)
+          }
+          const actual = k.projectedRecurrentBackward!(g, final, x, wIn, h0, w, extent, activation, wanted)
+          expect(actual, `${name}: the cotangents (${between} call between)`).toEqual(expected)
+          expect(final.hs(), `${name}: the outputs on demand`).toEqual(hs)
+        }
+      },
+    ), { numRuns: 60, seed: 21 })
   })
 
   it('the composition in batch-major layout is the time-major one with its sequences transposed', () => {

@@ -105,6 +105,16 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
           if (reference[key] === null) expect(actual[key]).toBeNull()
           else expectSame(actual[key]!, reference[key]!, `projected ${key} ${what}`)
         }
+        // For the final state alone: each thread leaves its rows of the states in memory.
+        const final = threaded.projectedRecurrentFinal!(x, wIn, h0, w, extent, activation)
+        const lastStep = { steps: null, last: g.last ?? filled(dtype, extent.batch * extent.hidden, seed + 6) }
+        expectSame(final.final, single.projectedRecurrentFinal!(x, wIn, h0, w, extent, activation).final, `final state ${what}`)
+        const fromFinal = threaded.projectedRecurrentBackward!(lastStep, final, x, wIn, h0, w, extent, activation, wanted)
+        const fromOutputs = single.projectedRecurrentBackward!(lastStep, projected, x, wIn, h0, w, extent, activation, wanted)
+        for (const key of ['dx', 'dwIn', 'dh0', 'dw'] as const) {
+          if (fromOutputs[key] === null) expect(fromFinal[key]).toBeNull()
+          else expectSame(fromFinal[key]!, fromOutputs[key]!, `${key} from the final state ${what}`)
+        }
       },
     ), { numRuns: 80, seed: 31 })
   })
@@ -130,7 +140,7 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
     const job = {
       dtype, backward: true, activation: 'relu', time: 2, batch: 3, hidden: 4, reverse: true, hs: 1, h0: 2, w: 3,
       g: 4, dz: 5, carry: 6, zeros: 7, mask: 8, scratch: 9, scratchStride: 10, staged: true, sequenceIn: 11, statesIn: 12, withState: true,
-      inputs: 13, x: 14, wIn: 15, steps: false, last: 16, withLast: true, statesReady: true,
+      inputs: 13, x: 14, wIn: 15, steps: false, last: 16, withLast: true, statesReady: true, withOutputs: false,
     } as const
     const encoded = encodeRecurrence(job)
     expect(encoded).toHaveLength(RECURRENCE_ARGS)

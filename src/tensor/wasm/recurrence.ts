@@ -13,8 +13,10 @@
  */
 import type { DType, Data } from '../Tensor.js'
 import { dtypeOf } from '../Tensor.js'
-import type { GruBackward, GruForward, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation, SequenceCotangent } from '../kernels.js'
-import type { ComposedRecurrence } from '../recurrence.js'
+import type {
+  FinalStates, GruBackward, GruForward, LstmBackward, LstmForward, RecurrenceExtent, RecurrentActivation, SequenceCotangent, SequenceStates,
+} from '../kernels.js'
+import { type ComposedRecurrence, stepAt, statesData } from '../recurrence.js'
 import { type Arena, alignRegion, layout } from './arena.js'
 import { type KernelExports, suffixOf } from './exports.js'
 import { type PointerMatmul, matmulScratchBytes, packWeight, packedWeightBytes } from './matmul.js'
@@ -22,7 +24,7 @@ import { GRU_DH0_SLOT, GRU_WORK_SLOTS, type GruJob, encodeGru, gruRows } from '.
 import { LSTM_DC0_SLOT, LSTM_DH0_SLOT, LSTM_WORK_SLOTS, type LstmJob, encodeLstm, lstmRows } from './lstmRows.js'
 import { type RecurrenceJob, encodeRecurrence, recurrenceRows, runOnCaller } from './recurrenceRows.js'
 
-/** The eight optional recurrence members of `Kernels`, all present. */
+/** The nine optional recurrence members of `Kernels`, all present. */
 export type RecurrenceKernels = ComposedRecurrence
 
 /** Everything one kernel call needs to address the module's memory in one dtype. */
@@ -158,7 +160,7 @@ export const createRecurrenceKernels = (
     reverse: extent.reverse, hs: 0, h0: 0, w: 0, g: 0, steps: false, last: 0, withLast: false, dz: 0, carry: 0, zeros: 0, mask: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...rowProduct(extent, ptrs.inputs ?? 0)),
     staged: transposes(extent), sequenceIn: 0, statesIn: 0, statesReady: false, withState: false, inputs: 0, x: 0, wIn: 0,
-    ...ptrs,
+    withOutputs: true, ...ptrs,
   })
 
   /**
@@ -187,18 +189,25 @@ export const createRecurrenceKernels = (
    * The states the last forward pass left in memory for its backward pass: h0 and every h_t,
    * time-major, in the byte range [from, to) that the arena keeps, as the backward pass lays its
    * own states out (h0 first in processing order). `hs` and `h0` are the arrays the pass returned
-   * and read: a backward pass given the same ones (and extent) reads the states from there instead
-   * of copying and reordering hs in again. Any call that lays operands out over the range ends it.
+   * (or its `FinalStates`) and read: a backward pass given the same ones (and extent) reads the
+   * states from there instead of copying and reordering hs in again. Any call that lays operands
+   * out over the range ends it.
    */
-  let resident: { readonly hs: Data; readonly h0: Data; readonly key: string; readonly from: number; readonly to: number } | null = null
+  let resident: { readonly hs: SequenceStates; readonly h0: Data; readonly key: string; readonly from: number; readonly to: number } | null = null
   const residentKey = (dtype: DType, { time, batch, hidden, reverse }: RecurrenceExtent): string => `${dtype} ${time} ${batch} ${hidden} ${reverse}`
 
   /**
    * The Elman / RNN forward pass, from p or from x and the projection wIn (p_t = x_t·wIn computed
    * by the row job, so p never exists as a whole); null when the memory cannot grow. The states are
-   * laid out past everything this pass and its backward pass use (see `resident`).
+   * laid out past everything this pass and its backward pass use (see `resident`). Returns every
+   * h_t in p's layout or, with `final`, the last processed step's h alone, its states left in
+   * memory (and recomputed by a full pass if asked for after they are gone).
    */
-  const elmanForward = (source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data | null => {
+  function elmanForward(source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, final: false): Data | null
+  function elmanForward(source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, final: true): FinalStates | null
+  function elmanForward(
+    source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, final: boolean,
+  ): Data | FinalStates | null {
     wake(extent, 1)
     const first = 'p' in source ? source.p : source.x
     const dtype = dtypeOf(first)
@@ -233,19 +242,33 @@ export const createRecurrenceKernels = (
     s.put(wPtr, w)
     s.pack(wPtr, hidden, hidden, extent.transposed, packedPtr)
     runRecurrence(elmanJob(s, extent, activation, false, {
-      hs: hsPtr, h0: h0Ptr, w: packedPtr, sequenceIn: staging, inputs, x: xPtr, wIn: wInPackedPtr,
+      hs: hsPtr, h0: h0Ptr, w: packedPtr, sequenceIn: staging, inputs, x: xPtr, wIn: wInPackedPtr, withOutputs: !final,
     }))
-    const hs = s.take(outPtr, time * n)
+    let all: Data | null = null
+    const hs: SequenceStates = final
+      ? {
+        final: s.take(hsPtr + stepAt(extent, time - 1) * n * bytes, n),
+        hs: () => (all ??= elmanForward(source, h0, w, extent, activation, false) ?? fallbackForward(source, h0, w, extent, activation)),
+      }
+      : s.take(outPtr, time * n)
     arena.keep(from, to)
     resident = { hs, h0, key: residentKey(dtype, extent), from, to }
     return hs
   }
 
+  const fallbackForward = (source: ElmanSource, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data =>
+    'p' in source
+      ? fallback.recurrentForward(source.p, h0, w, extent, activation)
+      : fallback.projectedRecurrentForward(source.x, source.wIn, h0, w, extent, activation)
+
   const recurrentForward: RecurrenceKernels['recurrentForward'] = (p, h0, w, extent, activation) =>
-    elmanForward({ p }, h0, w, extent, activation) ?? fallback.recurrentForward(p, h0, w, extent, activation)
+    elmanForward({ p }, h0, w, extent, activation, false) ?? fallbackForward({ p }, h0, w, extent, activation)
 
   const projectedRecurrentForward: RecurrenceKernels['projectedRecurrentForward'] = (x, wIn, h0, w, extent, activation) =>
-    elmanForward({ x, wIn }, h0, w, extent, activation) ?? fallback.projectedRecurrentForward(x, wIn, h0, w, extent, activation)
+    elmanForward({ x, wIn }, h0, w, extent, activation, false) ?? fallbackForward({ x, wIn }, h0, w, extent, activation)
+
+  const projectedRecurrentFinal: RecurrenceKernels['projectedRecurrentFinal'] = (x, wIn, h0, w, extent, activation) =>
+    elmanForward({ x, wIn }, h0, w, extent, activation, true) ?? fallback.projectedRecurrentFinal(x, wIn, h0, w, extent, activation)
 
   /**
    * The Elman / RNN backward pass through time, with `more` operands (x and wIn, when the pass has
@@ -255,21 +278,25 @@ export const createRecurrenceKernels = (
    * memory cannot grow.
    */
   const elmanBackward = (
-    g: SequenceCotangent, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation, withState: boolean,
-    inputs: number, more: readonly Data[],
+    g: SequenceCotangent, states: SequenceStates, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
+    withState: boolean, inputs: number, more: readonly Data[],
   ) => {
     wake(extent, 1)
-    const dtype = dtypeOf(hs)
+    const dtype = dtypeOf('final' in states ? states.final : states)
     const { time, batch, hidden, reverse } = extent
     const n = batch * hidden
     const given = { steps: g.steps !== null, last: g.last !== null }
     // The states where the forward pass of these hs left them, if no call has overwritten them and
     // this pass's own regions stay below them.
     const withoutStates = elmanBackwardPlan(dtype, extent, w.length, inputs, given, false)
-    const left = resident !== null && resident.hs === hs && resident.h0 === h0 && resident.key === residentKey(dtype, extent) &&
+    const leftFor = (hs: SequenceStates) =>
+      resident !== null && resident.hs === hs && resident.h0 === h0 && resident.key === residentKey(dtype, extent) &&
       arena.kept(resident.from, resident.to) && withoutStates.reserved <= resident.from
-      ? resident
-      : null
+        ? resident
+        : null
+    // States held behind a final state but gone since are recomputed, which leaves them in memory again.
+    const hs = leftFor(states) === null ? statesData(states) : states
+    const left = leftFor(hs)
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
     // A final-state cotangent alone needs no region (nor copy, nor reordering) for g.
@@ -286,7 +313,7 @@ export const createRecurrenceKernels = (
     if (g.steps !== null) s.put(staged ? staging : gPtr, g.steps)
     if (g.last !== null) s.put(lastPtr, g.last)
     if (left === null) {
-      s.put(staged ? statesStaging : hsPtr, hs)
+      s.put(staged ? statesStaging : hsPtr, statesData(hs))
       s.put(reverse ? hsPtr + time * n * s.bytes : statesPtr, h0)
     }
     s.put(wPtr, w)
@@ -571,6 +598,7 @@ export const createRecurrenceKernels = (
   }
 
   return {
-    recurrentForward, recurrentBackward, projectedRecurrentForward, projectedRecurrentBackward, lstmForward, lstmBackward, gruForward, gruBackward,
+    recurrentForward, recurrentBackward, projectedRecurrentForward, projectedRecurrentFinal, projectedRecurrentBackward, lstmForward, lstmBackward,
+    gruForward, gruBackward,
   }
 }

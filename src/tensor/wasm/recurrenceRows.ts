@@ -83,6 +83,11 @@ export interface RecurrenceJob extends RowJob {
   readonly statesIn: number
   /** Backward only: the time-major states are in `hs` already (left there by the forward pass), so `statesIn` is not read. */
   readonly statesReady: boolean
+  /**
+   * Forward only: write the outputs back to `sequenceIn` when staged; false when only the final
+   * state is read (from `hs`, time-major), so the reordering is skipped.
+   */
+  readonly withOutputs: boolean
   /** Backward only: carry the first processed step's dz·wᵀ too, so that `carry` ends as dh0. */
   readonly withState: boolean
   /**
@@ -103,11 +108,11 @@ const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
 export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   ...encodeRowJob(job), ACTIVATIONS.indexOf(job.activation), job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask,
   job.scratch, job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0, job.inputs, job.x, job.wIn,
-  job.steps ? 1 : 0, job.last, job.withLast ? 1 : 0, job.statesReady ? 1 : 0,
+  job.steps ? 1 : 0, job.last, job.withLast ? 1 : 0, job.statesReady ? 1 : 0, job.withOutputs ? 1 : 0,
 ]
 
 /** Integers in an encoded job (the length of `encodeRecurrence`'s list; the control block reserves them). */
-export const RECURRENCE_ARGS = 28
+export const RECURRENCE_ARGS = 29
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
 export type CopyBytes = (dst: number, src: number, bytes: number) => void
@@ -125,7 +130,7 @@ export const recurrenceRows = (
 ): void => {
   const [
     f64, backward, time, batch, hidden, reverse, activationIndex, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
-    staged, sequenceIn, statesIn, withState, inputs, x, wIn, steps, last, withLast, statesReady,
+    staged, sequenceIn, statesIn, withState, inputs, x, wIn, steps, last, withLast, statesReady, withOutputs,
   ] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
@@ -202,7 +207,9 @@ export const recurrenceRows = (
   }
   // Time-major → batch-major, the outputs (h_t, or dz_t) back over the block: row after row, each
   // row's time indices batch·hidden apart.
-  if (staged === 1) gather((backward === 1 ? dz : hs) + offset, sequenceIn + block, hidden, 1, 1, 0, rows, hidden, time, batch * hidden)
+  if (staged === 1 && (backward === 1 || withOutputs === 1)) {
+    gather((backward === 1 ? dz : hs) + offset, sequenceIn + block, hidden, 1, 1, 0, rows, hidden, time, batch * hidden)
+  }
 }
 
 /** `CopyBytes` over a memory, as seen from the current thread. */
