@@ -175,7 +175,7 @@ const recurrentSequencePrimitive = defineMultiPrimitive<RecurrentParams>({
  */
 export const recurrentSequence = (
   p: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
-  options: { readonly reverse: boolean; readonly transposed: boolean; readonly batchMajor?: boolean },
+  options: SequenceOptions,
 ): SequenceOutputs => {
   const batchMajor = options.batchMajor === true
   const [time, batch, hidden] = batchMajor ? [p.shape[1], p.shape[0], p.shape[2]] : p.shape
@@ -252,6 +252,20 @@ const finalPrimitive = definePrimitive<RecurrentParams>({
   ),
 })
 
+/** How a sequence runs: its direction, the recurrent weight's layout, and the sequences' layout. */
+interface SequenceOptions {
+  readonly reverse: boolean
+  readonly transposed: boolean
+  readonly batchMajor?: boolean
+}
+
+/** The extent and activation of a projected sequence over x `[time, batch, inputs]` (batch-major: `[batch, time, inputs]`). */
+const projectedParams = (x: Tensor, wIn: Tensor, activation: RecurrentActivation, options: SequenceOptions): RecurrentParams => {
+  const batchMajor = options.batchMajor === true
+  const [time, batch] = batchMajor ? [x.shape[1], x.shape[0]] : x.shape
+  return { extent: { time, batch, hidden: wIn.shape[1], ...options, batchMajor }, activation }
+}
+
 /**
  * `recurrentSequence` with the input projection inside: `h_t = σ(x_t·wIn + h_{t−1}·w)` for x
  * `[time, batch, inputs]` (`[batch, time, inputs]` when `batchMajor`), wIn `[inputs, hidden]`: one
@@ -259,13 +273,9 @@ const finalPrimitive = definePrimitive<RecurrentParams>({
  * dz) inside its kernel. Returns every `h_t` and the final state, as `recurrentSequence`.
  */
 export const projectedRecurrentSequence = (
-  x: Tensor, wIn: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
-  options: { readonly reverse: boolean; readonly transposed: boolean; readonly batchMajor?: boolean },
+  x: Tensor, wIn: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation, options: SequenceOptions,
 ): SequenceOutputs => {
-  const batchMajor = options.batchMajor === true
-  const [time, batch] = batchMajor ? [x.shape[1], x.shape[0]] : x.shape
-  const extent = { time, batch, hidden: wIn.shape[1], ...options, batchMajor }
-  const [hs, last] = projectedSequencePrimitive([x, wIn, h0, w], { extent, activation })
+  const [hs, last] = projectedSequencePrimitive([x, wIn, h0, w], projectedParams(x, wIn, activation, options))
   return [hs, last]
 }
 
@@ -275,13 +285,8 @@ export const projectedRecurrentSequence = (
  * get reordered), and the gradient is the same.
  */
 export const projectedRecurrentFinal = (
-  x: Tensor, wIn: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
-  options: { readonly reverse: boolean; readonly transposed: boolean; readonly batchMajor?: boolean },
-): Tensor => {
-  const batchMajor = options.batchMajor === true
-  const [time, batch] = batchMajor ? [x.shape[1], x.shape[0]] : x.shape
-  return finalPrimitive([x, wIn, h0, w], { extent: { time, batch, hidden: wIn.shape[1], ...options, batchMajor }, activation })
-}
+  x: Tensor, wIn: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation, options: SequenceOptions,
+): Tensor => finalPrimitive([x, wIn, h0, w], projectedParams(x, wIn, activation, options))
 
 // ---- LSTM ----// ---- LSTM ----
 
