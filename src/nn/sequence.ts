@@ -174,8 +174,7 @@ const recurrentSequencePrimitive = defineMultiPrimitive<RecurrentParams>({
  * returns every `h_t` in p's layout, and the final state `[batch, hidden]`.
  */
 export const recurrentSequence = (
-  p: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation,
-  options: SequenceOptions,
+  p: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation, options: SequenceOptions,
 ): SequenceOutputs => {
   const batchMajor = options.batchMajor === true
   const [time, batch, hidden] = batchMajor ? [p.shape[1], p.shape[0], p.shape[2]] : p.shape
