@@ -27,7 +27,7 @@ import { K } from '../tensor/backend.js'
 import type { FinalStates, GruForward, LstmForward, RecurrenceExtent, RecurrentActivation, SequenceCotangent, SequenceStates } from '../tensor/kernels.js'
 import {
   composedGruBackward, composedGruForward, composedLstmBackward, composedLstmForward, composedProjectedBackward, composedProjectedFinal,
-  composedProjectedForward, composedRecurrentBackward, composedRecurrentForward, stepAt, stepRows,
+  composedProjectedForward, composedRecurrentBackward, composedRecurrentForward, finalRows, stepAt, stepRows,
 } from '../tensor/recurrence.js'
 import { type Data, Tensor } from '../tensor/Tensor.js'
 import { activationGrad, fusedStepsEnabled, wanted, zerosLike } from './fused.js'
@@ -121,11 +121,8 @@ export type SequenceOutputs = [hs: Tensor, last: Tensor]
  * processed step's rows, so that a loss on the final state alone reaches the backward kernel as
  * that state's cotangent instead of a sequence of zeros with one step filled.
  */
-const withFinalState = (hs: Data, shape: readonly number[], extent: RecurrenceExtent): Tensor[] => {
-  const rows = stepRows(hs, extent, stepAt(extent, extent.time - 1))
-  // stepRows gives a view of hs for a time-major sequence, a fresh array otherwise.
-  return [new Tensor(hs, shape), new Tensor(rows.buffer === hs.buffer ? rows.slice() : rows, [extent.batch, extent.hidden])]
-}
+const withFinalState = (hs: Data, shape: readonly number[], extent: RecurrenceExtent): Tensor[] =>
+  [new Tensor(hs, shape), new Tensor(finalRows(hs, extent), [extent.batch, extent.hidden])]
 
 /** The cotangents of a sequence node's two outputs, as the kernels take them. */
 const sequenceCotangent = ([steps, last]: readonly (Tensor | null)[]): SequenceCotangent =>
@@ -287,7 +284,7 @@ export const projectedRecurrentFinal = (
   x: Tensor, wIn: Tensor, h0: Tensor, w: Tensor, activation: RecurrentActivation, options: SequenceOptions,
 ): Tensor => finalPrimitive([x, wIn, h0, w], projectedParams(x, wIn, activation, options))
 
-// ---- LSTM ----// ---- LSTM ----
+// ---- LSTM ----
 
 /** What each LSTM forward kept for its backward pass, by its `hs` output (kernel-path only). */
 const lstmSaved = new WeakMap<Tensor, LstmForward>()

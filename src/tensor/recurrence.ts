@@ -158,13 +158,19 @@ export const composedProjectedForward = (
   return composedRecurrentForward(k, p, h0, w, extent, activation)
 }
 
+/** The last processed step's `[batch, hidden]` rows of a sequence in the extent's layout, as an array of their own. */
+export const finalRows = (hs: Data, extent: RecurrenceExtent): Data => {
+  const rows = stepRows(hs, extent, stepAt(extent, extent.time - 1))
+  // stepRows gives a view of hs for a time-major sequence, a fresh array otherwise.
+  return rows.buffer === hs.buffer ? rows.slice() : rows
+}
+
 /** `projectedRecurrentFinal` on any backend: the whole forward pass, and its last processed step's rows. */
 export const composedProjectedFinal = (
   k: Kernels, x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
 ): FinalStates => {
   const hs = composedProjectedForward(k, x, wIn, h0, w, extent, activation)
-  const rows = stepRows(hs, extent, stepAt(extent, extent.time - 1))
-  return { final: rows.buffer === hs.buffer ? rows.slice() : rows, hs: () => hs }
+  return { final: finalRows(hs, extent), hs: () => hs }
 }
 
 /** `projectedRecurrentBackward` on any backend: dz as in `recurrentBackward`, then one product per cotangent. */

@@ -48,6 +48,10 @@ const columnsOf = (x: Data, rows: number, cols: number): Int32Array | null => {
   return columns
 }
 
+/** op(A)'s one-hot columns when an m × k · k × n product is worth selecting (see `selectProduct`), else null. */
+const selectable = (a: Data, m: number, k: number, n: number, transposeA: boolean): Int32Array | null =>
+  m * k * n < MIN_WORK || k < 8 ? null : transposeA ? columnsOf(a, k, m) : columnsOf(a, m, k)
+
 /** Row `columns[i]` of b `[·, n]` as row i of an `[m, n]` array. */
 const selectRows = (b: Data, columns: Int32Array, m: number, n: number): Data => {
   const out = b instanceof Float32Array ? new Float32Array(m * n) : new Float64Array(m * n)
@@ -63,8 +67,7 @@ const selectRows = (b: Data, columns: Int32Array, m: number, n: number): Data =>
  * NaN for b = ±∞ or NaN, hence the finiteness condition.
  */
 export const selectProduct = (a: Data, b: Data, m: number, k: number, n: number, transposeA: boolean): Data | null => {
-  if (m * k * n < MIN_WORK || k < 8) return null
-  const columns = transposeA ? columnsOf(a, k, m) : columnsOf(a, m, k)
+  const columns = selectable(a, m, k, n, transposeA)
   if (columns === null) return null
   if (!transposeA) return allFinite(b) ? selectRows(b, columns, m, n) : null
   // Every row of B lands in some row of the sums, so a non-finite B leaves a non-finite sum: checking
@@ -80,8 +83,7 @@ export const selectProduct = (a: Data, b: Data, m: number, k: number, n: number,
  * either way, and a character model's vocabulary is far shorter than its batch · time rows.
  */
 export const selectAffine = (a: Data, b: Data, bias: Data, m: number, k: number, n: number): Data | null => {
-  if (m * k * n < MIN_WORK || k < 8) return null
-  const columns = columnsOf(a, m, k)
+  const columns = selectable(a, m, k, n, false)
   if (columns === null || !allFinite(b)) return null
   return k < m ? selectRows(addToRows(K, b, bias), columns, m, n) : addToRows(K, selectRows(b, columns, m, n), bias)
 }

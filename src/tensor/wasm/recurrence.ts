@@ -7,8 +7,9 @@
  * row job, step by step, and, backwards, dx, dwIn and dh0 here. A forward pass leaves its states
  * (and an LSTM or GRU its gates) in memory, where its backward pass reads them unless another call
  * has laid operands over them since, and every backward pass computes the recurrent weight's
- * cotangent there as one product over all steps. Each step makes the same roundings, in the same order, as the composition in
- * ../recurrence.ts; only the products' summation order may differ (as between any two matmuls).
+ * cotangent there as one product over all steps. Each step makes the same roundings, in the same
+ * order, as the composition in ../recurrence.ts; only the products' summation order may differ (as
+ * between any two matmuls).
  * The elementwise exports write exactly n elements and may run in place.
  */
 import type { DType, Data } from '../Tensor.js'
@@ -295,8 +296,9 @@ export const createRecurrenceKernels = (
         ? resident
         : null
     // States held behind a final state but gone since are recomputed, which leaves them in memory again.
-    const hs = leftFor(states) === null ? statesData(states) : states
-    const left = leftFor(hs)
+    const found = leftFor(states)
+    const hs = found === null ? statesData(states) : states
+    const left = found ?? leftFor(hs)
     // h0 sits right before hs (after it when reversed), so the states entering the steps, in
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
     // A final-state cotangent alone needs no region (nor copy, nor reordering) for g.
@@ -384,7 +386,6 @@ export const createRecurrenceKernels = (
     const products: ProductSize[] = [[batch, 4 * hidden, hidden], [hidden, rows, 4 * hidden], [4 * hidden, rows, hidden]]
     return { ptrs, end, products, reserved: end + scratchBytes(dtype, products) }
   }
-
 
   /**
    * The LSTM or GRU forward pass whose states and gates the arena keeps (one range at a time), laid
