@@ -475,7 +475,9 @@ export const createRecurrenceKernels = (
     const { ptrs: [ghPtr, gcPtr, dPrePtr, wPtr, packedPtr, work, dwPtr, ...ownStates], end, products } = left === null
       ? lstmBackwardPlan(dtype, extent, w.length, true)
       : withoutStates
-    // Not forward.saved here: reading it copies the gates out of memory.
+    // The gates are read before this pass lays its operands out: when they are gone from memory,
+    // reading them runs the forward pass again, which would overwrite this pass's regions.
+    const saved = left === null ? forward.saved : null
     const s = [gc, forward.hs, forward.cs, h0, c0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, products) : null
     if (s === null) return fallback.lstmBackward(gh, gc, forward, h0, c0, w, extent, withWeight)
     const [statesPtr, csPtr, savedPtr, c0Ptr] = left === null ? ownStates : layout(s.bytes, lstmStateSizes(extent), left.from).ptrs
@@ -484,7 +486,7 @@ export const createRecurrenceKernels = (
     s.put(gcPtr, gc)
     if (left === null) {
       s.put(csPtr, forward.cs)
-      s.put(savedPtr, forward.saved)
+      s.put(savedPtr, saved!)
       s.put(c0Ptr, c0)
       if (withWeight) {
         s.put(hsPtr, forward.hs)
@@ -572,7 +574,8 @@ export const createRecurrenceKernels = (
     const { ptrs: [gPtr, dPrePtr, dHiddenPtr, wPtr, packedPtr, work, dwPtr, dbPtr, ...ownStates], end, products } = left === null
       ? gruBackwardPlan(dtype, extent, w.length, true)
       : withoutStates
-    // Not forward.saved here: reading it copies the gates out of memory.
+    // Read before this pass lays its operands out (see lstmBackward).
+    const saved = left === null ? forward.saved : null
     const s = [forward.hs, h0, w].every((x) => dtypeOf(x) === dtype) ? open(dtype, end, products) : null
     if (s === null) return fallback.gruBackward(g, forward, h0, w, extent, wanted)
     const [statesPtr, savedPtr] = left === null ? ownStates : layout(s.bytes, gruStateSizes(extent), left.from).ptrs
@@ -581,7 +584,7 @@ export const createRecurrenceKernels = (
     if (left === null) {
       s.put(hsPtr, forward.hs)
       s.put(h0Ptr, h0)
-      s.put(savedPtr, forward.saved)
+      s.put(savedPtr, saved!)
     }
     s.put(wPtr, w)
     s.pack(wPtr, 3 * hidden, hidden, !extent.transposed, packedPtr)
