@@ -1,9 +1,11 @@
 /**
  * The benchmark configurations of the models issue: one training step (forward over the sequence,
  * BPTT, Adam update) in float32. Shared by every framework's runner so that all measure the same work.
+ * C2u is C2 with scangrad's recurrent layer written by a user (bench/userLstmCell.ts) instead of
+ * `nn.lstm`; it has no peers (they run C2) and `npm run bench` times it beside `nn.lstm`.
  */
 export interface BenchConfig {
-  readonly name: 'C1' | 'C2' | 'C3' | 'C4'
+  readonly name: 'C1' | 'C2' | 'C2u' | 'C3' | 'C4'
   readonly description: string
   readonly cell: 'elman' | 'lstm'
   readonly batch: number
@@ -15,11 +17,14 @@ export interface BenchConfig {
   /** 'lastSoftmax': dense softmax on the last step; 'stepSoftmax': per-step softmax; 'stepLinear': per-step linear + MSE. */
   readonly head: 'lastSoftmax' | 'stepSoftmax' | 'stepLinear'
   readonly outputs: number
+  /** The recurrent layer is `nn.recurrent` over the user-written `userLstmSpec`, not `nn.lstm`. */
+  readonly userCell?: true
 }
 
 export const configs: readonly BenchConfig[] = [
   { name: 'C1', description: 'Elman tanh B64 T28 in28 H128, dense softmax head (10)', cell: 'elman', batch: 64, time: 28, inputSize: 28, hidden: 128, input: 'dense', head: 'lastSoftmax', outputs: 10 },
   { name: 'C2', description: 'LSTM B32 T64 one-hot 64, H256, per-step softmax (64)', cell: 'lstm', batch: 32, time: 64, inputSize: 64, hidden: 256, input: 'oneHot', head: 'stepSoftmax', outputs: 64 },
+  { name: 'C2u', description: 'C2 with a user-written LSTM cell (nn.recurrent over a CellSpec)', cell: 'lstm', batch: 32, time: 64, inputSize: 64, hidden: 256, input: 'oneHot', head: 'stepSoftmax', outputs: 64, userCell: true },
   { name: 'C3', description: 'Elman tanh B1 T300 in1 H3, per-step linear, MSE', cell: 'elman', batch: 1, time: 300, inputSize: 1, hidden: 3, input: 'dense', head: 'stepLinear', outputs: 1 },
   { name: 'C4', description: 'Elman tanh B128 T32 in256 H512, per-step linear (256), MSE', cell: 'elman', batch: 128, time: 32, inputSize: 256, hidden: 512, input: 'dense', head: 'stepLinear', outputs: 256 },
 ]

@@ -3,7 +3,7 @@
  * child process, one after another, so that peak RSS is per process and no run warms another's
  * caches. Prints a table of median ms per step and the ratio of each framework to scangrad float32,
  * then a summary of the ratios the speed issue sets targets for.
- *   npm run bench -- [--configs C1,C2,C3,C4] [--steps 10]
+ *   npm run bench -- [--configs C1,C2,C2u,C3,C4] [--steps 10]
  *     [--peers tfjs-cpu,tfjs-wasm,jax-js,pytorch-1t,pytorch-2t] [--skip C4:tfjs-cpu]
  *     [--scangrad wasm-float32,wasm-float64,wasm+fma-float32,wasm2-float32,wasm2-float64,wasm2+fma-float32,wasm2+fma-float64,js-float32]
  *     [--timeout 10] [--json out.json] [--repeat 1]
@@ -17,6 +17,9 @@
  * loader (tsx) each process would also carry the loader and the compiler, ≈ 40–50 MB of RSS that
  * belongs to none of the frameworks. A core gauge (bench/coreGauge.ts) runs before and after the
  * jobs, one process alone and two at once, to show how fast the cores were.
+ * C2u (C2 with a user-written LSTM cell, bench/userLstmCell.ts) runs no peers: each scangrad variant
+ * runs twice in every round, `nn.lstm` (C2's model) and the user's cell, and a last table gives the
+ * median over rounds of user cell / `nn.lstm` per variant (the target of issue 18: ≤ 1.25).
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -79,10 +82,15 @@ const nodeJob = (label: string, name: string, args: string[]): Job =>
  * threaded backend, two threads); `+fma` turns relaxed SIMD on first (`enableRelaxedSimd` from
  * scangrad/node; the default from Node 22), so the kernels take fused multiply-adds.
  */
-const scangradJob = (config: string, variant: string): Job => {
+const scangradJob = (config: string, variant: string, suffix = ''): Job => {
   const [backendSpec, dtype] = variant.split('-')
-  return nodeJob(`scangrad ${backendSpec} ${dtype}`, 'scangradRunner', [config, dtype, values.steps!, backendSpec])
+  return nodeJob(`scangrad ${backendSpec} ${dtype}${suffix}`, 'scangradRunner', [config, dtype, values.steps!, backendSpec])
 }
+
+/** C2u's jobs: per scangrad variant, `nn.lstm` on C2's model and then the user-written cell. */
+const USER_CELL = ' user cell'
+const BUILT_IN = ' nn.lstm'
+const userCellJobs = (variant: string): Job[] => [scangradJob('C2', variant, BUILT_IN), scangradJob('C2u', variant, USER_CELL)]
 
 const peerJob = (config: string, peer: string): Job => {
   const steps = values.steps!
@@ -124,7 +132,8 @@ const run = (config: string, job: Job): Outcome => {
 /** One number per framework label: median ms, or peak RSS MB. */
 type ByLabel = ReadonlyMap<string, number>
 
-const isScangradF32 = (label: string): boolean => label.startsWith('scangrad') && label.endsWith('float32')
+/** `scangrad <backend> float32`, possibly followed by C2u's ` nn.lstm` or ` user cell`. */
+const isScangradF32 = (label: string): boolean => /^scangrad \S+ float32( |$)/.test(label)
 
 const runs = Number(values.repeat)
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`bench: --repeat must be a whole number ≥ 1, got ${values.repeat}`)
@@ -204,15 +213,30 @@ const summaryRow = (config: string, labels: readonly string[], times: ByLabel, r
   ].join(' | ')} |`
 }
 
+/**
+ * C2u's rows of the last table: per variant, the median over rounds of user cell ms / `nn.lstm` ms
+ * (the two run one after the other in every round), against issue 18's target ≤ 1.25.
+ */
+const userCellRows = (config: string, labels: readonly string[], rounds: RoundTimes): string[] =>
+  labels.filter((l) => l.endsWith(USER_CELL)).map((user) => {
+    const variant = user.slice('scangrad '.length, -USER_CELL.length)
+    const builtIn = rounds.get(user.slice(0, -USER_CELL.length) + BUILT_IN)
+    return `| ${config} | ${variant} | ${against(builtIn === undefined ? null : roundRatio(rounds.get(user)!, builtIn), 1.25, false)} |`
+  })
+
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
 
 const main = (): void => {
   compileRunners()
   const results: BenchResult[] = []
   const summary: string[] = []
+  const userCell: string[] = []
   const blas = new Set<string>()
   const plan = list(values.configs!).map((config) => ({
-    config, jobs: [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
+    config,
+    jobs: config === 'C2u'
+      ? list(values.scangrad!).flatMap(userCellJobs)
+      : [...list(values.scangrad!).map((v) => scangradJob(config, v)), ...list(values.peers!).map((p) => peerJob(config, p))],
   }))
   const what = runs > 1 ? `the median of ${runs} processes' medians over ${values.steps} steps` : `median ms over ${values.steps} steps`
   const warmup = `${WARMUP.minSteps} to ${WARMUP.maxSteps} warm-up steps (as many as fit in ${WARMUP.seconds} s)`
@@ -239,7 +263,8 @@ const main = (): void => {
       }
       console.log(row(config, job, outcome, range, warmupSteps, reference))
     }
-    summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss, rounds))
+    if (config === 'C2u') userCell.push(...userCellRows(config, jobs.map((j) => j.label), rounds))
+    else summary.push(summaryRow(config, jobs.map((j) => j.label), times, rss, rounds))
   }
   console.log(`\nload average at the end ${load()}${blas.size > 0 ? `; PyTorch's BLAS: ${[...blas].join(', ')}` : ''}`)
   console.log(`at the end, ${gauge()}`)
@@ -247,6 +272,12 @@ const main = (): void => {
   console.log('| config | × tfjs best (≥ 10) | × jax-js jit (≥ 2) | × PyTorch best (≥ 1 C1/C3, ≥ 0.5 C2/C4) | f64 / f32 (≤ 2.5) | peak RSS / PyTorch (≤ 1) |')
   console.log('|---|---:|---:|---:|---:|---:|')
   for (const line of summary) console.log(line)
+  if (userCell.length > 0) {
+    console.log('\n## a user\'s cell: user-written LSTM cell ms / nn.lstm ms, same variant, median over rounds (✓ when ≤ 1.25)')
+    console.log('| config | variant | user cell / nn.lstm (≤ 1.25) |')
+    console.log('|---|---|---:|')
+    for (const line of userCell) console.log(line)
+  }
   if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(results, null, 2))
 }
 

@@ -1,7 +1,8 @@
 /**
  * scangrad's side of the training-step benchmark, through the public API only: a sequence model
- * (Elman or LSTM body, dense head), Adam, one update per step. Usage:
- *   tsx bench/scangradRunner.ts <C1|C2|C3|C4> <float32|float64> [steps] [js|wasm|wasm2][+fma]
+ * (Elman or LSTM body, dense head; on C2u the LSTM body is the user-written cell of
+ * bench/userLstmCell.ts under `nn.recurrent`), Adam, one update per step. Usage:
+ *   tsx bench/scangradRunner.ts <C1|C2|C2u|C3|C4> <float32|float64> [steps] [js|wasm|wasm2][+fma]
  * Prints one JSON BenchResult line.
  */
 import {
@@ -10,6 +11,7 @@ import {
 } from '../src/index.js'
 import { enableRelaxedSimd, nodeWorkers } from '../src/node.js'
 import { type BenchConfig, benchData, configByName, median, warmUp } from './configs.js'
+import { userLstmSpec } from './userLstmCell.js'
 
 const symbols = (n: number, classes: number, seed: number): number[] =>
   Array.from(benchData(n, seed), (v) => Math.floor((v + 0.5) * classes) % classes)
@@ -17,6 +19,7 @@ const symbols = (n: number, classes: number, seed: number): number[] =>
 const buildModel = (c: BenchConfig) => {
   const output = nn.linear({ inputSize: c.hidden, outputSize: c.outputs })
   const readout = c.head === 'lastSoftmax' ? 'lastStep' : 'perStep'
+  if (c.userCell) return nn.sequenceModel({ recurrent: nn.recurrent(userLstmSpec, { inputSize: c.inputSize, hiddenSize: c.hidden }), output, readout })
   return c.cell === 'lstm'
     ? nn.sequenceModel({ recurrent: nn.lstm({ inputSize: c.inputSize, hiddenSize: c.hidden }), output, readout })
     : nn.sequenceModel({ recurrent: nn.elman({ inputSize: c.inputSize, hiddenSize: c.hidden, activation: 'tanh' }), output, readout })
