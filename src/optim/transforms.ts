@@ -264,7 +264,7 @@ const adamStepComposed = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): Ad
  * the same bits.
  */
 const adamStep = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): AdamStep => {
-  if (K.adam === undefined || [g, m, v].some((x) => x instanceof Traced || x.dtype !== g.dtype)) return adamStepComposed(g, m, v, c)
+  if ([g, m, v].some((x) => x instanceof Traced || x.dtype !== g.dtype)) return adamStepComposed(g, m, v, c)
   const step = K.adam(g.data, m.data, v.data, c)
   return { update: new Tensor(step.update, g.shape), m: new Tensor(step.m, g.shape), v: new Tensor(step.v, g.shape) }
 }

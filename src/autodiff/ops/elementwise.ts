@@ -206,7 +206,7 @@ export const relu = unaryPrimitive('relu', kernelOf('relu'), (g, x) => mul(g, gr
 //   y = g·s·(1 − s):  ∂y/∂g = s·(1 − s),   ∂y/∂s = g·(1 − 2s)
 const tanhGradPrimitive = definePrimitive<undefined>({
   name: 'tanhBackward',
-  forward: ([g, t]) => new Tensor(K.tanhBackward!(g.data, t.data), g.shape),
+  forward: ([g, t]) => new Tensor(K.tanhBackward(g.data, t.data), g.shape),
   vjp: (c, { inputs: [g, t], needed }) => [
     needed === undefined || needed[0] ? tanhBackward(c, t) : null,
     needed === undefined || needed[1] ? mul(c, mul(g, mul(t, -2))) : null,
@@ -215,7 +215,7 @@ const tanhGradPrimitive = definePrimitive<undefined>({
 
 const sigmoidGradPrimitive = definePrimitive<undefined>({
   name: 'sigmoidBackward',
-  forward: ([g, s]) => new Tensor(K.sigmoidBackward!(g.data, s.data), g.shape),
+  forward: ([g, s]) => new Tensor(K.sigmoidBackward(g.data, s.data), g.shape),
   vjp: (c, { inputs: [g, s], needed }) => [
     needed === undefined || needed[0] ? sigmoidBackward(c, s) : null,
     needed === undefined || needed[1] ? mul(c, mul(g, sub(1, mul(s, 2)))) : null,
@@ -225,15 +225,15 @@ const sigmoidGradPrimitive = definePrimitive<undefined>({
 const oneKernel = (g: Tensor, t: Tensor): boolean => g.dtype === t.dtype && shapesEqual(g.shape, t.shape)
 
 /**
- * `g·(1 − t²)` for t = tanh(·): the tanh VJP from its output, one node and one pass when the
- * kernels have `tanhBackward` and the shapes match, else the composition (same values either way).
+ * `g·(1 − t²)` for t = tanh(·): the tanh VJP from its output, one node and one pass (the kernel
+ * `tanhBackward`) when g and t share shape and dtype, else the composition (same values either way).
  * Internal: used by `tanh` and by the fused recurrent steps.
  */
 export const tanhBackward = (g: Tensor, t: Tensor): Tensor =>
-  K.tanhBackward !== undefined && oneKernel(g, t) ? tanhGradPrimitive([g, t], undefined) : mul(g, sub(1, square(t)))
+  oneKernel(g, t) ? tanhGradPrimitive([g, t], undefined) : mul(g, sub(1, square(t)))
 /** `g·s·(1 − s)` for s = σ(·): the sigmoid VJP from its output, like `tanhBackward`. Internal. */
 export const sigmoidBackward = (g: Tensor, s: Tensor): Tensor =>
-  K.sigmoidBackward !== undefined && oneKernel(g, s) ? sigmoidGradPrimitive([g, s], undefined) : mul(g, mul(s, sub(1, s)))
+  oneKernel(g, s) ? sigmoidGradPrimitive([g, s], undefined) : mul(g, mul(s, sub(1, s)))
 
 /** Sign of x, −1, 0 or 1 (no gradient). @category elementwise */
 export const sign = (x: Tensor): Tensor => {

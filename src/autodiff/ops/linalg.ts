@@ -7,7 +7,6 @@ import { K } from '../../tensor/backend.js'
 import { Tensor, expectTensor } from '../../tensor/Tensor.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import { selectAffine, selectProduct } from '../../tensor/selection.js'
-import { composedAffine } from '../../tensor/affine.js'
 import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js'
 import { type Primitive, definePrimitive } from '../primitive.js'
 import { add, cast } from './elementwise.js'
@@ -70,8 +69,8 @@ export const matmulTransposed = (a: Tensor, b: Tensor, transposeA: boolean, tran
 
 /**
  * `x·w + b` for a matrix x `[m, k]`, w `[k, n]` and b `[n]`, all of one dtype: a dense layer or an
- * input projection as one node, whose forward kernel (`Kernels.affine`, where the backend has it)
- * adds the bias while the product is still in its memory. Values and gradients equal those of
+ * input projection as one node, whose forward kernel (`Kernels.affine`) adds the bias while the
+ * product is still in the backend's memory (a backend without its own composes it). Values and gradients equal those of
  * `add(matmul(x, w), b)` bit for bit: the VJP is matmul's, and b's cotangent is g, summed over the
  * rows by the backward pass as it is for a broadcast add. One-hot x stays a row selection.
  */
@@ -80,8 +79,7 @@ const affinePrimitive = definePrimitive<undefined>({
   forward: ([x, w, b]) => {
     const [m, k] = x.shape
     const n = w.shape[1]
-    const data = selectAffine(x.data, w.data, b.data, m, k, n) ??
-      (K.affine !== undefined ? K.affine(x.data, w.data, b.data, m, k, n) : composedAffine(K, x.data, w.data, b.data, m, k, n))
+    const data = selectAffine(x.data, w.data, b.data, m, k, n) ?? K.affine(x.data, w.data, b.data, m, k, n)
     return new Tensor(data, [m, n])
   },
   vjp: (g, { inputs: [x, w], needed }) => [

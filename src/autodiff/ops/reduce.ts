@@ -54,11 +54,11 @@ const sumPrimitive = definePrimitive<ReduceParams>({
     const shape = outShape(x.shape, p)
     const outSize = sizeOf(shape)
     // Summing leading axes away (a bias gradient) is a column sum: no index map needed.
-    if (outSize > 1 && K.sumRows !== undefined && leadingAxes(p.axes) > 0) {
+    if (outSize > 1 && leadingAxes(p.axes) > 0) {
       return new Tensor(K.sumRows(x.data, x.size / outSize, outSize), shape)
     }
     // Summing trailing axes away (over classes, say) is a row sum: no index map either.
-    if (outSize > 1 && x.size > 0 && K.sumColumns !== undefined && trailingAxes(p.axes, x.rank)) {
+    if (outSize > 1 && x.size > 0 && trailingAxes(p.axes, x.rank)) {
       return new Tensor(K.sumColumns(x.data, outSize, x.size / outSize), shape)
     }
     return new Tensor(K.sumInto(x.data, reduceIndex(x.shape, p.axes), outSize), shape)
@@ -71,7 +71,7 @@ const maxPrimitive = definePrimitive<ReduceParams>({
   forward: ([x], p) => {
     const shape = outShape(x.shape, p)
     const outSize = sizeOf(shape)
-    if (outSize > 1 && x.size > 0 && K.maxColumns !== undefined && trailingAxes(p.axes, x.rank)) {
+    if (outSize > 1 && x.size > 0 && trailingAxes(p.axes, x.rank)) {
       return new Tensor(K.maxColumns(x.data, outSize, x.size / outSize), shape)
     }
     return new Tensor(K.maxInto(x.data, reduceIndex(x.shape, p.axes), outSize), shape)

@@ -4,18 +4,16 @@
  */
 import { ShapeError, ValueError, showShape } from '../../errors.js'
 import { K } from '../../tensor/backend.js'
-import { jsKernels } from '../../tensor/jsKernels.js'
 import { Tensor, allocate, expectTensor } from '../../tensor/Tensor.js'
-import { stridedIndex } from '../../tensor/indexing.js'
 import {
   type Shape, broadcastShapes, broadcastStrides, normalizeAxis, shapesEqual, sizeOf, stridesOf,
 } from '../../tensor/shape.js'
 import { type Primitive, defineMultiPrimitive, definePrimitive } from '../primitive.js'
 import { concrete } from '../trace.js'
 
-/** `gather` through a strided view; the kernel's map-free form when it has one. */
+/** `gather` through a strided view, without materialising the index map where the backend can. */
 const stridedGather = (x: Tensor, shape: Shape, strides: readonly number[], offset = 0): Tensor =>
-  new Tensor(K.gatherStrided !== undefined ? K.gatherStrided(x.data, shape, strides, offset) : K.gather(x.data, stridedIndex(shape, strides, offset)), shape)
+  new Tensor(K.gatherStrided(x.data, shape, strides, offset), shape)
 
 // ---- reshape ----
 
@@ -136,12 +134,7 @@ const padPrimitive = definePrimitive<{ shape: Shape; ranges: Ranges }>({
   name: 'pad',
   forward: ([x], { shape, ranges }) => {
     const { outShape, strides, offset } = sliceView(shape, ranges)
-    return new Tensor(
-      K.scatterStrided !== undefined
-        ? K.scatterStrided(x.data, outShape, strides, offset, sizeOf(shape))
-        : K.scatterAdd(x.data, stridedIndex(outShape, strides, offset), sizeOf(shape)),
-      shape,
-    )
+    return new Tensor(K.scatterStrided(x.data, outShape, strides, offset, sizeOf(shape)), shape)
   },
   vjp: (g, { params: { ranges } }) => [slicePrimitive([g], ranges)],
 })
@@ -184,7 +177,7 @@ const concatPrimitive = definePrimitive<number>({
     const inner = sizeOf(shape.slice(axis + 1))
     const outer = sizeOf(shape.slice(0, axis))
     const widths = xs.map((x) => x.shape[axis] * inner)
-    return new Tensor((K.concatRows ?? jsKernels.concatRows!)(xs.map((x) => x.data), widths, outer), shape)
+    return new Tensor(K.concatRows(xs.map((x) => x.data), widths, outer), shape)
   },
   vjp: (g, { inputs, params: axis }) => {
     let start = 0
