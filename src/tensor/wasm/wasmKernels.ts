@@ -5,8 +5,9 @@
  * WebAssembly above measured size thresholds. The other kernels stay the JavaScript ones: gathers
  * and scatters through index maps and broadcasts other than rows are bound by their index arrays
  * (copying an index map in costs as much as the loop), and log / softplus / pow would need new
- * accurate polynomials. Select it with `useKernels(loadWasmKernels())`. Works in Node and browsers:
- * the module is embedded as base64, so nothing is fetched or read from disk.
+ * accurate polynomials. It is the default backend (src/tensor/backend.ts); `useKernels(loadWasmKernels(options))`
+ * selects an instance with other options. Works in Node and browsers: the module is embedded as
+ * base64, so nothing is fetched or read from disk.
  */
 import { jsKernels } from '../jsKernels.js'
 import type { Kernels } from '../kernels.js'
@@ -53,7 +54,7 @@ const DEFAULT_MIN_SIZE: Thresholds & { readonly matmul: number } = { binary: 512
 const requireApi = (who: string): WebAssemblyApi => {
   const api = webAssemblyApi()
   if (api === undefined) {
-    throw new Error(`${who}: this JavaScript host has no WebAssembly. Keep the default JavaScript kernels (jsKernels).`)
+    throw new Error(`${who}: this JavaScript host has no WebAssembly. Use the JavaScript kernels (jsKernels), the default on such hosts.`)
   }
   return api
 }
@@ -75,7 +76,7 @@ const validated: Partial<Record<Variant, Uint8Array>> = {}
 /** Compiled once per variant and shared by every instance, so V8's optimised code is shared too. */
 const compiled: Partial<Record<Variant, WasmModule>> = {}
 
-const NO_SIMD = 'this host cannot compile WebAssembly SIMD (128-bit; Node ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4). Keep the default JavaScript kernels (jsKernels).'
+const NO_SIMD = 'this host cannot compile WebAssembly SIMD (128-bit; Node ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4). Use the JavaScript kernels (jsKernels), the default on such hosts.'
 
 const bytesOn = (api: WebAssemblyApi, variant: Variant): Uint8Array | false => {
   if (validated[variant] === undefined) {
