@@ -1,8 +1,8 @@
 /**
  * @file `npm run bench:sequence`: what the whole-sequence path buys. For each built-in cell (Elman,
  * LSTM, GRU) at C2's sizes (batch 32, 64 steps, one-hot 64 inputs, hidden 256, a softmax over 64 at
- * every step, Adam, float32, the one-thread WebAssembly backend), one training step with the sequence
- * path against `scan` over the fused steps, alternating in one process; medians of the steps after
+ * every step, Adam, float32, the one-thread WebAssembly backend), one training step with `scan` through the
+ * cell's sequence kernel against `scan` step by step (the step without its kernel), alternating in one process; medians of the steps after
  * two warm-up rounds. Both paths start from the same parameters and must report the same loss to
  * 1e-5. With `--threads`, also the sequence kernels on one thread against two, the threaded backend
  * splitting each sequence into ranges of batch rows: Elman (`projectedRecurrentForward` and
@@ -15,20 +15,30 @@ import {
   type Kernels, type Tensor, loadThreadedWasmKernels, loadWasmKernels, losses, nn, oneHot, optim, randomKey, tensor, train, useKernels,
 } from '../src/index.js'
 import { nodeWorkers } from '../src/node.js'
-import { useSequenceKernels } from '../src/nn/sequence.js'
 import { benchData, configByName, median } from './configs.js'
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '10' }, threads: { type: 'boolean', default: false } } })
-const steps = Number(values.steps)
+const stepCount = Number(values.steps)
 const size = { batch: 32, time: 64, inputSize: 64, hidden: 256, outputs: 64 }
 
 const symbols = (n: number, classes: number, seed: number): number[] =>
   Array.from(benchData(n, seed), (v) => Math.floor((v + 0.5) * classes) % classes)
 
+/** A spec whose step carries no sequence kernel, so `scan` runs it step by step. */
+const stepByStep = <C extends nn.Carry>(spec: nn.CellSpec<C>): nn.CellSpec<C> => ({
+  ...spec,
+  bind: (params) => {
+    const bound = nn.bindCell(spec, params)
+    return { project: bound.project, step: (carry, x) => bound.step(carry, x) }
+  },
+})
+
+const sizes = { inputSize: size.inputSize, hiddenSize: size.hidden }
+/** Per cell, the layer through its kernel and the same layer step by step (same parameter names). */
 const cells = {
-  elman: () => nn.elman({ inputSize: size.inputSize, hiddenSize: size.hidden, activation: 'tanh' }),
-  lstm: () => nn.lstm({ inputSize: size.inputSize, hiddenSize: size.hidden }),
-  gru: () => nn.gru({ inputSize: size.inputSize, hiddenSize: size.hidden }),
+  elman: (kernel: boolean) => nn.recurrent((kernel ? (s: nn.CellSpec<any>) => s : stepByStep)(nn.elmanSpec('tanh')), sizes),
+  lstm: (kernel: boolean) => nn.stacked([nn.recurrent(kernel ? nn.lstmSpec : stepByStep(nn.lstmSpec), { ...sizes, init: nn.init.uniform(1 / 16) })], { name: 'lstm' }),
+  gru: (kernel: boolean) => nn.stacked([nn.recurrent(kernel ? nn.gruSpec : stepByStep(nn.gruSpec), { ...sizes, init: nn.init.uniform(1 / 16) })], { name: 'gru' }),
 }
 
 useKernels(loadWasmKernels())
@@ -36,39 +46,35 @@ const batch = {
   inputs: oneHot(tensor(symbols(size.batch * size.time, size.inputSize, 1), { shape: [size.batch, size.time] }), size.inputSize, { dtype: 'float32' }),
   targets: oneHot(tensor(symbols(size.batch * size.time, size.outputs, 2), { shape: [size.batch, size.time] }), size.outputs, { dtype: 'float32' }),
 }
-console.log(`# one training step, float32, wasm, medians over ${steps} steps: the whole-sequence path against scan over fused steps`)
+console.log(`# one training step, float32, wasm, medians over ${stepCount} steps: scan through each cell's sequence kernel against scan step by step`)
 console.log('| cell | sequence ms | scan ms | scan / sequence |')
 console.log('|---|---:|---:|---:|')
 for (const [name, cell] of Object.entries(cells)) {
-  const model = nn.sequenceModel({ recurrent: cell(), output: nn.linear({ inputSize: size.hidden, outputSize: size.outputs }), readout: 'perStep' })
+  const output = nn.linear({ inputSize: size.hidden, outputSize: size.outputs })
+  const models = { sequence: nn.sequenceModel({ recurrent: cell(true), output }), scan: nn.sequenceModel({ recurrent: cell(false), output }) }
   const optimizer = optim.adam(1e-3)
-  const step = train.makeTrainStep(
-    (params: ReturnType<typeof model.init>, b: { inputs: Tensor; targets: Tensor }) => losses.softmaxCrossEntropy(model.apply(params, b.inputs), b.targets),
+  const steps = Object.fromEntries((['sequence', 'scan'] as const).map((mode) => [mode, train.makeTrainStep(
+    (params: ReturnType<typeof models.sequence.init>, b: { inputs: Tensor; targets: Tensor }) =>
+      losses.softmaxCrossEntropy(models[mode].apply(params, b.inputs), b.targets),
     optimizer,
-  )
-  let params = model.init(randomKey(0), { dtype: 'float32' })
+  )])) as Record<'sequence' | 'scan', ReturnType<typeof train.makeTrainStep>>
+  let params = models.sequence.init(randomKey(0), { dtype: 'float32' })
   let optState = optimizer.init(params)
-  const lossOf = (sequence: boolean): number => {
-    useSequenceKernels(sequence)
-    return step(params, optState, batch).loss
-  }
-  const [withSequence, withScan] = [lossOf(true), lossOf(false)]
+  const [withSequence, withScan] = [steps.sequence(params, optState, batch).loss, steps.scan(params, optState, batch).loss]
   if (Math.abs(withSequence - withScan) > 1e-5 * Math.abs(withScan)) throw new Error(`bench: ${name} losses differ: ${withSequence} and ${withScan}`)
   const times = { sequence: [] as number[], scan: [] as number[] }
-  for (let i = 0; i < steps + 2; i++) {
+  for (let i = 0; i < stepCount + 2; i++) {
     for (const mode of ['sequence', 'scan'] as const) {
-      useSequenceKernels(mode === 'sequence')
       const start = performance.now()
-      const result = step(params, optState, batch)
+      const result = steps[mode](params, optState, batch)
       if (i >= 2) times[mode].push(performance.now() - start)
-      params = result.params
-      optState = result.optState
+      params = result.params as typeof params
+      optState = result.optState as typeof optState
     }
   }
   const [sequence, scan] = [median(times.sequence), median(times.scan)]
   console.log(`| ${name} | ${sequence.toFixed(1)} | ${scan.toFixed(1)} | ${(scan / sequence).toFixed(2)} |`)
 }
-useSequenceKernels(true)
 
 /** One sequence kernel call pair timed on one thread and on two: its label, its sizes and the call. */
 interface ThreadCase {
@@ -130,13 +136,13 @@ const gatedCases = (): ThreadCase[] => {
 const threadRows = async (): Promise<void> => {
   const two = await loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 2 })
   const one = loadWasmKernels()
-  console.log(`\n# the sequence kernels, float32, forwards + backwards, medians over ${3 * steps} calls: one thread against two`)
+  console.log(`\n# the sequence kernels, float32, forwards + backwards, medians over ${3 * stepCount} calls: one thread against two`)
   console.log(`| kernels | sizes | ${one.name} ms | ${two.name} ms | speed-up |`)
   console.log('|---|---|---:|---:|---:|')
   try {
     for (const { label, sizes, run } of [elmanCase('C1'), elmanCase('C4'), ...gatedCases()]) {
       const times = new Map<Kernels, number[]>([[one, []], [two, []]])
-      for (let i = 0; i < 3 * steps + 3; i++) {
+      for (let i = 0; i < 3 * stepCount + 3; i++) {
         for (const [k, list] of times) {
           const start = performance.now()
           run(k)

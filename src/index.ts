@@ -24,14 +24,16 @@ export { matmul } from './autodiff/ops/linalg.js'
 export {
   reshape, expandDims, squeeze, broadcastTo, transpose, slice, concat, stack, unstack, take, oneHot, stopGradient,
 } from './autodiff/ops/structural.js'
-export { definePrimitive, defineMultiPrimitive, findNonFinite } from './autodiff/primitive.js'
-export type { Primitive, PrimitiveSpec, VjpContext, MultiPrimitiveSpec, NonFiniteCulprit } from './autodiff/primitive.js'
+export { definePrimitive, defineMultiPrimitive, defineKernelPrimitive, findNonFinite } from './autodiff/primitive.js'
+export type { Primitive, PrimitiveSpec, VjpContext, MultiPrimitiveSpec, KernelPrimitiveSpec, KernelForward, KernelVjpContext, NonFiniteCulprit } from './autodiff/primitive.js'
 
 export { vjp, grad, valueAndGrad, hvp, treeVdot } from './transforms/grad.js'
 export type { GradOptions, GradsOf } from './transforms/grad.js'
 export { customVjp, checkpoint } from './transforms/custom.js'
 export { scan } from './transforms/scan.js'
 export type { ScanStep, ScanOptions } from './transforms/scan.js'
+export { withSequenceKernel } from './transforms/sequenceKernel.js'
+export type { SequenceKernel, SequenceRun, SequenceCotangents, ScanLayout } from './transforms/sequenceKernel.js'
 export { checkGrads } from './transforms/checkGrads.js'
 export type { CheckGradsOptions, GradCheckReport, GradCheckFailure, GradCheckEntry } from './transforms/checkGrads.js'
 

@@ -3,7 +3,7 @@
  * tensors plus a vector-Jacobian product written with other primitives.
  */
 import { Tensor, allFinite } from '../tensor/Tensor.js'
-import { type Trace, type Traced, lower, record, topTrace } from './trace.js'
+import { type Trace, Traced, lower, record, topTrace } from './trace.js'
 
 export interface VjpContext<P> {
   /** The inputs as seen one level down (possibly traced by outer differentiations). */
@@ -123,6 +123,73 @@ export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>)
     const lowered = lowerAll(inputs, trace)
     const outs = apply(lowered, params)
     return record(trace, spec.name, inputs, outs, (cts, _sums, needed) => spec.vjp(cts, { inputs: lowered, outs, params, needed }))
+  }
+  return Object.assign(apply, { primitiveName: spec.name })
+}
+
+/** What a kernel primitive's forward pass returns: its outputs, and what its concrete VJP reads. */
+export interface KernelForward<R> {
+  readonly outs: Tensor[]
+  /** Owned by the node: no other code holds them, and the concrete VJP only reads them. */
+  readonly residuals: R
+}
+
+/** What a kernel primitive's VJPs are given besides the cotangents of its outputs. */
+export interface KernelVjpContext<P> {
+  /** The inputs one level down: plain tensors for the concrete VJP, possibly traced for the differentiable one. */
+  readonly inputs: readonly Tensor[]
+  readonly outs: readonly Tensor[]
+  readonly params: P
+  /** Whether input i's cotangent is read; a VJP may return null for the others. */
+  readonly needed: readonly boolean[]
+}
+
+/**
+ * A primitive whose forward pass and VJP are kernels over whole arrays (a recurrence over every
+ * time step, say). Its VJP has two forms:
+ * - `vjp`, concrete: plain cotangents and inputs in, plain cotangents out, through kernels that
+ *   read the residuals the forward pass left. It is what a first-order gradient runs.
+ * - `differentiableVjp`, written with primitives (typically the VJP of the composition the kernel
+ *   fuses). It runs whenever anything is traced by an outer differentiation, so `grad(grad(f))`,
+ *   `hvp` and order-2 `checkGrads` see a VJP they can differentiate.
+ * The node's pullback is a pure function: residuals belong to the node, and the concrete VJP must
+ * give the same result however often, in whatever order, and with whatever other work in between
+ * it is called (state that a backend keeps outside the residuals is a cache it checks first).
+ */
+export interface KernelPrimitiveSpec<P, R> {
+  readonly name: string
+  readonly forward: (inputs: readonly Tensor[], params: P) => KernelForward<R>
+  readonly vjp: (cotangents: readonly (Tensor | null)[], context: KernelVjpContext<P> & { readonly residuals: R }) => readonly (Tensor | null)[]
+  readonly differentiableVjp: (cotangents: readonly (Tensor | null)[], context: KernelVjpContext<P>) => readonly (Tensor | null)[]
+}
+
+const anyTraced = (xs: readonly (Tensor | null)[]): boolean => {
+  for (const x of xs) if (x instanceof Traced) return true
+  return false
+}
+
+/** Makes a primitive from a `KernelPrimitiveSpec`; it returns every output, like `defineMultiPrimitive`. */
+export const defineKernelPrimitive = <P, R>(spec: KernelPrimitiveSpec<P, R>) => {
+  const apply = (inputs: readonly Tensor[], params: P): Tensor[] => {
+    const trace = topTrace(inputs)
+    if (trace === null) {
+      const { outs } = spec.forward(inputs, params)
+      if (watch !== null) inspect(spec.name, inputs, outs)
+      return outs
+    }
+    const lowered = lowerAll(inputs, trace)
+    // Residuals only serve the concrete VJP, which needs plain inputs: with an outer trace still
+    // on them, the lower levels record their own nodes and this one differentiates the composition.
+    const plain = !anyTraced(lowered)
+    const forward = plain ? spec.forward(lowered, params) : null
+    const outs = forward !== null ? forward.outs : apply(lowered, params)
+    if (forward !== null && watch !== null) inspect(spec.name, lowered, outs)
+    return record(trace, spec.name, inputs, outs, (cts, _sums, needed) => {
+      const context = { inputs: lowered, outs, params, needed }
+      return forward !== null && !anyTraced(cts)
+        ? spec.vjp(cts, { ...context, residuals: forward.residuals })
+        : spec.differentiableVjp(cts, context)
+    })
   }
   return Object.assign(apply, { primitiveName: spec.name })
 }

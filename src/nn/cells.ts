@@ -1,24 +1,24 @@
 /**
  * @file The built-in cells: the seed's Elman cell and PyTorch's RNN, LSTM and GRU cells, each as a
  * plain cell `(params, carry, x) → [carry, y]` and as a spec for the recurrent machinery. Each is
- * written once, in its bound form: weights are transposed and split by gate once per sequence,
- * and the input projection of all steps is one matrix product before the scan.
+ * written once, in its bound form: the input projection of all steps is one matrix product
+ * before the scan, and the step carries the sequence kernel that runs it over every step at once
+ * (`withSequenceKernel`; `scan` uses it when the backend takes the run, the step otherwise).
  * Row-vector convention: activations are `[batch, features]`.
  */
 import { ValueError } from '../errors.js'
-import { add, mul, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
+import { add, mul, relu, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
 import { matmul } from '../autodiff/ops/linalg.js'
-import { concat, expandDims, reshape, transpose, unstack } from '../autodiff/ops/structural.js'
-import type { DType, Tensor } from '../tensor/Tensor.js'
+import { concat, expandDims, slice, transpose } from '../autodiff/ops/structural.js'
+import type { RecurrentActivation } from '../tensor/kernels.js'
+import type { Tensor } from '../tensor/Tensor.js'
 import { ones } from '../tensor/creation.js'
+import { gruKernel, lstmKernel, projectedRecurrenceKernel, recurrenceKernel } from '../transforms/recurrenceKernels.js'
+import { withSequenceKernel } from '../transforms/sequenceKernel.js'
 import { type Activation, type ActivationName, activations, resolveActivation } from './activations.js'
 import { type Params, init } from './init.js'
 import { affine, checkInputs } from './project.js'
-import { fusedActivationOf, gruStep, gruStepFusable, lstmStep, lstmStepFusable, recurrentStep, recurrentStepFusable } from './fused.js'
-import { type BoundCell, type Cell, type CellSizes, type CellSpec, type SequenceRun, type StepInfo, cellOfBind } from './recurrent.js'
-import {
-  gruSequence, lastState, lstmSequence, projectedRecurrentFinal, projectedRecurrentSequence, recurrentSequence, sequenceFusable,
-} from './sequence.js'
+import { type BoundCell, type Cell, type CellSizes, type CellSpec, cellOfBind } from './recurrent.js'
 
 /** The carry of the single-state cells (Elman, RNN, GRU): `{ h: [batch, hidden] }`. */
 export type HiddenCarry = { readonly h: Tensor }
@@ -26,92 +26,40 @@ export type HiddenCarry = { readonly h: Tensor }
 /** The LSTM carry: hidden and cell state, each `[batch, hidden]`. */
 export type LstmCarry = { readonly h: Tensor; readonly c: Tensor }
 
-/** `make()`, computed on first use and then kept (values a path may not need). */
-const once = <T>(make: () => T): (() => T) => {
-  let value: T | undefined
-  return () => (value ??= make())
-}
-
 /** PyTorch's default recurrent initialisation: every entry ~ U(−1/√hidden, 1/√hidden). */
 const pytorchInit = ({ hiddenSize }: CellSizes) => init.uniform(1 / Math.sqrt(hiddenSize))
 
-/** `[time, batch, G·hidden]` → `[time, G, batch, hidden]`, so one `unstack` per step splits the gates. */
-const gateMajor = (x: Tensor, gates: number, hidden: number): Tensor => {
-  const [time, batch] = x.shape
-  return transpose(reshape(x, [time, batch, gates, hidden]), [0, 2, 1, 3])
-}
+/** The activations the whole-sequence Elman / RNN kernels fuse, by function. */
+const kernelActivationOf = (f: Activation): RecurrentActivation | null =>
+  f === tanh ? 'tanh' : f === relu ? 'relu' : f === sigmoid ? 'sigmoid' : null
 
-/** PyTorch's `weight_hh` `[G·hidden, hidden]` → per gate, transposed: `[G, hidden, hidden]`. */
-const gateWeights = (weightHh: Tensor, gates: number): Tensor => {
-  const hidden = weightHh.shape[1]
-  return transpose(reshape(weightHh, [gates, hidden, hidden]), [0, 2, 1])
-}
-
-/**
- * A cell's `sequence` and `batchMajorSequence` from one function of the layout (the Elman / RNN
- * sequence kernels take either, so a batch-first layer needs no transposes around them).
- */
-const wholeSequences = (
-  run: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => HiddenCarry, reverse: boolean, batchMajor: boolean) =>
-    SequenceRun<HiddenCarry> | null,
-): Pick<BoundCell<HiddenCarry>, 'sequence' | 'batchMajorSequence'> => ({
-  sequence: (xs, steps, carry0, reverse) => run(xs, steps, carry0, reverse, false),
-  batchMajorSequence: (xs, steps, carry0, reverse) => run(xs, steps, carry0, reverse, true),
-})
-
-/**
- * An Elman / RNN sequence node's result as a run: its final state is the carry and, forwards, also
- * the outputs at the last time step.
- */
-const finalRun = (hs: Tensor, last: Tensor, reverse: boolean): SequenceRun<HiddenCarry> =>
-  reverse ? [{ h: last }, hs] : [{ h: last }, hs, last]
+/** Gate k of `[batch, G·hidden]` pre-activations. */
+const gate = (pre: Tensor, k: number, hidden: number): Tensor => slice(pre, [[0, pre.shape[0]], [k * hidden, (k + 1) * hidden]])
 
 // ---- Elman (the seed's recurrent layer) ----
 
 // The seed's first step has no time term. Instead of a per-step test, the switch lives in the
-// input projection (bTime is added only where `continued` is 1), and at a fresh step h = 0, so
-// h·wTime vanishes exactly: every step is then the same three operations. `continued` rides in the
-// input projection's product as one more input column, with bTime as one more row of wLayer:
-// [x, c]·[wLayer; bTime] = x·wLayer + c·bTime, so the term costs one column of the product instead
-// of broadcasting c and bTime over [time, batch, hidden] and two more passes (four in the VJP).
-// bLayer rides the same way, as a column of ones: [x, c, 1]·[wLayer; bTime; bLayer], so the
-// projection is one product with no broadcast add, and bLayer's gradient (Σ dz) is one row of the
-// weight gradient's product. The whole-sequence path hands [x, c, 1] and the stacked weight to
-// the recurrence itself, so the projected sequence never leaves the kernel.
+// input: [x, c, 1]·[wLayer; bTime; bLayer] = x·wLayer + c·bTime + bLayer, where `continued` c is 0
+// at a sequence's first real step and 1 after, and at a fresh step h = 0, so h·wTime vanishes
+// exactly: every step is then the same operations, and the kernel takes the augmented input and
+// the stacked weight as they are, so the projected sequence never leaves it.
 const bindElman = (activation: Activation) => {
-  const fused = fusedActivationOf(activation)
+  const kernelActivation = kernelActivationOf(activation)
   return (p: Params): BoundCell<HiddenCarry> => {
-    const augmented = (xs: Tensor, { continued }: StepInfo): Tensor => {
-      checkInputs('nn.elman', xs, p.wLayer)
-      return concat([xs, continued, ones(continued.shape, { dtype: xs.dtype })], -1)
+    const weights = concat([p.wLayer, expandDims(p.bTime, 0), expandDims(p.bLayer, 0)], 0)
+    const stepOf = ([w, wTime]: readonly Tensor[]) => ({ h }: HiddenCarry, x: Tensor): [HiddenCarry, Tensor] => {
+      const next = activation(add(matmul(x, w), matmul(h, wTime)))
+      return [{ h: next }, next]
     }
-    const weights = once(() => concat([p.wLayer, expandDims(p.bTime, 0), expandDims(p.bLayer, 0)], 0))
-    const project = (xs: Tensor, steps: StepInfo): Tensor => affine('nn.elman', augmented(xs, steps), weights())
-    /** The activation as the whole-sequence kernels name it, or null when these operands take the per-step path. */
-    const sequenceActivation = (xs: Tensor) =>
-      fused !== null && sequenceFusable(xs, p.wLayer, p.bLayer, p.wTime, p.bTime) ? fused : null
+    const operands = [weights, p.wTime] as const
     return {
-      project,
-      step: ({ h }, projected) => {
-        const next = fused !== null && recurrentStepFusable(projected, h, p.wTime)
-          ? recurrentStep(projected, h, p.wTime, fused)
-          : activation(add(projected, matmul(h, p.wTime)))
-        return [{ h: next }, next]
+      project: (xs, { continued }) => {
+        checkInputs('nn.elman', xs, p.wLayer)
+        return concat([xs, continued, ones(continued.shape, { dtype: xs.dtype })], -1)
       },
-      ...wholeSequences((xs, steps, carry0, reverse, batchMajor) => {
-        const kernelActivation = sequenceActivation(xs)
-        if (kernelActivation === null) return null
-        const options = { reverse, transposed: false, batchMajor }
-        const [hs, last] = projectedRecurrentSequence(augmented(xs, steps), weights(), carry0(xs.dtype).h, p.wTime, kernelActivation, options)
-        return finalRun(hs, last, reverse)
-      }),
-      finalSequence: (xs, steps, carry0) => {
-        const kernelActivation = sequenceActivation(xs)
-        if (kernelActivation === null) return null
-        const options = { reverse: false, transposed: false, batchMajor: true }
-        const last = projectedRecurrentFinal(augmented(xs, steps), weights(), carry0(xs.dtype).h, p.wTime, kernelActivation, options)
-        return [{ h: last }, last]
-      },
+      step: kernelActivation === null
+        ? stepOf(operands)
+        : withSequenceKernel(stepOf(operands), projectedRecurrenceKernel(operands, kernelActivation, stepOf)),
     }
   }
 }
@@ -136,33 +84,29 @@ export const elmanSpec = (activation: ActivationName | Activation = 'tanh'): Cel
     params: ({ inputSize, hiddenSize }) => ({ wLayer: [inputSize, hiddenSize], bLayer: [hiddenSize], wTime: [hiddenSize, hiddenSize], bTime: [hiddenSize] }),
     cell: cellOfBind(bind),
     bind,
+    timeAxis: 1,
     init: () => init.seed,
   }
 }
 
 // ---- PyTorch's RNN ----
 
-const bindRnn = (activation: Activation) => (p: Params): BoundCell<HiddenCarry> => {
-  const fused = fusedActivationOf(activation)
-  // Only the per-step path reads weight_hh transposed; the sequence path multiplies by it as stored.
-  const weightHh = once(() => transpose(p.weight_hh))
-  const bias = add(p.bias_ih, p.bias_hh)
-  const weightIh = transpose(p.weight_ih)
-  const project = (xs: Tensor): Tensor => affine('nn.rnn', xs, weightIh, bias)
-  return {
-    project,
-    step: ({ h }, projected) => {
-      const next = fused !== null && recurrentStepFusable(projected, h, weightHh())
-        ? recurrentStep(projected, h, weightHh(), fused)
-        : activation(add(projected, matmul(h, weightHh())))
-      return [{ h: next }, next]
-    },
-    ...wholeSequences((xs, _steps, carry0, reverse, batchMajor) => {
-      if (fused === null || !sequenceFusable(xs, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)) return null
-      const projected = project(xs)
-      const [hs, last] = recurrentSequence(projected, carry0(projected.dtype).h, p.weight_hh, fused, { reverse, transposed: true, batchMajor })
-      return finalRun(hs, last, reverse)
-    }),
+const bindRnn = (activation: Activation) => {
+  const kernelActivation = kernelActivationOf(activation)
+  return (p: Params): BoundCell<HiddenCarry> => {
+    const stepOf = ([weightHh]: readonly Tensor[]) => {
+      const w = transpose(weightHh)
+      return ({ h }: HiddenCarry, projected: Tensor): [HiddenCarry, Tensor] => {
+        const next = activation(add(projected, matmul(h, w)))
+        return [{ h: next }, next]
+      }
+    }
+    return {
+      project: (xs) => affine('nn.rnn', xs, transpose(p.weight_ih), add(p.bias_ih, p.bias_hh)),
+      step: kernelActivation === null
+        ? stepOf([p.weight_hh])
+        : withSequenceKernel(stepOf([p.weight_hh]), recurrenceKernel(p.weight_hh, kernelActivation, stepOf)),
+    }
   }
 }
 
@@ -184,39 +128,29 @@ export const rnnSpec = (nonlinearity: 'tanh' | 'relu' = 'tanh'): CellSpec<Hidden
     }),
     cell: cellOfBind(bind),
     bind,
+    timeAxis: 1,
     init: pytorchInit,
   }
 }
 
 // ---- PyTorch's LSTM ----
 
-const bindLstm = (p: Params): BoundCell<LstmCarry> => {
-  const hidden = p.weight_hh.shape[1]
-  const weightIh = transpose(p.weight_ih)
-  const bias = add(p.bias_ih, p.bias_hh)
-  // Only the per-step path reads weight_hh split by gate; the sequence path multiplies by it as stored.
-  const weightHh = once(() => gateWeights(p.weight_hh, 4))
-  return {
-    project: (xs) => gateMajor(affine('nn.lstm', xs, weightIh, bias), 4, hidden),
-    sequence: (xs, _steps, carry0, reverse) => {
-      if (!sequenceFusable(xs, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)) return null
-      const projected = affine('nn.lstm', xs, weightIh, bias)
-      const { h, c } = carry0(projected.dtype)
-      const [hs, cs] = lstmSequence(projected, h, c, p.weight_hh, { reverse, transposed: true })
-      return [{ h: lastState(hs, reverse), c: lastState(cs, reverse) }, hs]
-    },
-    step: ({ h, c }, projected) => {
-      if (lstmStepFusable(projected, h, c, weightHh())) {
-        const [hNext, cNext] = lstmStep(projected, h, c, weightHh())
-        return [{ h: hNext, c: cNext }, hNext]
-      }
-      const [i, f, g, o] = unstack(add(projected, matmul(h, weightHh())))
-      const cNext = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(g)))
-      const hNext = mul(sigmoid(o), tanh(cNext))
-      return [{ h: hNext, c: cNext }, hNext]
-    },
+const lstmStepOf = ([weightHh]: readonly Tensor[]) => {
+  const w = transpose(weightHh)
+  const hidden = weightHh.shape[1]
+  return ({ h, c }: LstmCarry, projected: Tensor): [LstmCarry, Tensor] => {
+    const pre = add(projected, matmul(h, w))
+    const [i, f, o] = [0, 1, 3].map((k) => sigmoid(gate(pre, k, hidden)))
+    const cNext = add(mul(f, c), mul(i, tanh(gate(pre, 2, hidden))))
+    const hNext = mul(o, tanh(cNext))
+    return [{ h: hNext, c: cNext }, hNext]
   }
 }
+
+const bindLstm = (p: Params): BoundCell<LstmCarry> => ({
+  project: (xs) => affine('nn.lstm', xs, transpose(p.weight_ih), add(p.bias_ih, p.bias_hh)),
+  step: withSequenceKernel(lstmStepOf([p.weight_hh]), lstmKernel(p.weight_hh, lstmStepOf)),
+})
 
 /**
  * PyTorch's `nn.LSTM` cell, gates in PyTorch's order i, f, g, o (W = [W_i; W_f; W_g; W_o]):
@@ -242,36 +176,23 @@ export const lstmSpec: CellSpec<LstmCarry> = {
 
 // ---- PyTorch's GRU ----
 
-const bindGru = (p: Params): BoundCell<HiddenCarry> => {
-  const hidden = p.weight_hh.shape[1]
-  const weightIh = transpose(p.weight_ih)
-  // Only the per-step path reads weight_hh split by gate and b_hh by gate; the sequence path takes both as stored.
-  const weightHh = once(() => gateWeights(p.weight_hh, 3))
-  const biasHh = once(() => reshape(p.bias_hh, [3, 1, hidden]))
-  return {
-    project: (xs) => gateMajor(affine('nn.gru', xs, weightIh, p.bias_ih), 3, hidden),
-    // b_hh is not folded into the projection (r multiplies b_hn), so the rows stay [r | z | n] of x·W_ihᵀ + b_ih.
-    sequence: (xs, _steps, carry0, reverse) => {
-      if (!sequenceFusable(xs, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)) return null
-      const projected = affine('nn.gru', xs, weightIh, p.bias_ih)
-      const hs = gruSequence(projected, carry0(projected.dtype).h, p.weight_hh, p.bias_hh, { reverse, transposed: true })
-      return [{ h: lastState(hs, reverse) }, hs]
-    },
-    step: ({ h }, projected) => {
-      if (gruStepFusable(projected, h, weightHh(), biasHh())) {
-        const next = gruStep(projected, h, weightHh(), biasHh())
-        return [{ h: next }, next]
-      }
-      const [xr, xz, xn] = unstack(projected)
-      const [hr, hz, hn] = unstack(add(matmul(h, weightHh()), biasHh()))
-      const r = sigmoid(add(xr, hr))
-      const z = sigmoid(add(xz, hz))
-      const n = tanh(add(xn, mul(r, hn)))
-      const next = add(n, mul(z, sub(h, n))) // (1 − z) ⊙ n + z ⊙ h
-      return [{ h: next }, next]
-    },
+// b_hh stays inside the hidden-side term because r multiplies b_hn, so it is an operand of its own.
+const gruStepOf = ([weightHh, biasHh]: readonly Tensor[]) => {
+  const w = transpose(weightHh)
+  const hidden = weightHh.shape[1]
+  return ({ h }: HiddenCarry, projected: Tensor): [HiddenCarry, Tensor] => {
+    const hh = add(matmul(h, w), biasHh)
+    const [r, z] = [0, 1].map((k) => sigmoid(add(gate(projected, k, hidden), gate(hh, k, hidden))))
+    const n = tanh(add(gate(projected, 2, hidden), mul(r, gate(hh, 2, hidden))))
+    const next = add(n, mul(z, sub(h, n))) // (1 − z) ⊙ n + z ⊙ h
+    return [{ h: next }, next]
   }
 }
+
+const bindGru = (p: Params): BoundCell<HiddenCarry> => ({
+  project: (xs) => affine('nn.gru', xs, transpose(p.weight_ih), p.bias_ih),
+  step: withSequenceKernel(gruStepOf([p.weight_hh, p.bias_hh]), gruKernel(p.weight_hh, p.bias_hh, gruStepOf)),
+})
 
 /**
  * PyTorch's `nn.GRU` cell, gates in PyTorch's order r, z, n:

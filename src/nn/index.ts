@@ -12,7 +12,7 @@ export type { Params, ParamShapes, Initializer, InitInfo, InitOptions } from './
 export { recurrent, bidirectional, stacked, recurrentLayer, bindCell, cellOfBind, layerParamName } from './recurrent.js'
 export type {
   Carry, Cell, CellSizes, BoundCell, CellSpec, RecurrentCore, RecurrentLayer, RecurrentOptions, RecurrentOutput,
-  RecurrentState, RecurrentSizes, RunContext, RunResult, SequenceRun, StateSlices, StackedOptions, StepInfo,
+  RecurrentState, RecurrentSizes, RunContext, RunResult, StateSlices, StackedOptions, StepInfo,
 } from './recurrent.js'
 export { cells, elmanSpec, rnnSpec, lstmSpec, gruSpec } from './cells.js'
 export type { HiddenCarry, LstmCarry } from './cells.js'

@@ -61,10 +61,8 @@ export const sequenceModel = <S = RecurrentState>(options: {
     )
   }
   const applyWithState: SequenceModel<S>['applyWithState'] = (params, xs, runOptions = {}) => {
-    const { outputs, state, last } = recurrent.apply(params.recurrent, xs, runOptions)
-    // A layer's own last-step node (unmasked runs only) keeps the readout's gradient one step wide.
-    const unmasked = runOptions.mask === undefined && runOptions.lengths === undefined
-    const features = readout === 'perStep' ? outputs : last !== undefined && unmasked ? last : lastStep(outputs, runOptions)
+    const { outputs, state } = recurrent.apply(params.recurrent, xs, runOptions)
+    const features = readout === 'perStep' ? outputs : lastStep(outputs, runOptions)
     return { predictions: output.apply(params.output, features), outputs, state }
   }
   return {
@@ -75,11 +73,10 @@ export const sequenceModel = <S = RecurrentState>(options: {
       const [recurrentKey, outputKey] = splitKey(key)
       return { recurrent: recurrent.init(recurrentKey, initOptions), output: output.init(outputKey, initOptions) }
     },
-    // A last-step readout reads nothing else, so a layer that can leaves the other outputs unmade.
-    apply: (params, xs, runOptions = {}) => {
-      const final = readout === 'lastStep' ? recurrent.applyFinal?.(params.recurrent, xs, runOptions) ?? null : null
-      return final === null ? applyWithState(params, xs, runOptions).predictions : output.apply(params.output, final.last)
-    },
+    // A last-step readout reads nothing else, so the layer need not hand the other steps' outputs out.
+    apply: (params, xs, runOptions = {}) => readout === 'lastStep'
+      ? output.apply(params.output, recurrent.apply(params.recurrent, xs, { ...runOptions, outputs: 'lastStep' }).outputs)
+      : applyWithState(params, xs, runOptions).predictions,
     applyWithState,
   }
 }

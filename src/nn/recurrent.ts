@@ -6,16 +6,14 @@
  * Imports ops, scan, random and tree.
  */
 import { ShapeError, TreeError, ValueError, showShape } from '../errors.js'
-import { cast, where } from '../autodiff/ops/elementwise.js'
-import { concat, expandDims, stack, transpose, unstack } from '../autodiff/ops/structural.js'
-import { concrete } from '../autodiff/trace.js'
+import { cast } from '../autodiff/ops/elementwise.js'
+import { concat, expandDims, reshape, slice, stack, stopGradient, transpose, unstack } from '../autodiff/ops/structural.js'
 import { type Key, splitKey } from '../random/random.js'
 import { type DType, Tensor, allocate } from '../tensor/Tensor.js'
 import { full } from '../tensor/creation.js'
 import { scan } from '../transforms/scan.js'
-import { treeMap } from '../tree/tree.js'
 import { type InitOptions, type Initializer, type ParamShapes, type Params, checkParams, init as initializers, initParams } from './init.js'
-import { type SequenceMask, timeMajorMask } from './masks.js'
+import { type SequenceMask, lastStep, timeMajorMask } from './masks.js'
 import { dropout } from './dropout.js'
 
 // ---- cells ----
@@ -49,41 +47,15 @@ export interface StepInfo {
 
 /**
  * A cell with its time-independent work done once per sequence: `project` maps every step's input
- * at once (`[time, batch, inputSize]` → `[time, ...]`, typically one big matmul), and `step`
- * consumes one projected step. `cell(p, c, x)` must equal `step(c, project([x], continued = 1)[0])`.
+ * at once (`[time, batch, inputSize]` → `[time, ...]`, or batch-major, typically one big matmul),
+ * and `step` consumes one projected step. `cell(p, c, x)` must equal
+ * `step(c, project([x], continued = 1)[0])`. A step may carry a sequence kernel
+ * (`withSequenceKernel`), which `scan` runs over every step at once.
  */
 export interface BoundCell<C extends Carry = Carry> {
   readonly project: (xs: Tensor, steps: StepInfo) => Tensor
   readonly step: (carry: C, projected: Tensor) => readonly [C, Tensor]
-  /**
-   * Optional: every step of an unmasked run at once (projection included), from the initial carry
-   * in a given dtype; returns the final carry and the outputs `[time, batch, outputSize]` (see
-   * `SequenceRun`), or null when these operands need the per-step path. Must equal the scan of
-   * `step` over `project`.
-   */
-  readonly sequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => SequenceRun<C> | null
-  /**
-   * Optional: `sequence` in batch-major layout — xs `[batch, time, inputSize]`, `steps.continued`
-   * `[batch, time, 1]`, outputs `[batch, time, outputSize]` — so a batch-first layer runs without
-   * transposing its inputs and outputs. Must equal `sequence` up to that layout.
-   */
-  readonly batchMajorSequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C, reverse: boolean) => SequenceRun<C> | null
-  /**
-   * Optional: an unmasked forward run in `batchMajorSequence`'s layout for its final carry and its
-   * outputs at the last time step alone, when nothing reads the other steps' outputs (so they need
-   * not be materialised); null when these operands need another path. Must equal the carry and the
-   * last step of `batchMajorSequence`, gradients included.
-   */
-  readonly finalSequence?: (xs: Tensor, steps: StepInfo, carry0: (dtype: DType) => C) => readonly [carry: C, last: Tensor] | null
 }
-
-/**
- * A whole-sequence run's result: the final carry, the outputs, and optionally the outputs at the
- * last time step (time − 1, `[batch, outputSize]`) as a node of their own, such as a sequence
- * kernel's final state. A last-step readout takes that instead of slicing the outputs, so its
- * gradient reaches the kernel as one step's cotangent rather than a sequence of zeros.
- */
-export type SequenceRun<C extends Carry = Carry> = readonly [carry: C, ys: Tensor, last?: Tensor]
 
 /**
  * Everything the machinery needs to run a cell over sequences. A user-written cell needs only
@@ -100,6 +72,11 @@ export interface CellSpec<C extends Carry = Carry> {
   readonly cell: Cell<C>
   /** The time-independent part hoisted out of the step (default: none; `cell` runs per step). */
   readonly bind?: (params: Params) => BoundCell<C>
+  /**
+   * The layout the step's kernel takes without transposing: 1 for batch-major `[batch, time, …]`,
+   * 0 (default) for time-major. A layer projects and scans in this layout.
+   */
+  readonly timeAxis?: 0 | 1
   /** The carry entries exported as the layer's state, each `[batch, hiddenSize]`. Default `['h']`. */
   readonly state?: readonly string[]
   /**
@@ -144,46 +121,45 @@ export interface RecurrentOptions<S = RecurrentState> extends SequenceMask {
   readonly key?: Key
   /** Runs the sequences backwards, each from its own last real step. */
   readonly reverse?: boolean
+  /**
+   * 'lastStep': `outputs` is `nn.lastStep(outputs, options)`, `[batch, outputSize]`, computed
+   * without the other steps' outputs where the run allows (unmasked, forwards, one direction).
+   * Default 'all'.
+   */
+  readonly outputs?: 'all' | 'lastStep'
 }
 
 /** What a recurrent layer's `apply` returns. */
 export interface RecurrentOutput<S = RecurrentState> {
-  /** `[batch, time, outputSize]`; 0 at padded steps. */
+  /** `[batch, time, outputSize]`, 0 at padded steps; `[batch, outputSize]` with `outputs: 'lastStep'`. */
   readonly outputs: Tensor
   /** The state after each sequence's last real step, `[slices, batch, hidden]` per name. */
   readonly state: S
-  /**
-   * The outputs at the last time step, `[batch, outputSize]`, when the layer has them as a node of
-   * their own (an unmasked run of a built-in Elman or RNN layer, forwards, one direction); equal to
-   * `nn.lastStep(outputs)`, whose gradient is then one step's instead of a mostly-zero sequence.
-   */
-  readonly last?: Tensor
 }
 
 /** The time-major core's context. */
 export interface RunContext {
   /** Per state name, one `[batch, hidden]` per slice, or null for zeros. */
   readonly initial: StateSlices | null
-  /** `[time, batch, 1]` 0/1, or null when every step is real. */
+  /** `[time, batch, 1]` 0/1 (in xs' layout), or null when every step is real. */
   readonly mask: Tensor | null
   readonly key: Key | null
   readonly reverse: boolean
+  /** The axis of time in xs, the mask and ys: 0 (time-major) or 1 (batch-major). */
+  readonly timeAxis: 0 | 1
+  /**
+   * 'last': ys is the last time step's outputs alone, `[batch, outputSize]` (only asked of an
+   * unmasked forward run).
+   */
+  readonly outputs: 'all' | 'last'
   /** The full name (with stacking suffixes) of one of this layer's parameters, for messages. */
   readonly paramName: (name: string) => string
 }
 
-/** The time-major core's result: outputs `[time, batch, outputSize]` and final state slices. */
+/** The core's result: outputs in xs' layout (see `RunContext.outputs`) and final state slices. */
 export interface RunResult {
   readonly ys: Tensor
   readonly final: StateSlices
-  /** Optional: ys at the last time step as a node of its own (see `SequenceRun`). */
-  readonly last?: Tensor
-}
-
-/** A run for its final state and its outputs at the last time step alone (see `RecurrentCore.runFinal`). */
-export interface FinalRun {
-  readonly final: StateSlices
-  readonly last: Tensor
 }
 
 /** The size and state metadata every recurrent layer carries. */
@@ -198,20 +174,10 @@ export interface RecurrentCore {
   /** 2 when the layer already runs in both directions (it cannot be wrapped again). */
   readonly directions: 1 | 2
   init(key: Key, options?: InitOptions): Params
-  /** The time-major core: `xs` is `[time, batch, inputSize]`. */
+  /** The layout the core runs in without transposing (see `BoundCell.timeAxis`). */
+  readonly timeAxis: 0 | 1
+  /** The core: `xs` is `[time, batch, inputSize]`, or `[batch, time, inputSize]` when `context.timeAxis` is 1. */
   run(params: Params, xs: Tensor, context: RunContext): RunResult
-  /**
-   * Optional: the same run on batch-major `xs` `[batch, time, inputSize]`, with `ys`
-   * `[batch, time, outputSize]`: a core that can skip the transposes around `run` (see
-   * `BoundCell.batchMajorSequence`) offers it, and the layer then calls it instead of `run`.
-   */
-  runBatchMajor?(params: Params, xs: Tensor, context: RunContext): RunResult
-  /**
-   * Optional: `runBatchMajor`'s final state and outputs at the last time step alone, when nothing
-   * reads the other steps' outputs; null when the run needs the full path (see
-   * `BoundCell.finalSequence`).
-   */
-  runFinal?(params: Params, xs: Tensor, context: RunContext): FinalRun | null
 }
 
 /**
@@ -224,14 +190,6 @@ export interface RecurrentLayer<S = RecurrentState> extends RecurrentCore {
   readonly kind: 'scangrad.recurrentLayer'
   // A method signature, so RecurrentLayer<LstmState> is usable where a RecurrentLayer is expected.
   apply(params: Params, xs: Tensor, options?: RecurrentOptions<S>): RecurrentOutput<S>
-  /**
-   * Optional: `apply` for the outputs at the last time step, `[batch, outputSize]`, and the final
-   * state alone, equal to `nn.lastStep(outputs)` and `state`, gradients included, but without
-   * materialising the other steps' outputs. Null when the run needs `apply` (masks, reversed runs,
-   * operands the fast path does not take). Built-in Elman layers offer it, and `nn.sequenceModel`'s
-   * last-step readout takes it.
-   */
-  applyFinal?(params: Params, xs: Tensor, options?: RecurrentOptions<S>): { readonly last: Tensor; readonly state: S } | null
 }
 
 const checkInputs = (core: RecurrentCore, xs: unknown): Tensor => {
@@ -294,37 +252,37 @@ const packState = (core: RecurrentCore, final: StateSlices): RecurrentState =>
  * state in PyTorch's layout. Every recurrent layer — built-in or user-written — goes through here.
  * @category model
  */
-export const recurrentLayer = <S = RecurrentState>(core: RecurrentCore): RecurrentLayer<S> => {
-  /** The checked inputs and the run's context. */
-  const prepare = (xs: unknown, options: RecurrentOptions<S>): { inputs: Tensor; context: RunContext } => {
+export const recurrentLayer = <S = RecurrentState>(core: RecurrentCore): RecurrentLayer<S> => ({
+  ...core,
+  kind: 'scangrad.recurrentLayer',
+  apply: (params, xs, options = {}) => {
     const inputs = checkInputs(core, xs)
     const [batch, time] = inputs.shape
+    const outputs = options.outputs ?? 'all'
+    if (outputs !== 'all' && outputs !== 'lastStep') {
+      throw new ValueError(`${core.name}: outputs must be 'all' or 'lastStep', got ${JSON.stringify(options.outputs)}.`)
+    }
     const mask = timeMajorMask(core.name, options, batch, time, inputs.dtype)
-    const initial = options.initialState === undefined ? null : unpackState(core, options.initialState, batch)
-    return { inputs, context: { initial, mask, key: options.key ?? null, reverse: options.reverse ?? false, paramName: (n) => n } }
-  }
-  const { runFinal } = core
-  return {
-    ...core,
-    kind: 'scangrad.recurrentLayer',
-    ...(runFinal === undefined ? {} : {
-      applyFinal: (params: Params, xs: Tensor, options: RecurrentOptions<S> = {}) => {
-        const { inputs, context } = prepare(xs, options)
-        const run = runFinal(params, inputs, context)
-        return run === null ? null : { last: run.last, state: packState(core, run.final) as S }
-      },
-    }),
-    apply: (params, xs, options = {}) => {
-      const { inputs, context } = prepare(xs, options)
-      if (core.runBatchMajor !== undefined) {
-        const { ys, final, last } = core.runBatchMajor(params, inputs, context)
-        return { outputs: ys, state: packState(core, final) as S, ...(last === undefined ? {} : { last }) }
-      }
-      const { ys, final, last } = core.run(params, transpose(inputs, [1, 0, 2]), context)
-      return { outputs: transpose(ys, [1, 0, 2]), state: packState(core, final) as S, ...(last === undefined ? {} : { last }) }
-    },
-  }
-}
+    const reverse = options.reverse ?? false
+    // Only an unmasked forward run's last processed step is each sequence's last real step.
+    const lastOnly = outputs === 'lastStep' && mask === null && !reverse
+    const batchMajor = core.timeAxis === 1
+    const context: RunContext = {
+      initial: options.initialState === undefined ? null : unpackState(core, options.initialState, batch),
+      mask: mask !== null && batchMajor ? transpose(mask, [1, 0, 2]) : mask,
+      key: options.key ?? null,
+      reverse,
+      timeAxis: core.timeAxis,
+      outputs: lastOnly ? 'last' : 'all',
+      paramName: (n) => n,
+    }
+    const { ys, final } = core.run(params, batchMajor ? inputs : transpose(inputs, [1, 0, 2]), context)
+    const state = packState(core, final) as S
+    if (lastOnly) return { outputs: ys, state }
+    const batchFirst = batchMajor ? ys : transpose(ys, [1, 0, 2])
+    return { outputs: outputs === 'lastStep' ? lastStep(batchFirst, options) : batchFirst, state }
+  },
+})
 
 // ---- one cell over time ----
 
@@ -342,18 +300,10 @@ const checkSize = (who: string, what: string, n: unknown): number => {
 const defaultCarry = (names: readonly string[]) => (state: Carry | null, batch: number, sizes: CellSizes, dtype: DType): Carry =>
   Object.fromEntries(names.map((n) => [n, state?.[n] ?? full([batch, sizes.hiddenSize], 0, { dtype })]))
 
-/** Padded steps keep the carry and output 0: `carry_t = m_t ? new : old`, `y_t = m_t ? y : 0`. */
-const maskedStep = <C extends Carry>(step: BoundCell<C>['step']) =>
-  (carry: C, { x, m }: { x: Tensor; m: Tensor }): readonly [C, Tensor] => {
-    const [next, y] = step(carry, x)
-    // An entry the step passed through unchanged needs no selection.
-    return [treeMap((n: Tensor, o: Tensor) => (n === o ? n : where(m, n, o)), next, carry) as unknown as C, where(m, y, 0)]
-  }
-
 /**
  * `StepInfo.continued` for a run: 1 everywhere with a given initial state; otherwise 0 up to and
  * including each sequence's first real step in processing order, 1 after it. Time-major
- * `[time, batch, 1]` (the mask's layout), or `[batch, time, 1]` for a batch-major run.
+ * `[time, batch, 1]`, or `[batch, time, 1]` for a batch-major run (the mask is in the same layout).
  */
 const continuedSteps = (
   time: number, batch: number, mask: Tensor | null, reverse: boolean, given: boolean, dtype: DType, batchMajor = false,
@@ -361,21 +311,17 @@ const continuedSteps = (
   const data = allocate(dtype, time * batch)
   const shape = batchMajor ? [batch, time, 1] : [time, batch, 1]
   if (given) return new Tensor(data.fill(1), shape)
-  const real = mask === null ? null : concrete(mask).data
+  const real = mask === null ? null : stopGradient(mask).data
   for (let b = 0; b < batch; b++) {
     let seen = false
     for (let i = 0; i < time; i++) {
       const t = reverse ? time - 1 - i : i
       data[batchMajor ? b * time + t : t * batch + b] = seen ? 1 : 0
-      if (real === null || real[t * batch + b] !== 0) seen = true
+      if (real === null || real[batchMajor ? b * time + t : t * batch + b] !== 0) seen = true
     }
   }
   return new Tensor(data, shape)
 }
-
-/** A whole-sequence run as the layer's result. */
-const wholeResult = <C extends Carry>([carry, ys, last]: SequenceRun<C>, finalOf: (carry: C) => StateSlices): RunResult =>
-  ({ ys, final: finalOf(carry), ...(last === undefined ? {} : { last }) })
 
 /** What a run of one cell needs besides its inputs. */
 interface Prepared<C extends Carry> {
@@ -383,6 +329,9 @@ interface Prepared<C extends Carry> {
   readonly carryIn: (dtype: DType) => C
   readonly finalOf: (carry: C) => StateSlices
 }
+
+/** Swaps time and batch: between the two layouts of a sequence (its own inverse). */
+const swapLayout = (x: Tensor): Tensor => transpose(x, [1, 0, 2])
 
 /**
  * Runs a cell over the time axis with `scan`: one direction, one layer. Its parameters are the
@@ -415,17 +364,22 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
     ),
     finalOf: (carry: C): StateSlices => Object.fromEntries(stateNames.map((n) => [n, [carry[n]]])),
   })
-  /** The time-major run of a prepared cell: the whole-sequence path, else `scan` over the steps. */
-  const runBound = ({ bound, carryIn, finalOf }: Prepared<C>, xs: Tensor, context: RunContext): RunResult => {
-    const [time, batch] = xs.shape
-    const steps = { continued: continuedSteps(time, batch, context.mask, context.reverse, context.initial !== null, xs.dtype) }
-    const whole = context.mask === null ? bound.sequence?.(xs, steps, carryIn, context.reverse) ?? null : null
-    if (whole !== null) return wholeResult(whole, finalOf)
-    const projected = bound.project(xs, steps)
-    const carry0 = carryIn(projected.dtype)
-    const [carry, ys] = context.mask === null
-      ? scan(bound.step, carry0, projected, { reverse: context.reverse })
-      : scan(maskedStep(bound.step), carry0, { x: projected, m: context.mask }, { reverse: context.reverse })
+  const timeAxis = spec.timeAxis ?? 0
+  /** The run in the cell's own layout: its projection, then `scan` over its step (a kernel where the step has one). */
+  const run = (params: Params, xs: Tensor, context: RunContext): RunResult => {
+    if (context.timeAxis !== timeAxis) {
+      const mask = context.mask === null ? null : swapLayout(context.mask)
+      const { ys, final } = run(params, swapLayout(xs), { ...context, timeAxis, mask })
+      return { ys: context.outputs === 'last' ? ys : swapLayout(ys), final }
+    }
+    const [time, batch] = timeAxis === 1 ? [xs.shape[1], xs.shape[0]] : xs.shape
+    const { bound, carryIn, finalOf }: Prepared<C> = prepare(params, context, batch)
+    const given = context.initial !== null
+    const continued = continuedSteps(time, batch, context.mask, context.reverse, given, xs.dtype, timeAxis === 1)
+    const projected = bound.project(xs, { continued })
+    const [carry, ys] = scan(bound.step, carryIn(projected.dtype), projected, {
+      reverse: context.reverse, timeAxis, outputs: context.outputs, ...(context.mask === null ? {} : { mask: context.mask }),
+    })
     return { ys, final: finalOf(carry) }
   }
   return recurrentLayer({
@@ -435,29 +389,9 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
     stateNames,
     stateSizes: [cellSizes.hiddenSize],
     directions: 1,
+    timeAxis,
     init: (key, options = {}) => initParams(key, shapes, initializer, options.dtype),
-    run: (params, xs, context) => runBound(prepare(params, context, xs.shape[1]), xs, context),
-    runBatchMajor: (params, xs, context) => {
-      const [batch, time] = xs.shape
-      const prepared = prepare(params, context, batch)
-      const { bound, carryIn, finalOf } = prepared
-      if (context.mask === null && bound.batchMajorSequence !== undefined) {
-        const continued = continuedSteps(time, batch, null, context.reverse, context.initial !== null, xs.dtype, true)
-        const whole = bound.batchMajorSequence(xs, { continued }, carryIn, context.reverse)
-        if (whole !== null) return wholeResult(whole, finalOf)
-      }
-      const { ys, final } = runBound(prepared, transpose(xs, [1, 0, 2]), context)
-      return { ys: transpose(ys, [1, 0, 2]), final }
-    },
-    runFinal: (params, xs, context) => {
-      if (context.mask !== null || context.reverse) return null
-      const [batch, time] = xs.shape
-      const { bound, carryIn, finalOf } = prepare(params, context, batch)
-      if (bound.finalSequence === undefined) return null
-      const continued = continuedSteps(time, batch, null, false, context.initial !== null, xs.dtype, true)
-      const run = bound.finalSequence(xs, { continued }, carryIn)
-      return run === null ? null : { final: finalOf(run[0]), last: run[1] }
-    },
+    run,
   })
 }
 
@@ -486,6 +420,7 @@ export const bidirectional = <S = RecurrentState>(layer: RecurrentCore, options:
     stateNames: layer.stateNames,
     stateSizes: [...layer.stateSizes, ...layer.stateSizes],
     directions: 2,
+    timeAxis: layer.timeAxis,
     init: (key, options) => {
       const [forwardKey, backwardKey] = splitKey(key)
       const backward = layer.init(backwardKey, options)
@@ -503,10 +438,13 @@ export const bidirectional = <S = RecurrentState>(layer: RecurrentCore, options:
       const [forwardKey, backwardKey] = context.key === null ? [null, null] : splitKey(context.key)
       const f = layer.run(forwardParams, xs, { ...context, initial: initialForward, key: forwardKey })
       const b = layer.run(backwardParams, xs, {
-        ...context, initial: initialBackward, key: backwardKey, reverse: true, paramName: (n) => context.paramName(n + REVERSE),
+        ...context, initial: initialBackward, key: backwardKey, reverse: true, outputs: 'all', paramName: (n) => context.paramName(n + REVERSE),
       })
+      // The backward direction's output at the last time step is its first processed one, not its final state.
+      const time = xs.shape[context.timeAxis]
+      const bLast = (): Tensor => reshape(slice(b.ys, context.timeAxis === 0 ? [[time - 1, time]] : [[0, b.ys.shape[0]], [time - 1, time]]), f.ys.shape)
       return {
-        ys: concat([f.ys, b.ys], -1),
+        ys: concat([f.ys, context.outputs === 'last' ? bLast() : b.ys], -1),
         final: Object.fromEntries(layer.stateNames.map((n) => [n, [...f.final[n], ...b.final[n]]])),
       }
     },
@@ -578,6 +516,7 @@ export const stacked = <S = RecurrentState>(layers: readonly RecurrentCore[], op
     stateNames: layers[0].stateNames,
     stateSizes: layers.flatMap((l) => l.stateSizes),
     directions: layers.some((l) => l.directions === 2) ? 2 : 1,
+    timeAxis: layers[0].timeAxis,
     init: (key, initOptions) => {
       const keys = splitKey(key, layers.length)
       return Object.fromEntries(
@@ -595,23 +534,22 @@ export const stacked = <S = RecurrentState>(layers: readonly RecurrentCore[], op
       }
       const keys = context.key === null ? null : splitKey(context.key, 2 * layers.length)
       let inputs = xs
-      let last: Tensor | undefined
       const finals: StateSlices[] = []
       layers.forEach((layer, k) => {
         const size = layer.stateSizes.length
         const initial = context.initial === null ? null : mapSlices(context.initial, (l) => l.slice(offsets[k], offsets[k] + size))
+        const top = k === layers.length - 1
         const result = layer.run(perLayer[k], inputs, {
-          ...context, initial, key: keys === null ? null : keys[2 * k], paramName: (n) => context.paramName(layerParamName(n, k)),
+          ...context, initial, key: keys === null ? null : keys[2 * k], outputs: top ? context.outputs : 'all',
+          paramName: (n) => context.paramName(layerParamName(n, k)),
         })
         finals.push(result.final)
-        const between = k < layers.length - 1 && rate > 0 && keys !== null
+        const between = !top && rate > 0 && keys !== null
         inputs = between ? dropout(keys![2 * k + 1], result.ys, rate) : result.ys
-        last = result.last
       })
       return {
         ys: inputs,
         final: Object.fromEntries(layers[0].stateNames.map((n) => [n, finals.flatMap((f) => f[n])])),
-        ...(last === undefined ? {} : { last }),
       }
     },
   })

@@ -66,7 +66,7 @@ const COMPOSITIONS: { readonly [P in OptionalKernelName]-?: (k: Kernels) => NonN
     return k.binary('mul', g, null, slope, null, n)
   },
   adam: (k) => (g, m, v, c) => composedAdam(k, g, m, v, c),
-  // The recurrences see the backend as given, as src/nn/sequence.ts's fallbacks did.
+  // The recurrences compose the backend as given.
   recurrentForward: (k) => composedRecurrence(k).recurrentForward,
   recurrentBackward: (k) => composedRecurrence(k).recurrentBackward,
   projectedRecurrentForward: (k) => composedRecurrence(k).projectedRecurrentForward,

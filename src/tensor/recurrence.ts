@@ -2,9 +2,9 @@
  * @file Whole-sequence recurrent kernels composed from the other kernels of a backend: the
  * reference for, and the fallback of, the optional `Kernels.recurrentForward` / `recurrentBackward`
  * (and their `projected` forms, and `projectedRecurrentFinal`) / `lstmForward` / `lstmBackward` /
- * `gruForward` / `gruBackward`. Each step makes the same kernel calls as one fused step of
- * src/nn/fused.ts, so a backend's values match its per-step path; what is saved is the tape and
- * the per-step tensors around the calls. Imports tensor types and the JavaScript kernels only.
+ * `gruForward` / `gruBackward`, completed into any backend that lacks them (complete.ts). Each step
+ * makes the kernel calls the cell's composition (src/nn/cells.ts) makes, in the same order; what is
+ * saved is the tape and the per-step tensors around the calls. Imports tensor types and the JavaScript kernels only.
  */
 import { type Data, allocate, dtypeOf, repeatRows } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
@@ -277,7 +277,7 @@ export const composedLstmBackward = (
 /**
  * `gruForward` on any backend: per step, hh = h·w + b, r = σ(p_r + hh_r), z = σ(p_z + hh_z),
  * n = tanh(p_n + r ⊙ hh_n), h' = n + z ⊙ (h − n), each operation rounded as in the fused step
- * (src/nn/fused.ts `gruStep`).
+ * (the GRU step in src/nn/cells.ts).
  */
 export const composedGruForward = (k: Kernels, p: Data, h0: Data, w: Data, b: Data, extent: RecurrenceExtent): GruForward => {
   const { batch, hidden } = extent

@@ -4,14 +4,15 @@
  * optional checkpointing of steps.
  */
 import { ShapeError, TreeError, ValueError, showShape } from '../errors.js'
-import { stack, unstack } from '../autodiff/ops/structural.js'
+import { where } from '../autodiff/ops/elementwise.js'
+import { reshape, stack, transpose, unstack } from '../autodiff/ops/structural.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { shapesEqual } from '../tensor/shape.js'
-import { type TreeDef, treeDefDifference, treeFlatten, treePaths, treeUnflatten } from '../tree/tree.js'
+import { type TreeDef, treeDefDifference, treeFlatten, treeMap, treePaths, treeUnflatten } from '../tree/tree.js'
 import { checkpoint as remat } from './custom.js'
+import { type ComposedScan, type ScanLayout, type ScanStep, type SequenceKernel, runSequenceKernel, sequenceKernelOf } from './sequenceKernel.js'
 
-/** A step function: `(carry, x) → [carry, y]`. */
-export type ScanStep<C, X, Y> = (carry: C, x: X) => readonly [C, Y]
+export type { ScanStep } from './sequenceKernel.js'
 
 export interface ScanOptions {
   /** Run from the last step to the first; `ys[t]` still lines up with `xs[t]`. */
@@ -23,6 +24,18 @@ export interface ScanOptions {
   readonly checkpoint?: boolean | number
   /** The number of steps when `xs` is null (a scan with no inputs, e.g. generation). */
   readonly length?: number
+  /**
+   * Which steps are real, `[time, batch, 1]` (in xs' layout, see `timeAxis`) of 1 and 0: at a
+   * padded step (0) each row keeps its carry and its y is 0. Every carry leaf and y is `[batch, …]`.
+   */
+  readonly mask?: Tensor
+  /** The axis of time in every leaf of xs, in the mask and in ys: 0 (default) or 1 (batch-first, `[batch, time, …]`). */
+  readonly timeAxis?: 0 | 1
+  /**
+   * 'last': return only the y of the last processed step (no time axis), for a caller that reads
+   * nothing else, so a sequence kernel need not hand the other steps' outputs out. Default 'all'.
+   */
+  readonly outputs?: 'all' | 'last'
 }
 
 const carryMismatch = (init: Tensor[], def: TreeDef, carry: unknown, step: number): string | null => {
@@ -42,27 +55,44 @@ const carryMismatch = (init: Tensor[], def: TreeDef, carry: unknown, step: numbe
   return `${lines.join('\n')}\n  (at step ${step})`
 }
 
+/** `[a, b, …]` → `[b, a, …]`: between time-major and batch-major layouts (its own inverse). */
+const swapLeadingAxes = (x: Tensor): Tensor => transpose(x, [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)])
+
+/** `m_t` `[batch, 1]` reshaped to broadcast over a `[batch, …]` leaf. */
+const maskFor = (m: Tensor, leaf: Tensor): Tensor => (leaf.rank === m.rank ? m : reshape(m, [m.shape[0], ...new Array<number>(leaf.rank - 1).fill(1)]))
+
+/** Padded steps keep the carry and output 0: `carry_t = m_t ? new : old`, `y_t = m_t ? y : 0`. */
+const maskedStep = <C, X, Y>(f: ScanStep<C, X, Y>): ScanStep<C, { x: X; m: Tensor }, Y> => (carry, { x, m }) => {
+  const [next, y] = f(carry, x)
+  // A leaf the step passed through unchanged needs no selection.
+  const kept = treeMap((n: Tensor, o: Tensor) => (n === o ? n : where(maskFor(m, n), n, o)), next, carry) as unknown as C
+  return [kept, treeMap((v: Tensor) => where(maskFor(m, v), v, 0), y) as unknown as Y]
+}
+
+interface Composition extends ScanLayout {
+  readonly mask: Tensor | null
+  /** Steps per rematerialised group (0: none). */
+  readonly chunk: number
+  readonly length: number
+}
+
 /**
- * Scans `f` over the leading axis of every leaf of `xs`, threading a carry:
- * `[carry, y_t] = f(carry, x_t)`; returns the final carry and the `y_t` stacked along axis 0.
- * `xs` and the ys are pytrees (time-major). Gradients flow through carries and outputs.
- *
- * @example
- * const [h, hs] = scan((h, x) => { const n = tanh(add(matmul(x, w), matmul(h, u))); return [n, n] }, h0, xs)
- * @category transforms
+ * The scan as a loop over steps: what every kernel stands for, and the path of steps without one.
+ * Each leaf of xs has its time axis at `timeAxis`.
  */
-export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: ScanOptions = {}): [C, Y] => {
-  const xsFlat = treeFlatten(xs, 'scan: xs')
-  const length = xsFlat.leaves[0]?.shape[0] ?? options.length
-  if (length === undefined) throw new ValueError('scan: xs has no tensors; pass options.length to scan without inputs.')
-  xsFlat.leaves.forEach((x, i) => {
-    if (x.rank === 0 || x.shape[0] !== length) {
-      throw new ShapeError(
-        `scan: every leaf of xs needs the same leading (time) length; ${treePaths(xsFlat.def, 'xs')[i]} has shape ${showShape(x.shape)}, expected [${length}, ...].`,
-      )
-    }
-  })
+const composedScan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Composition): [C, Y] => {
+  const { length, reverse, chunk } = options
+  if (options.timeAxis === 1) {
+    const timeMajor = { ...options, timeAxis: 0 as const, mask: options.mask === null ? null : swapLeadingAxes(options.mask) }
+    const [carry, ys] = composedScan(f, init, treeMap(swapLeadingAxes, xs) as X, timeMajor)
+    return [carry, options.outputs === 'all' && ys !== null ? (treeMap(swapLeadingAxes, ys) as Y) : ys]
+  }
+  if (options.mask !== null) {
+    const masked = composedScan(maskedStep(f), init, { x: xs, m: options.mask }, { ...options, mask: null })
+    return masked
+  }
   const { leaves: initLeaves, def: carryDef } = treeFlatten(init, 'scan: init')
+  const xsFlat = treeFlatten(xs, 'scan: xs')
   const perStep = xsFlat.leaves.map((x) => unstack(x))
   const xAt = (t: number): X => treeUnflatten(xsFlat.def, perStep.map((steps) => steps[t]))
 
@@ -81,11 +111,7 @@ export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Sca
     return result
   }
 
-  const chunk = options.checkpoint === true ? 1 : typeof options.checkpoint === 'number' ? options.checkpoint : 0
-  if (!Number.isInteger(chunk) || chunk < 0) {
-    throw new ValueError(`scan: checkpoint must be a boolean or a positive integer, got ${String(options.checkpoint)}.`)
-  }
-  const order = Array.from({ length }, (_, i) => (options.reverse ? length - 1 - i : i))
+  const order = Array.from({ length }, (_, i) => (reverse ? length - 1 - i : i))
   // Steps run in groups; with checkpointing each group is one rematerialised node holding only its carry.
   const groupSize = chunk === 0 ? Math.max(length, 1) : chunk
   const runGroup = (carry: C, steps: readonly number[], xsGroup: readonly X[]): [C, Y[]] => {
@@ -110,8 +136,69 @@ export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Sca
     carry = next
     ysInOrder.push(...ys)
   }
-  const ysByTime = options.reverse ? ysInOrder.reverse() : ysInOrder
+  if (options.outputs === 'last') return [carry, ysInOrder.length === 0 ? (null as Y) : ysInOrder[ysInOrder.length - 1]]
+  const ysByTime = reverse ? ysInOrder.reverse() : ysInOrder
   return [carry, stackYs(ysByTime)]
+}
+
+/** The per-step loop as a sequence kernel's reference (no checkpointing). */
+const composition: ComposedScan = (step, init, xs, options) => {
+  const leaf = treeFlatten(xs, 'scan: xs').leaves[0]
+  return composedScan(step, init, xs, { ...options, chunk: 0, length: leaf.shape[options.timeAxis] })
+}
+
+/**
+ * Scans `f` over the time axis of every leaf of `xs`, threading a carry:
+ * `[carry, y_t] = f(carry, x_t)`; returns the final carry and the `y_t` stacked along the time
+ * axis. `xs` and the ys are pytrees (time-major unless `timeAxis: 1`). Gradients flow through
+ * carries and outputs. A step with a sequence kernel attached (`withSequenceKernel`; the built-in
+ * cells have one) runs every step in one kernel call when the kernel takes the run; the result and
+ * its gradients equal the loop's.
+ *
+ * @example
+ * const [h, hs] = scan((h, x) => { const n = tanh(add(matmul(x, w), matmul(h, u))); return [n, n] }, h0, xs)
+ * @category transforms
+ */
+export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: ScanOptions = {}): [C, Y] => {
+  const timeAxis = options.timeAxis ?? 0
+  if (timeAxis !== 0 && timeAxis !== 1) throw new ValueError(`scan: timeAxis must be 0 or 1, got ${String(options.timeAxis)}.`)
+  const outputs = options.outputs ?? 'all'
+  if (outputs !== 'all' && outputs !== 'last') throw new ValueError(`scan: outputs must be 'all' or 'last', got ${JSON.stringify(options.outputs)}.`)
+  const xsFlat = treeFlatten(xs, 'scan: xs')
+  const length = xsFlat.leaves[0]?.shape[timeAxis] ?? options.length
+  if (length === undefined) throw new ValueError('scan: xs has no tensors; pass options.length to scan without inputs.')
+  xsFlat.leaves.forEach((x, i) => {
+    if (x.rank <= timeAxis || x.shape[timeAxis] !== length) {
+      const expected = timeAxis === 0 ? `[${length}, ...]` : `[batch, ${length}, ...]`
+      throw new ShapeError(
+        `scan: every leaf of xs needs the same time length on axis ${timeAxis}; ${treePaths(xsFlat.def, 'xs')[i]} has shape ${showShape(x.shape)}, expected ${expected}.`,
+      )
+    }
+  })
+  const mask = options.mask ?? null
+  if (mask !== null && (mask.rank < 2 || mask.shape[timeAxis] !== length)) {
+    throw new ShapeError(`scan: mask must have the time length ${length} on axis ${timeAxis} (e.g. [time, batch, 1]), got ${showShape(mask.shape)}.`)
+  }
+  const chunk = options.checkpoint === true ? 1 : typeof options.checkpoint === 'number' ? options.checkpoint : 0
+  if (!Number.isInteger(chunk) || chunk < 0) {
+    throw new ValueError(`scan: checkpoint must be a boolean or a positive integer, got ${String(options.checkpoint)}.`)
+  }
+  const layout = { reverse: options.reverse ?? false, timeAxis, outputs } as const
+  const kernel = sequenceKernelOf(f)
+  // Checkpointing asks for the loop's memory profile, which a kernel's residuals do not have.
+  if (kernel !== null && chunk === 0 && length > 0) {
+    const run = runSequenceKernel(kernel, init, xs, mask, layout, composition) ?? (timeAxis === 1 ? timeMajorKernel(kernel, init, xs, mask, layout) : null)
+    if (run !== null) return run as [C, Y]
+  }
+  return composedScan(f, init, xs, { ...layout, mask, chunk, length })
+}
+
+/** A batch-major scan through a kernel that only takes time-major runs: transposed in and out. */
+const timeMajorKernel = (kernel: SequenceKernel, init: unknown, xs: unknown, mask: Tensor | null, layout: ScanLayout): readonly [unknown, Tensor] | null => {
+  const run = runSequenceKernel(
+    kernel, init, treeMap(swapLeadingAxes, xs), mask === null ? null : swapLeadingAxes(mask), { ...layout, timeAxis: 0 }, composition,
+  )
+  return run === null || layout.outputs === 'last' ? run : [run[0], swapLeadingAxes(run[1])]
 }
 
 /** Stacks a list of y trees into one tree of time-major tensors. */

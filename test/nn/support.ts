@@ -5,7 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { readFileSync, readdirSync } from 'node:fs'
 import { expect } from 'vitest'
-import { type CheckGradsOptions, Tensor, checkGrads, tensor } from '../../src/index.js'
+import { type CheckGradsOptions, Tensor, checkGrads, nn, tensor } from '../../src/index.js'
 
 /** The largest |a − b| entry, with its flat index. Shapes must match. */
 export const maxAbsDiff = (a: Tensor, b: Tensor): { value: number; index: number } => {
@@ -64,12 +64,26 @@ export const expectGradsOk = (f: (...args: any[]) => unknown, args: readonly unk
   if (E.isLeft(result)) expect.fail(result.left.message)
 }
 
-/** Runs `f` with a switch (`useFusedSteps`, `useSequenceKernels`) set to `on`, then restores it. */
-export const withSwitch = <T>(use: (on: boolean) => boolean, on: boolean, f: () => T): T => {
-  const previous = use(on)
-  try {
-    return f()
-  } finally {
-    use(previous)
-  }
+/**
+ * A cell spec whose step carries no sequence kernel: `scan` then runs the step's composition, the
+ * reference every kernel is tested against.
+ */
+export const composedOnly = <C extends nn.Carry>(spec: nn.CellSpec<C>): nn.CellSpec<C> => ({
+  ...spec,
+  bind: (params) => {
+    const bound = nn.bindCell(spec, params)
+    return { project: bound.project, step: (carry, x) => bound.step(carry, x) }
+  },
+})
+
+/** A PyTorch-style stack (`nn.lstm`'s layout and parameter names) of a spec whose steps run without kernels. */
+export const composedTorchLayer = <C extends nn.Carry>(
+  spec: nn.CellSpec<C>, options: { inputSize: number; hiddenSize: number; numLayers?: number; bidirectional?: boolean },
+): nn.RecurrentLayer<any> => {
+  const directions = options.bidirectional === true ? 2 : 1
+  const layers = Array.from({ length: options.numLayers ?? 1 }, (_, k) => {
+    const layer = nn.recurrent(composedOnly(spec), { inputSize: k === 0 ? options.inputSize : options.hiddenSize * directions, hiddenSize: options.hiddenSize })
+    return directions === 2 ? nn.bidirectional(layer, { name: spec.name }) : layer
+  })
+  return nn.stacked(layers, { name: spec.name })
 }

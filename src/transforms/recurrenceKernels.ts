@@ -1,0 +1,217 @@
+/**
+ * @file Sequence kernels for the built-in recurrences: what connects `scan`'s `SequenceKernel`
+ * contract to the backend's whole-sequence kernels (`Kernels.projectedRecurrent*`,
+ * `recurrent*`, `lstm*`, `gru*`). Nothing here states a cell's equations: each factory is given
+ * the step as a function of its operands (the cell's composition, written in nn/cells.ts), and the
+ * kernels that fuse it live with the backends. What is here is bookkeeping: extents, the final
+ * carry's rows, and where the final carry's cotangent joins the per-step ones.
+ * Imports the active kernels, tensor helpers and the sequence-kernel contract.
+ */
+import { K } from '../tensor/backend.js'
+import type { RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
+import { finalRows, stepAt, stepRows } from '../tensor/recurrence.js'
+import { type Data, Tensor, allocate } from '../tensor/Tensor.js'
+import type { ScanStep, SequenceKernel, SequenceRun } from './sequenceKernel.js'
+
+/** The step as a function of the kernel's operands. */
+type StepOf = (operands: readonly Tensor[]) => ScanStep<any, any, Tensor>
+
+const SINGLE = new Int32Array(1)
+
+/** Whether every tensor of a run shares one dtype (the kernels do not promote). */
+const oneDtype = (run: SequenceRun): boolean => {
+  const dtype = run.xs[0].dtype
+  return [...run.carry, ...run.xs, ...run.operands].every((x) => x.dtype === dtype)
+}
+
+/** The extent of a run whose xs (one leaf, rank 3) has time on `timeAxis`. */
+const extentOf = (run: SequenceRun, hidden: number, transposed: boolean): RecurrenceExtent => {
+  const x = run.xs[0]
+  return {
+    time: x.shape[run.timeAxis], batch: x.shape[1 - run.timeAxis], hidden, reverse: run.reverse, transposed, batchMajor: run.timeAxis === 1,
+  }
+}
+
+/** Whether the run has one rank-3 input whose rows match the carry's, `gates·hidden` wide when `width` is given. */
+const shapedAsSequence = (run: SequenceRun, carries: number, width?: number): boolean => {
+  const x = run.xs[0]
+  if (run.xs.length !== 1 || x.rank !== 3 || run.carry.length !== carries || run.mask !== null) return false
+  const batch = x.shape[1 - run.timeAxis]
+  return run.carry.every((c) => c.rank === 2 && c.shape[0] === batch) && (width === undefined || x.shape[2] === width)
+}
+
+const plus = (a: Tensor | null, b: Tensor | null): Tensor | null =>
+  a === null ? b : b === null ? a : new Tensor(K.binary('add', a.data, null, b.data, null, a.size), a.shape)
+
+/**
+ * A time-major `[time, batch, hidden]` cotangent for every step: the ys' (or zeros), with `last`
+ * added to the last processed step's rows. A fresh array: kernels only read it.
+ */
+const perStep = (ys: Tensor | null, last: Tensor | null, extent: RecurrenceExtent, like: Tensor): Data => {
+  const n = extent.batch * extent.hidden
+  const out = ys === null ? allocate(like.dtype, extent.time * n) : ys.data.slice()
+  if (last !== null) {
+    const at = stepAt(extent, extent.time - 1) * n
+    const sum = K.binary('add', out.subarray(at, at + n), null, last.data, null, n)
+    out.set(sum, at)
+  }
+  return out
+}
+
+/** The last processed step's `[batch, hidden]` rows of a sequence, as a tensor. */
+const finalState = (hs: Data, extent: RecurrenceExtent): Tensor => new Tensor(finalRows(hs, extent), [extent.batch, extent.hidden])
+
+/** ys for the run's `outputs`: every step in xs' layout, or the final state. */
+const outputsOf = (run: SequenceRun, hs: Data, final: Tensor, extent: RecurrenceExtent): Tensor =>
+  run.outputs === 'last' ? final : new Tensor(hs, [run.xs[0].shape[0], run.xs[0].shape[1], extent.hidden])
+
+/** The cotangents of an Elman / RNN node as the kernels take them: every step's, and the final state's. */
+const elmanCotangent = (run: SequenceRun, cotangents: { readonly carry: readonly (Tensor | null)[]; readonly y: Tensor | null }) => {
+  const last = run.outputs === 'last' ? plus(cotangents.carry[0], cotangents.y) : cotangents.carry[0]
+  const steps = run.outputs === 'last' ? null : cotangents.y
+  return { steps: steps === null ? null : steps.data, last: last === null ? null : last.data }
+}
+
+const ELMAN_ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'relu', 'sigmoid']
+
+/**
+ * The seed's Elman recurrence with its input projection inside: operands `[wIn, w]`, xs one
+ * `[time, batch, inputs]` tensor (or batch-major), carry `[h]`, y = h:
+ * `h_t = σ(x_t·wIn + h_{t−1}·w)`. With `outputs: 'last'` the other steps' states stay with the
+ * backend (`projectedRecurrentFinal`).
+ */
+export const projectedRecurrenceKernel = (
+  operands: readonly [wIn: Tensor, w: Tensor], activation: RecurrentActivation, step: StepOf,
+): SequenceKernel => {
+  if (!ELMAN_ACTIVATIONS.includes(activation)) throw new Error(`projectedRecurrenceKernel: no kernel for the activation ${activation}.`)
+  const hidden = operands[1].shape[0]
+  return {
+    name: 'projectedRecurrence',
+    operands,
+    step,
+    accepts: (run) => shapedAsSequence(run, 1) && oneDtype(run) && run.xs[0].shape[2] === run.operands[0].shape[0],
+    forward: (run) => {
+      const [x, [h0], [wIn, w]] = [run.xs[0], run.carry, run.operands]
+      const extent = extentOf(run, hidden, false)
+      if (run.outputs === 'last') {
+        const states = K.projectedRecurrentFinal(x.data, wIn.data, h0.data, w.data, extent, activation)
+        const final = new Tensor(states.final, [extent.batch, hidden])
+        return { carry: [final], y: final, residuals: states }
+      }
+      const hs = K.projectedRecurrentForward(x.data, wIn.data, h0.data, w.data, extent, activation)
+      const final = finalState(hs, extent)
+      return { carry: [final], y: outputsOf(run, hs, final, extent), residuals: hs }
+    },
+    backward: (cotangents, run, _out, residuals, needed) => {
+      const [x, [h0], [wIn, w]] = [run.xs[0], run.carry, run.operands]
+      const extent = extentOf(run, hidden, false)
+      const wanted = { x: needed.xs[0], wIn: needed.operands[0], h0: needed.carry[0], w: needed.operands[1] }
+      const d = K.projectedRecurrentBackward(
+        elmanCotangent(run, cotangents), residuals as Data, x.data, wIn.data, h0.data, w.data, extent, activation, wanted,
+      )
+      const as = (data: Data | null, like: Tensor): Tensor | null => (data === null ? null : new Tensor(data, like.shape))
+      return { carry: [as(d.dh0, h0)], xs: [as(d.dx, x)], operands: [as(d.dwIn, wIn), as(d.dw, w)] }
+    },
+  }
+}
+
+/**
+ * PyTorch's RNN recurrence on projected inputs: operands `[w]` (`weight_hh`, multiplied as
+ * `h·wᵀ`), xs one `[time, batch, hidden]` tensor (or batch-major), carry `[h]`, y = h:
+ * `h_t = σ(p_t + h_{t−1}·wᵀ)`.
+ */
+export const recurrenceKernel = (w: Tensor, activation: RecurrentActivation, step: StepOf): SequenceKernel => {
+  const hidden = w.shape[0]
+  return {
+    name: 'recurrence',
+    operands: [w],
+    step,
+    accepts: (run) => ELMAN_ACTIVATIONS.includes(activation) && shapedAsSequence(run, 1, hidden) && oneDtype(run),
+    forward: (run) => {
+      const [p, [h0], [weight]] = [run.xs[0], run.carry, run.operands]
+      const extent = extentOf(run, hidden, true)
+      const hs = K.recurrentForward(p.data, h0.data, weight.data, extent, activation)
+      const final = finalState(hs, extent)
+      return { carry: [final], y: outputsOf(run, hs, final, extent), residuals: hs }
+    },
+    backward: (cotangents, run, _out, residuals, needed) => {
+      const [p, [h0], [weight]] = [run.xs[0], run.carry, run.operands]
+      const extent = extentOf(run, hidden, true)
+      const { dz, dw } = K.recurrentBackward(elmanCotangent(run, cotangents), residuals as Data, h0.data, weight.data, extent, activation, needed.operands[0])
+      // h0 enters the first processed step as h·wᵀ: its cotangent is that step's dz·w.
+      const dh0 = needed.carry[0]
+        ? new Tensor(K.matmul(stepRows(dz, extent, stepAt(extent, 0)), SINGLE, weight.data, SINGLE, extent.batch, hidden, hidden, false, false), h0.shape)
+        : null
+      return { carry: [dh0], xs: [new Tensor(dz, p.shape)], operands: [dw === null ? null : new Tensor(dw, weight.shape)] }
+    },
+  }
+}
+
+/**
+ * PyTorch's LSTM recurrence on projected inputs (gates i, f, g, o): operands `[w]` (`weight_hh`
+ * `[4·hidden, hidden]`, multiplied as `h·wᵀ`), xs one time-major `[time, batch, 4·hidden]` tensor,
+ * carry `[h, c]`, y = h.
+ */
+export const lstmKernel = (w: Tensor, step: StepOf): SequenceKernel => {
+  const hidden = w.shape[1]
+  return {
+    name: 'lstm',
+    operands: [w],
+    step,
+    accepts: (run) => run.timeAxis === 0 && shapedAsSequence(run, 2, 4 * hidden) && oneDtype(run),
+    forward: (run) => {
+      const [p, [h0, c0], [weight]] = [run.xs[0], run.carry, run.operands]
+      const extent = extentOf(run, hidden, true)
+      const forward = K.lstmForward(p.data, h0.data, c0.data, weight.data, extent)
+      const final = finalState(forward.hs, extent)
+      return { carry: [final, finalState(forward.cs, extent)], y: outputsOf(run, forward.hs, final, extent), residuals: forward }
+    },
+    backward: (cotangents, run, _out, residuals, needed) => {
+      const [p, [h0, c0], [weight]] = [run.xs[0], run.carry, run.operands]
+      const extent = extentOf(run, hidden, true)
+      const [lastH, lastC] = cotangents.carry
+      const gh = run.outputs === 'last' ? perStep(null, plus(lastH, cotangents.y), extent, h0) : perStep(cotangents.y, lastH, extent, h0)
+      const gc = perStep(null, lastC, extent, c0)
+      const d = K.lstmBackward(gh, gc, residuals as ReturnType<typeof K.lstmForward>, h0.data, c0.data, weight.data, extent, needed.operands[0])
+      return {
+        carry: [needed.carry[0] ? new Tensor(d.dh0, h0.shape) : null, needed.carry[1] ? new Tensor(d.dc0, c0.shape) : null],
+        xs: [new Tensor(d.dPre, p.shape)],
+        operands: [d.dw === null ? null : new Tensor(d.dw, weight.shape)],
+      }
+    },
+  }
+}
+
+/**
+ * PyTorch's GRU recurrence on projected inputs `x·W_ihᵀ + b_ih` (gates r, z, n): operands
+ * `[w, b]` (`weight_hh` `[3·hidden, hidden]` multiplied as `h·wᵀ`, and `bias_hh`), xs one
+ * time-major `[time, batch, 3·hidden]` tensor, carry `[h]`, y = h.
+ */
+export const gruKernel = (w: Tensor, b: Tensor, step: StepOf): SequenceKernel => {
+  const hidden = w.shape[1]
+  return {
+    name: 'gru',
+    operands: [w, b],
+    step,
+    accepts: (run) => run.timeAxis === 0 && shapedAsSequence(run, 1, 3 * hidden) && oneDtype(run),
+    forward: (run) => {
+      const [p, [h0], [weight, bias]] = [run.xs[0], run.carry, run.operands]
+      const extent = extentOf(run, hidden, true)
+      const forward = K.gruForward(p.data, h0.data, weight.data, bias.data, extent)
+      const final = finalState(forward.hs, extent)
+      return { carry: [final], y: outputsOf(run, forward.hs, final, extent), residuals: forward }
+    },
+    backward: (cotangents, run, _out, residuals, needed) => {
+      const [p, [h0], [weight, bias]] = [run.xs[0], run.carry, run.operands]
+      const extent = extentOf(run, hidden, true)
+      const [last] = cotangents.carry
+      const g = run.outputs === 'last' ? perStep(null, plus(last, cotangents.y), extent, h0) : perStep(cotangents.y, last, extent, h0)
+      const d = K.gruBackward(g, residuals as ReturnType<typeof K.gruForward>, h0.data, weight.data, extent, { w: needed.operands[0], b: needed.operands[1] })
+      return {
+        carry: [needed.carry[0] ? new Tensor(d.dh0, h0.shape) : null],
+        xs: [new Tensor(d.dPre, p.shape)],
+        operands: [d.dw === null ? null : new Tensor(d.dw, weight.shape), d.db === null ? null : new Tensor(d.db, bias.shape)],
+      }
+    },
+  }
+}

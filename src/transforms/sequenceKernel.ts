@@ -1,0 +1,157 @@
+/**
+ * @file How a cell's sequence kernel plugs into `scan`. A step function may carry a kernel that
+ * runs every step of a scan at once, forwards and backwards (`withSequenceKernel`); `scan` then
+ * records one node instead of one per step. The step itself stays the definition: the kernel must
+ * equal the scan of the step, the tests compare both, and the node's differentiable VJP (used
+ * under higher-order differentiation) is the VJP of that scan, so no backward pass through time is
+ * written by hand outside a kernel. Imports the kernel primitive contract, `vjp` and pytrees.
+ */
+import { defineKernelPrimitive } from '../autodiff/primitive.js'
+import type { Tensor } from '../tensor/Tensor.js'
+import { type TreeDef, treeFlatten, treeUnflatten } from '../tree/tree.js'
+import { vjp } from './grad.js'
+import { zerosLike } from './linearize.js'
+
+/** A step function: `(carry, x) → [carry, y]`. */
+export type ScanStep<C, X, Y> = (carry: C, x: X) => readonly [C, Y]
+
+/** How a scan runs, besides its operands: the options of `scan` that a kernel must honour. */
+export interface ScanLayout {
+  readonly reverse: boolean
+  /** The axis of time in xs, the mask and ys: 0 (time-major) or 1 (batch-major, `[batch, time, …]`). */
+  readonly timeAxis: 0 | 1
+  /** 'last': ys is the last processed step's y alone, without a time axis. */
+  readonly outputs: 'all' | 'last'
+}
+
+/** One scan as a kernel sees it: plain tensors, flattened. */
+export interface SequenceRun extends ScanLayout {
+  /** The initial carry's leaves, in `treeFlatten` order. */
+  readonly carry: readonly Tensor[]
+  /** The leaves of xs. */
+  readonly xs: readonly Tensor[]
+  /** `[time, batch, 1]` in xs' layout (1: a real step, 0: padding, where the carry is kept and y is 0), or null. */
+  readonly mask: Tensor | null
+  /** The tensors the step reads besides carry and x (`SequenceKernel.operands`). */
+  readonly operands: readonly Tensor[]
+}
+
+/** Cotangents per group of a sequence node's inputs or outputs (null: none arrived, or none wanted). */
+export interface SequenceCotangents {
+  readonly carry: readonly (Tensor | null)[]
+  readonly xs: readonly (Tensor | null)[]
+  readonly operands: readonly (Tensor | null)[]
+}
+
+/**
+ * A kernel for every step of a cell at once. Its y is one tensor. `forward` and `backward` see
+ * plain tensors only; `backward` may read what `forward` returned as residuals, and must give the
+ * same result however often it is called (residuals are read, never written).
+ */
+export interface SequenceKernel<R = unknown> {
+  readonly name: string
+  /** The tensors the step closes over (its weights): inputs of the node, differentiated like the others. */
+  readonly operands: readonly Tensor[]
+  /** The step as a function of `operands`: the composition the kernel equals. */
+  readonly step: (operands: readonly Tensor[]) => ScanStep<any, any, Tensor>
+  /** Whether the kernel takes this run (dtypes, layout, mask); when not, `scan` runs the step. */
+  readonly accepts: (run: SequenceRun) => boolean
+  readonly forward: (run: SequenceRun) => { readonly carry: Tensor[]; readonly y: Tensor; readonly residuals: R }
+  readonly backward: (
+    cotangents: { readonly carry: readonly (Tensor | null)[]; readonly y: Tensor | null },
+    run: SequenceRun, out: { readonly carry: readonly Tensor[]; readonly y: Tensor }, residuals: R,
+    needed: { readonly carry: readonly boolean[]; readonly xs: readonly boolean[]; readonly operands: readonly boolean[] },
+  ) => SequenceCotangents
+}
+
+const KERNEL = Symbol('scangrad.sequenceKernel')
+
+/** A step with a kernel attached. */
+export type KernelStep<C, X> = ScanStep<C, X, Tensor> & { readonly [KERNEL]: SequenceKernel }
+
+/**
+ * Attaches a sequence kernel to a step: `scan(step, …)` runs the kernel when it accepts the run,
+ * else the step. The step must equal `kernel.step(kernel.operands)`.
+ * @category transforms
+ */
+export const withSequenceKernel = <C, X>(step: ScanStep<C, X, Tensor>, kernel: SequenceKernel): KernelStep<C, X> =>
+  Object.assign((carry: C, x: X) => step(carry, x), { [KERNEL]: kernel })
+
+/** The kernel attached to a step, if any. */
+export const sequenceKernelOf = (step: unknown): SequenceKernel | null =>
+  typeof step === 'function' && KERNEL in step ? (step as KernelStep<unknown, unknown>)[KERNEL] : null
+
+/** The composition a kernel stands for: scan's per-step loop, handed in by scan.ts. */
+export type ComposedScan = (
+  step: ScanStep<any, any, Tensor>, init: unknown, xs: unknown, options: ScanLayout & { readonly mask: Tensor | null },
+) => readonly [unknown, Tensor]
+
+interface NodeParams {
+  readonly kernel: SequenceKernel
+  readonly layout: ScanLayout
+  readonly carryDef: TreeDef
+  readonly xsDef: TreeDef
+  readonly counts: { readonly carry: number; readonly xs: number; readonly mask: number }
+  readonly composed: ComposedScan
+}
+
+/** The node's inputs, `[...carry, ...xs, mask?, ...operands]`, as a run. */
+const runOf = (inputs: readonly Tensor[], { layout, counts }: NodeParams): SequenceRun => {
+  const xsEnd = counts.carry + counts.xs
+  return {
+    ...layout,
+    carry: inputs.slice(0, counts.carry),
+    xs: inputs.slice(counts.carry, xsEnd),
+    mask: counts.mask === 1 ? inputs[xsEnd] : null,
+    operands: inputs.slice(xsEnd + counts.mask),
+  }
+}
+
+const sequencePrimitive = defineKernelPrimitive<NodeParams, unknown>({
+  name: 'scan',
+  forward: (inputs, params) => {
+    const { carry, y, residuals } = params.kernel.forward(runOf(inputs, params))
+    return { outs: [...carry, y], residuals }
+  },
+  vjp: (cotangents, { inputs, outs, params, needed, residuals }) => {
+    const run = runOf(inputs, params)
+    const { carry: c, xs: x, mask: m } = params.counts
+    const cts = params.kernel.backward(
+      { carry: cotangents.slice(0, c), y: cotangents[c] ?? null },
+      run, { carry: outs.slice(0, c), y: outs[c] }, residuals,
+      { carry: needed.slice(0, c), xs: needed.slice(c, c + x), operands: needed.slice(c + x + m) },
+    )
+    return [...cts.carry, ...cts.xs, ...(m === 1 ? [null] : []), ...cts.operands]
+  },
+  // The VJP of the scan of the step: what the kernel computes, as primitives an outer trace records.
+  differentiableVjp: (cotangents, { inputs, outs, params }) => {
+    const run = runOf(inputs, params)
+    const { kernel, layout, carryDef, xsDef, composed } = params
+    const scanned = (carry: Tensor[], xs: Tensor[], operands: Tensor[]): Tensor[] => {
+      const [final, y] = composed(kernel.step(operands), treeUnflatten(carryDef, carry), treeUnflatten(xsDef, xs), { ...layout, mask: run.mask })
+      return [...treeFlatten(final).leaves, y]
+    }
+    const [, pullback] = vjp(scanned, [...run.carry], [...run.xs], [...run.operands])
+    const [carry, xs, operands] = pullback(cotangents.map((g, i) => g ?? zerosLike(outs[i])))
+    return [...carry, ...xs, ...(run.mask === null ? [] : [null]), ...operands]
+  },
+})
+
+/**
+ * Runs a scan through its step's kernel as one node; null when the kernel does not take the run
+ * (the caller then runs the step).
+ */
+export const runSequenceKernel = (
+  kernel: SequenceKernel, init: unknown, xs: unknown, mask: Tensor | null, layout: ScanLayout, composed: ComposedScan,
+): readonly [unknown, Tensor] | null => {
+  const carry = treeFlatten(init, 'scan: init')
+  const inputs = treeFlatten(xs, 'scan: xs')
+  const run: SequenceRun = { ...layout, carry: carry.leaves, xs: inputs.leaves, mask, operands: kernel.operands }
+  if (!kernel.accepts(run)) return null
+  const params: NodeParams = {
+    kernel, layout, carryDef: carry.def, xsDef: inputs.def,
+    counts: { carry: carry.leaves.length, xs: inputs.leaves.length, mask: mask === null ? 0 : 1 }, composed,
+  }
+  const outs = sequencePrimitive([...carry.leaves, ...inputs.leaves, ...(mask === null ? [] : [mask]), ...kernel.operands], params)
+  return [treeUnflatten(carry.def, outs.slice(0, carry.leaves.length)), outs[carry.leaves.length]]
+}
