@@ -2,7 +2,8 @@
  * @file The kernel interface: every numeric loop of the library sits behind it. Typed arrays in,
  * a freshly allocated typed array out; inputs are never written to. Shapes, broadcasting and
  * gradients are decided above this layer, so a kernel sees only flat arrays, sizes and index maps.
- * A WebAssembly backend can replace the JavaScript one with `useKernels`.
+ * Backends are installed with `useKernels`, which checks them and completes the optional kernels
+ * (complete.ts); the default is the WebAssembly one.
  */
 import type { DType, Data } from './Tensor.js'
 
@@ -150,6 +151,11 @@ export interface GruBackward {
   readonly db: Data | null
 }
 
+/**
+ * A kernel backend. Members marked Optional may be left out: installing the backend completes it
+ * with each one's composition over its other kernels (complete.ts, with the bits the operations
+ * had before the kernel existed), so callers always find every kernel.
+ */
 export interface Kernels {
   readonly name: string
   neg: UnaryKernel
@@ -191,50 +197,50 @@ export interface Kernels {
   /**
    * Optional: `x·w + bias` for x `[m, k]`, w `[k, n]` and bias `[n]` added to every row: a dense
    * layer or an input projection in one call, equal bit for bit to this backend's `matmul` followed
-   * by `binary('add', …)` with the bias repeated over the rows. Callers fall back to that composition
+   * by `binary('add', …)` with the bias repeated over the rows. Completed as that composition
    * (`composedAffine`).
    */
   affine?(x: Data, w: Data, bias: Data, m: number, k: number, n: number): Data
   /**
    * Optional: `out[i] = x[offset + Σ_d position_d(i) · strides[d]]` over the row-major positions of
    * `shape` — `gather` with a strided index map, without materialising the map (transposes, slices
-   * and broadcasts of large tensors). Callers fall back to `gather(x, stridedIndex(…))`.
+   * and broadcasts of large tensors). Completed as `gather(x, stridedIndex(…))`.
    */
   gatherStrided?(x: Data, shape: readonly number[], strides: readonly number[], offset: number): Data
   /**
    * Optional: parts `[rows, widths[j]]` (one dtype) side by side, `[rows, Σ widths]`: a
-   * concatenation viewed as rows of the axes before it. Callers fall back to the JavaScript kernel.
+   * concatenation viewed as rows of the axes before it. Completed as the JavaScript kernel.
    */
   concatRows?(parts: readonly Data[], widths: readonly number[], rows: number): Data
   /**
    * Optional: the inverse of `gatherStrided` for a view that writes each position at most once (a
    * slice's VJP, padding with zeros): zeros of `outSize`, then `out[offset + Σ_d position_d(i) ·
-   * strides[d]] = x[i]`. Callers fall back to `scatterAdd(x, stridedIndex(…), outSize)`.
+   * strides[d]] = x[i]`. Completed as `scatterAdd(x, stridedIndex(…), outSize)`.
    */
   scatterStrided?(x: Data, shape: readonly number[], strides: readonly number[], offset: number, outSize: number): Data
   /**
    * Optional: column sums of x viewed as `[rows, cols]`, `out[j] = Σ_r x[r·cols + j]` (the sum over
-   * leading axes, e.g. a bias gradient), with the same accumulation as `sumInto`. Callers fall
-   * back to `sumInto`.
+   * leading axes, e.g. a bias gradient), with the same accumulation as `sumInto`. Completed as
+   * `sumInto`.
    */
   sumRows?(x: Data, rows: number, cols: number): Data
   /**
    * Optional: row sums of x viewed as `[rows, cols]`, `out[r] = Σ_j x[r·cols + j]` (the sum over
-   * trailing axes, e.g. of a loss over classes), with the same accumulation as `sumInto`. Callers
-   * fall back to `sumInto`.
+   * trailing axes, e.g. of a loss over classes), with the same accumulation as `sumInto`. Completed
+   * as `sumInto`.
    */
   sumColumns?(x: Data, rows: number, cols: number): Data
   /**
    * Optional: rows of x (`[to.length, cols]`) added into rows of a zeroed `[outRows, cols]` output,
    * `out[to[p]] += x[p]`, accumulated in float64 in order of p and rounded once to x's dtype: `Aᵀ·X`
-   * for a one-hot A (see selection.ts). Callers fall back to the JavaScript kernel.
+   * for a one-hot A (see selection.ts). Completed as the JavaScript kernel.
    */
   scatterRows?(x: Data, to: Int32Array, outRows: number, cols: number): Data
-  /** Optional: row maxima of x viewed as `[rows, cols]`, with `maxInto`'s NaN rule. Callers fall back to `maxInto`. */
+  /** Optional: row maxima of x viewed as `[rows, cols]`, with `maxInto`'s NaN rule. Completed as `maxInto`. */
   maxColumns?(x: Data, rows: number, cols: number): Data
   /**
    * Optional: `g·(1 − t²)`, the tanh VJP from its output t, rounded after each operation exactly as
-   * `mul(g, sub(1, square(t)))` is. Callers fall back to that composition.
+   * `mul(g, sub(1, square(t)))` is. Completed as that composition.
    */
   tanhBackward?(g: Data, t: Data): Data
   /** Optional: `g·(s·(1 − s))`, the sigmoid VJP from its output s, rounded as the composition is. */
@@ -242,8 +248,8 @@ export interface Kernels {
   /**
    * Optional: a whole Elman / RNN sequence, `h_t = σ(p_t + h_{t−1}·w)` from `h0` for every step,
    * with `p` `[time, batch, hidden]` (`[batch, time, hidden]` when `extent.batchMajor`); returns the
-   * hidden states in p's layout. Callers fall back to a composition of the other kernels
-   * (src/tensor/recurrence.ts).
+   * hidden states in p's layout. Completed as a composition of the other kernels
+   * (src/tensor/recurrence.ts), as are the other sequence kernels.
    */
   recurrentForward?(p: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
   /**
@@ -258,14 +264,14 @@ export interface Kernels {
   /**
    * Optional: `recurrentForward` with the input projection inside: p = x·wIn for x
    * `[time, batch, inputs]` (`[batch, time, inputs]` when `extent.batchMajor`) and wIn
-   * `[inputs, hidden]`, so the projected sequence never leaves the kernel. Callers fall back to a
-   * matmul and `recurrentForward`.
+   * `[inputs, hidden]`, so the projected sequence never leaves the kernel. Completed as a matmul
+   * and `recurrentForward`'s composition.
    */
   projectedRecurrentForward?(x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): Data
   /**
    * Optional: `projectedRecurrentForward` for its final state alone, when nothing reads the other
    * steps' outputs (a last-step readout): a backend that keeps the states in its own memory need not
-   * copy them out or reorder them. Callers fall back to `projectedRecurrentForward`.
+   * copy them out or reorder them. Completed as `projectedRecurrentForward`'s composition.
    */
   projectedRecurrentFinal?(x: Data, wIn: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation): FinalStates
   /**
@@ -304,7 +310,7 @@ export interface Kernels {
    * Optional: one Adam step on one leaf, g, m and v of one dtype and length:
    * `m' = m·β₁ + g·(1 − β₁)`, `v' = v·β₂ + g²·(1 − β₂)`, `update = (m'·ĉ₁) / (√(v'·ĉ₂) + ε)`,
    * each operation rounded to the dtype with the constants in it, so the result equals the
-   * composition of elementwise ops bit for bit. Callers fall back to that composition.
+   * composition of elementwise ops bit for bit. Completed as that composition.
    */
   adam?(g: Data, m: Data, v: Data, constants: AdamConstants): AdamStepData
 }
