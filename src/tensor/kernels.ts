@@ -38,6 +38,15 @@ export interface RecurrenceExtent {
    * layer's own layout, so it needs no transposes) instead of `[time, batch, hidden]`. Default false.
    */
   readonly batchMajor?: boolean
+  /**
+   * Which steps of each row are real, `[time, batch]` (`[batch, time]` when `batchMajor`): non-zero
+   * for a real step, 0 for padding, where the row's state is carried unchanged (h, and c for the
+   * LSTM): every kernel's states hold `state_t = m_t ? new_t : state_{t−1}`, so the final state is
+   * each row's state after its own last real step. Backwards, a padded step hands its state's
+   * cotangent straight to the step before and its pre-activations' cotangents (dz, dPre, the GRU's
+   * dHidden) are 0, so the weights' cotangents leave it out. Absent: every step is real.
+   */
+  readonly mask?: Data
 }
 
 /** The backward result of a whole-sequence Elman / RNN kernel. */
@@ -75,6 +84,12 @@ export interface RecurrentBackward {
    * for a transposed weight) with h_{−1} = h0 in processing order, when asked for; else null.
    */
   readonly dw: Data | null
+  /**
+   * With `extent.mask` only: the initial state's cotangent. A padded first step hands its incoming
+   * cotangent straight to h0, which dz alone does not show (without a mask, h0's cotangent is the
+   * caller's `dz_first·wᵀ`).
+   */
+  readonly dh0?: Data
 }
 
 /** Which cotangents a projected Elman / RNN backward kernel computes. */

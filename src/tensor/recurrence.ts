@@ -24,6 +24,26 @@ const allocateLike = (x: Data, size: number): Data => allocate(dtypeOf(x), size)
 /** The time index of the s-th processed step of a run. */
 export const stepAt = (extent: RecurrenceExtent, s: number): number => (extent.reverse ? extent.time - 1 - s : s)
 
+/** Where step t of batch row b sits in the extent's `[time, batch]` (or `[batch, time]`) mask. */
+export const maskAt = (extent: RecurrenceExtent, t: number, b: number): number =>
+  extent.batchMajor === true ? b * extent.time + t : t * extent.batch + b
+
+/**
+ * The index map spreading step t's mask over a `[batch, hidden]` block (for `where`), or null
+ * without a mask.
+ */
+const stepMaskIndex = (extent: RecurrenceExtent, t: number): Int32Array | null => {
+  if (extent.mask === undefined) return null
+  const { batch, hidden } = extent
+  const index = new Int32Array(batch * hidden)
+  for (let b = 0; b < batch; b++) index.fill(maskAt(extent, t, b), b * hidden, (b + 1) * hidden)
+  return index
+}
+
+/** `m ? a : b` over a `[batch, hidden]` block with step t's mask (`index` from `stepMaskIndex`), as scan's masked step selects. */
+const select = (k: Kernels, extent: RecurrenceExtent, index: Int32Array, a: Data, b: Data): Data =>
+  k.where(extent.mask!, index, a, null, b, null, a.length)
+
 /** `h·w` (or `h·wᵀ` for a transposed weight) for h `[batch, hidden]`: `[batch, columns]`. */
 const hiddenProduct = (k: Kernels, h: Data, w: Data, extent: RecurrenceExtent, columns: number): Data =>
   k.matmul(h, SINGLE, w, SINGLE, extent.batch, extent.hidden, columns, false, extent.transposed)
@@ -104,7 +124,8 @@ export const composedRecurrentForward = (
   for (let s = 0; s < extent.time; s++) {
     const t = stepAt(extent, s)
     const z = k.binary('add', ps.subarray(t * n, (t + 1) * n), null, hiddenProduct(k, h, w, extent, extent.hidden), null, n)
-    h = k[activation](z)
+    const index = stepMaskIndex(extent, t)
+    h = index === null ? k[activation](z) : select(k, extent, index, k[activation](z), h)
     hs.set(h, t * n)
   }
   return inLayout(k, hs, extent)
@@ -113,7 +134,8 @@ export const composedRecurrentForward = (
 /**
  * `recurrentBackward` on any backend: dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ), last processed step
  * first, where the final state's cotangent joins g_t of that step (g_t + last, or either alone);
- * the weight's cotangent is one product over all steps.
+ * the weight's cotangent is one product over all steps. With a mask, a padded row's dz is 0 and
+ * its incoming cotangent is carried on in place of dz·wᵀ, down to h0 (`dh0`).
  */
 export const composedRecurrentBackward = (
   k: Kernels, g: SequenceCotangent, hs: Data, h0: Data, w: Data, extent: RecurrenceExtent, activation: RecurrentActivation,
@@ -128,14 +150,19 @@ export const composedRecurrentBackward = (
     const t = stepAt(extent, s)
     const gt = gs === null ? null : gs.subarray(t * n, (t + 1) * n)
     // The last processed step has no carry; every earlier one has (a missing g_t is zero).
-    const incoming = s === extent.time - 1 ? sumOrEither(k, gt, g.last, n) : sumOrEither(k, gt, carry, n)
-    const dzt = activationGrad(k, activation, incoming ?? allocateLike(hs, n), states.subarray(t * n, (t + 1) * n))
+    const incoming = (s === extent.time - 1 ? sumOrEither(k, gt, g.last, n) : sumOrEither(k, gt, carry, n)) ?? allocateLike(hs, n)
+    const index = stepMaskIndex(extent, t)
+    const grad = activationGrad(k, activation, incoming, states.subarray(t * n, (t + 1) * n))
+    const dzt = index === null ? grad : select(k, extent, index, grad, allocateLike(hs, n))
     dz.set(dzt, t * n)
-    // The first processed step's cotangent towards h0 is the caller's (only when h0 needs one).
-    carry = s > 0 ? hiddenCotangent(k, dzt, w, extent, extent.hidden) : null
+    // The first processed step's cotangent towards h0 is the caller's (only when h0 needs one),
+    // unless padding passes some of it straight through.
+    carry = s > 0 || index !== null ? hiddenCotangent(k, dzt, w, extent, extent.hidden) : null
+    if (index !== null) carry = select(k, extent, index, carry!, incoming)
   }
   const dw = withWeight ? weightCotangentOf(k, dz, states, h0, extent, extent.hidden) : null
-  return { dz: inLayout(k, dz, extent), dw }
+  const masked = extent.mask === undefined ? {} : { dh0: carry ?? allocateLike(hs, n) }
+  return { dz: inLayout(k, dz, extent), dw, ...masked }
 }
 
 /** Step t's `[batch, hidden]` rows of a sequence in the extent's layout, as a contiguous array (a view when time-major). */
@@ -181,11 +208,11 @@ export const composedProjectedBackward = (
   const { time, batch, hidden } = extent
   const rows = time * batch
   const inputs = inputsOf(wIn, extent)
-  const { dz, dw } = composedRecurrentBackward(k, g, statesData(states), h0, w, extent, activation, wanted.w)
+  const { dz, dw, dh0 } = composedRecurrentBackward(k, g, statesData(states), h0, w, extent, activation, wanted.w)
   return {
     dx: wanted.x ? k.matmul(dz, SINGLE, wIn, SINGLE, rows, hidden, inputs, false, true) : null,
     dwIn: wanted.wIn ? k.matmul(x, SINGLE, dz, SINGLE, inputs, rows, hidden, true, false) : null,
-    dh0: wanted.h0 ? hiddenCotangent(k, stepRows(dz, extent, stepAt(extent, 0)), w, extent, hidden) : null,
+    dh0: wanted.h0 ? dh0 ?? hiddenCotangent(k, stepRows(dz, extent, stepAt(extent, 0)), w, extent, hidden) : null,
     dw,
   }
 }
@@ -224,9 +251,11 @@ export const composedLstmForward = (k: Kernels, p: Data, h0: Data, c0: Data, w: 
     const f = k.sigmoid(gateOf(pre, 1, batch, hidden))
     const g = k.tanh(gateOf(pre, 2, batch, hidden))
     const o = k.sigmoid(gateOf(pre, 3, batch, hidden))
-    c = k.binary('add', k.binary('mul', f, null, c, null, n), null, k.binary('mul', i, null, g, null, n), null, n)
-    const tc = k.tanh(c)
-    h = k.binary('mul', o, null, tc, null, n)
+    const cNew = k.binary('add', k.binary('mul', f, null, c, null, n), null, k.binary('mul', i, null, g, null, n), null, n)
+    const tc = k.tanh(cNew)
+    const hNew = k.binary('mul', o, null, tc, null, n)
+    const index = stepMaskIndex(extent, t)
+    ;[h, c] = index === null ? [hNew, cNew] : [select(k, extent, index, hNew, h), select(k, extent, index, cNew, c)]
     hs.set(h, t * n)
     cs.set(c, t * n)
     for (const [slot, x] of [i, f, g, o, tc].entries()) saved.set(x, (5 * t + slot) * n)
@@ -238,7 +267,7 @@ export const composedLstmForward = (k: Kernels, p: Data, h0: Data, c0: Data, w: 
  * `lstmBackward` on any backend, last processed step first: with dh = g_h + dh_next and
  * dc = g_c + dc_next + tanh'(c)·(dh ⊙ o), the gate cotangents are dO = σ'·(dh ⊙ tanh c),
  * dI = σ'·(dc ⊙ g), dF = σ'·(dc ⊙ c_prev), dG = tanh'·(dc ⊙ i); then dh_prev = dPre·wᵀ and
- * dc_prev = dc ⊙ f.
+ * dc_prev = dc ⊙ f. With a mask, a padded row's dPre is 0 and it hands on dh and g_c + dc_next.
  */
 export const composedLstmBackward = (
   k: Kernels, gh: Data, gc: Data, forward: LstmForward, h0: Data, c0: Data, w: Data, extent: RecurrenceExtent, withWeight: boolean,
@@ -256,8 +285,8 @@ export const composedLstmBackward = (
     const at = (x: Data, step: number): Data => x.subarray(step * n, (step + 1) * n)
     const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((slot) => at(saved, 5 * t + slot))
     const cPrev = s === 0 ? c0 : at(cs, stepAt(extent, s - 1))
-    const dh = dhNext === null ? at(gh, t) : add(at(gh, t), dhNext)
-    const dcOut = dcNext === null ? at(gc, t) : add(at(gc, t), dcNext)
+    const dh: Data = dhNext === null ? at(gh, t) : add(at(gh, t), dhNext)
+    const dcOut: Data = dcNext === null ? at(gc, t) : add(at(gc, t), dcNext)
     const dc = add(dcOut, tanhGrad(k, mul(dh, o), tc))
     const gates = [
       sigmoidGrad(k, mul(dc, g), i),
@@ -265,9 +294,12 @@ export const composedLstmBackward = (
       tanhGrad(k, mul(dc, i), g),
       sigmoidGrad(k, mul(dh, tc), o),
     ]
-    interleaveGates(dPre, 4 * t * n, gates, batch, hidden)
+    const index = stepMaskIndex(extent, t)
+    const real = index === null ? gates : gates.map((d) => select(k, extent, index, d, allocateLike(gh, n)))
+    interleaveGates(dPre, 4 * t * n, real, batch, hidden)
     dhNext = hiddenCotangent(k, dPre.subarray(4 * t * n, 4 * (t + 1) * n), w, extent, 4 * hidden)
     dcNext = mul(dc, f)
+    if (index !== null) [dhNext, dcNext] = [select(k, extent, index, dhNext, dh), select(k, extent, index, dcNext, dcOut)]
   }
   const dw = withWeight ? weightCotangentOf(k, dPre, forward.hs, h0, extent, 4 * hidden) : null
   return { dPre, dh0: dhNext ?? allocateLike(gh, n), dc0: dcNext ?? allocateLike(gh, n), dw }
@@ -296,7 +328,9 @@ export const composedGruForward = (k: Kernels, p: Data, h0: Data, w: Data, b: Da
     const z = k.sigmoid(add(gateOf(pt, 1, batch, hidden, 3), gateOf(hh, 1, batch, hidden, 3)))
     const hn = gateOf(hh, 2, batch, hidden, 3)
     const candidate = k.tanh(add(gateOf(pt, 2, batch, hidden, 3), mul(r, hn)))
-    h = add(candidate, mul(z, k.binary('sub', h, null, candidate, null, n)))
+    const hNew = add(candidate, mul(z, k.binary('sub', h, null, candidate, null, n)))
+    const index = stepMaskIndex(extent, t)
+    h = index === null ? hNew : select(k, extent, index, hNew, h)
     hs.set(h, t * n)
     for (const [slot, x] of [r, z, candidate, hn].entries()) saved.set(x, (4 * t + slot) * n)
   }
@@ -307,6 +341,7 @@ export const composedGruForward = (k: Kernels, p: Data, h0: Data, w: Data, b: Da
  * `gruBackward` on any backend, last processed step first, rounded as the fused step's VJP: with
  * dh = g_t + dh_next, dn = dh − dh ⊙ z, dz = dh ⊙ (h_prev − n), dn̂ = tanh'·dn, dr̂ = σ'·(dn̂ ⊙ hh_n),
  * dẑ = σ'·dz; dPre_t = [dr̂ | dẑ | dn̂], dHidden_t = [dr̂ | dẑ | dn̂ ⊙ r], dh_prev = dh ⊙ z + dHidden_t·wᵀ.
+ * With a mask, a padded row's dPre and dHidden are 0 and its dh_prev is dh.
  */
 export const composedGruBackward = (
   k: Kernels, g: Data, forward: GruForward, h0: Data, w: Data, extent: RecurrenceExtent, wanted: GruWanted,
@@ -326,13 +361,16 @@ export const composedGruBackward = (
     const dh = dhNext === null ? at(g, t) : k.binary('add', at(g, t), null, dhNext, null, n)
     const dn = k.binary('sub', dh, null, mul(dh, z), null, n)
     const dz = mul(dh, k.binary('sub', hPrev, null, candidate, null, n))
-    const dan = tanhGrad(k, dn, candidate)
-    const dar = sigmoidGrad(k, mul(dan, hn), r)
-    const daz = sigmoidGrad(k, dz, z)
+    const index = stepMaskIndex(extent, t)
+    const real = (x: Data): Data => (index === null ? x : select(k, extent, index, x, allocateLike(g, n)))
+    const dan = real(tanhGrad(k, dn, candidate))
+    const dar = real(sigmoidGrad(k, mul(dan, hn), r))
+    const daz = real(sigmoidGrad(k, dz, z))
     interleaveGates(dPre, 3 * t * n, [dar, daz, dan], batch, hidden)
-    interleaveGates(dHidden, 3 * t * n, [dar, daz, mul(dan, r)], batch, hidden)
+    interleaveGates(dHidden, 3 * t * n, [dar, daz, real(mul(dan, r))], batch, hidden)
     const dHiddenT = dHidden.subarray(3 * t * n, 3 * (t + 1) * n)
     dhNext = k.binary('add', mul(dh, z), null, hiddenCotangent(k, dHiddenT, w, extent, 3 * hidden), null, n)
+    if (index !== null) dhNext = select(k, extent, index, dhNext, dh)
   }
   const dw = wanted.w ? weightCotangentOf(k, dHidden, forward.hs, h0, extent, 3 * hidden) : null
   const db = wanted.b ? (k.sumRows ?? jsKernels.sumRows!)(dHidden, extent.time * batch, 3 * hidden) : null

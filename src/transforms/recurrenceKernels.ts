@@ -4,12 +4,14 @@
  * `recurrent*`, `lstm*`, `gru*`). Nothing here states a cell's equations: each factory is given
  * the step as a function of its operands (the cell's composition, written in nn/cells.ts), and the
  * kernels that fuse it live with the backends. What is here is bookkeeping: extents, the final
- * carry's rows, and where the final carry's cotangent joins the per-step ones.
+ * carry's rows, where the final carry's cotangent joins the per-step ones, and a mask's padded
+ * steps: the kernels keep a row's state there (`RecurrenceExtent.mask`), and y, which scan makes 0
+ * there, is the states with those rows zeroed, so the ys' cotangents reach the states zeroed too.
  * Imports the active kernels, tensor helpers and the sequence-kernel contract.
  */
 import { K } from '../tensor/backend.js'
 import type { RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
-import { finalRows, stepAt, stepRows } from '../tensor/recurrence.js'
+import { finalRows, maskAt, stepAt, stepRows } from '../tensor/recurrence.js'
 import { type Data, Tensor, allocate } from '../tensor/Tensor.js'
 import type { ScanStep, SequenceKernel, SequenceRun } from './sequenceKernel.js'
 
@@ -24,21 +26,52 @@ const oneDtype = (run: SequenceRun): boolean => {
   return [...run.carry, ...run.xs, ...run.operands].every((x) => x.dtype === dtype)
 }
 
-/** The extent of a run whose xs (one leaf, rank 3) has time on `timeAxis`. */
+/**
+ * The extent of a run whose xs (one leaf, rank 3) has time on `timeAxis`; its mask, `[time, batch, 1]`
+ * in xs' layout, is the extent's `[time, batch]` (or `[batch, time]`) as it is.
+ */
 const extentOf = (run: SequenceRun, hidden: number, transposed: boolean): RecurrenceExtent => {
   const x = run.xs[0]
   return {
     time: x.shape[run.timeAxis], batch: x.shape[1 - run.timeAxis], hidden, reverse: run.reverse, transposed, batchMajor: run.timeAxis === 1,
+    ...(run.mask === null ? {} : { mask: run.mask.data }),
   }
 }
+
+/** Whether a run's mask (if any) holds one value per step and row: `[time, batch]` or `[time, batch, 1]` in xs' layout. */
+const maskPerRow = ({ mask, xs: [x] }: SequenceRun): boolean =>
+  mask === null || ((mask.rank === 2 || (mask.rank === 3 && mask.shape[2] === 1)) && mask.shape[0] === x.shape[0] && mask.shape[1] === x.shape[1])
 
 /** Whether the run has one rank-3 input whose rows match the carry's, `gates·hidden` wide when `width` is given. */
 const shapedAsSequence = (run: SequenceRun, carries: number, width?: number): boolean => {
   const x = run.xs[0]
-  if (run.xs.length !== 1 || x.rank !== 3 || run.carry.length !== carries || run.mask !== null) return false
+  if (run.xs.length !== 1 || x.rank !== 3 || run.carry.length !== carries || !maskPerRow(run)) return false
   const batch = x.shape[1 - run.timeAxis]
   return run.carry.every((c) => c.rank === 2 && c.shape[0] === batch) && (width === undefined || x.shape[2] === width)
 }
+
+/**
+ * Rows of `hidden` values, one per mask entry, with those of padded steps (mask 0) set to 0: scan's
+ * `m ? y : 0`. x itself without a mask.
+ */
+const zeroPadded = (x: Data, mask: Data | undefined, hidden: number): Data => {
+  if (mask === undefined) return x
+  const out = x.slice()
+  for (let r = 0; r < mask.length; r++) if (mask[r] === 0) out.fill(0, r * hidden, (r + 1) * hidden)
+  return out
+}
+
+/** The mask of the last processed step, `[batch]`, or undefined without a mask. */
+const lastStepMask = (extent: RecurrenceExtent): Data | undefined => {
+  const { mask } = extent
+  if (mask === undefined) return undefined
+  const t = stepAt(extent, extent.time - 1)
+  return Float64Array.from({ length: extent.batch }, (_, b) => mask[maskAt(extent, t, b)])
+}
+
+/** A `[batch, hidden]` or sequence tensor with the rows of padded steps zeroed (see `zeroPadded`); null stays null. */
+const padded = (x: Tensor | null, mask: Data | undefined, hidden: number): Tensor | null =>
+  x === null || mask === undefined ? x : new Tensor(zeroPadded(x.data, mask, hidden), x.shape)
 
 const plus = (a: Tensor | null, b: Tensor | null): Tensor | null =>
   a === null ? b : b === null ? a : new Tensor(K.binary('add', a.data, null, b.data, null, a.size), a.shape)
@@ -61,15 +94,37 @@ const perStep = (ys: Tensor | null, last: Tensor | null, extent: RecurrenceExten
 /** The last processed step's `[batch, hidden]` rows of a sequence, as a tensor. */
 const finalState = (hs: Data, extent: RecurrenceExtent): Tensor => new Tensor(finalRows(hs, extent), [extent.batch, extent.hidden])
 
-/** ys for the run's `outputs`: every step in xs' layout, or the final state. */
+/**
+ * ys for the run's `outputs`: every step in xs' layout, or the final state (the last processed
+ * step's y), with padded steps' rows zeroed.
+ */
 const outputsOf = (run: SequenceRun, hs: Data, final: Tensor, extent: RecurrenceExtent): Tensor =>
-  run.outputs === 'last' ? final : new Tensor(hs, [run.xs[0].shape[0], run.xs[0].shape[1], extent.hidden])
+  run.outputs === 'last'
+    ? padded(final, lastStepMask(extent), extent.hidden)!
+    : new Tensor(zeroPadded(hs, extent.mask, extent.hidden), [run.xs[0].shape[0], run.xs[0].shape[1], extent.hidden])
+
+type NodeCotangents = { readonly carry: readonly (Tensor | null)[]; readonly y: Tensor | null }
+
+/**
+ * The cotangents reaching the states from y: every step's (zeroed at padded steps, whose y is 0
+ * whatever the state), or, with `outputs: 'last'`, the last processed step's alone (null for the steps).
+ */
+const stateCotangents = (run: SequenceRun, y: Tensor | null, extent: RecurrenceExtent) =>
+  run.outputs === 'last'
+    ? { steps: null, last: padded(y, lastStepMask(extent), extent.hidden) }
+    : { steps: padded(y, extent.mask, extent.hidden), last: null }
 
 /** The cotangents of an Elman / RNN node as the kernels take them: every step's, and the final state's. */
-const elmanCotangent = (run: SequenceRun, cotangents: { readonly carry: readonly (Tensor | null)[]; readonly y: Tensor | null }) => {
-  const last = run.outputs === 'last' ? plus(cotangents.carry[0], cotangents.y) : cotangents.carry[0]
-  const steps = run.outputs === 'last' ? null : cotangents.y
-  return { steps: steps === null ? null : steps.data, last: last === null ? null : last.data }
+const elmanCotangent = (run: SequenceRun, cotangents: NodeCotangents, extent: RecurrenceExtent) => {
+  const fromY = stateCotangents(run, cotangents.y, extent)
+  const last = plus(cotangents.carry[0], fromY.last)
+  return { steps: fromY.steps === null ? null : fromY.steps.data, last: last === null ? null : last.data }
+}
+
+/** The time-major cotangents of every step's h for the LSTM and GRU kernels, the final carry's `last` included. */
+const hiddenCotangents = (run: SequenceRun, cotangents: NodeCotangents, last: Tensor | null, extent: RecurrenceExtent, like: Tensor): Data => {
+  const fromY = stateCotangents(run, cotangents.y, extent)
+  return perStep(fromY.steps, plus(last, fromY.last), extent, like)
 }
 
 const ELMAN_ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'relu', 'sigmoid']
@@ -96,7 +151,7 @@ export const projectedRecurrenceKernel = (
       if (run.outputs === 'last') {
         const states = K.projectedRecurrentFinal(x.data, wIn.data, h0.data, w.data, extent, activation)
         const final = new Tensor(states.final, [extent.batch, hidden])
-        return { carry: [final], y: final, residuals: states }
+        return { carry: [final], y: outputsOf(run, states.final, final, extent), residuals: states }
       }
       const hs = K.projectedRecurrentForward(x.data, wIn.data, h0.data, w.data, extent, activation)
       const final = finalState(hs, extent)
@@ -107,7 +162,7 @@ export const projectedRecurrenceKernel = (
       const extent = extentOf(run, hidden, false)
       const wanted = { x: needed.xs[0], wIn: needed.operands[0], h0: needed.carry[0], w: needed.operands[1] }
       const d = K.projectedRecurrentBackward(
-        elmanCotangent(run, cotangents), residuals as Data, x.data, wIn.data, h0.data, w.data, extent, activation, wanted,
+        elmanCotangent(run, cotangents, extent), residuals as Data, x.data, wIn.data, h0.data, w.data, extent, activation, wanted,
       )
       const as = (data: Data | null, like: Tensor): Tensor | null => (data === null ? null : new Tensor(data, like.shape))
       return { carry: [as(d.dh0, h0)], xs: [as(d.dx, x)], operands: [as(d.dwIn, wIn), as(d.dw, w)] }
@@ -137,11 +192,13 @@ export const recurrenceKernel = (w: Tensor, activation: RecurrentActivation, ste
     backward: (cotangents, run, _out, residuals, needed) => {
       const [p, [h0], [weight]] = [run.xs[0], run.carry, run.operands]
       const extent = extentOf(run, hidden, true)
-      const { dz, dw } = K.recurrentBackward(elmanCotangent(run, cotangents), residuals as Data, h0.data, weight.data, extent, activation, needed.operands[0])
-      // h0 enters the first processed step as h·wᵀ: its cotangent is that step's dz·w.
-      const dh0 = needed.carry[0]
-        ? new Tensor(K.matmul(stepRows(dz, extent, stepAt(extent, 0)), SINGLE, weight.data, SINGLE, extent.batch, hidden, hidden, false, false), h0.shape)
-        : null
+      const d = K.recurrentBackward(elmanCotangent(run, cotangents, extent), residuals as Data, h0.data, weight.data, extent, activation, needed.operands[0])
+      const { dz, dw } = d
+      // h0 enters the first processed step as h·wᵀ: its cotangent is that step's dz·w, unless a
+      // mask let some of it through (then the kernel says).
+      const dh0 = !needed.carry[0]
+        ? null
+        : new Tensor(d.dh0 ?? K.matmul(stepRows(dz, extent, stepAt(extent, 0)), SINGLE, weight.data, SINGLE, extent.batch, hidden, hidden, false, false), h0.shape)
       return { carry: [dh0], xs: [new Tensor(dz, p.shape)], operands: [dw === null ? null : new Tensor(dw, weight.shape)] }
     },
   }
@@ -170,7 +227,7 @@ export const lstmKernel = (w: Tensor, step: StepOf): SequenceKernel => {
       const [p, [h0, c0], [weight]] = [run.xs[0], run.carry, run.operands]
       const extent = extentOf(run, hidden, true)
       const [lastH, lastC] = cotangents.carry
-      const gh = run.outputs === 'last' ? perStep(null, plus(lastH, cotangents.y), extent, h0) : perStep(cotangents.y, lastH, extent, h0)
+      const gh = hiddenCotangents(run, cotangents, lastH, extent, h0)
       const gc = perStep(null, lastC, extent, c0)
       const d = K.lstmBackward(gh, gc, residuals as ReturnType<typeof K.lstmForward>, h0.data, c0.data, weight.data, extent, needed.operands[0])
       return {
@@ -204,8 +261,7 @@ export const gruKernel = (w: Tensor, b: Tensor, step: StepOf): SequenceKernel =>
     backward: (cotangents, run, _out, residuals, needed) => {
       const [p, [h0], [weight, bias]] = [run.xs[0], run.carry, run.operands]
       const extent = extentOf(run, hidden, true)
-      const [last] = cotangents.carry
-      const g = run.outputs === 'last' ? perStep(null, plus(last, cotangents.y), extent, h0) : perStep(cotangents.y, last, extent, h0)
+      const g = hiddenCotangents(run, cotangents, cotangents.carry[0], extent, h0)
       const d = K.gruBackward(g, residuals as ReturnType<typeof K.gruForward>, h0.data, weight.data, extent, { w: needed.operands[0], b: needed.operands[1] })
       return {
         carry: [needed.carry[0] ? new Tensor(d.dh0, h0.shape) : null],

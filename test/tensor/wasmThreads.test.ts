@@ -140,7 +140,7 @@ describe.each(DTYPES)('threaded wasm Elman / RNN recurrence, %s', (dtype: DType)
     const job = {
       dtype, backward: true, activation: 'relu', time: 2, batch: 3, hidden: 4, reverse: true, hs: 1, h0: 2, w: 3,
       g: 4, dz: 5, carry: 6, zeros: 7, mask: 8, scratch: 9, scratchStride: 10, staged: true, sequenceIn: 11, statesIn: 12, withState: true,
-      inputs: 13, x: 14, wIn: 15, steps: false, last: 16, withLast: true, statesReady: true, withOutputs: false,
+      inputs: 13, x: 14, wIn: 15, steps: false, last: 16, withLast: true, statesReady: true, withOutputs: false, masked: true, valid: 17, pass: 18,
     } as const
     const encoded = encodeRecurrence(job)
     expect(encoded).toHaveLength(RECURRENCE_ARGS)

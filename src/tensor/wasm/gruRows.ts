@@ -6,13 +6,13 @@
  * and the row jobs' common encoding.
  */
 import type { KernelExports } from './exports.js'
-import { type CopyBytes, type RowJob, encodeRowJob } from './recurrenceRows.js'
+import { type CopyBytes, type RowJob, type RowMask, encodeRowJob } from './recurrenceRows.js'
 
 /**
  * One GRU pass, as the numbers a worker receives. Pointers are byte addresses of time-major
  * regions; `n` below is batch·hidden, a step's [batch, hidden] block.
  */
-export interface GruJob extends RowJob {
+export interface GruJob extends RowJob, RowMask {
   /**
    * `[time, batch, 3·hidden]`: forwards, the projected inputs p_t (gates r, z, n side by side in each
    * row), read; backwards, written with the cotangents of p.
@@ -49,21 +49,23 @@ export const GRU_DH0_SLOT = 1
 /** The job as the integers `gruRows` reads (pointers fit: memory stays below 2³¹ bytes). */
 export const encodeGru = (job: GruJob): number[] => [
   ...encodeRowJob(job), job.pre, job.hs, job.g, job.saved, job.h0, job.w, job.side, job.work, job.scratch, job.scratchStride,
+  job.masked ? 1 : 0, job.valid,
 ]
 
 /** Integers in an encoded job (the length of `encodeGru`'s list; the control block reserves them). */
-export const GRU_ARGS = 16
+export const GRU_ARGS = 18
 
 /**
  * Runs an encoded GRU pass on batch rows [start, start + count) (clipped to the batch), with the
  * matmul scratch slice of `thread`. Forward: hh = h·w + b_hh, r, z = σ(p + hh), n = tanh(p_n + r ⊙ hh_n),
  * h_t = n + z ⊙ (h − n). Backward: the cotangents of p and of hh, and of h carried to the step
- * before (dh0 in a work slot after the first step).
+ * before (dh0 in a work slot after the first step). With a mask, a padded row copies h from the
+ * step before (forwards), and backwards its cotangents of p and hh are 0 and it hands on dh.
  */
 export const gruRows = (
   args: ArrayLike<number>, exports: KernelExports, copy: CopyBytes, thread: number, start: number, count: number,
 ): void => {
-  const [f64, backward, time, batch, hidden, reverse, pre, hs, g, saved, h0, w, side, work, scratch, scratchStride] = Array.from(args)
+  const [f64, backward, time, batch, hidden, reverse, pre, hs, g, saved, h0, w, side, work, scratch, scratchStride, masked, valid] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
   const suffix = f64 === 1 ? 'f64' : 'f32'
@@ -81,6 +83,10 @@ export const gruRows = (
   // This thread's part of work slot k (9 is GRU_WORK_SLOTS; no inner functions here: some
   // transpilers wrap named ones in a helper that the workers would not have).
   const slots = Array.from({ length: 9 }, (_, k) => work + k * stepBytes + offset)
+  // The memory as elements, to read the step mask (step t's of this thread's first row at
+  // validRows + t·batch) and zero padded rows.
+  const memory = masked === 1 ? (f64 === 1 ? new Float64Array(exports.memory.buffer) : new Float32Array(exports.memory.buffer)) : null
+  const validRows = valid / bytes + start
   if (backward === 0) {
     const width = Math.ceil((3 * hidden) / columns) * columns
     // hh fills the first three slots as this thread's [rows, 3·hidden] block.
@@ -113,6 +119,9 @@ export const gruRows = (
       sub(hPrev, candidate, prod, n)
       mul(z, prod, prod, n)
       add(candidate, prod, hs + at, n)
+      if (memory !== null) {
+        for (let b = 0; b < rows; b++) if (memory[validRows + t * batch + b] === 0) copy(hs + at + b * row, hPrev + b * row, row)
+      }
       hPrev = hs + at
     }
     return
@@ -149,7 +158,19 @@ export const gruRows = (
       copy(dHidden + (3 * b + 1) * row, daz + b * row, row)
       copy(dHidden + (3 * b + 2) * row, dhn + b * row, row)
     }
+    const padded = validRows + t * batch
+    if (memory !== null) {
+      for (let b = 0; b < rows; b++) {
+        if (memory[padded + b] !== 0) continue
+        memory.fill(0, (dPre + 3 * b * row) / bytes, (dPre + 3 * (b + 1) * row) / bytes)
+        memory.fill(0, (dHidden + 3 * b * row) / bytes, (dHidden + 3 * (b + 1) * row) / bytes)
+      }
+    }
     // dh_prev = dh ⊙ z + dHidden_t·wᵀ, the product accumulated onto the first term in place.
     gemm(rows, hidden, 3 * hidden, dHidden, 3 * hidden, 1, w, width, 0, dhNext, hidden, 1, own)
+    // A padded row hands on dh as it is.
+    if (memory !== null) {
+      for (let b = 0; b < rows; b++) if (memory[padded + b] === 0) copy(dhNext + b * row, dh + b * row, row)
+    }
   }
 }

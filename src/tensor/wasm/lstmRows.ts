@@ -9,13 +9,13 @@
  * outside its parameters and JavaScript's globals. Imports only types and the row jobs' common encoding.
  */
 import type { KernelExports } from './exports.js'
-import { type CopyBytes, type RowJob, encodeRowJob } from './recurrenceRows.js'
+import { type CopyBytes, type RowJob, type RowMask, encodeRowJob } from './recurrenceRows.js'
 
 /**
  * One LSTM pass, as the numbers a worker receives. Pointers are byte addresses of time-major
  * regions; `n` below is batch·hidden, a step's [batch, hidden] block.
  */
-export interface LstmJob extends RowJob {
+export interface LstmJob extends RowJob, RowMask {
   /**
    * `[time, batch, 4·hidden]`: forwards, p_t on entry, then the pre-activations p_t + h·w (gates i,
    * f, g, o side by side in each row); backwards, written with their cotangents.
@@ -51,21 +51,24 @@ export const LSTM_DC0_SLOT = 3
 /** The job as the integers `lstmRows` reads (pointers fit: memory stays below 2³¹ bytes). */
 export const encodeLstm = (job: LstmJob): number[] => [
   ...encodeRowJob(job), job.pre, job.hs, job.cs, job.gc, job.saved, job.h0, job.c0, job.w, job.work, job.scratch, job.scratchStride,
+  job.masked ? 1 : 0, job.valid,
 ]
 
 /** Integers in an encoded job (the length of `encodeLstm`'s list; the control block reserves them). */
-export const LSTM_ARGS = 17
+export const LSTM_ARGS = 19
 
 /**
  * Runs an encoded LSTM pass on batch rows [start, start + count) (clipped to the batch), with the
  * matmul scratch slice of `thread`. Forward: pre = p + h·w, i, f, o = σ(…), g = tanh(…),
  * c_t = f ⊙ c + i ⊙ g, h_t = o ⊙ tanh(c_t). Backward: the cotangents of the pre-activations, and of
- * h and c carried to the step before (dh0 and dc0 in the work slots after the first step).
+ * h and c carried to the step before (dh0 and dc0 in the work slots after the first step). With a
+ * mask, a padded row copies h and c from the step before (forwards), and backwards its
+ * pre-activations' cotangents are 0 and it hands on dh and g_c + dc_next as they are.
  */
 export const lstmRows = (
   args: ArrayLike<number>, exports: KernelExports, copy: CopyBytes, thread: number, start: number, count: number,
 ): void => {
-  const [f64, backward, time, batch, hidden, reverse, pre, hs, cs, gc, saved, h0, c0, w, work, scratch, scratchStride] = Array.from(args)
+  const [f64, backward, time, batch, hidden, reverse, pre, hs, cs, gc, saved, h0, c0, w, work, scratch, scratchStride, masked, valid] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
   const suffix = f64 === 1 ? 'f64' : 'f32'
@@ -83,6 +86,10 @@ export const lstmRows = (
   // transpilers wrap named ones in a helper that the workers would not have).
   const slots = Array.from({ length: 9 }, (_, k) => work + k * stepBytes + offset)
   const n = rows * hidden
+  // The memory as elements, to read the step mask (step t's of this thread's first row at
+  // validRows + t·batch) and zero padded rows.
+  const memory = masked === 1 ? (f64 === 1 ? new Float64Array(exports.memory.buffer) : new Float32Array(exports.memory.buffer)) : null
+  const validRows = valid / bytes + start
   if (backward === 0) {
     const width = Math.ceil((4 * hidden) / columns) * columns
     const ig = slots[0]
@@ -108,6 +115,13 @@ export const lstmRows = (
       add(cs + at, ig, cs + at, n)
       tanh(cs + at, tc, n)
       mul(o, tc, hs + at, n)
+      if (memory !== null) {
+        for (let b = 0; b < rows; b++) {
+          if (memory[validRows + t * batch + b] !== 0) continue
+          copy(hs + at + b * row, hPrev + b * row, row)
+          copy(cs + at + b * row, cPrev + b * row, row)
+        }
+      }
       hPrev = hs + at
       cPrev = cs + at
     }
@@ -148,7 +162,22 @@ export const lstmRows = (
       copy(preRows + (4 * b + 2) * row, dG + b * row, row)
       copy(preRows + (4 * b + 3) * row, dO + b * row, row)
     }
+    const padded = validRows + t * batch
+    if (memory !== null) {
+      for (let b = 0; b < rows; b++) if (memory[padded + b] === 0) memory.fill(0, (preRows + 4 * b * row) / bytes, (preRows + 4 * (b + 1) * row) / bytes)
+    }
     gemm(rows, hidden, 4 * hidden, preRows, 4 * hidden, 1, w, width, 0, dhNext, hidden, 0, own)
+    if (memory === null) {
+      mul(dc, f, dcNext, n)
+      continue
+    }
+    // A padded row hands on dh and g_c + dc_next (in dc_next's place, kept in prod, free by now).
+    for (let b = 0; b < rows; b++) {
+      if (memory[padded + b] !== 0) continue
+      copy(dhNext + b * row, dh + b * row, row)
+      copy(prod + b * row, dcNext + b * row, row)
+    }
     mul(dc, f, dcNext, n)
+    for (let b = 0; b < rows; b++) if (memory[padded + b] === 0) copy(dcNext + b * row, prod + b * row, row)
   }
 }

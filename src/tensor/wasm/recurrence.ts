@@ -47,6 +47,25 @@ interface Session {
 /** Whether a sequence in the extent's layout is stored differently from time-major. */
 const transposes = ({ batchMajor, batch, time }: RecurrenceExtent): boolean => batchMajor === true && batch > 1 && time > 1
 
+/** Elements of the region of a run's step mask: none without one, else `[time, batch]`. */
+const maskSize = ({ mask, time, batch }: RecurrenceExtent): number => (mask === undefined ? 0 : time * batch)
+
+/**
+ * Copies the extent's step mask, if any, time-major to `ptr` (as the row jobs read it, in the
+ * session's dtype); the jobs' mask fields.
+ */
+const putMask = (s: Session, extent: RecurrenceExtent, ptr: number): { masked: boolean; valid: number } => {
+  const { mask, time, batch } = extent
+  if (mask === undefined) return { masked: false, valid: 0 }
+  if (mask.length !== time * batch) {
+    throw new Error(`recurrence kernels: extent.mask must hold time·batch = ${time * batch} values ([time, batch], or [batch, time] when batchMajor), got ${mask.length}.`)
+  }
+  const at = ptr / s.bytes
+  if (extent.batchMajor !== true) s.memory.set(mask, at)
+  else for (let b = 0; b < batch; b++) for (let t = 0; t < time; t++) s.memory[at + t * batch + b] = mask[b * time + t]
+  return { masked: true, valid: ptr }
+}
+
 /** Elements of the staging region of a sequence: none when it is stored time-major, else the whole sequence. */
 const stagingSize = (extent: RecurrenceExtent): number => (transposes(extent) ? extent.time * extent.batch * extent.hidden : 0)
 
@@ -159,6 +178,7 @@ export const createRecurrenceKernels = (
   const elmanJob = (s: Session, extent: RecurrenceExtent, activation: RecurrentActivation, backward: boolean, ptrs: Partial<RecurrenceJob>): RecurrenceJob => ({
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, activation, time: extent.time, batch: extent.batch, hidden: extent.hidden,
     reverse: extent.reverse, hs: 0, h0: 0, w: 0, g: 0, steps: false, last: 0, withLast: false, dz: 0, carry: 0, zeros: 0, mask: 0,
+    masked: false, valid: 0, pass: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...rowProduct(extent, ptrs.inputs ?? 0)),
     staged: transposes(extent), sequenceIn: 0, statesIn: 0, statesReady: false, withState: false, inputs: 0, x: 0, wIn: 0,
     withOutputs: true, ...ptrs,
@@ -178,7 +198,7 @@ export const createRecurrenceKernels = (
     const rows = time * batch
     const { ptrs, end } = layout(dtype === 'float32' ? 4 : 8, [
       g.steps ? time * n : 0, g.last ? n : 0, states ? (time + 1) * n : 0, time * n, wLength, packedSize(dtype, hidden, hidden),
-      n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent),
+      n, n, n, hidden * hidden, stagingSize(extent), stagingSize(extent), maskSize(extent), extent.mask === undefined ? 0 : n,
       ...(inputs > 0 ? [rows * inputs, inputs * hidden, rows * inputs, inputs * hidden] : []),
     ])
     const products: ProductSize[] = [[batch, hidden, hidden], [hidden, rows, hidden]]
@@ -216,9 +236,12 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     const bytes = first.BYTES_PER_ELEMENT
     const inputs = 'p' in source ? 0 : source.wIn.length / hidden
-    const { ptrs: [wPtr, packedPtr, staging, xPtr, wInPtr, wInPackedPtr], end } = layout(
+    const { ptrs: [wPtr, packedPtr, staging, xPtr, wInPtr, wInPackedPtr, maskPtr], end } = layout(
       bytes,
-      [w.length, packedSize(dtype, hidden, hidden), stagingSize(extent), time * batch * inputs, inputs * hidden, packedSize(dtype, inputs, hidden)],
+      [
+        w.length, packedSize(dtype, hidden, hidden), stagingSize(extent), time * batch * inputs, inputs * hidden, packedSize(dtype, inputs, hidden),
+        maskSize(extent),
+      ],
     )
     const products = [rowProduct(extent, inputs)]
     const backward = elmanBackwardPlan(dtype, extent, w.length, inputs, { steps: true, last: true }, false)
@@ -243,7 +266,7 @@ export const createRecurrenceKernels = (
     s.put(wPtr, w)
     s.pack(wPtr, hidden, hidden, extent.transposed, packedPtr)
     runRecurrence(elmanJob(s, extent, activation, false, {
-      hs: hsPtr, h0: h0Ptr, w: packedPtr, sequenceIn: staging, inputs, x: xPtr, wIn: wInPackedPtr, withOutputs: !final,
+      hs: hsPtr, h0: h0Ptr, w: packedPtr, sequenceIn: staging, inputs, x: xPtr, wIn: wInPackedPtr, withOutputs: !final, ...putMask(s, extent, maskPtr),
     }))
     let all: Data | null = null
     const hs: SequenceStates = final
@@ -303,7 +326,7 @@ export const createRecurrenceKernels = (
     // processing order, are one contiguous [time·batch, hidden] matrix: H_prev of dw = H_prevᵀ·dZ.
     // A final-state cotangent alone needs no region (nor copy, nor reordering) for g.
     const {
-      ptrs: [gPtr, lastPtr, ownStates, dzPtr, wPtr, packedPtr, carry, zeros, mask, dwPtr, staging, statesStaging, ...morePtrs], end, products,
+      ptrs: [gPtr, lastPtr, ownStates, dzPtr, wPtr, packedPtr, carry, zeros, mask, dwPtr, staging, statesStaging, maskPtr, pass, ...morePtrs], end, products,
     } = left === null ? elmanBackwardPlan(dtype, extent, w.length, inputs, given, true) : withoutStates
     const s = [h0, w, ...[g.steps, g.last].filter((x): x is Data => x !== null), ...more].every((x) => dtypeOf(x) === dtype)
       ? open(dtype, end, products)
@@ -325,17 +348,20 @@ export const createRecurrenceKernels = (
     s.pack(wPtr, hidden, hidden, !extent.transposed, packedPtr)
     runRecurrence(elmanJob(s, extent, activation, true, {
       hs: hsPtr, w: packedPtr, g: gPtr, steps: given.steps, last: lastPtr, withLast: given.last, dz: dzPtr, carry, zeros, mask,
-      sequenceIn: staging, statesIn: statesStaging, statesReady: left !== null, withState,
+      sequenceIn: staging, statesIn: statesStaging, statesReady: left !== null, withState, pass, ...putMask(s, extent, maskPtr),
     }))
     const weight = (): Data => weightCotangentAt(s, extent, hidden, enteringStates(statesPtr, s.bytes, extent), dzPtr, dwPtr)
     return { s, dz: staged ? staging : dzPtr, carry, weight, more: morePtrs }
   }
 
   const recurrentBackward: RecurrenceKernels['recurrentBackward'] = (g, hs, h0, w, extent, activation, withWeight) => {
-    const run = elmanBackward(g, hs, h0, w, extent, activation, false, 0, [])
+    // With a mask, h0's cotangent is not dz's alone (see RecurrentBackward.dh0): the job carries it.
+    const masked = extent.mask !== undefined
+    const run = elmanBackward(g, hs, h0, w, extent, activation, masked, 0, [])
     if (run === null) return fallback.recurrentBackward(g, hs, h0, w, extent, activation, withWeight)
     const dz = run.s.take(run.dz, extent.time * extent.batch * extent.hidden)
-    return { dz, dw: withWeight ? run.weight() : null }
+    const dh0 = masked ? { dh0: run.s.take(run.carry, extent.batch * extent.hidden) } : {}
+    return { dz, dw: withWeight ? run.weight() : null, ...dh0 }
   }
 
   const projectedRecurrentBackward: RecurrenceKernels['projectedRecurrentBackward'] = (g, hs, x, wIn, h0, w, extent, activation, wanted) => {
@@ -360,7 +386,7 @@ export const createRecurrenceKernels = (
   /** An LSTM job of a session; the rest of its fields come from the caller. */
   const lstmJob = (s: Session, extent: RecurrenceExtent, backward: boolean, product: ProductSize, ptrs: Partial<LstmJob>): LstmJob => ({
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, time: extent.time, batch: extent.batch, hidden: extent.hidden,
-    reverse: extent.reverse, pre: 0, hs: 0, cs: 0, gc: 0, saved: 0, h0: 0, c0: 0, w: 0, work: 0,
+    reverse: extent.reverse, pre: 0, hs: 0, cs: 0, gc: 0, saved: 0, h0: 0, c0: 0, w: 0, work: 0, masked: false, valid: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...product),
     ...ptrs,
   })
@@ -380,7 +406,7 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     const rows = time * batch
     const { ptrs, end } = layout(dtype === 'float32' ? 4 : 8, [
-      time * n, time * n, 4 * time * n, wLength, packedSize(dtype, 4 * hidden, hidden), LSTM_WORK_SLOTS * n, wLength,
+      time * n, time * n, 4 * time * n, wLength, packedSize(dtype, 4 * hidden, hidden), LSTM_WORK_SLOTS * n, wLength, maskSize(extent),
       ...(states ? lstmStateSizes(extent) : []),
     ])
     const products: ProductSize[] = [[batch, 4 * hidden, hidden], [hidden, rows, 4 * hidden], [4 * hidden, rows, hidden]]
@@ -445,7 +471,9 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const n = batch * hidden
     const bytes = p.BYTES_PER_ELEMENT
-    const { ptrs: [pPtr, wPtr, packedPtr, work], end } = layout(bytes, [4 * time * n, w.length, packedSize(dtype, hidden, 4 * hidden), n])
+    const { ptrs: [pPtr, wPtr, packedPtr, work, maskPtr], end } = layout(
+      bytes, [4 * time * n, w.length, packedSize(dtype, hidden, 4 * hidden), n, maskSize(extent)],
+    )
     const product: ProductSize = [batch, hidden, 4 * hidden]
     const from = alignRegion(Math.max(end + scratchBytes(dtype, [product]), lstmBackwardPlan(dtype, extent, w.length, false).reserved))
     const { ptrs: [statesPtr, csPtr, savedPtr, c0Ptr], end: to } = layout(bytes, lstmStateSizes(extent), from)
@@ -457,7 +485,9 @@ export const createRecurrenceKernels = (
     s.put(c0Ptr, c0)
     s.put(wPtr, w)
     s.pack(wPtr, hidden, 4 * hidden, extent.transposed, packedPtr)
-    runLstm(lstmJob(s, extent, false, product, { pre: pPtr, hs: hsPtr, cs: csPtr, saved: savedPtr, h0: h0Ptr, c0: c0Ptr, w: packedPtr, work }))
+    runLstm(lstmJob(s, extent, false, product, {
+      pre: pPtr, hs: hsPtr, cs: csPtr, saved: savedPtr, h0: h0Ptr, c0: c0Ptr, w: packedPtr, work, ...putMask(s, extent, maskPtr),
+    }))
     const [hs, cs] = [s.take(hsPtr, time * n), s.take(csPtr, time * n)]
     return leaveGates(
       dtype, extent, [from, to], savedPtr, 5 * time * n, (saved) => ({ hs, cs, get saved() { return saved() } }),
@@ -472,7 +502,7 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     const withoutStates = lstmBackwardPlan(dtype, extent, w.length, false)
     const left = keptFor(forward, dtype, extent, withoutStates.reserved)
-    const { ptrs: [ghPtr, gcPtr, dPrePtr, wPtr, packedPtr, work, dwPtr, ...ownStates], end, products } = left === null
+    const { ptrs: [ghPtr, gcPtr, dPrePtr, wPtr, packedPtr, work, dwPtr, maskPtr, ...ownStates], end, products } = left === null
       ? lstmBackwardPlan(dtype, extent, w.length, true)
       : withoutStates
     // The gates are read before this pass lays its operands out: when they are gone from memory,
@@ -496,7 +526,7 @@ export const createRecurrenceKernels = (
     s.put(wPtr, w)
     s.pack(wPtr, 4 * hidden, hidden, !extent.transposed, packedPtr)
     runLstm(lstmJob(s, extent, true, [batch, 4 * hidden, hidden], {
-      pre: dPrePtr, hs: ghPtr, cs: csPtr, gc: gcPtr, saved: savedPtr, c0: c0Ptr, w: packedPtr, work,
+      pre: dPrePtr, hs: ghPtr, cs: csPtr, gc: gcPtr, saved: savedPtr, c0: c0Ptr, w: packedPtr, work, ...putMask(s, extent, maskPtr),
     }))
     left?.use()
     const dw = withWeight ? weightCotangentAt(s, extent, 4 * hidden, enteringStates(statesPtr, s.bytes, extent), dPrePtr, dwPtr) : null
@@ -507,7 +537,7 @@ export const createRecurrenceKernels = (
   /** A GRU job of a session; the rest of its fields come from the caller. */
   const gruJob = (s: Session, extent: RecurrenceExtent, backward: boolean, product: ProductSize, ptrs: Partial<GruJob>): GruJob => ({
     dtype: s.bytes === 4 ? 'float32' : 'float64', backward, time: extent.time, batch: extent.batch, hidden: extent.hidden,
-    reverse: extent.reverse, pre: 0, hs: 0, g: 0, saved: 0, h0: 0, w: 0, side: 0, work: 0,
+    reverse: extent.reverse, pre: 0, hs: 0, g: 0, saved: 0, h0: 0, w: 0, side: 0, work: 0, masked: false, valid: 0,
     scratch: s.scratch, scratchStride: matmulScratchBytes(s.bytes === 4 ? 'float32' : 'float64', ...product),
     ...ptrs,
   })
@@ -527,9 +557,9 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     const rows = time * batch
     const { ptrs, end } = layout(dtype === 'float32' ? 4 : 8, [
-      // g, dPre, dHidden, w, w packed, work, dw, db's float64 sums (3·hidden doubles), [the states].
+      // g, dPre, dHidden, w, w packed, work, dw, db's float64 sums (3·hidden doubles), the mask, [the states].
       time * n, 3 * time * n, 3 * time * n, wLength, packedSize(dtype, 3 * hidden, hidden), GRU_WORK_SLOTS * n, wLength,
-      dtype === 'float32' ? 6 * hidden : 3 * hidden, ...(states ? gruStateSizes(extent) : []),
+      dtype === 'float32' ? 6 * hidden : 3 * hidden, maskSize(extent), ...(states ? gruStateSizes(extent) : []),
     ])
     const products: ProductSize[] = [[batch, 3 * hidden, hidden], [hidden, rows, 3 * hidden], [3 * hidden, rows, hidden]]
     return { ptrs, end, products, reserved: end + scratchBytes(dtype, products) }
@@ -541,8 +571,8 @@ export const createRecurrenceKernels = (
     const { time, batch, hidden } = extent
     const n = batch * hidden
     const bytes = p.BYTES_PER_ELEMENT
-    const { ptrs: [pPtr, wPtr, packedPtr, bias, work], end } = layout(
-      bytes, [3 * time * n, w.length, packedSize(dtype, hidden, 3 * hidden), 3 * n, 4 * n],
+    const { ptrs: [pPtr, wPtr, packedPtr, bias, work, maskPtr], end } = layout(
+      bytes, [3 * time * n, w.length, packedSize(dtype, hidden, 3 * hidden), 3 * n, 4 * n, maskSize(extent)],
     )
     const product: ProductSize = [batch, hidden, 3 * hidden]
     const from = alignRegion(Math.max(end + scratchBytes(dtype, [product]), gruBackwardPlan(dtype, extent, w.length, false).reserved))
@@ -556,7 +586,9 @@ export const createRecurrenceKernels = (
     s.pack(wPtr, hidden, 3 * hidden, extent.transposed, packedPtr)
     // b_hh repeated over the batch once, so adding it to hh is one call per step.
     for (let r = 0; r < batch; r++) s.put(bias + 3 * r * hidden * s.bytes, b)
-    runGru(gruJob(s, extent, false, product, { pre: pPtr, hs: hsPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: bias, work }))
+    runGru(gruJob(s, extent, false, product, {
+      pre: pPtr, hs: hsPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: bias, work, ...putMask(s, extent, maskPtr),
+    }))
     const hs = s.take(hsPtr, time * n)
     return leaveGates(
       dtype, extent, [from, to], savedPtr, 4 * time * n, (saved) => ({ hs, get saved() { return saved() } }),
@@ -571,7 +603,7 @@ export const createRecurrenceKernels = (
     const n = batch * hidden
     const withoutStates = gruBackwardPlan(dtype, extent, w.length, false)
     const left = keptFor(forward, dtype, extent, withoutStates.reserved)
-    const { ptrs: [gPtr, dPrePtr, dHiddenPtr, wPtr, packedPtr, work, dwPtr, dbPtr, ...ownStates], end, products } = left === null
+    const { ptrs: [gPtr, dPrePtr, dHiddenPtr, wPtr, packedPtr, work, dwPtr, dbPtr, maskPtr, ...ownStates], end, products } = left === null
       ? gruBackwardPlan(dtype, extent, w.length, true)
       : withoutStates
     // Read before this pass lays its operands out (see lstmBackward).
@@ -589,7 +621,7 @@ export const createRecurrenceKernels = (
     s.put(wPtr, w)
     s.pack(wPtr, 3 * hidden, hidden, !extent.transposed, packedPtr)
     runGru(gruJob(s, extent, true, [batch, 3 * hidden, hidden], {
-      pre: dPrePtr, hs: hsPtr, g: gPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: dHiddenPtr, work,
+      pre: dPrePtr, hs: hsPtr, g: gPtr, saved: savedPtr, h0: h0Ptr, w: packedPtr, side: dHiddenPtr, work, ...putMask(s, extent, maskPtr),
     }))
     left?.use()
     const dh0 = work + GRU_DH0_SLOT * n * s.bytes

@@ -27,6 +27,17 @@ export interface RowJob {
   readonly scratchStride: number
 }
 
+/**
+ * What every row job reads of a run's step mask (`RecurrenceExtent.mask`): `valid`, when `masked`,
+ * is a time-major `[time, batch]` region in the job's dtype, 0 for a padded step, where a row keeps
+ * its state and, backwards, hands its cotangent straight on with a zero pre-activation cotangent.
+ * Read through a view of the memory, which no call within a job grows.
+ */
+export interface RowMask {
+  readonly masked: boolean
+  readonly valid: number
+}
+
 /** A row job's first six integers: dtype (1 for float64), backward, time, batch, hidden, reverse. */
 export const encodeRowJob = (job: RowJob): number[] =>
   [job.dtype === 'float64' ? 1 : 0, job.backward ? 1 : 0, job.time, job.batch, job.hidden, job.reverse ? 1 : 0]
@@ -41,7 +52,7 @@ export type RowFunction = (
  * regions; see `recurrenceRows`). Forwards, hs holds p on entry, or the job projects the inputs
  * itself (`inputs` > 0); backwards, the pass writes dz.
  */
-export interface RecurrenceJob extends RowJob {
+export interface RecurrenceJob extends RowJob, RowMask {
   readonly activation: RecurrentActivation
   /**
    * `[time, batch, hidden]`: p_t on entry to the forward pass (unless the job projects x), then h_t;
@@ -99,7 +110,10 @@ export interface RecurrenceJob extends RowJob {
   readonly x: number
   /** wIn `[inputs, hidden]`, packed once by `packWeight`. */
   readonly wIn: number
+  /** `[batch, hidden]`: a padded row's incoming cotangent, kept across dz's product (backward only, when masked). */
+  readonly pass: number
 }
+
 
 /** Activation codes; `recurrenceRows` spells the same list, since its source travels to the workers. */
 const ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'sigmoid', 'relu']
@@ -109,10 +123,11 @@ export const encodeRecurrence = (job: RecurrenceJob): number[] => [
   ...encodeRowJob(job), ACTIVATIONS.indexOf(job.activation), job.hs, job.h0, job.w, job.g, job.dz, job.carry, job.zeros, job.mask,
   job.scratch, job.scratchStride, job.staged ? 1 : 0, job.sequenceIn, job.statesIn, job.withState ? 1 : 0, job.inputs, job.x, job.wIn,
   job.steps ? 1 : 0, job.last, job.withLast ? 1 : 0, job.statesReady ? 1 : 0, job.withOutputs ? 1 : 0,
+  job.masked ? 1 : 0, job.valid, job.pass,
 ]
 
 /** Integers in an encoded job (the length of `encodeRecurrence`'s list; the control block reserves them). */
-export const RECURRENCE_ARGS = 29
+export const RECURRENCE_ARGS = 32
 
 /** Copies `bytes` bytes within the module's memory (the thread's own view of it). */
 export type CopyBytes = (dst: number, src: number, bytes: number) => void
@@ -123,14 +138,16 @@ export type CopyBytes = (dst: number, src: number, bytes: number) => void
  * p_t = x_t·wIn computed there first, when the job projects). Backward:
  * `dz_t = σ'(h_t)·(g_t + dz_{t+1}·wᵀ)` (the final state's cotangent joining g_t at the last processed step), and with `withState` dh0 = dz·wᵀ of the first processed step
  * left in `carry` (dw is the caller's). Staged sequences are reordered in and out with the module's strided gather, which
- * writes exactly its output, so threads never touch each other's rows.
+ * writes exactly its output, so threads never touch each other's rows. With a mask, a padded row's
+ * state is copied from the step before (forwards), and backwards its dz is 0 and its incoming
+ * cotangent is copied on in place of dz·wᵀ: row by row, each thread its own rows.
  */
 export const recurrenceRows = (
   args: ArrayLike<number>, exports: KernelExports, copy: CopyBytes, thread: number, start: number, count: number,
 ): void => {
   const [
     f64, backward, time, batch, hidden, reverse, activationIndex, hs, h0, w, g, dz, carry, zeros, mask, scratch, scratchStride,
-    staged, sequenceIn, statesIn, withState, inputs, x, wIn, steps, last, withLast, statesReady, withOutputs,
+    staged, sequenceIn, statesIn, withState, inputs, x, wIn, steps, last, withLast, statesReady, withOutputs, masked, valid, pass,
   ] = Array.from(args)
   const rows = Math.min(count, batch - start)
   if (rows <= 0) return
@@ -153,6 +170,11 @@ export const recurrenceRows = (
   // This thread's rows of a batch-major sequence are one block; time index t of batch row b sits at
   // block + (b·time + t)·hidden, of the time-major copy at (t·batch + b)·hidden (elements).
   const block = start * time * hidden * bytes
+  // The memory as elements, to read the step mask and zero padded rows; step t's mask of this
+  // thread's first row is element validRows + t·batch.
+  const memory = masked === 1 ? (f64 === 1 ? new Float64Array(exports.memory.buffer) : new Float32Array(exports.memory.buffer)) : null
+  const validRows = valid / bytes + start
+  const row = hidden * bytes
   if (staged === 1) {
     const ins = backward === 0
       ? (inputs > 0 ? [] : [[sequenceIn, hs]])
@@ -177,13 +199,17 @@ export const recurrenceRows = (
       }
       gemm(rows, hidden, hidden, h, hidden, 1, w, width, 0, out, hidden, 1, own)
       map(out, out, n)
+      if (memory !== null) {
+        for (let b = 0; b < rows; b++) if (memory[validRows + t * batch + b] === 0) copy(out + b * row, h + b * row, row)
+      }
       h = out
     }
   } else {
     const add = fn[`add_${suffix}`]
-    const [ownCarry, ownZeros, ownMask] = [carry + offset, zeros + offset, mask + offset]
+    const [ownCarry, ownZeros, ownMask, ownPass] = [carry + offset, zeros + offset, mask + offset, pass + offset]
     for (let step = time - 1; step >= 0; step--) {
       const at = first + step * stride
+      const padded = validRows + (reverse === 1 ? time - 1 - step : step) * batch
       const d = dz + at
       const y = hs + at
       // dh = g_t + dz_{next}·wᵀ (at the last step g_t + the final state's cotangent), then
@@ -195,14 +221,26 @@ export const recurrenceRows = (
       } else if (steps === 1) {
         add(g + at, ownCarry, d, n)
       }
+      // A padded row's dh passes on as it is: kept aside while d becomes dz.
+      if (memory !== null) {
+        for (let b = 0; b < rows; b++) if (memory[padded + b] === 0) copy(ownPass + b * row, d + b * row, row)
+      }
       if (activation === 'relu') {
         fn[`greater_${suffix}`](y, ownZeros, ownMask, n)
         fn[`mul_${suffix}`](d, ownMask, d, n)
       } else {
         fn[`${activation}Backward_${suffix}`](d, y, d, n)
       }
+      if (memory !== null) {
+        for (let b = 0; b < rows; b++) if (memory[padded + b] === 0) memory.fill(0, (d + b * row) / bytes, (d + (b + 1) * row) / bytes)
+      }
       const into = step > 0 && steps === 0 ? d - stride : ownCarry
-      if (step > 0 || withState === 1) gemm(rows, hidden, hidden, d, hidden, 1, w, width, 0, into, hidden, 0, own)
+      if (step > 0 || withState === 1) {
+        gemm(rows, hidden, hidden, d, hidden, 1, w, width, 0, into, hidden, 0, own)
+        if (memory !== null) {
+          for (let b = 0; b < rows; b++) if (memory[padded + b] === 0) copy(into + b * row, ownPass + b * row, row)
+        }
+      }
     }
   }
   // Time-major → batch-major, the outputs (h_t, or dz_t) back over the block: row after row, each
