@@ -73,6 +73,58 @@ const lowerAll = (inputs: readonly Tensor[], trace: Trace): Tensor[] => {
   return lowered
 }
 
+/**
+ * Step-invariant work inside a loop (`scan`'s steps): while a hoisting scope is open, a primitive
+ * applied to tensors that none of the loop's steps made — a cell's weights, say — is computed once
+ * and its result reused by every later step with the same inputs and parameters. Primitives are
+ * pure functions of immutable tensors, so reusing the result of identical inputs is always exact;
+ * under differentiation the reused value is one node whose cotangents the steps sum, as if the
+ * cell had done the work before the loop. Only what is made from the steps' own values (`varying`)
+ * is excluded, which keeps the table to the few step-invariant operations.
+ */
+interface Hoisting {
+  readonly varying: WeakSet<Tensor>
+  readonly results: Map<string, Tensor>
+}
+
+let hoisting: Hoisting | null = null
+/** Depth of primitive calls under way: only the outermost one (the caller's) is looked up. */
+let depth = 0
+const tensorIds = new WeakMap<Tensor, number>()
+let nextTensorId = 0
+const idOf = (x: Tensor): number => {
+  let id = tensorIds.get(x)
+  if (id === undefined) tensorIds.set(x, (id = ++nextTensorId))
+  return id
+}
+
+/** A primitive's parameters as a key, or null when they are not small plain data (then nothing is reused). */
+const paramsKey = (params: unknown): string | null => {
+  let size = 0
+  const plain = (v: unknown): boolean => {
+    if (++size > 64) return false
+    if (v === null || v === undefined || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return true
+    if (Array.isArray(v)) return v.every(plain)
+    return typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.values(v as object).every(plain)
+  }
+  return plain(params) ? JSON.stringify(params ?? null) : null
+}
+
+/**
+ * Runs `loop` with step-invariant primitive results reused (see `Hoisting`); `varying` are the
+ * tensors that differ between steps (their outputs are marked as they are made).
+ */
+export const hoistingInvariants = <T>(varying: readonly Tensor[], loop: (markVarying: (xs: readonly Tensor[]) => void) => T): T => {
+  const previous = hoisting
+  const scope: Hoisting = { varying: new WeakSet(varying), results: new Map() }
+  hoisting = scope
+  try {
+    return loop((xs) => xs.forEach((x) => scope.varying.add(x)))
+  } finally {
+    hoisting = previous
+  }
+}
+
 /** A primitive bound to its spec; call it with tensors and its parameters. */
 export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & { readonly primitiveName: string }
 
@@ -83,7 +135,30 @@ export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & 
  * never the length of a computation.
  */
 export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitive<P> => {
+  const reused = (inputs: readonly Tensor[], params: P): Tensor => {
+    const scope = hoisting!
+    if (inputs.some((x) => scope.varying.has(x))) {
+      const out = computed(inputs, params)
+      scope.varying.add(out)
+      return out
+    }
+    const paramsPart = paramsKey(params)
+    if (paramsPart === null) return computed(inputs, params)
+    const key = `${spec.name} ${paramsPart} ${inputs.map(idOf).join(',')}`
+    let out = scope.results.get(key)
+    if (out === undefined) scope.results.set(key, (out = computed(inputs, params)))
+    return out
+  }
+  const computed = (inputs: readonly Tensor[], params: P): Tensor => {
+    depth++
+    try {
+      return apply(inputs, params)
+    } finally {
+      depth--
+    }
+  }
   const apply = (inputs: readonly Tensor[], params: P): Tensor => {
+    if (hoisting !== null && depth === 0) return reused(inputs, params)
     const trace = topTrace(inputs)
     if (trace === null) {
       const out = spec.forward(inputs, params)

@@ -4,8 +4,7 @@
  */
 import { ShapeError, ValueError, showShape } from '../errors.js'
 import { where } from '../autodiff/ops/elementwise.js'
-import { reshape, take } from '../autodiff/ops/structural.js'
-import { concrete } from '../autodiff/trace.js'
+import { reshape, stopGradient, take } from '../autodiff/ops/structural.js'
 import { type DType, Tensor, allocate } from '../tensor/Tensor.js'
 
 /** Where a batch says which of its steps are real. */
@@ -17,7 +16,7 @@ export interface SequenceMask {
 }
 
 const lengthValues = (who: string, lengths: Tensor | readonly number[], batch: number, time: number): number[] => {
-  const values = lengths instanceof Tensor ? Array.from(concrete(lengths).data) : [...lengths]
+  const values = lengths instanceof Tensor ? Array.from(stopGradient(lengths).data) : [...lengths]
   if (values.length !== batch || (lengths instanceof Tensor && lengths.rank !== 1)) {
     const seen = lengths instanceof Tensor ? showShape(lengths.shape) : `${values.length} numbers`
     throw new ShapeError(`${who}: lengths must hold one length per sequence ([${batch}]), got ${seen}.`)
@@ -57,7 +56,7 @@ export const batchMask = (who: string, options: SequenceMask, batch: number, tim
     const seen = mask instanceof Tensor ? showShape(mask.shape) : typeof mask
     throw new ShapeError(`${who}: mask must be [batch, time] = [${batch}, ${time}] (1 for a real step, 0 for padding), got ${seen}.`)
   }
-  return Float64Array.from(concrete(mask).data, (v) => (v !== 0 ? 1 : 0))
+  return Float64Array.from(stopGradient(mask).data, (v) => (v !== 0 ? 1 : 0))
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { ShapeError, TreeError, ValueError, showShape } from '../errors.js'
 import { where } from '../autodiff/ops/elementwise.js'
+import { hoistingInvariants } from '../autodiff/primitive.js'
 import { reshape, stack, transpose, unstack } from '../autodiff/ops/structural.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { shapesEqual } from '../tensor/shape.js'
@@ -112,8 +113,8 @@ const composedScan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Co
   }
 
   const order = Array.from({ length }, (_, i) => (reverse ? length - 1 - i : i))
-  // Steps run in groups; with checkpointing each group is one rematerialised node holding only its carry.
-  const groupSize = chunk === 0 ? Math.max(length, 1) : chunk
+  // With checkpointing, steps run in groups, each one rematerialised node holding only its carry.
+  const groupSize = chunk
   const runGroup = (carry: C, steps: readonly number[], xsGroup: readonly X[]): [C, Y[]] => {
     const ys: Y[] = []
     let c = carry
@@ -127,12 +128,15 @@ const composedScan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Co
 
   let carry = init
   const ysInOrder: Y[] = []
-  for (let start = 0; start < length; start += groupSize) {
+  if (chunk === 0) {
+    // Work that does not depend on the steps (a transposed weight, a summed bias) runs once.
+    const [next, ys] = hoistingInvariants([...initLeaves, ...perStep.flat()], () => runGroup(carry, order, order.map(xAt)))
+    carry = next
+    ysInOrder.push(...ys)
+  }
+  for (let start = 0; chunk > 0 && start < length; start += groupSize) {
     const steps = order.slice(start, start + groupSize)
-    const xsGroup = steps.map(xAt)
-    const [next, ys] = chunk === 0
-      ? runGroup(carry, steps, xsGroup)
-      : remat((c: C, xg: readonly X[]) => runGroup(c, steps, xg))(carry, xsGroup)
+    const [next, ys] = remat((c: C, xg: readonly X[]) => runGroup(c, steps, xg))(carry, steps.map(xAt))
     carry = next
     ysInOrder.push(...ys)
   }
