@@ -2,7 +2,7 @@
  * @file The threaded WebAssembly backend (threads.ts with Node's worker factory): its matmul equals
  * the single-threaded backend's bit for bit in both dtypes (rows and columns splits, all transposes,
  * batch layouts, chunk edges), so do the Elman / RNN, LSTM and GRU sequence kernels split by batch rows
- * (every activation, both layouts, reversed, transposed weight), and so do Elman, LSTM and GRU gradients; Adam and one-hot row sums on
+ * (every activation, both layouts, reversed, transposed weight, with and without a step mask), and so do Elman, LSTM and GRU gradients; Adam and one-hot row sums on
  * its shared memory equal the JavaScript kernels; it agrees with jsKernels under the usual
  * tolerance, really uses the worker, keeps working after `close`, reports bad options and dead
  * factories, and never keeps the process alive.
@@ -217,6 +217,75 @@ describe.each(DTYPES)('threaded wasm LSTM and GRU, %s', (dtype: DType) => {
     // The LSTM splits no product (each row range runs its own), so any worker chunk is a row range.
     for (let i = 0; i < 50 && threaded.chunksOnWorkers() === before; i++) threaded.lstmForward!(p, h0, c0, w, extent)
     expect(threaded.chunksOnWorkers()).toBeGreaterThan(before)
+  })
+})
+
+describe.each(DTYPES)('threaded wasm sequences with a step mask, %s', (dtype: DType) => {
+  // Batches across two or more row ranges (of 8 rows at least), so padded rows fall in each.
+  const maskedArb = fc.record({
+    time: fc.integer({ min: 1, max: 5 }),
+    batch: fc.constantFrom(9, 17, 33, 40),
+    hidden: fc.integer({ min: 1, max: 12 }),
+    reverse: fc.boolean(),
+    transposed: fc.boolean(),
+    batchMajor: fc.boolean(),
+  })
+  /** 1 or 0 per step and row: rows all real, all padding, padded at either end, or at random. */
+  const maskFor = ({ time, batch, batchMajor }: { time: number; batch: number; batchMajor: boolean }, seed: number) => {
+    const coins = filled('float64', time * batch, seed)
+    const mask = dtype === 'float32' ? new Float32Array(time * batch) : new Float64Array(time * batch)
+    for (let b = 0; b < batch; b++) {
+      for (let t = 0; t < time; t++) {
+        const kind = (b + seed) % 5
+        const real = kind === 0 ? coins[t * batch + b] > 0 : kind === 1 ? false : kind === 2 ? true : kind === 3 ? t >= time / 2 : t < time / 2
+        mask[batchMajor ? b * time + t : t * batch + b] = real ? 1 : 0
+      }
+    }
+    return mask
+  }
+
+  it('Elman / RNN, LSTM and GRU: each thread masks its own rows, with results equal to one thread, bit for bit', () => {
+    fc.assert(fc.property(maskedArb, fc.constantFrom('tanh', 'relu', 'sigmoid' as const), fc.nat(1000), (shape, activation, seed) => {
+      const extent = { ...shape, mask: maskFor(shape, seed) }
+      const n = extent.batch * extent.hidden
+      const what = JSON.stringify({ ...shape, activation, seed })
+      const h0 = filled(dtype, n, seed + 1)
+      const g = { steps: filled(dtype, extent.time * n, seed + 2), last: filled(dtype, n, seed + 3) }
+      const w = filled(dtype, extent.hidden ** 2, seed + 4).map((v) => v / 2)
+      const p = filled(dtype, extent.time * n, seed + 5)
+      const hs = threaded.recurrentForward!(p, h0, w, extent, activation)
+      expectSame(hs, single.recurrentForward!(p, h0, w, extent, activation), `hs ${what}`)
+      const backward = threaded.recurrentBackward!(g, hs, h0, w, extent, activation, true)
+      const expected = single.recurrentBackward!(g, hs, h0, w, extent, activation, true)
+      for (const key of ['dz', 'dw', 'dh0'] as const) expectSame(backward[key]!, expected[key]!, `${key} ${what}`)
+      const x = filled(dtype, extent.time * extent.batch * 3, seed + 6)
+      const wIn = filled(dtype, 3 * extent.hidden, seed + 7)
+      const wanted = { x: true, wIn: true, h0: true, w: true }
+      const projected = threaded.projectedRecurrentForward!(x, wIn, h0, w, extent, activation)
+      expectSame(projected, single.projectedRecurrentForward!(x, wIn, h0, w, extent, activation), `projected hs ${what}`)
+      const actual = threaded.projectedRecurrentBackward!(g, projected, x, wIn, h0, w, extent, activation, wanted)
+      const reference = single.projectedRecurrentBackward!(g, projected, x, wIn, h0, w, extent, activation, wanted)
+      for (const key of ['dx', 'dwIn', 'dh0', 'dw'] as const) expectSame(actual[key]!, reference[key]!, `projected ${key} ${what}`)
+      // The LSTM and GRU kernels are time-major.
+      const timeMajor = { ...shape, batchMajor: false, mask: maskFor({ ...shape, batchMajor: false }, seed) }
+      const c0 = filled(dtype, n, seed + 8)
+      const [p4, w4] = [filled(dtype, 4 * extent.time * n, seed + 9), filled(dtype, 4 * extent.hidden ** 2, seed + 10).map((v) => v / 2)]
+      const gc = filled(dtype, extent.time * n, seed + 11)
+      const lstm = threaded.lstmForward!(p4, h0, c0, w4, timeMajor)
+      const lstmExpected = single.lstmForward!(p4, h0, c0, w4, timeMajor)
+      for (const key of ['hs', 'cs', 'saved'] as const) expectSame(lstm[key], lstmExpected[key], `lstm ${key} ${what}`)
+      const dLstm = threaded.lstmBackward!(g.steps, gc, lstm, h0, c0, w4, timeMajor, true)
+      const dLstmExpected = single.lstmBackward!(g.steps, gc, lstmExpected, h0, c0, w4, timeMajor, true)
+      for (const key of ['dPre', 'dh0', 'dc0', 'dw'] as const) expectSame(dLstm[key]!, dLstmExpected[key]!, `lstm ${key} ${what}`)
+      const [p3, w3, b3] = [filled(dtype, 3 * extent.time * n, seed + 12), filled(dtype, 3 * extent.hidden ** 2, seed + 13).map((v) => v / 2), filled(dtype, 3 * extent.hidden, seed + 14)]
+      const gru = threaded.gruForward!(p3, h0, w3, b3, timeMajor)
+      const gruExpected = single.gruForward!(p3, h0, w3, b3, timeMajor)
+      for (const key of ['hs', 'saved'] as const) expectSame(gru[key], gruExpected[key], `gru ${key} ${what}`)
+      const all = { w: true, b: true }
+      const dGru = threaded.gruBackward!(g.steps, gru, h0, w3, timeMajor, all)
+      const dGruExpected = single.gruBackward!(g.steps, gruExpected, h0, w3, timeMajor, all)
+      for (const key of ['dPre', 'dh0', 'dw', 'db'] as const) expectSame(dGru[key]!, dGruExpected[key]!, `gru ${key} ${what}`)
+    }), { numRuns: 6, seed: 43 })
   })
 })
 
