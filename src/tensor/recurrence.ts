@@ -4,7 +4,9 @@
  * (and their `projected` forms, and `projectedRecurrentFinal`) / `lstmForward` / `lstmBackward` /
  * `gruForward` / `gruBackward`, completed into any backend that lacks them (complete.ts). Each step
  * makes the kernel calls the cell's composition (src/nn/cells.ts) makes, in the same order; what is
- * saved is the tape and the per-step tensors around the calls. Imports tensor types and the JavaScript kernels only.
+ * saved is the tape and the per-step tensors around the calls. With a step mask
+ * (`RecurrenceExtent.mask`) each step then selects with `where`, as scan's masked step does, and
+ * backwards selects the cotangents that padding hands straight on. Imports tensor types and the JavaScript kernels only.
  */
 import { type Data, allocate, dtypeOf, repeatRows } from './Tensor.js'
 import { jsKernels } from './jsKernels.js'
@@ -34,7 +36,10 @@ export const maskAt = (extent: RecurrenceExtent, t: number, b: number): number =
  */
 const stepMaskIndex = (extent: RecurrenceExtent, t: number): Int32Array | null => {
   if (extent.mask === undefined) return null
-  const { batch, hidden } = extent
+  const { time, batch, hidden } = extent
+  if (extent.mask.length !== time * batch) {
+    throw new Error(`recurrence kernels: extent.mask must hold time·batch = ${time * batch} values ([time, batch], or [batch, time] when batchMajor), got ${extent.mask.length}.`)
+  }
   const index = new Int32Array(batch * hidden)
   for (let b = 0; b < batch; b++) index.fill(maskAt(extent, t, b), b * hidden, (b + 1) * hidden)
   return index

@@ -7,7 +7,8 @@
  * row job, step by step, and, backwards, dx, dwIn and dh0 here. A forward pass leaves its states
  * (and an LSTM or GRU its gates) in memory, where its backward pass reads them unless another call
  * has laid operands over them since, and every backward pass computes the recurrent weight's
- * cotangent there as one product over all steps. Each step makes the same roundings, in the same
+ * cotangent there as one product over all steps. A step mask (`RecurrenceExtent.mask`) is copied
+ * in time-major once per call, and the row jobs read it per step and row. Each step makes the same roundings, in the same
  * order, as the composition in ../recurrence.ts; only the products' summation order may differ (as
  * between any two matmuls).
  * The elementwise exports write exactly n elements and may run in place.
