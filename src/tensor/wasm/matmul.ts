@@ -183,12 +183,17 @@ const isStrided = (offsets: Int32Array, stride: number): boolean => {
  */
 export const createMatmul = (
   exports: KernelExports, arena: Arena, fallback: Kernels['matmul'], product: PointerMatmul = createPointerMatmul(exports),
-): Kernels['matmul'] =>
-  (a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB) => {
+): Kernels['matmul'] => {
+  const reused = reusedWeights(exports, arena, product)
+  return (a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB) => {
     const dtype = dtypeOf(a)
     if (dtypeOf(b) !== dtype) return fallback(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB)
     const size = aOffsets.length * m * n
     if (size === 0 || k === 0) return dtype === 'float32' ? new Float32Array(size) : new Float64Array(size)
+    if (aOffsets.length === 1) {
+      const out = reused(a, b, m, k, n, transposeA, transposeB)
+      if (out !== null) return out
+    }
     // [batch, m, k] · [k, n] with one shared B is a single [batch·m, k] · [k, n] product: bigger
     // blocks and one packing of B (the input projection of a whole sequence takes this path).
     const single = !transposeA && aOffsets.length > 1 && isStrided(aOffsets, m * k) && isStrided(bOffsets, 0)
@@ -203,6 +208,70 @@ export const createMatmul = (
     }, size)
     return out ?? fallback(a, aOffsets, b, bOffsets, m, k, n, transposeA, transposeB)
   }
+}
+
+/** Recent right operands a product saw, by identity and how it multiplied them. */
+interface WeightUse {
+  readonly b: Data
+  readonly k: number
+  readonly n: number
+  readonly transposeB: boolean
+}
+
+/** Where a kept packed weight starts at the lowest: 16 MiB, above a loop step's other operands. */
+const KEPT_WEIGHT_FROM = 16 * 2 ** 20
+
+/** How many recent right operands are remembered: a step's products (say h·w and, backwards, g·wᵀ and hᵀ·g) interleave. */
+const RECENT = 4
+
+/**
+ * Products that multiply by the same right operand again and again — a weight in every time step
+ * of a loop — pack it once and keep the packed copy in WebAssembly memory (the arena's kept range,
+ * laid out past the call's own regions), instead of copying and packing it at every call. Tensors
+ * never change, so an array seen again holds the same values; the packed copy is used only while
+ * the arena still keeps it. It is made on the second use within the last `RECENT` products, so a
+ * one-off product leaves the kept range (a sequence kernel's states) alone. Null when the call is
+ * not such a product.
+ */
+const reusedWeights = (exports: KernelExports, arena: Arena, product: PointerMatmul) => {
+  const recent: WeightUse[] = []
+  let kept: (WeightUse & { readonly from: number; readonly to: number }) | null = null
+  const same = (u: WeightUse, b: Data, k: number, n: number, transposeB: boolean): boolean =>
+    u.b === b && u.k === k && u.n === n && u.transposeB === transposeB
+  return (a: Data, b: Data, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): Data | null => {
+    const dtype = dtypeOf(a)
+    const bytes = a.BYTES_PER_ELEMENT
+    const { ptrs: [aPtr, outPtr], end } = layout(bytes, [a.length, m * n], alignRegion(matmulScratchBytes(dtype, m, k, n, product.threads)))
+    const resident = kept !== null && same(kept, b, k, n, transposeB) && arena.kept(kept.from, kept.to) && end <= kept.from ? kept : null
+    if (resident === null) {
+      const seen = recent.some((u) => same(u, b, k, n, transposeB))
+      if (!seen) recent.unshift({ b, k, n, transposeB })
+      recent.length = Math.min(recent.length, RECENT)
+      if (!seen) return null
+    }
+    product.wake(m, k, n)
+    let packed = resident
+    if (packed === null) {
+      // The packed copy goes past this call's regions and past what the other operations of a
+      // loop's step lay out (elementwise calls on a few MiB), so they leave it in place; the
+      // unpacked operand sits past it while it is packed.
+      const from = Math.max(end, KEPT_WEIGHT_FROM)
+      const to = from + packedWeightBytes(exports, dtype, k, n)
+      if (!arena.reserve(to + alignRegion(b.length * bytes))) return null
+      arena.view(dtype, to, b.length).set(b)
+      packWeight(exports, dtype, to, k, n, transposeB, from)
+      arena.keep(from, to)
+      packed = kept = { b, k, n, transposeB, from, to }
+    } else if (!arena.reserve(end)) {
+      return null
+    }
+    arena.view(dtype, aPtr, a.length).set(a)
+    product.packed(dtype, aPtr, packed.from, outPtr, m, k, n, transposeA, false, 0)
+    const out = dtype === 'float32' ? new Float32Array(m * n) : new Float64Array(m * n)
+    out.set(arena.view(dtype, outPtr, m * n))
+    return out
+  }
+}
 
 /**
  * The `affine` kernel over a loaded module: `x·w` by the pointer matmul, then the module's `add`
