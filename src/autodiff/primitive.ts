@@ -84,7 +84,7 @@ const lowerAll = (inputs: readonly Tensor[], trace: Trace): Tensor[] => {
  */
 interface Hoisting {
   readonly varying: WeakSet<Tensor>
-  readonly results: Map<string, Tensor>
+  readonly results: Map<string, Tensor[]>
 }
 
 let hoisting: Hoisting | null = null
@@ -125,6 +125,80 @@ export const hoistingInvariants = <T>(varying: readonly Tensor[], loop: (markVar
   }
 }
 
+/**
+ * One primitive application as it can run again on plain tensors: the same primitive and
+ * parameters on new inputs, giving its outputs and a pullback (the concrete VJP with what the
+ * forward pass left). What `recordingApplications` collects.
+ */
+export interface Application {
+  readonly name: string
+  readonly inputs: readonly Tensor[]
+  readonly outs: readonly Tensor[]
+  /** The same primitive and parameters on plain inputs, with its pullback. */
+  readonly run: (inputs: readonly Tensor[]) => PlainRun
+  /** The same primitive and parameters applied as usual (inputs may be traced). */
+  readonly call: (inputs: readonly Tensor[]) => Tensor[]
+}
+
+/** A primitive run on plain tensors: its outputs, and its VJP (cotangents of the outputs → of the inputs, null where not needed). */
+export interface PlainRun {
+  readonly outs: readonly Tensor[]
+  readonly pullback: (cotangents: readonly (Tensor | null)[], needed: readonly boolean[]) => readonly (Tensor | null)[]
+}
+
+let recording: Application[] | null = null
+
+/**
+ * Runs `f` and returns, besides its result, every primitive application it made directly (not
+ * those inside other primitives' computations), in order: a trace of `f` that can be run again
+ * on other values (see transforms/derivedKernel.ts).
+ */
+export const recordingApplications = <T>(f: () => T): [T, Application[]] => {
+  const previous = recording
+  const applications: Application[] = []
+  recording = applications
+  try {
+    return [f(), applications]
+  } finally {
+    recording = previous
+  }
+}
+
+/**
+ * The caller's application of a primitive (not one of its own recursive levels): where
+ * step-invariant results are reused and applications are recorded. `levels` computes through
+ * every trace level; `plain` runs it on plain tensors with its pullback.
+ */
+const applyOutermost = <P>(
+  name: string, inputs: readonly Tensor[], params: P, levels: (inputs: readonly Tensor[], params: P) => Tensor[],
+  plain: (inputs: readonly Tensor[], params: P) => PlainRun, apply: (inputs: readonly Tensor[], params: P) => Tensor[],
+): Tensor[] => {
+  const computed = (): Tensor[] => {
+    depth++
+    try {
+      return levels(inputs, params)
+    } finally {
+      depth--
+    }
+  }
+  const scope = hoisting
+  let outs: Tensor[]
+  if (scope === null) {
+    outs = computed()
+  } else if (inputs.some((x) => scope.varying.has(x))) {
+    outs = computed()
+    for (const out of outs) scope.varying.add(out)
+  } else {
+    const paramsPart = paramsKey(params)
+    const key = paramsPart === null ? null : `${name} ${paramsPart} ${inputs.map(idOf).join(',')}`
+    const known = key === null ? undefined : scope.results.get(key)
+    outs = known ?? computed()
+    if (key !== null && known === undefined) scope.results.set(key, outs)
+  }
+  recording?.push({ name, inputs, outs, run: (xs) => plain(xs, params), call: (xs) => apply(xs, params) })
+  return outs
+}
+
 /** A primitive bound to its spec; call it with tensors and its parameters. */
 export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & { readonly primitiveName: string }
 
@@ -135,44 +209,26 @@ export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & 
  * never the length of a computation.
  */
 export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitive<P> => {
-  const reused = (inputs: readonly Tensor[], params: P): Tensor => {
-    const scope = hoisting!
-    if (inputs.some((x) => scope.varying.has(x))) {
-      const out = computed(inputs, params)
-      scope.varying.add(out)
-      return out
-    }
-    const paramsPart = paramsKey(params)
-    if (paramsPart === null) return computed(inputs, params)
-    const key = `${spec.name} ${paramsPart} ${inputs.map(idOf).join(',')}`
-    let out = scope.results.get(key)
-    if (out === undefined) scope.results.set(key, (out = computed(inputs, params)))
-    return out
-  }
-  const computed = (inputs: readonly Tensor[], params: P): Tensor => {
-    depth++
-    try {
-      return apply(inputs, params)
-    } finally {
-      depth--
-    }
-  }
-  const apply = (inputs: readonly Tensor[], params: P): Tensor => {
-    if (hoisting !== null && depth === 0) return reused(inputs, params)
+  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => {
     const trace = topTrace(inputs)
     if (trace === null) {
       const out = spec.forward(inputs, params)
       if (watch !== null) inspect(spec.name, inputs, [out])
-      return out
+      return [out]
     }
     const lowered = lowerAll(inputs, trace)
-    const out = apply(lowered, params)
-    const [traced] = record(trace, spec.name, inputs, [out], ([g], _sums, needed) =>
+    const [out] = apply(lowered, params)
+    return record(trace, spec.name, inputs, [out], ([g], _sums, needed) =>
       g === null || g === undefined ? [] : spec.vjp(g, { inputs: lowered, out, params, needed }),
     )
-    return traced as Traced
   }
-  return Object.assign(apply, { primitiveName: spec.name })
+  const plain = (inputs: readonly Tensor[], params: P): PlainRun => {
+    const out = spec.forward(inputs, params)
+    return { outs: [out], pullback: ([g], needed) => (g === null ? inputs.map(() => null) : spec.vjp(g, { inputs, out, params, needed })) }
+  }
+  const apply = (inputs: readonly Tensor[], params: P): Tensor[] =>
+    depth === 0 ? applyOutermost(spec.name, inputs, params, levels, plain, apply) : levels(inputs, params)
+  return Object.assign((inputs: readonly Tensor[], params: P): Tensor => apply(inputs, params)[0], { primitiveName: spec.name })
 }
 
 export interface MultiPrimitiveSpec<P> {
@@ -188,7 +244,7 @@ export interface MultiPrimitiveSpec<P> {
 
 /** Like definePrimitive, for operations with several outputs recorded as one node (unstack, fused cells). */
 export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>) => {
-  const apply = (inputs: readonly Tensor[], params: P): Tensor[] => {
+  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => {
     const trace = topTrace(inputs)
     if (trace === null) {
       const outs = spec.forward(inputs, params)
@@ -199,6 +255,12 @@ export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>)
     const outs = apply(lowered, params)
     return record(trace, spec.name, inputs, outs, (cts, _sums, needed) => spec.vjp(cts, { inputs: lowered, outs, params, needed }))
   }
+  const plain = (inputs: readonly Tensor[], params: P): PlainRun => {
+    const outs = spec.forward(inputs, params)
+    return { outs, pullback: (cts, needed) => spec.vjp(cts, { inputs, outs, params, needed }) }
+  }
+  const apply = (inputs: readonly Tensor[], params: P): Tensor[] =>
+    depth === 0 ? applyOutermost(spec.name, inputs, params, levels, plain, apply) : levels(inputs, params)
   return Object.assign(apply, { primitiveName: spec.name })
 }
 
@@ -245,7 +307,13 @@ const anyTraced = (xs: readonly (Tensor | null)[]): boolean => {
 
 /** Makes a primitive from a `KernelPrimitiveSpec`; it returns every output, like `defineMultiPrimitive`. */
 export const defineKernelPrimitive = <P, R>(spec: KernelPrimitiveSpec<P, R>) => {
-  const apply = (inputs: readonly Tensor[], params: P): Tensor[] => {
+  const plain = (inputs: readonly Tensor[], params: P): PlainRun => {
+    const { outs, residuals } = spec.forward(inputs, params)
+    return { outs, pullback: (cts, needed) => spec.vjp(cts, { inputs, outs, params, needed, residuals }) }
+  }
+  const apply = (inputs: readonly Tensor[], params: P): Tensor[] =>
+    depth === 0 ? applyOutermost(spec.name, inputs, params, levels, plain, apply) : levels(inputs, params)
+  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => {
     const trace = topTrace(inputs)
     if (trace === null) {
       const { outs } = spec.forward(inputs, params)
@@ -255,8 +323,7 @@ export const defineKernelPrimitive = <P, R>(spec: KernelPrimitiveSpec<P, R>) => 
     const lowered = lowerAll(inputs, trace)
     // Residuals only serve the concrete VJP, which needs plain inputs: with an outer trace still
     // on them, the lower levels record their own nodes and this one differentiates the composition.
-    const plain = !anyTraced(lowered)
-    const forward = plain ? spec.forward(lowered, params) : null
+    const forward = anyTraced(lowered) ? null : spec.forward(lowered, params)
     const outs = forward !== null ? forward.outs : apply(lowered, params)
     if (forward !== null && watch !== null) inspect(spec.name, lowered, outs)
     return record(trace, spec.name, inputs, outs, (cts, _sums, needed) => {

@@ -73,6 +73,14 @@ export interface CellSpec<C extends Carry = Carry> {
   /** The time-independent part hoisted out of the step (default: none; `cell` runs per step). */
   readonly bind?: (params: Params) => BoundCell<C>
   /**
+   * Whether `scan` may trace the cell's step once and run the traced operations for every step
+   * (`ScanOptions.traceStep`: step-invariant work once, weight gradients as one product over all
+   * steps). True (default) for a cell that does the same operations at every step, as a cell
+   * written with tensor operations does; set false for one that branches on tensor values or keeps
+   * state between calls.
+   */
+  readonly traceable?: boolean
+  /**
    * The layout the step's kernel takes without transposing: 1 for batch-major `[batch, time, …]`,
    * 0 (default) for time-major. A layer projects and scans in this layout.
    */
@@ -378,7 +386,8 @@ export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>
     const continued = continuedSteps(time, batch, context.mask, context.reverse, given, xs.dtype, timeAxis === 1)
     const projected = bound.project(xs, { continued })
     const [carry, ys] = scan(bound.step, carryIn(projected.dtype), projected, {
-      reverse: context.reverse, timeAxis, outputs: context.outputs, ...(context.mask === null ? {} : { mask: context.mask }),
+      reverse: context.reverse, timeAxis, outputs: context.outputs, traceStep: spec.traceable !== false,
+      ...(context.mask === null ? {} : { mask: context.mask }),
     })
     return { ys, final: finalOf(carry) }
   }

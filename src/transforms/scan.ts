@@ -11,6 +11,7 @@ import { Tensor } from '../tensor/Tensor.js'
 import { shapesEqual } from '../tensor/shape.js'
 import { type TreeDef, treeDefDifference, treeFlatten, treeMap, treePaths, treeUnflatten } from '../tree/tree.js'
 import { checkpoint as remat } from './custom.js'
+import { deriveSequenceKernel } from './derivedKernel.js'
 import { type ComposedScan, type ScanLayout, type ScanStep, type SequenceKernel, runSequenceKernel, sequenceKernelOf } from './sequenceKernel.js'
 
 export type { ScanStep } from './sequenceKernel.js'
@@ -37,6 +38,14 @@ export interface ScanOptions {
    * nothing else, so a sequence kernel need not hand the other steps' outputs out. Default 'all'.
    */
   readonly outputs?: 'all' | 'last'
+  /**
+   * Trace the step once and run the traced operations for every step as one node (see
+   * derivedKernel.ts): faster for a step without a sequence kernel of its own (step-invariant work
+   * runs once, a weight's gradient is one product over all steps), with the same values and
+   * gradients. Like `jax.lax.scan`, it needs a step that does the same operations at every step:
+   * no branching on tensor values, no state kept between calls. Default false.
+   */
+  readonly traceStep?: boolean
 }
 
 const carryMismatch = (init: Tensor[], def: TreeDef, carry: unknown, step: number): string | null => {
@@ -75,6 +84,7 @@ interface Composition extends ScanLayout {
   /** Steps per rematerialised group (0: none). */
   readonly chunk: number
   readonly length: number
+  readonly traceStep: boolean
 }
 
 /**
@@ -91,6 +101,11 @@ const composedScan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Co
   if (options.mask !== null) {
     const masked = composedScan(maskedStep(f), init, { x: xs, m: options.mask }, { ...options, mask: null })
     return masked
+  }
+  if (options.traceStep && chunk === 0 && length > 0) {
+    const derived = deriveSequenceKernel(f, init, xs)
+    const run = derived === null ? null : runSequenceKernel(derived, init, xs, null, options, composition)
+    if (run !== null) return run as [C, Y]
   }
   const { leaves: initLeaves, def: carryDef } = treeFlatten(init, 'scan: init')
   const xsFlat = treeFlatten(xs, 'scan: xs')
@@ -148,7 +163,7 @@ const composedScan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Co
 /** The per-step loop as a sequence kernel's reference (no checkpointing). */
 const composition: ComposedScan = (step, init, xs, options) => {
   const leaf = treeFlatten(xs, 'scan: xs').leaves[0]
-  return composedScan(step, init, xs, { ...options, chunk: 0, length: leaf.shape[options.timeAxis] })
+  return composedScan(step, init, xs, { ...options, chunk: 0, length: leaf.shape[options.timeAxis], traceStep: false })
 }
 
 /**
@@ -194,7 +209,7 @@ export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Sca
     const run = runSequenceKernel(kernel, init, xs, mask, layout, composition) ?? (timeAxis === 1 ? timeMajorKernel(kernel, init, xs, mask, layout) : null)
     if (run !== null) return run as [C, Y]
   }
-  return composedScan(f, init, xs, { ...layout, mask, chunk, length })
+  return composedScan(f, init, xs, { ...layout, mask, chunk, length, traceStep: options.traceStep ?? false })
 }
 
 /** A batch-major scan through a kernel that only takes time-major runs: transposed in and out. */
