@@ -23,7 +23,8 @@ const SINGLE = new Int32Array(1)
 /** Whether every tensor of a run shares one dtype (the kernels do not promote). */
 const oneDtype = (run: SequenceRun): boolean => {
   const dtype = run.xs[0].dtype
-  return [...run.carry, ...run.xs, ...run.operands].every((x) => x.dtype === dtype)
+  const same = (x: Tensor): boolean => x.dtype === dtype
+  return run.carry.every(same) && run.xs.every(same) && run.operands.every(same)
 }
 
 /**

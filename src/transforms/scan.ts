@@ -206,7 +206,8 @@ export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Sca
   const kernel = sequenceKernelOf(f)
   // Checkpointing asks for the loop's memory profile, which a kernel's residuals do not have.
   if (kernel !== null && chunk === 0 && length > 0) {
-    const run = runSequenceKernel(kernel, init, xs, mask, layout, composition) ?? (timeAxis === 1 ? timeMajorKernel(kernel, init, xs, mask, layout) : null)
+    const run = runSequenceKernel(kernel, init, xs, mask, layout, composition, xsFlat) ??
+      (timeAxis === 1 ? timeMajorKernel(kernel, init, xs, mask, layout) : null)
     if (run !== null) return run as [C, Y]
   }
   return composedScan(f, init, xs, { ...layout, mask, chunk, length, traceStep: options.traceStep ?? false })

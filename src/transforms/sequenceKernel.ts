@@ -99,7 +99,9 @@ interface NodeParams {
 const runOf = (inputs: readonly Tensor[], { layout, counts }: NodeParams): SequenceRun => {
   const xsEnd = counts.carry + counts.xs
   return {
-    ...layout,
+    reverse: layout.reverse,
+    timeAxis: layout.timeAxis,
+    outputs: layout.outputs,
     carry: inputs.slice(0, counts.carry),
     xs: inputs.slice(counts.carry, xsEnd),
     mask: counts.mask === 1 ? inputs[xsEnd] : null,
@@ -143,13 +145,15 @@ const sequencePrimitive = defineKernelPrimitive<NodeParams, unknown>({
  */
 export const runSequenceKernel = (
   kernel: SequenceKernel, init: unknown, xs: unknown, mask: Tensor | null, layout: ScanLayout, composed: ComposedScan,
+  inputs: { readonly leaves: Tensor[]; readonly def: TreeDef } = treeFlatten(xs, 'scan: xs'),
 ): readonly [unknown, Tensor] | null => {
   const carry = treeFlatten(init, 'scan: init')
-  const inputs = treeFlatten(xs, 'scan: xs')
-  const run: SequenceRun = { ...layout, carry: carry.leaves, xs: inputs.leaves, mask, operands: kernel.operands }
+  const run: SequenceRun = {
+    reverse: layout.reverse, timeAxis: layout.timeAxis, outputs: layout.outputs, carry: carry.leaves, xs: inputs.leaves, mask, operands: kernel.operands,
+  }
   if (!kernel.accepts(run)) return null
   const params: NodeParams = {
-    kernel, layout, carryDef: carry.def, xsDef: inputs.def,
+    kernel, layout: { reverse: layout.reverse, timeAxis: layout.timeAxis, outputs: layout.outputs }, carryDef: carry.def, xsDef: inputs.def,
     counts: { carry: carry.leaves.length, xs: inputs.leaves.length, mask: mask === null ? 0 : 1 }, composed,
   }
   const outs = sequencePrimitive([...carry.leaves, ...inputs.leaves, ...(mask === null ? [] : [mask]), ...kernel.operands], params)

@@ -51,6 +51,8 @@ export interface Arena {
   keep(from: number, to: number, release?: () => void): void
   /** Whether [from, to) is the kept range and no call has laid out operands over it since. */
   kept(from: number, to: number): boolean
+  /** Whether any range is kept now. */
+  keeping(): boolean
 }
 
 /**
@@ -81,6 +83,9 @@ export const createArena = (memory: WasmMemory): Arena => {
     },
     kept(from, to) {
       return keptRange !== null && keptRange.from === from && keptRange.to === to
+    },
+    keeping() {
+      return keptRange !== null
     },
   }
 }

@@ -229,9 +229,9 @@ const RECENT = 4
  * of a loop — pack it once and keep the packed copy in WebAssembly memory (the arena's kept range,
  * laid out past the call's own regions), instead of copying and packing it at every call. Tensors
  * never change, so an array seen again holds the same values; the packed copy is used only while
- * the arena still keeps it. It is made on the second use within the last `RECENT` products, so a
- * one-off product leaves the kept range (a sequence kernel's states) alone. Null when the call is
- * not such a product.
+ * the arena still keeps it. It is made on the second use within the last `RECENT` products, and
+ * never in place of another kernel's kept range (a sequence kernel's states waiting for their
+ * backward pass). Null when the call is not such a product.
  */
 const reusedWeights = (exports: KernelExports, arena: Arena, product: PointerMatmul) => {
   const recent: WeightUse[] = []
@@ -244,6 +244,8 @@ const reusedWeights = (exports: KernelExports, arena: Arena, product: PointerMat
     const { ptrs: [aPtr, outPtr], end } = layout(bytes, [a.length, m * n], alignRegion(matmulScratchBytes(dtype, m, k, n, product.threads)))
     const resident = kept !== null && same(kept, b, k, n, transposeB) && arena.kept(kept.from, kept.to) && end <= kept.from ? kept : null
     if (resident === null) {
+      // Another kernel's kept range (a recurrence's states, waiting for its backward pass) is worth more.
+      if (arena.keeping() && !(kept !== null && arena.kept(kept.from, kept.to))) return null
       const seen = recent.some((u) => same(u, b, k, n, transposeB))
       if (!seen) recent.unshift({ b, k, n, transposeB })
       recent.length = Math.min(recent.length, RECENT)
