@@ -4,6 +4,7 @@
  * takes the learning rate (a number or a schedule) first and an options object second, and returns
  * updates to add with `applyUpdates` (they already contain −η). Imports optim/ siblings only.
  */
+import { ValueError } from '../errors.js'
 import { type EmptyState, type GradientTransformation, type ParamFilter, chain } from './GradientTransformation.js'
 import type { LearningRate } from './schedules.js'
 import {
@@ -21,13 +22,26 @@ import {
 } from './transforms.js'
 
 /**
+ * The learning rate, checked when the optimiser is built: a negative (gradient ascent), NaN or ±∞
+ * constant fails here rather than steps later as NaN parameters. 0 is allowed: it freezes the
+ * parameters, which tests of training loops use. A schedule is checked at each step.
+ */
+const checkedLearningRate = (who: string, learningRate: LearningRate): LearningRate => {
+  if (typeof learningRate === 'function') return learningRate
+  if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate < 0) {
+    throw new ValueError(`optim.${who}: the learning rate must be a finite number ≥ 0, got ${String(learningRate)}; pass e.g. optim.${who}(1e-3).`)
+  }
+  return learningRate
+}
+
+/**
  * Stochastic gradient descent with a constant (or scheduled) rate, the seed's "constant" scheduler:
  * `w ← w − η g`.
  * @example const opt = optim.sgd(0.1)
  * @category optimizers
  */
 export const sgd = (learningRate: LearningRate): GradientTransformation<readonly [ScaleByLearningRateState]> =>
-  chain(scaleByLearningRate(learningRate))
+  chain(scaleByLearningRate(checkedLearningRate('sgd', learningRate)))
 
 export interface MomentumOptions {
   /** μ. Default 0.9. */
@@ -47,7 +61,7 @@ export const momentum = (
   learningRate: LearningRate,
   options: MomentumOptions = {},
 ): GradientTransformation<readonly [TraceState, ScaleByLearningRateState]> =>
-  chain(traceMomentum(options.momentum ?? 0.9, { nesterov: options.nesterov }), scaleByLearningRate(learningRate))
+  chain(traceMomentum(options.momentum ?? 0.9, { nesterov: options.nesterov }), scaleByLearningRate(checkedLearningRate('momentum', learningRate)))
 
 export interface AdagradOptions {
   /** Added to √G outside the root. Default 1e-10 (PyTorch). */
@@ -66,7 +80,7 @@ export const adagrad = (
   learningRate: LearningRate,
   options: AdagradOptions = {},
 ): GradientTransformation<readonly [ScaleByAdagradState, ScaleByLearningRateState]> =>
-  chain(scaleByAdagrad(options), scaleByLearningRate(learningRate))
+  chain(scaleByAdagrad(options), scaleByLearningRate(checkedLearningRate('adagrad', learningRate)))
 
 export interface AdagradMomentumOptions extends AdagradOptions {
   /** μ. Default 0.9. */
@@ -87,7 +101,7 @@ export const adagradMomentum = (
   chain(
     scaleByAdagrad({ eps: options.eps, initialAccumulatorValue: options.initialAccumulatorValue }),
     traceMomentum(options.momentum ?? 0.9),
-    scaleByLearningRate(learningRate),
+    scaleByLearningRate(checkedLearningRate('adagradMomentum', learningRate)),
   )
 
 export interface RmspropOptions {
@@ -107,7 +121,7 @@ export const rmsprop = (
   learningRate: LearningRate,
   options: RmspropOptions = {},
 ): GradientTransformation<readonly [ScaleByRmsState, ScaleByLearningRateState]> =>
-  chain(scaleByRms(options), scaleByLearningRate(learningRate))
+  chain(scaleByRms(options), scaleByLearningRate(checkedLearningRate('rmsprop', learningRate)))
 
 export interface AdamOptions {
   /** β₁. Default 0.9. */
@@ -129,7 +143,7 @@ export const adam = (
   learningRate: LearningRate,
   options: AdamOptions = {},
 ): GradientTransformation<readonly [ScaleByAdamState, ScaleByLearningRateState]> =>
-  chain(scaleByAdam(options), scaleByLearningRate(learningRate))
+  chain(scaleByAdam(options), scaleByLearningRate(checkedLearningRate('adam', learningRate)))
 
 export interface AdamwOptions extends AdamOptions {
   /** λ of the decoupled decay. Default 0.01 (PyTorch). */
@@ -152,5 +166,5 @@ export const adamw = (
   chain(
     scaleByAdam({ b1: options.b1, b2: options.b2, eps: options.eps }),
     addDecayedWeights(options.weightDecay ?? 0.01, { filter: options.filter }),
-    scaleByLearningRate(learningRate),
+    scaleByLearningRate(checkedLearningRate('adamw', learningRate)),
   )
