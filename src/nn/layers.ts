@@ -20,6 +20,14 @@ export const resolveInit = (who: string, choice: InitChoice | undefined, hiddenS
   throw new ValueError(`${who}: init must be 'seed', 'pytorch' or an initialiser function (see nn.init), got ${JSON.stringify(choice)}.`)
 }
 
+/** Sizes are checked before anything uses them: a bad hiddenSize would otherwise surface as a bound of the initialiser. */
+const checkSizes = (who: string, options: { readonly inputSize: number; readonly hiddenSize: number }): void => {
+  for (const name of ['inputSize', 'hiddenSize'] as const) {
+    const value = options[name]
+    if (!Number.isInteger(value) || value < 1) throw new ValueError(`${who}: ${name} must be a positive integer, got ${String(value)}.`)
+  }
+}
+
 /** `{ h }`: `[layers × directions, batch, hidden]`. */
 export type HiddenState = { readonly h: Tensor }
 /** `{ h, c }`: each `[layers × directions, batch, hidden]`. */
@@ -44,12 +52,14 @@ export interface ElmanOptions {
  * const { outputs, state } = layer.apply(layer.init(randomKey(0)), xs) // [batch, time, 3], { h: [1, batch, 3] }
  * @category layers
  */
-export const elman = (options: ElmanOptions): RecurrentLayer<HiddenState> =>
-  recurrent<HiddenCarry, HiddenState>(elmanSpec(options.activation ?? 'tanh'), {
+export const elman = (options: ElmanOptions): RecurrentLayer<HiddenState> => {
+  checkSizes('nn.elman', options)
+  return recurrent<HiddenCarry, HiddenState>(elmanSpec(options.activation ?? 'tanh'), {
     inputSize: options.inputSize,
     hiddenSize: options.hiddenSize,
     init: resolveInit('nn.elman', options.init ?? 'seed', options.hiddenSize),
   })
+}
 
 export interface TorchRecurrentOptions {
   readonly inputSize: number
@@ -66,6 +76,7 @@ export interface TorchRecurrentOptions {
 
 const torchLayers = <C extends Carry, S>(spec: CellSpec<C>, options: TorchRecurrentOptions): RecurrentLayer<S> => {
   const who = spec.name
+  checkSizes(who, options)
   const numLayers = options.numLayers ?? 1
   if (!Number.isInteger(numLayers) || numLayers < 1) throw new ValueError(`${who}: numLayers must be a positive integer, got ${numLayers}.`)
   const directions = options.bidirectional ? 2 : 1

@@ -4,7 +4,7 @@
  * CLI's tasks build their optimisers and layers through the same calls.
  */
 import { describe, expect, it } from 'vitest'
-import { optim } from '../../src/index.js'
+import { nn, optim } from '../../src/index.js'
 
 describe('optimiser aliases check the learning rate', () => {
   const aliases = ['sgd', 'momentum', 'adagrad', 'adagradMomentum', 'rmsprop', 'adam', 'adamw'] as const
@@ -15,5 +15,16 @@ describe('optimiser aliases check the learning rate', () => {
     expect(() => optim[name](1e-3)).not.toThrow()
     expect(() => optim[name](0)).not.toThrow() // frozen parameters: training-loop tests use it
     expect(() => optim[name](() => 0.1)).not.toThrow()
+  })
+})
+
+describe('recurrent layers name a bad size', () => {
+  it.each([
+    ['nn.lstm', () => nn.lstm({ inputSize: 4, hiddenSize: 0 }), /^nn\.lstm: hiddenSize must be a positive integer, got 0\.$/],
+    ['nn.gru', () => nn.gru({ inputSize: 4, hiddenSize: -2 }), /^nn\.gru: hiddenSize must be a positive integer, got -2\.$/],
+    ['nn.rnn', () => nn.rnn({ inputSize: 0, hiddenSize: 3 }), /^nn\.rnn: inputSize must be a positive integer, got 0\.$/],
+    ['nn.elman', () => nn.elman({ inputSize: 1, hiddenSize: 0, init: 'pytorch' }), /^nn\.elman: hiddenSize must be a positive integer, got 0\.$/],
+  ] as const)('%s', (_, make, message) => {
+    expect(make).toThrow(message)
   })
 })
