@@ -209,26 +209,30 @@ export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & 
  * never the length of a computation.
  */
 export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitive<P> => {
-  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => {
+  const single = (inputs: readonly Tensor[], params: P): Tensor => {
     const trace = topTrace(inputs)
     if (trace === null) {
       const out = spec.forward(inputs, params)
       if (watch !== null) inspect(spec.name, inputs, [out])
-      return [out]
+      return out
     }
     const lowered = lowerAll(inputs, trace)
-    const [out] = apply(lowered, params)
-    return record(trace, spec.name, inputs, [out], ([g], _sums, needed) =>
+    const out = apply(lowered, params)
+    const [traced] = record(trace, spec.name, inputs, [out], ([g], _sums, needed) =>
       g === null || g === undefined ? [] : spec.vjp(g, { inputs: lowered, out, params, needed }),
     )
+    return traced
   }
+  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => [single(inputs, params)]
   const plain = (inputs: readonly Tensor[], params: P): PlainRun => {
     const out = spec.forward(inputs, params)
     return { outs: [out], pullback: ([g], needed) => (g === null ? inputs.map(() => null) : spec.vjp(g, { inputs, out, params, needed })) }
   }
-  const apply = (inputs: readonly Tensor[], params: P): Tensor[] =>
-    depth === 0 ? applyOutermost(spec.name, inputs, params, levels, plain, apply) : levels(inputs, params)
-  return Object.assign((inputs: readonly Tensor[], params: P): Tensor => apply(inputs, params)[0], { primitiveName: spec.name })
+  const applyAll = (inputs: readonly Tensor[], params: P): Tensor[] => [apply(inputs, params)]
+  // The usual case first: no loop reusing results and no recording, so no bookkeeping.
+  const apply = (inputs: readonly Tensor[], params: P): Tensor =>
+    depth > 0 || (hoisting === null && recording === null) ? single(inputs, params) : applyOutermost(spec.name, inputs, params, levels, plain, applyAll)[0]
+  return Object.assign(apply, { primitiveName: spec.name })
 }
 
 export interface MultiPrimitiveSpec<P> {
@@ -260,7 +264,7 @@ export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>)
     return { outs, pullback: (cts, needed) => spec.vjp(cts, { inputs, outs, params, needed }) }
   }
   const apply = (inputs: readonly Tensor[], params: P): Tensor[] =>
-    depth === 0 ? applyOutermost(spec.name, inputs, params, levels, plain, apply) : levels(inputs, params)
+    depth > 0 || (hoisting === null && recording === null) ? levels(inputs, params) : applyOutermost(spec.name, inputs, params, levels, plain, apply)
   return Object.assign(apply, { primitiveName: spec.name })
 }
 
@@ -312,7 +316,7 @@ export const defineKernelPrimitive = <P, R>(spec: KernelPrimitiveSpec<P, R>) => 
     return { outs, pullback: (cts, needed) => spec.vjp(cts, { inputs, outs, params, needed, residuals }) }
   }
   const apply = (inputs: readonly Tensor[], params: P): Tensor[] =>
-    depth === 0 ? applyOutermost(spec.name, inputs, params, levels, plain, apply) : levels(inputs, params)
+    depth > 0 || (hoisting === null && recording === null) ? levels(inputs, params) : applyOutermost(spec.name, inputs, params, levels, plain, apply)
   const levels = (inputs: readonly Tensor[], params: P): Tensor[] => {
     const trace = topTrace(inputs)
     if (trace === null) {

@@ -21,8 +21,9 @@ import { concat, stack, unstack } from '../autodiff/ops/structural.js'
 import { type Application, type PlainRun, recordingApplications } from '../autodiff/primitive.js'
 import { Trace, Traced, concrete, leaf } from '../autodiff/trace.js'
 import { Tensor } from '../tensor/Tensor.js'
-import { type TreeDef, treeFlatten, treeUnflatten } from '../tree/tree.js'
-import type { ScanStep, SequenceKernel, SequenceRun } from './sequenceKernel.js'
+import { shapesEqual } from '../tensor/shape.js'
+import { type TreeDef, treeDefDifference, treeFlatten, treeUnflatten } from '../tree/tree.js'
+import type { ScanStep, SequenceKernel } from './sequenceKernel.js'
 
 /** Where an application's input comes from. */
 type Ref =
@@ -96,7 +97,10 @@ const trace = (step: ScanStep<any, any, any>, init: unknown, xs: unknown): Progr
   }
   const carryOut = treeFlatten(result[0], 'scan: the carry returned by the step function')
   const y = treeFlatten(result[1], 'scan: the output y')
-  if (y.leaves.length !== 1 || carryOut.leaves.length !== carryFlat.leaves.length) return null
+  // A carry that changes structure, shape or dtype is an error the loop reports with its paths.
+  const sameCarry = treeDefDifference(carryFlat.def, carryOut.def) === null &&
+    carryOut.leaves.every((c, i) => shapesEqual(c.shape, carryFlat.leaves[i].shape) && c.dtype === carryFlat.leaves[i].dtype)
+  if (y.leaves.length !== 1 || !sameCarry) return null
   const outRefs = [...carryOut.leaves, y.leaves[0]].map(refOf)
   if (outRefs.some((r) => r === null)) return null
   return { equations, carryOut: outRefs.slice(0, -1) as Ref[], y: outRefs[outRefs.length - 1] as Ref, operands, carryDef: carryFlat.def }
@@ -289,4 +293,3 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
   }
 }
 
-export type { SequenceRun }

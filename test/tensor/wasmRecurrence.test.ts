@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest'
 import { type DType, type Data, type RecurrenceExtent, type SequenceCotangent, jsKernels } from '../../src/index.js'
 import { composedRecurrence, stepAt, stepRows } from '../../src/tensor/recurrence.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
+import { values } from './seededValues.js'
 
 const wasm = loadWasmKernels({ minSize: { binary: 0, math: 0, sum: 0, matmul: 0 } })
 const reference = composedRecurrence(jsKernels)
@@ -32,16 +33,6 @@ const extentArb = fc.record({
 /** The Elman / RNN kernels also take batch-major sequences. */
 const recurrentExtentArb = extentArb.chain((extent) => fc.boolean().map((batchMajor) => ({ ...extent, batchMajor })))
 
-/** Deterministic values in [−scale, scale] from a seed (no Math.random). */
-const values = (dtype: DType, n: number, seed: number, scale = 1): Data => {
-  const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n)
-  let s = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    out[i] = (s / 2 ** 32 - 0.5) * 2 * scale
-  }
-  return out
-}
 
 /** Which cotangents reach a sequence's outputs: every step's, the final state's, or both. */
 const cotangentsArb = fc.constantFrom('steps', 'last', 'both' as const)

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest'
 import { type DType, type Data, type RecurrenceExtent, jsKernels } from '../../src/index.js'
 import { composedRecurrence, maskAt, stepAt } from '../../src/tensor/recurrence.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
+import { values } from './seededValues.js'
 
 const wasm = loadWasmKernels({ minSize: { binary: 0, math: 0, sum: 0, matmul: 0 } })
 const reference = composedRecurrence(jsKernels)
@@ -21,16 +22,6 @@ const DTYPES: readonly DType[] = ['float32', 'float64']
 const TOLERANCE: Record<DType, number> = { float32: 2e-5, float64: 1e-12 }
 const runs = { numRuns: 6, seed: 18 }
 
-/** Deterministic values in [−scale, scale] from a seed (no Math.random). */
-const values = (dtype: DType, n: number, seed: number, scale = 1): Data => {
-  const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n)
-  let s = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    out[i] = (s / 2 ** 32 - 0.5) * 2 * scale
-  }
-  return out
-}
 
 /** How a row of a mask is padded; rows cycle through them, so a batch of 5 or more has each. */
 const ROW_KINDS = ['random', 'none real', 'all real', 'padded at the start', 'padded at the end'] as const

@@ -88,6 +88,11 @@ describe('scan with traceStep equals the step-by-step loop', () => {
     a.forEach((g, i) => expectClose(g, b[i], 1e-12, `gradient ${i}`))
   })
 
+  it("reports a carry that changes shape with the loop's message", () => {
+    const bad = () => scan((h: Tensor, x: Tensor) => [sum(add(h, x), 0), x] as const, normal(randomKey(1), [2, 3]), normal(randomKey(2), [4, 2, 3]), { traceStep: true })
+    expect(bad).toThrow(/scan: the step function returned a carry that does not match `init`/)
+  })
+
   it('runs the loop for a step whose trace cannot stand for it (a customVjp inside), with the same gradients', () => {
     const doubled = customVjp((x: Tensor) => [mul(x, 2), null] as const, (_res: null, g: Tensor) => [mul(g, 2)])
     const w = normal(randomKey(1), [3, 3])
