@@ -14,7 +14,10 @@ import { cotangentLeaves, linearize } from './linearize.js'
 export type GradsOf<A extends readonly unknown[], I extends readonly number[]> = { -readonly [K in keyof I]: A[I[K]] }
 
 export interface GradOptions<I> {
-  /** Which argument(s) to differentiate: an index (default 0) or an array of indices. */
+  /**
+   * Which argument(s) to differentiate: an index (default 0) or an array of indices. An index may
+   * repeat (`[1, 0, 1]`): each occurrence gets that argument's gradient, as in JAX.
+   */
   readonly argnums?: I
 }
 

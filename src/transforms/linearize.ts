@@ -43,10 +43,16 @@ export const linearize = (
 ): Linearized & { aux: unknown } => {
   const trace = new Trace()
   const boxed = [...args]
-  const inputs = argnums.map((i) => {
+  argnums.forEach((i) => {
     if (!Number.isInteger(i) || i < 0 || i >= args.length) {
       throw new TreeError(`${who}: argnums names argument ${i}, but the function was called with ${args.length} argument(s).`)
     }
+  })
+  // A position named twice (argnums [1, 0, 1]) is boxed once: boxing it again would hand f the
+  // second leaves and leave the first ones, whose gradients are returned, off the tape (zeros).
+  // Every occurrence gets the gradient of that one argument, as in JAX.
+  const distinct = [...new Set(argnums)]
+  const inputs = distinct.map((i) => {
     const { leaves, def } = treeFlatten(args[i], `${who}: argument ${i}`)
     const traced = leaves.map((x) => leaf(x, trace))
     boxed[i] = treeUnflatten(def, traced)
@@ -63,9 +69,10 @@ export const linearize = (
     pullbackLeaves: (cotangents) => {
       const grads = backward(trace, outLeaves, cotangents, allLeaves)
       let next = 0
-      return inputs.map(({ def, traced }) =>
+      const byArgument = inputs.map(({ def, traced }) =>
         treeUnflatten(def, traced.map((x) => grads[next++] ?? zerosLike(x.primal))),
       )
+      return argnums.map((i) => byArgument[distinct.indexOf(i)])
     },
   }
 }

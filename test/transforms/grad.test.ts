@@ -32,6 +32,18 @@ describe('ad.grad', () => {
     expect(gb.toArray()).toEqual([1, 2])
   })
 
+  it('repeated argnums give each occurrence the gradient of its argument', () => {
+    const f = (a: Tensor, b: Tensor) => sum(mul(mul(a, a), b))
+    const [g1, g0, g1again] = grad(f, { argnums: [1, 0, 1] })(tensor([1, 2]), tensor([3, 4]))
+    expect(g1.toArray()).toEqual([1, 4])
+    expect(g0.toArray()).toEqual([6, 16])
+    expect(g1again.toArray()).toEqual([1, 4])
+    const [value, [h0, h0again]] = valueAndGrad(f, { argnums: [0, 0] })(tensor([1, 2]), tensor([3, 4]))
+    expect(value.item()).toBe(19)
+    expect(h0.toArray()).toEqual([6, 16])
+    expect(h0again.toArray()).toEqual([6, 16])
+  })
+
   it('vjp pulls a cotangent back to every primal', () => {
     const [y, pullback] = vjp((a: Tensor, b: Tensor) => mul(a, b), tensor([1, 2]), tensor([3, 4]))
     expect(y.toArray()).toEqual([3, 8])
