@@ -75,13 +75,19 @@ describe('ops forward: elementwise', () => {
     expect(clip(tensor([-2, -0.5, 0.5, 2]), -1, 1).toArray()).toEqual([-1, -0.5, 0.5, 1])
   })
 
-  it('maximum and minimum send a tie\'s gradient to the first argument', () => {
-    const [ga, gb] = grad((a: Tensor, b: Tensor) => sum(maximum(a, b)), { argnums: [0, 1] })(tensor([3, 1]), tensor([3, 2]))
-    expect(ga.toArray()).toEqual([1, 0])
-    expect(gb.toArray()).toEqual([0, 1])
-    const [ha, hb] = grad((a: Tensor, b: Tensor) => sum(minimum(a, b)), { argnums: [0, 1] })(tensor([3, 1]), tensor([3, 2]))
-    expect(ha.toArray()).toEqual([1, 1])
-    expect(hb.toArray()).toEqual([0, 0])
+  it('maximum and minimum split a tie\'s gradient evenly, as PyTorch and JAX do', () => {
+    const [ga, gb] = grad((a: Tensor, b: Tensor) => sum(maximum(a, b)), { argnums: [0, 1] })(tensor([3, 1, 5]), tensor([3, 2, 4]))
+    expect(ga.toArray()).toEqual([0.5, 0, 1])
+    expect(gb.toArray()).toEqual([0.5, 1, 0])
+    const [ha, hb] = grad((a: Tensor, b: Tensor) => sum(minimum(a, b)), { argnums: [0, 1] })(tensor([3, 1, 5]), tensor([3, 2, 4]))
+    expect(ha.toArray()).toEqual([0.5, 1, 0])
+    expect(hb.toArray()).toEqual([0.5, 0, 1])
+    // maximum(x, x) = x: the two halves add up to the derivative 1.
+    expect(grad((x: Tensor) => sum(maximum(x, x)))(tensor([2, -1])).toArray()).toEqual([1, 1])
+    // A broadcast scalar at a tie gets half of each tied entry's gradient.
+    const [gx, gs] = grad((x: Tensor, s: Tensor) => sum(maximum(x, s)), { argnums: [0, 1] })(tensor([0, 1, -1]), tensor(0))
+    expect(gx.toArray()).toEqual([0.5, 1, 0])
+    expect(gs.item()).toBe(1.5)
   })
 
   it('where selects with a broadcast condition', () => {

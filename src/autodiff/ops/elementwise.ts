@@ -141,16 +141,23 @@ export const mul = binaryPrimitive('mul', (g, a, b) => [() => mul(g, b), () => m
 /** a / b, broadcast. VJP: (g/b, −g·out/b). @category elementwise */
 export const div = binaryPrimitive('div', (g, _a, b, out) => [() => div(g, b), () => neg(mul(g, div(out, b)))])
 
-/** Elementwise maximum. Ties send the gradient to `a`. @category elementwise */
+/**
+ * The share of the gradient that goes to the side that wins: 1 where it is strictly ahead, ½ at an
+ * exact tie, 0 behind. Splitting ties evenly is what PyTorch and JAX do, and keeps
+ * `maximum(x, x)`'s derivative 1 and symmetric in its two arguments.
+ */
+const winnerShare = (winner: Tensor, other: Tensor): Tensor => mul(add(greater(winner, other), greaterEqual(winner, other)), 0.5)
+
+/** Elementwise maximum. VJP: g to the larger side; at a tie each side gets g/2. @category elementwise */
 export const maximum = binaryPrimitive('maximum', (g, a, b) => {
-  const mask = greaterEqual(a, b)
-  return [() => mul(g, mask), () => mul(g, sub(1, mask))]
+  const share = winnerShare(a, b)
+  return [() => mul(g, share), () => mul(g, sub(1, share))]
 })
 
-/** Elementwise minimum. Ties send the gradient to `a`. @category elementwise */
+/** Elementwise minimum. VJP: g to the smaller side; at a tie each side gets g/2. @category elementwise */
 export const minimum = binaryPrimitive('minimum', (g, a, b) => {
-  const mask = greaterEqual(b, a)
-  return [() => mul(g, mask), () => mul(g, sub(1, mask))]
+  const share = winnerShare(b, a)
+  return [() => mul(g, share), () => mul(g, sub(1, share))]
 })
 
 /** 1 where a > b, else 0 (no gradient). @category elementwise */
