@@ -68,11 +68,16 @@ export interface AdagradOptions {
   readonly eps?: number
   /** Starting value of G. Default 0. */
   readonly initialAccumulatorValue?: number
+  /**
+   * Added to G under the root, `√(G + εroot)` (optax's `eps_root`). Default 0. Set it (e.g. 1e-16) to
+   * differentiate through an update where a gradient entry is exactly 0, which is NaN otherwise.
+   */
+  readonly epsRoot?: number
 }
 
 /**
- * Adagrad as PyTorch's Adagrad (no learning-rate decay): `G ← G + g²`, `w ← w − η g / (√G + ε)`,
- * ε outside the square root.
+ * Adagrad as PyTorch's Adagrad (no learning-rate decay): `G ← G + g²`, `w ← w − η g / (√(G + εroot) + ε)`,
+ * ε outside the square root, εroot (default 0) inside it.
  * @example const opt = optim.adagrad(0.1)
  * @category optimizers
  */
@@ -99,7 +104,7 @@ export const adagradMomentum = (
   options: AdagradMomentumOptions = {},
 ): GradientTransformation<readonly [ScaleByAdagradState, TraceState, ScaleByLearningRateState]> =>
   chain(
-    scaleByAdagrad({ eps: options.eps, initialAccumulatorValue: options.initialAccumulatorValue }),
+    scaleByAdagrad({ eps: options.eps, initialAccumulatorValue: options.initialAccumulatorValue, epsRoot: options.epsRoot }),
     traceMomentum(options.momentum ?? 0.9),
     scaleByLearningRate(checkedLearningRate('adagradMomentum', learningRate)),
   )
@@ -109,11 +114,17 @@ export interface RmspropOptions {
   readonly decay?: number
   /** Added to √v outside the root (PyTorch's placement). Default 1e-8. */
   readonly eps?: number
+  /**
+   * Added to v under the root, `√(v + εroot)` (optax's `eps_root`). Default 0. Set it (e.g. 1e-16) to
+   * differentiate through an update where a gradient entry is exactly 0, which is NaN otherwise.
+   */
+  readonly epsRoot?: number
 }
 
 /**
  * RMSprop as PyTorch's RMSprop (no momentum, not centred): `v ← ρ v + (1 − ρ) g²`,
- * `w ← w − η g / (√v + ε)`, v₀ = 0, ε outside the square root (the seed puts δ inside: `√(v + δ)`).
+ * `w ← w − η g / (√(v + εroot) + ε)`, v₀ = 0, ε outside the square root, εroot (default 0) inside it
+ * (the seed puts δ inside: `√(v + δ)`).
  * @example const opt = optim.rmsprop(1e-3, { decay: 0.9 })
  * @category optimizers
  */
@@ -130,11 +141,16 @@ export interface AdamOptions {
   readonly b2?: number
   /** ε, added to √v̂ outside the root. Default 1e-8. */
   readonly eps?: number
+  /**
+   * Added to v̂ under the root, `√(v̂ + εroot)` (optax's `eps_root`). Default 0. Set it (e.g. 1e-16) to
+   * differentiate through an update where a gradient entry is exactly 0, which is NaN otherwise.
+   */
+  readonly epsRoot?: number
 }
 
 /**
  * Adam (Kingma & Ba, Algorithm 1; PyTorch's Adam): with t the update number from 1,
- * `m ← β₁ m + (1 − β₁) g`, `v ← β₂ v + (1 − β₂) g²`, `w ← w − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)`.
+ * `m ← β₁ m + (1 − β₁) g`, `v ← β₂ v + (1 − β₂) g²`, `w ← w − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ) + εroot) + ε)`.
  * `adam(η)` gives the same updates as `chain(scaleByAdam(), scale(−η))`.
  * @example const opt = optim.adam(1e-3, { b1: 0.9, b2: 0.999, eps: 1e-8 })
  * @category optimizers
@@ -164,7 +180,7 @@ export const adamw = (
   options: AdamwOptions = {},
 ): GradientTransformation<readonly [ScaleByAdamState, EmptyState, ScaleByLearningRateState]> =>
   chain(
-    scaleByAdam({ b1: options.b1, b2: options.b2, eps: options.eps }),
+    scaleByAdam({ b1: options.b1, b2: options.b2, eps: options.eps, epsRoot: options.epsRoot }),
     addDecayedWeights(options.weightDecay ?? 0.01, { filter: options.filter }),
     scaleByLearningRate(checkedLearningRate('adamw', learningRate)),
   )

@@ -29,6 +29,13 @@ import { type LearningRate, asSchedule } from './schedules.js'
 
 // ---- helpers ----
 
+/**
+ * √(v + εroot). εroot (optax's `eps_root`) sits under the root so that differentiating *through* an
+ * update stays finite where v = 0: d√v/dv = 1/(2√v) is ∞ there, and ∞ · 0 (v's own derivative at a
+ * zero gradient) is NaN. εroot = 0 adds no operation, so the default keeps its bits.
+ */
+const rootOf = (v: Tensor, epsRoot: number): Tensor => sqrt(epsRoot === 0 ? v : add(v, epsRoot))
+
 const finite = (who: string, name: string, value: number): number => {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ValueError(`${who}: ${name} must be a finite number, got ${String(value)}.`)
@@ -169,11 +176,14 @@ export interface ScaleByAdagradOptions {
   readonly eps?: number
   /** Starting value of the sum. Default 0. */
   readonly initialAccumulatorValue?: number
+  /** Added to the sum under the square root, `√(G + εroot)` (optax's `eps_root`). Default 0. */
+  readonly epsRoot?: number
 }
 
 /**
  * Adagrad's per-coordinate scaling (Duchi et al.), as PyTorch's Adagrad computes it:
- * `G_t = G_{t−1} + g²`, `u = g / (√G_t + ε)` — ε outside the square root, as in the seed. (The seed
+ * `G_t = G_{t−1} + g²`, `u = g / (√(G_t + εroot) + ε)` — ε outside the square root, as in the seed;
+ * εroot (default 0) inside it, for differentiating through the update. (The seed
  * keeps one accumulator per row of a weight matrix, the diagonal of Σ g·gᵀ, and δ = 1e-8; this is
  * the usual per-element form.)
  * @example optim.chain(optim.scaleByAdagrad(), optim.scaleByLearningRate(0.1)) // ≡ optim.adagrad(0.1)
@@ -183,13 +193,14 @@ export const scaleByAdagrad = (options: ScaleByAdagradOptions = {}): GradientTra
   const who = 'optim.scaleByAdagrad'
   const eps = nonNegative(who, 'eps', options.eps ?? 1e-10)
   const initial = nonNegative(who, 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0)
+  const epsRoot = nonNegative(who, 'epsRoot', options.epsRoot ?? 0)
   return {
     init: (params) => ({
       sumOfSquares: mapUpdates(`${who}.init`, (w) => add(zerosLike(w), initial), params, {}, 'params') as Tree,
     }),
     update: (updates, state) => {
       const sumOfSquares = mapUpdates(who, (g, s) => add(s, square(g)), updates, { 'state.sumOfSquares': state.sumOfSquares }) as Tree
-      const out = mapUpdates(who, (g, s) => div(g, add(sqrt(s), eps)), updates, { sumOfSquares })
+      const out = mapUpdates(who, (g, s) => div(g, add(rootOf(s, epsRoot), eps)), updates, { sumOfSquares })
       return [out as typeof updates, { sumOfSquares }]
     },
   }
@@ -205,11 +216,14 @@ export interface ScaleByRmsOptions {
   readonly decay?: number
   /** Added to the root mean square, outside the square root (PyTorch's placement). Default 1e-8. */
   readonly eps?: number
+  /** Added to v under the square root, `√(v_t + εroot)` (optax's `eps_root`). Default 0. */
+  readonly epsRoot?: number
 }
 
 /**
  * RMSprop's scaling (Tieleman & Hinton), as PyTorch's RMSprop computes it:
- * `v_t = ρ · v_{t−1} + (1 − ρ) · g²`, `u = g / (√v_t + ε)`, v₀ = 0 — ε outside the square root. (The
+ * `v_t = ρ · v_{t−1} + (1 − ρ) · g²`, `u = g / (√(v_t + εroot) + ε)`, v₀ = 0 — ε outside the square
+ * root, εroot (default 0) inside it, for differentiating through the update. (The
  * seed writes `g / √(v_t + δ)`; the two differ only while v_t is comparable to ε.)
  * @example optim.chain(optim.scaleByRms({ decay: 0.9 }), optim.scaleByLearningRate(1e-3)) // ≡ optim.rmsprop(1e-3)
  * @category optimizers
@@ -218,11 +232,12 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformat
   const who = 'optim.scaleByRms'
   const rho = decayRate(who, 'decay', options.decay ?? 0.9)
   const eps = nonNegative(who, 'eps', options.eps ?? 1e-8)
+  const epsRoot = nonNegative(who, 'epsRoot', options.epsRoot ?? 0)
   return {
     init: (params) => ({ nu: zerosTree(who, params) }),
     update: (updates, state) => {
       const nu = mapUpdates(who, (g, v) => add(mul(v, rho), mul(square(g), 1 - rho)), updates, { 'state.nu': state.nu }) as Tree
-      const out = mapUpdates(who, (g, v) => div(g, add(sqrt(v), eps)), updates, { nu })
+      const out = mapUpdates(who, (g, v) => div(g, add(rootOf(v, epsRoot), eps)), updates, { nu })
       return [out as typeof updates, { nu }]
     },
   }
@@ -242,6 +257,11 @@ export interface ScaleByAdamOptions {
   readonly b2?: number
   /** Added to √v̂, outside the square root. Default 1e-8. */
   readonly eps?: number
+  /**
+   * Added to v̂ under the square root, `√(v̂ + εroot)` (optax's `eps_root`). Default 0. Non-zero, the
+   * step runs as composed ops rather than the one-pass kernel (which computes `√v̂`).
+   */
+  readonly epsRoot?: number
 }
 
 /** One leaf's new moments and update. */
@@ -252,19 +272,19 @@ interface AdamStep {
 }
 
 /** Adam on one leaf as differentiable ops (so an optimiser step can itself be differentiated). */
-const adamStepComposed = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): AdamStep => {
+const adamStepComposed = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants, epsRoot: number): AdamStep => {
   const mNext = add(mul(m, c.b1), mul(g, 1 - c.b1))
   const vNext = add(mul(v, c.b2), mul(square(g), 1 - c.b2))
-  return { update: div(mul(mNext, c.correct1), add(sqrt(mul(vNext, c.correct2)), c.eps)), m: mNext, v: vNext }
+  return { update: div(mul(mNext, c.correct1), add(rootOf(mul(vNext, c.correct2), epsRoot), c.eps)), m: mNext, v: vNext }
 }
 
 /**
  * Adam on one leaf in a single pass (the backend's `adam` kernel) when nothing is being
  * differentiated, else `adamStepComposed`. The kernel rounds as the composed ops do, so both give
- * the same bits.
+ * the same bits. The kernel has no εroot, so a non-zero one always takes the composition.
  */
-const adamStep = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): AdamStep => {
-  if ([g, m, v].some((x) => x instanceof Traced || x.dtype !== g.dtype)) return adamStepComposed(g, m, v, c)
+const adamStep = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants, epsRoot: number): AdamStep => {
+  if (epsRoot !== 0 || [g, m, v].some((x) => x instanceof Traced || x.dtype !== g.dtype)) return adamStepComposed(g, m, v, c, epsRoot)
   const step = K.adam(g.data, m.data, v.data, c)
   return { update: new Tensor(step.update, g.shape), m: new Tensor(step.m, g.shape), v: new Tensor(step.v, g.shape) }
 }
@@ -272,7 +292,7 @@ const adamStep = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants): AdamStep =
 /**
  * Adam's scaling, Kingma & Ba's Algorithm 1 (as PyTorch's Adam): with t = k + 1,
  * `m_t = β₁ m_{t−1} + (1 − β₁) g`, `v_t = β₂ v_{t−1} + (1 − β₂) g²`,
- * `m̂ = m_t / (1 − β₁ᵗ)`, `v̂ = v_t / (1 − β₂ᵗ)`, `u = m̂ / (√v̂ + ε)`.
+ * `m̂ = m_t / (1 − β₁ᵗ)`, `v̂ = v_t / (1 − β₂ᵗ)`, `u = m̂ / (√(v̂ + εroot) + ε)` (εroot default 0).
  * Bias correction counts updates (t = 1 on the first); the seed counted epochs instead.
  * @example optim.chain(optim.scaleByAdam(), optim.scale(-1e-3)) // ≡ optim.adam(1e-3)
  * @category optimizers
@@ -282,6 +302,7 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
   const b1 = decayRate(who, 'b1', options.b1 ?? 0.9)
   const b2 = decayRate(who, 'b2', options.b2 ?? 0.999)
   const eps = nonNegative(who, 'eps', options.eps ?? 1e-8)
+  const epsRoot = nonNegative(who, 'epsRoot', options.epsRoot ?? 0)
   return {
     init: (params) => ({ count: countTensor(0), mu: zerosTree(who, params), nu: zerosTree(who, params) }),
     update: (updates, state) => {
@@ -289,7 +310,7 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
       const constants: AdamConstants = { b1, b2, eps, correct1: 1 / (1 - b1 ** t), correct2: 1 / (1 - b2 ** t) }
       const steps: AdamStep[] = []
       const out = mapUpdates(who, (g, m, v) => {
-        const step = adamStep(g, m, v, constants)
+        const step = adamStep(g, m, v, constants, epsRoot)
         steps.push(step)
         return step.update
       }, updates, { 'state.mu': state.mu, 'state.nu': state.nu })
