@@ -7,7 +7,7 @@ import { ShapeError, TreeError, ValueError, showShape } from '../errors.js'
 import { where } from '../autodiff/ops/elementwise.js'
 import { hoistingInvariants } from '../autodiff/primitive.js'
 import { reshape, stack, transpose, unstack } from '../autodiff/ops/structural.js'
-import { Tensor } from '../tensor/Tensor.js'
+import { Tensor, allocate } from '../tensor/Tensor.js'
 import { shapesEqual } from '../tensor/shape.js'
 import { type TreeDef, treeDefDifference, treeFlatten, treeMap, treePaths, treeUnflatten } from '../tree/tree.js'
 import { checkpoint as remat } from './custom.js'
@@ -155,10 +155,18 @@ const composedScan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Co
     carry = next
     ysInOrder.push(...ys)
   }
+  // A scan of zero steps has no last output, so `outputs: 'last'` gives null there.
   if (options.outputs === 'last') return [carry, ysInOrder.length === 0 ? (null as Y) : ysInOrder[ysInOrder.length - 1]]
   const ysByTime = reverse ? ysInOrder.reverse() : ysInOrder
-  return [carry, stackYs(ysByTime)]
+  return [carry, stackYs(ysByTime, () => checkedStep(init, zeroStepX(xsFlat), 0)[1])]
 }
+
+/**
+ * One step's x made of zeros: each leaf of xs without its (time-major) time axis, or null for a scan
+ * without inputs. Only a zero-step scan uses it, to learn the structure of y.
+ */
+const zeroStepX = <X>(xsFlat: { leaves: readonly Tensor[]; def: TreeDef }): X =>
+  treeUnflatten(xsFlat.def, xsFlat.leaves.map((x) => new Tensor(allocate(x.dtype, x.shape.slice(1).reduce((n, d) => n * d, 1)), x.shape.slice(1))))
 
 /** The per-step loop as a sequence kernel's reference (no checkpointing). */
 const composition: ComposedScan = (step, init, xs, options) => {
@@ -221,9 +229,17 @@ const timeMajorKernel = (kernel: SequenceKernel, init: unknown, xs: unknown, mas
   return run === null || layout.outputs === 'last' ? run : [run[0], swapLeadingAxes(run[1])]
 }
 
-/** Stacks a list of y trees into one tree of time-major tensors. */
-const stackYs = <Y>(ys: readonly Y[]): Y => {
-  if (ys.length === 0) return null as Y
+/**
+ * Stacks a list of y trees into one tree of time-major tensors. With no steps, as `jax.lax.scan`,
+ * each leaf is an empty `[0, …]` tensor of the y a step would return; that y comes from `oneY`,
+ * which evaluates the step once, on `init` and a zero x, only for its shapes and dtypes (JAX learns
+ * them by tracing; here the step runs, so it must accept zeros: a step that throws on them throws here).
+ */
+const stackYs = <Y>(ys: readonly Y[], oneY: () => Y): Y => {
+  if (ys.length === 0) {
+    const { leaves, def } = treeFlatten(oneY(), 'scan: the output y')
+    return treeUnflatten(def, leaves.map((y) => new Tensor(allocate(y.dtype, 0), [0, ...y.shape])))
+  }
   const flats = ys.map((y, t) => treeFlatten(y, `scan: the output y at step ${t}`))
   const { def } = flats[0]
   flats.forEach((fl, t) => {

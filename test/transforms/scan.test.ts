@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import {
-  type Key, type ScanOptions, type Tensor, ShapeError, TreeError, ValueError, add, arange, checkGrads, grad, matmul, mean,
+  type Key, type ScanOptions, type Tensor, ShapeError, TreeError, ValueError, add, arange, cast, checkGrads, grad, matmul, mean,
   mul, normal, randomKey, reshape, scan, splitKey, stack, sum, tanh, tensor, treeLeaves, unstack, zeros,
 } from '../../src/index.js'
 
@@ -142,6 +142,41 @@ describe('ad.scan', () => {
     const [last, none] = scan((h: Tensor, x: Tensor) => [add(h, x), null] as const, tensor(0), tensor([1, 2]))
     expect(last.item()).toBe(3)
     expect(none).toBeNull()
+  })
+
+  it('over zero steps returns init and, as jax.lax.scan, zero-length ys of the step\'s y structure', () => {
+    const step = (h: Tensor, x: { a: Tensor; b: Tensor }) => {
+      const n = tanh(add(add(matmul(x.a, wIn), h), sum(x.b)))
+      return [n, { h: n, pair: [x.b, cast(n, 'float32')] }] as const
+    }
+    const wIn = normal(randomKey(2), [3, 4])
+    const h0 = zeros([2, 4])
+    const xs = { a: zeros([0, 2, 3]), b: zeros([0, 5]) }
+    for (const options of [{}, { reverse: true }, { checkpoint: 2 }, { traceStep: true }] as const) {
+      const [c, ys] = scan(step, h0, xs, options)
+      expect(c).toBe(h0)
+      expect(ys.h.shape).toEqual([0, 2, 4])
+      expect(ys.pair[0].shape).toEqual([0, 5])
+      expect(ys.pair[1].shape).toEqual([0, 2, 4])
+      expect(ys.pair[1].dtype).toBe('float32')
+    }
+    // Batch-major: time is axis 1 of xs and of ys.
+    const [, batchMajor] = scan(step, h0, { a: zeros([2, 0, 3]), b: zeros([1, 0, 5]) }, { timeAxis: 1 })
+    expect(batchMajor.h.shape).toEqual([2, 0, 4])
+    expect(batchMajor.pair[0].shape).toEqual([1, 0, 5])
+    // Masked: the mask is [time, batch, 1] with time 0.
+    const [, masked] = scan((h: Tensor, x: Tensor) => [add(h, x), mul(h, 2)] as const, h0, zeros([0, 2, 4]), { mask: zeros([0, 2, 1]) })
+    expect(masked.shape).toEqual([0, 2, 4])
+    // Without inputs (length 0), the step sees x = null; a y of null stays null.
+    const [, generated] = scan((h: Tensor, x: null) => [h, { h, x }] as const, h0, null, { length: 0 })
+    expect(generated.h.shape).toEqual([0, 2, 4])
+    expect(generated.x).toBeNull()
+    expect(scan((h: Tensor) => [h, null] as const, h0, zeros([0, 1]))[1]).toBeNull()
+    // There is no last output of zero steps.
+    expect(scan(step, h0, xs, { outputs: 'last' })[1]).toBeNull()
+    // The empty ys take part in gradients like any other output: zero-length, so they add nothing.
+    const g = grad((w: Tensor) => add(sum(scan((h: Tensor, x: Tensor) => [h, matmul(x, w)] as const, h0, zeros([0, 2, 3]))[1]), sum(w)))(wIn)
+    expect(Array.from(g.data).every((v) => v === 1)).toBe(true)
   })
 
   it('explains a carry that changes shape, structure or dtype', () => {
