@@ -1,10 +1,10 @@
 /**
  * @file `npm run bench:sequence`: what the whole-sequence path buys. For each built-in cell (Elman,
  * LSTM, GRU) at C2's sizes (batch 32, 64 steps, one-hot 64 inputs, hidden 256, a softmax over 64 at
- * every step, Adam, float32, the one-thread WebAssembly backend), one training step with `scan` through the
- * cell's sequence kernel against `scan` step by step (the step without its kernel), alternating in one process; medians of the steps after
- * two warm-up rounds. Both paths start from the same parameters and must report the same loss to
- * 1e-5. With `--threads`, also the sequence kernels on one thread against two, the threaded backend
+ * every step, Adam, float32, the one-thread WebAssembly backend), one training step with `scan`
+ * through the cell's sequence kernel, with the step (without its kernel) traced once, and step by
+ * step, alternating in one process; medians of the steps after two warm-up rounds. All three start
+ * from the same parameters and must report the same loss to 1e-5. With `--threads`, also the sequence kernels on one thread against two, the threaded backend
  * splitting each sequence into ranges of batch rows: Elman (`projectedRecurrentForward` and
  * `projectedRecurrentBackward`, C1's and C4's sizes, batch-first), LSTM and GRU (C2's sizes);
  * interleaved, medians. Not a test.
@@ -24,21 +24,26 @@ const size = { batch: 32, time: 64, inputSize: 64, hidden: 256, outputs: 64 }
 const symbols = (n: number, classes: number, seed: number): number[] =>
   Array.from(benchData(n, seed), (v) => Math.floor((v + 0.5) * classes) % classes)
 
-/** A spec whose step carries no sequence kernel, so `scan` runs it step by step. */
-const stepByStep = <C extends nn.Carry>(spec: nn.CellSpec<C>): nn.CellSpec<C> => ({
+/** How `scan` runs a cell: through its own kernel, traced once (`traceStep`), or step by step. */
+const MODES = ['kernel', 'traced', 'loop'] as const
+type Mode = (typeof MODES)[number]
+
+/** The spec as `mode` runs it: without its kernel for 'traced' and 'loop', and not traceable for 'loop'. */
+const specFor = <C extends nn.Carry>(spec: nn.CellSpec<C>, mode: Mode): nn.CellSpec<C> => mode === 'kernel' ? spec : {
   ...spec,
+  traceable: mode === 'traced',
   bind: (params) => {
     const bound = nn.bindCell(spec, params)
     return { project: bound.project, step: (carry, x) => bound.step(carry, x) }
   },
-})
+}
 
 const sizes = { inputSize: size.inputSize, hiddenSize: size.hidden }
-/** Per cell, the layer through its kernel and the same layer step by step (same parameter names). */
+/** Per cell, the layer in each mode (same parameter names). */
 const cells = {
-  elman: (kernel: boolean) => nn.recurrent((kernel ? (s: nn.CellSpec<any>) => s : stepByStep)(nn.elmanSpec('tanh')), sizes),
-  lstm: (kernel: boolean) => nn.stacked([nn.recurrent(kernel ? nn.lstmSpec : stepByStep(nn.lstmSpec), { ...sizes, init: nn.init.uniform(1 / 16) })], { name: 'lstm' }),
-  gru: (kernel: boolean) => nn.stacked([nn.recurrent(kernel ? nn.gruSpec : stepByStep(nn.gruSpec), { ...sizes, init: nn.init.uniform(1 / 16) })], { name: 'gru' }),
+  elman: (mode: Mode) => nn.recurrent(specFor(nn.elmanSpec('tanh'), mode), sizes),
+  lstm: (mode: Mode) => nn.stacked([nn.recurrent(specFor(nn.lstmSpec, mode), { ...sizes, init: nn.init.uniform(1 / 16) })], { name: 'lstm' }),
+  gru: (mode: Mode) => nn.stacked([nn.recurrent(specFor(nn.gruSpec, mode), { ...sizes, init: nn.init.uniform(1 / 16) })], { name: 'gru' }),
 }
 
 useKernels(loadWasmKernels())
@@ -46,25 +51,26 @@ const batch = {
   inputs: oneHot(tensor(symbols(size.batch * size.time, size.inputSize, 1), { shape: [size.batch, size.time] }), size.inputSize, { dtype: 'float32' }),
   targets: oneHot(tensor(symbols(size.batch * size.time, size.outputs, 2), { shape: [size.batch, size.time] }), size.outputs, { dtype: 'float32' }),
 }
-console.log(`# one training step, float32, wasm, medians over ${stepCount} steps: scan through each cell's sequence kernel against scan step by step`)
-console.log('| cell | sequence ms | scan ms | scan / sequence |')
-console.log('|---|---:|---:|---:|')
+console.log(`# one training step, float32, wasm, medians over ${stepCount} steps: scan through each cell's kernel, the step traced once, and step by step`)
+console.log('| cell | kernel ms | traced ms | step by step ms | traced / kernel | step by step / kernel |')
+console.log('|---|---:|---:|---:|---:|---:|')
 for (const [name, cell] of Object.entries(cells)) {
   const output = nn.linear({ inputSize: size.hidden, outputSize: size.outputs })
-  const models = { sequence: nn.sequenceModel({ recurrent: cell(true), output }), scan: nn.sequenceModel({ recurrent: cell(false), output }) }
   const optimizer = optim.adam(1e-3)
-  const steps = Object.fromEntries((['sequence', 'scan'] as const).map((mode) => [mode, train.makeTrainStep(
-    (params: ReturnType<typeof models.sequence.init>, b: { inputs: Tensor; targets: Tensor }) =>
-      losses.softmaxCrossEntropy(models[mode].apply(params, b.inputs), b.targets),
-    optimizer,
-  )])) as Record<'sequence' | 'scan', ReturnType<typeof train.makeTrainStep>>
-  let params = models.sequence.init(randomKey(0), { dtype: 'float32' })
+  const steps = Object.fromEntries(MODES.map((mode) => {
+    const model = nn.sequenceModel({ recurrent: cell(mode), output })
+    return [mode, train.makeTrainStep(
+      (params: nn.SequenceParams, b: { inputs: Tensor; targets: Tensor }) => losses.softmaxCrossEntropy(model.apply(params, b.inputs), b.targets),
+      optimizer,
+    )]
+  })) as Record<Mode, ReturnType<typeof train.makeTrainStep>>
+  let params = nn.sequenceModel({ recurrent: cell('kernel'), output }).init(randomKey(0), { dtype: 'float32' })
   let optState = optimizer.init(params)
-  const [withSequence, withScan] = [steps.sequence(params, optState, batch).loss, steps.scan(params, optState, batch).loss]
-  if (Math.abs(withSequence - withScan) > 1e-5 * Math.abs(withScan)) throw new Error(`bench: ${name} losses differ: ${withSequence} and ${withScan}`)
-  const times = { sequence: [] as number[], scan: [] as number[] }
+  const losses0 = MODES.map((mode) => steps[mode](params, optState, batch).loss)
+  if (losses0.some((l) => Math.abs(l - losses0[0]) > 1e-5 * Math.abs(losses0[0]))) throw new Error(`bench: ${name} losses differ: ${losses0.join(', ')}`)
+  const times: Record<Mode, number[]> = { kernel: [], traced: [], loop: [] }
   for (let i = 0; i < stepCount + 2; i++) {
-    for (const mode of ['sequence', 'scan'] as const) {
+    for (const mode of MODES) {
       const start = performance.now()
       const result = steps[mode](params, optState, batch)
       if (i >= 2) times[mode].push(performance.now() - start)
@@ -72,8 +78,8 @@ for (const [name, cell] of Object.entries(cells)) {
       optState = result.optState as typeof optState
     }
   }
-  const [sequence, scan] = [median(times.sequence), median(times.scan)]
-  console.log(`| ${name} | ${sequence.toFixed(1)} | ${scan.toFixed(1)} | ${(scan / sequence).toFixed(2)} |`)
+  const [kernel, traced, loop] = MODES.map((mode) => median(times[mode]))
+  console.log(`| ${name} | ${kernel.toFixed(1)} | ${traced.toFixed(1)} | ${loop.toFixed(1)} | ${(traced / kernel).toFixed(2)} | ${(loop / kernel).toFixed(2)} |`)
 }
 
 /** One sequence kernel call pair timed on one thread and on two: its label, its sizes and the call. */
