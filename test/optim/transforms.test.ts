@@ -207,7 +207,7 @@ describe('optim: errors', () => {
     expect(() => optim.adam(0.1, { b1: 1 })).toThrow(ValueError)
     expect(() => optim.adam(0.1, { b1: 1 })).toThrow(/optim\.scaleByAdam: b1 must be in \[0, 1\), got 1/)
     expect(() => optim.rmsprop(0.1, { eps: -1 })).toThrow(/optim\.scaleByRms: eps must be ≥ 0, got -1/)
-    expect(() => optim.sgd(NaN)).toThrow(/optim\.scaleByLearningRate: the learning rate must be a finite number, got NaN/)
+    expect(() => optim.sgd(NaN)).toThrow(/optim\.sgd: the learning rate must be a finite number ≥ 0, got NaN/)
   })
 
   it('rejects a schedule that returns a non-finite rate, with the step', () => {
