@@ -6,7 +6,7 @@
  * (files, checkpoints) exit 1; an interrupted training run exits 130 after saving everything.
  */
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import * as E from 'fp-ts/lib/Either.js'
 import { NonNegativeInt, NonNegativeNumber, PositiveInt, struct } from '../io/config.js'
@@ -204,7 +204,9 @@ const trainAction = async (io: CliIo, cmd: Command): Promise<number> => {
   const config = resolveConfig(task, { file: file.right, flags: decodedFlags.right })
   if (E.isLeft(config)) throw config.left
   const out = flags.out ?? join('runs', `${task.name}-${stamp((io.now ?? (() => new Date()))())}`)
-  const result = await withInterrupt(io, () => current, (signal) => startRun(config.right, out, env(signal)))
+  // The data file is stored absolute: evaluate, predict and --resume may run from another directory.
+  const stored = typeof config.right.file === 'string' ? { ...config.right, file: resolve(config.right.file) } : config.right
+  const result = await withInterrupt(io, () => current, (signal) => startRun(stored, out, env(signal)))
   if (E.isLeft(result)) throw result.left
   return reportRun(io, flags, result.right)
 }
@@ -235,6 +237,9 @@ const predictAction = async (io: CliIo, cmd: Command): Promise<number> => {
   if (E.isLeft(options)) throw options.left
   const run = await loadRun(from)
   if (E.isLeft(run)) throw run.left
+  if (prefix.length > 0 && run.right.config.task !== 'names') {
+    throw new CliError(`--prefix completes names; ${from} holds a run of --task ${run.right.config.task}, whose predictions take no prefix. Drop --prefix.`, 2)
+  }
   return printAnswer(io, json === true, run.right.experiment.predict(run.right.params, { count: options.right.count, prefixes: prefix }))
 }
 
@@ -265,10 +270,20 @@ const fieldOption = (field: FieldName): Option => {
   return new Option(spec.flag, `${spec.description}${scope}`)
 }
 
+/** The version in scangrad's package.json (two folders up from both src/cli and dist/cli). */
+const packageVersion = (): string => {
+  try {
+    return String((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version ?? 'unknown')
+  } catch {
+    return 'unknown'
+  }
+}
+
 /** Builds the commander program; the actions store their exit code in `exit`. */
 const buildProgram = (io: CliIo, exit: { code: number }): Command => {
   const program = new Command('scangrad')
     .description('Train, evaluate and sample recurrent networks from the command line (the seed experiments and more).')
+    .version(packageVersion(), '--version', 'print the version of scangrad')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({

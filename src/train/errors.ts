@@ -68,7 +68,8 @@ const describeProblem = (phase: NonFinitePhase, loss: number, leaves: readonly s
 
 const HINTS: Readonly<Record<NonFinitePhase, string>> = {
   loss:
-    'Keep that primitive inside its domain (for example log(maximum(x, 1e-9)) or a fused, stable loss such as ' +
+    'If the input data may hold NaN or ±∞, check it first: the first primitive fed such data is the one named. Otherwise keep ' +
+    'that primitive inside its domain (for example log(maximum(x, 1e-9)) or a fused, stable loss such as ' +
     'softmaxCrossEntropy), or lower the learning rate if the parameters are diverging.',
   gradient:
     "That primitive's derivative is infinite at its input (sqrt or log at 0, a fractional power of 0): keep the input away " +
@@ -118,6 +119,14 @@ export class NonFiniteLossError<P = unknown, S = unknown> extends Error {
     this.params = details.params
     this.optState = details.optState
     this.state = details.state
+  }
+
+  /**
+   * What went wrong and where, without the library-level advice (error.params, the hints): for a
+   * caller such as the command line, which says itself what its user can do.
+   */
+  summary(): string {
+    return `${describeProblem(this.phase, this.loss, this.leaves)} ${describePosition(this)}. ${describeCulprit(this.phase, this.culprit)}`
   }
 
   /** The same failure seen from further out: adds position fields and the resumable state. */

@@ -1,13 +1,14 @@
 /**
  * Interrupting and resuming a run ends with parameters and optimiser state BIT-IDENTICAL to an
  * uninterrupted run with the same seed: stopped at an epoch boundary, stopped mid-epoch, extended
- * with --epochs, and a child process killed with SIGKILL after its first checkpoint.
+ * with --epochs, and a child process killed with SIGKILL (after a chosen epoch's checkpoint, or
+ * before the first) or stopped with SIGINT at a chosen batch.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { loadCheckpoint } from '../../src/io/checkpoint.js'
 import { checkpointBytes, cli, lines, tempDir } from './helpers.js'
 
@@ -99,30 +100,19 @@ describe('--threads', () => {
   })
 })
 
-/** Starts `scangrad train` (oscillator) in a child process and sends `signal` once its first checkpoint exists. */
-const startAndSignal = async (out: string, epochs: string, signal: NodeJS.Signals) => {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--task', 'oscillator', '--epochs', epochs, '--quiet', '--out', out], {
-    cwd: process.cwd(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+/**
+ * Runs `scangrad train` (oscillator) in a child process that sends itself `signal` right after the
+ * batch at (epoch, batch) (test/cli/fixtures/stopAt.ts): the stop point is chosen, not raced.
+ */
+const runAndSignal = async (out: string, epochs: string, signal: NodeJS.Signals, at: { epoch: number; batch: number }) => {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/cli/fixtures/stopAt.ts', signal, String(at.epoch), String(at.batch), 'train', '--task', 'oscillator', '--epochs', epochs, '--quiet', '--out', out],
+    { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'pipe'] },
+  )
   let stderr = ''
   child.stderr?.on('data', (d) => { stderr += String(d) })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, s) => resolve({ code, signal: s })))
-  await new Promise<void>((resolve, reject) => {
-    const started = Date.now()
-    const poll = setInterval(() => {
-      if (existsSync(join(out, 'checkpoint.safetensors'))) {
-        clearInterval(poll)
-        child.kill(signal)
-        resolve()
-      } else if (Date.now() - started > 60_000) {
-        clearInterval(poll)
-        child.kill('SIGKILL')
-        reject(new Error(`no checkpoint after 60 s: ${stderr}`))
-      }
-    }, 5)
-  })
-  const exit = await exited
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, s) => resolve({ code, signal: s })))
   return { ...exit, stderr }
 }
 
@@ -132,35 +122,53 @@ const savedEpoch = async (out: string): Promise<number> => {
   return saved.right.epoch
 }
 
-describe('a run in a child process, stopped after its first checkpoint', () => {
+describe('a run in a child process, stopped at a chosen batch', () => {
   const epochs = '30'
+  const unkilled = join(dir, 'unkilled')
+  // Each test compares with this uninterrupted run, made here so that no test depends on another.
+  let whole: Awaited<ReturnType<typeof cli>>
+  beforeAll(async () => {
+    whole = await cli(['train', '--task', 'oscillator', '--epochs', epochs, '--quiet', '--out', unkilled])
+    expect(whole.code).toBe(0)
+  })
 
-  it('killed with SIGKILL, resumes from its last checkpoint to the same parameters as an uninterrupted run', async () => {
+  it('killed with SIGKILL after epoch 4 was saved, resumes from it to the same parameters as an uninterrupted run', async () => {
     const killed = join(dir, 'killed')
-    const exit = await startAndSignal(killed, epochs, 'SIGKILL')
+    // The batch of epoch index 4 ends inside fit, before that epoch's checkpoint: epochs 1-4 are saved.
+    const exit = await runAndSignal(killed, epochs, 'SIGKILL', { epoch: 4, batch: 0 })
     expect(exit.signal).toBe('SIGKILL')
-    // Killed early: metrics.json may not even exist yet; the checkpoint is all a resume needs.
-    const epoch = await savedEpoch(killed)
-    expect(epoch).toBeGreaterThanOrEqual(1)
-    expect(epoch).toBeLessThan(Number(epochs))
+    expect(await savedEpoch(killed)).toBe(4)
 
     const resumed = await cli(['train', '--resume', killed, '--quiet'])
     expect(resumed.code, resumed.stderr).toBe(0)
-    const whole = await cli(['train', '--task', 'oscillator', '--epochs', epochs, '--quiet', '--out', join(dir, 'unkilled')])
-    expect(whole.code).toBe(0)
-    expect(await checkpointBytes(killed)).toEqual(await checkpointBytes(join(dir, 'unkilled')))
+    expect(await checkpointBytes(killed)).toEqual(await checkpointBytes(unkilled))
     expect(lines(resumed.stdout)[0]).toBe(lines(whole.stdout)[0]) // the same final MSE line
+  })
+
+  it('killed with SIGKILL during its first epoch (no checkpoint yet): --resume starts it again and ends the same', async () => {
+    const killed = join(dir, 'killed-first')
+    const exit = await runAndSignal(killed, epochs, 'SIGKILL', { epoch: 0, batch: 0 })
+    expect(exit.signal).toBe('SIGKILL')
+    expect(existsSync(join(killed, 'checkpoint.safetensors'))).toBe(false)
+    const evaluation = await cli(['evaluate', '--from', killed])
+    expect(evaluation.code).toBe(1)
+    expect(evaluation.stderr).toContain(`it stopped during its first epoch; scangrad train --resume ${killed} starts it again from the beginning.`)
+
+    const resumed = await cli(['train', '--resume', killed, '--quiet'])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.stderr).toContain('starting it again from the beginning')
+    expect(await checkpointBytes(killed)).toEqual(await checkpointBytes(unkilled))
   })
 
   it('stopped with SIGINT (Ctrl-C): saves, says how to resume, exits 130, and resumes exactly', async () => {
     const stopped = join(dir, 'sigint')
-    const exit = await startAndSignal(stopped, epochs, 'SIGINT')
-    expect(exit.code).toBe(130)
+    const exit = await runAndSignal(stopped, epochs, 'SIGINT', { epoch: 3, batch: 0 })
+    expect(exit.code, exit.stderr).toBe(130)
     expect(exit.stderr).toContain(`Resume with: scangrad train --resume ${stopped}`)
     expect(JSON.parse(readFileSync(join(stopped, 'metrics.json'), 'utf8')).status).toBe('interrupted')
     expect(readFileSync(join(stopped, 'report.html'), 'utf8')).toContain('<svg')
     const resumed = await cli(['train', '--resume', stopped, '--quiet'])
     expect(resumed.code, resumed.stderr).toBe(0)
-    expect(await checkpointBytes(stopped)).toEqual(await checkpointBytes(join(dir, 'unkilled')))
+    expect(await checkpointBytes(stopped)).toEqual(await checkpointBytes(unkilled))
   })
 })

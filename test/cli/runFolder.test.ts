@@ -42,7 +42,7 @@ const editConfig = (folder: string, edit: (c: Record<string, unknown>) => Record
 const cases: Array<[string, (folder: string) => void, RegExp]> = [
   ['a truncated checkpoint', (f) => writeFileSync(checkpoint(f), readFileSync(checkpoint(f)).subarray(0, 100)), /checkpoint\.safetensors: .*(truncated|short|ends|bytes)/i],
   ['a checkpoint of random bytes', (f) => writeFileSync(checkpoint(f), Buffer.from('not a safetensors file at all, just some text')), /checkpoint\.safetensors: /],
-  ['a missing checkpoint', (f) => rmSync(checkpoint(f)), /checkpoint\.safetensors: no such file.*no checkpoint yet/],
+  ['a missing checkpoint', (f) => rmSync(checkpoint(f)), /checkpoint\.safetensors: no such file\. .*metrics\.json records 2 completed epochs but their checkpoint is gone; restore it, or start a new run\./],
   ['the checkpoint of another run', (f) => cpSync(checkpoint(join(dir, 'wider')), checkpoint(f)), /saved with another config .*hidden: 5 in the checkpoint, 3 in config\.json/],
   ['a config edited to another model', (f) => editConfig(f, (c) => ({ ...c, hidden: 4 })), /saved with another config .*hidden: 3 in the checkpoint, 4 in config\.json/],
   ['a checkpoint whose tensors do not fit its config', (f) => writeFileSync(checkpoint(f), wrongShapes), /tensor 'params\.recurrent\.wLayer_l0': expected shape \[1, 3\], found \[1, 5\] \(and \d+ more problems\)/],

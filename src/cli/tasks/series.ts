@@ -64,7 +64,7 @@ const readColumns = (name: TaskName, config: Record<string, unknown>, strict: bo
   const lenient = !strict && missing === 'error'
   const table = readCsv(file, { columns, missing: lenient ? 'ffill' : missing })
   if (E.isLeft(table)) {
-    const hint = table.left.kind === 'read' ? ' (check --file)' : table.left.kind === 'columns' ? ' (check --input and --target)' : ''
+    const hint = table.left.kind === 'read' ? ' (the path given to scangrad train --file, kept as "file" in the run folder\'s config.json)' : table.left.kind === 'columns' ? ' (check --input and --target)' : ''
     return E.left(new CliError(`${name}: ${table.left.message}${hint}`))
   }
   return E.right(table.right)
