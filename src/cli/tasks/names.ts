@@ -57,7 +57,9 @@ export const sampleNames = (
     key: options.key,
     temperature: options.temperature,
   })
-  return tokens.map((row) => prefix + decode(vocab, row))
+  // One step more than maxLength lets a name of exactly maxLength characters end with </s>; a row
+  // that drew no </s> by then is cut to maxLength (the extra step's character is not part of it).
+  return tokens.map((row) => [...(prefix + decode(vocab, row))].slice(0, Math.max(options.maxLength, [...prefix].length)).join(''))
 }
 
 export const names: Task = {
@@ -137,7 +139,9 @@ export const names: Task = {
       },
       predict: (params, { prefixes }): Answer => {
         const asked = prefixes.length === 0 ? ['', 'a', 'el', 'jo', 'mar'] : prefixes
-        const rows = asked.map((prefix) => {
+        // The names are lower-cased (the vocabulary has no capitals), so a prefix is too: "Ma" completes as "ma".
+        const rows = asked.map((typed) => {
+          const prefix = typed.toLowerCase()
           const unknown = [...prefix].filter((ch) => !vocab.tokens.includes(ch))
           if (unknown.length > 0) return { prefix, completion: null, note: `characters ${unknown.map((c) => JSON.stringify(c)).join(', ')} are not in the vocabulary` }
           const [completion] = sample(params, { count: 1, temperature: 0, key: sampleKey, maxLength: config.maxLength as number, prefix })
