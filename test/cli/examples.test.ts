@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { WEATHER_CSV, hasWeather, runExample, tempDir } from './helpers.js'
+import { weather } from '../helpers/sharedData.js'
+import { runExample, tempDir } from './helpers.js'
 
 const dir = tempDir()
 
@@ -16,9 +17,9 @@ describe('examples', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg')
   })
 
-  it.skipIf(!hasWeather)('weather.ts', async () => {
+  it.skipIf(weather.skip)('weather.ts', async () => {
     const out = join(dir, 'weather')
-    expect(await runExample('weather', [WEATHER_CSV, out, '2'])).toMatch(/50-day extrapolation MAE/)
+    expect(await runExample('weather', [weather.require(), out, '2'])).toMatch(/50-day extrapolation MAE/)
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<animate')
   })
 

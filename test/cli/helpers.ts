@@ -3,9 +3,9 @@
  * folders, and bitwise comparison of checkpoints.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll } from 'vitest'
@@ -53,10 +53,6 @@ export const checkpointBytes = async (dir: string): Promise<Uint8Array[]> => {
 
 /** The non-empty lines of a text. */
 export const lines = (text: string): string[] => text.split('\n').filter((l) => l.trim() !== '')
-
-/** The shared copy of the seed's weather data, beside the repository (never copied into it); tests needing it skip without it. */
-export const WEATHER_CSV = resolve(process.cwd(), '../shared/data/clean_weather.csv')
-export const hasWeather = existsSync(WEATHER_CSV)
 
 /**
  * Runs `examples/<name>.ts` with tsx, `scangrad` mapped to the sources by

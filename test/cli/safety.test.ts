@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { encodeCheckpoint, loadCheckpoint } from '../../src/io/checkpoint.js'
 import { Tensor } from '../../src/tensor/Tensor.js'
+import { weather } from '../helpers/sharedData.js'
 import { cli, lines, tempDir } from './helpers.js'
 
 const dir = tempDir()
@@ -75,6 +76,17 @@ describe('divergence', () => {
     const resumed = await cli(['train', '--resume', out, '--quiet'])
     expect(resumed.code).toBe(1)
     expect(resumed.stderr).toContain('starting it again from the beginning')
+    expect(resumed.stderr).toContain('training diverged')
+    expect(resumed.stderr).not.toMatch(/internal error|\n\s+at /)
+  })
+
+  it.skipIf(weather.skip)('the weather task at --learning-rate 1000 (the issue\'s case): one line, resumable folder', async () => {
+    const out = join(dir, 'weather-1000')
+    const run = await cli(['train', '--task', 'weather', '--file', weather.require(), '--learning-rate', '1000', '--epochs', '3', '--quiet', '--out', out])
+    expect(run.code).toBe(1)
+    expectOneLine(run.stderr)
+    expect(run.stderr).toContain('weather: training diverged:')
+    const resumed = await cli(['train', '--resume', out, '--quiet'])
     expect(resumed.stderr).toContain('training diverged')
     expect(resumed.stderr).not.toMatch(/internal error|\n\s+at /)
   })

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { WEATHER_CSV, cli, hasWeather, lines, tempDir } from './helpers.js'
+import { weather } from '../helpers/sharedData.js'
+import { cli, lines, tempDir } from './helpers.js'
 
 const dir = tempDir()
 const FILES = ['report.html', 'metrics.json', 'checkpoint.safetensors', 'config.json']
@@ -52,7 +53,8 @@ describe('scangrad train, one tiny epoch per task', () => {
     expect(JSON.parse(prediction.stdout)).toHaveLength(5)
   })
 
-  it.skipIf(!hasWeather)('weather on clean_weather.csv (only the rows used must be clean)', async () => {
+  it.skipIf(weather.skip)('weather on clean_weather.csv (only the rows used must be clean)', async () => {
+    const WEATHER_CSV = weather.require()
     const out = join(dir, 'weather')
     const run = await cli(['train', '--task', 'weather', '--file', WEATHER_CSV, '--epochs', '2', '--quiet', '--out', out])
     expect(run.code, run.stderr).toBe(0)
@@ -65,7 +67,8 @@ describe('scangrad train, one tiny epoch per task', () => {
     expect(JSON.parse(prediction.stdout)).toHaveLength(50)
   })
 
-  it.skipIf(!hasWeather)('weather on a window with empty cells lists their lines and columns', async () => {
+  it.skipIf(weather.skip)('weather on a window with empty cells lists their lines and columns', async () => {
+    const WEATHER_CSV = weather.require()
     const run = await cli(['train', '--task', 'weather', '--file', WEATHER_CSV, '--train-window', '6900:7000', '--out', join(dir, 'gaps')])
     expect(run.code).toBe(1)
     expect(run.stderr).toContain('line 6930, column "tmax_tomorrow": empty')

@@ -93,13 +93,27 @@ const rowCodec = (columns: readonly string[]) =>
 // ---- messages ----
 
 const SHOWN = 8
+/** Characters of a cell or column name echoed in a message: a 50 MB cell must not become a 50 MB message. */
+const ECHOED = 80
+/** Header names listed when a column is not found. */
+const LISTED = 30
+
+/** `text` quoted, cut to its first ECHOED characters plus "…" (and its length) when longer. */
+const quote = (text: string): string => {
+  const chars = [...text.slice(0, ECHOED + 1)]
+  return chars.length <= ECHOED ? JSON.stringify(text) : `${JSON.stringify(chars.slice(0, ECHOED).join(''))}… (${text.length} characters)`
+}
+
+/** The header's names, quoted and cut, at most LISTED of them. */
+const listColumns = (header: readonly string[]): string =>
+  header.slice(0, LISTED).map(quote).join(', ') + (header.length > LISTED ? `, … and ${header.length - LISTED} more` : '')
 
 const describeCell = (p: CsvCellProblem): string =>
-  `  line ${p.line}, column "${p.column}": ${p.value.trim() === '' ? 'empty' : `${JSON.stringify(p.value)} is not a number`}`
+  `  line ${p.line}, column ${quote(p.column)}: ${p.value.trim() === '' ? 'empty' : `${quote(p.value)} is not a number`}`
 
 const cellsMessage = (source: string, cells: readonly CsvCellProblem[], rule: string, fix: string): string => {
   const rows = new Set(cells.map((c) => c.line)).size
-  const columns = [...new Set(cells.map((c) => c.column))].map((c) => `"${c}"`).join(', ')
+  const columns = [...new Set(cells.map((c) => c.column))].map(quote).join(', ')
   const shown = cells.slice(0, SHOWN).map(describeCell)
   const more = cells.length > SHOWN ? [`  … and ${cells.length - SHOWN} more`] : []
   return [
@@ -150,7 +164,7 @@ export const parseCsv = (content: string, options: CsvOptions, source = '<csv te
     records = parse(content, { bom: true, trim: true, skip_empty_lines: true, info: true, delimiter: options.delimiter ?? ',' }) as unknown as ParsedRecord[]
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e)
-    return fail('parse', source, `readCsv ${source}: the file is not valid CSV: ${reason}.\nEvery row needs as many fields as the header, and quotes must be closed.`)
+    return fail('parse', source, `readCsv ${source}: the file is not valid CSV: ${reason.length > 4 * ECHOED ? `${reason.slice(0, 4 * ECHOED)}…` : reason}.\nEvery row needs as many fields as the header, and quotes must be closed.`)
   }
   if (records.length === 0) return fail('empty', source, `readCsv ${source}: the file is empty; expected a header line and data rows.`)
   const header = records[0].record
@@ -160,13 +174,13 @@ export const parseCsv = (content: string, options: CsvOptions, source = '<csv te
     return fail(
       'columns',
       source,
-      `readCsv ${source}: no column named ${unknown.map((c) => JSON.stringify(c)).join(', ')}.\n` +
-        `  available columns: ${header.map((c) => JSON.stringify(c)).join(', ')}\nColumn names are case-sensitive; pick from the header line.`,
+      `readCsv ${source}: no column named ${unknown.map(quote).join(', ')}.\n` +
+        `  available columns: ${listColumns(header)}\nColumn names are case-sensitive; pick from the header line.`,
     )
   }
   const ambiguous = wanted.filter((c) => header.indexOf(c) !== header.lastIndexOf(c))
   if (ambiguous.length > 0) {
-    return fail('columns', source, `readCsv ${source}: the header names ${JSON.stringify(ambiguous[0])} more than once, so the column is ambiguous; rename one of them.`)
+    return fail('columns', source, `readCsv ${source}: the header names ${quote(ambiguous[0])} more than once, so the column is ambiguous; rename one of them.`)
   }
   const data = records.slice(1)
   if (data.length === 0) return fail('empty', source, `readCsv ${source}: the file has a header but no data rows.`)
