@@ -1,8 +1,10 @@
 /**
  * @file Types: gradients have the type of what they differentiate. These assertions are checked by
- * `tsc` (the test bodies also run, so the values are real).
+ * `tsc` (the test bodies also run, so the values are real): `.ci/run` runs `tsc -p tsconfig.json`
+ * before vitest, and the last test here checks that it does.
  */
-import { describe, expectTypeOf, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { type Tensor, add, grad, hvp, mul, sum, tensor, treeMap, valueAndGrad, vjp } from '../src/index.js'
 
 interface Params {
@@ -41,5 +43,14 @@ describe('types', () => {
   it('rejects functions that do not return a tensor', () => {
     // @ts-expect-error grad needs a function returning a Tensor
     grad((p: Params) => p.w.size)
+  })
+
+  it('are type-checked in CI: .ci/run runs tsc over tsconfig.json, which covers test/, before vitest', () => {
+    const ci = readFileSync('.ci/run', 'utf8').split('\n').filter((l) => !l.trimStart().startsWith('#'))
+    const tsc = ci.findIndex((l) => /^npx tsc --noEmit -p tsconfig\.json\b/.test(l.trim()))
+    const vitest = ci.findIndex((l) => /^npx vitest run\b/.test(l.trim()))
+    expect(tsc, '.ci/run has no `npx tsc --noEmit -p tsconfig.json` line').toBeGreaterThanOrEqual(0)
+    expect(tsc).toBeLessThan(vitest)
+    expect(JSON.parse(readFileSync('tsconfig.json', 'utf8')).include).toContain('test')
   })
 })
