@@ -4,7 +4,8 @@
  * CLI's tasks build their optimisers and layers through the same calls.
  */
 import { describe, expect, it } from 'vitest'
-import { nn, optim } from '../../src/index.js'
+import { add, matmul, mean, nn, optim, randomKey, square, sub, tensor, type Tensor } from '../../src/index.js'
+import { NonFiniteLossError, fit } from '../../src/train/index.js'
 
 describe('optimiser aliases check the learning rate', () => {
   const aliases = ['sgd', 'momentum', 'adagrad', 'adagradMomentum', 'rmsprop', 'adam', 'adamw'] as const
@@ -26,5 +27,24 @@ describe('recurrent layers name a bad size', () => {
     ['nn.elman', () => nn.elman({ inputSize: 1, hiddenSize: 0, init: 'pytorch' }), /^nn\.elman: hiddenSize must be a positive integer, got 0\.$/],
   ] as const)('%s', (_, make, message) => {
     expect(make).toThrow(message)
+  })
+})
+
+describe('a NaN loss from NaN data', () => {
+  it('points at the input data first, and summary() leaves out the library-only advice', () => {
+    type P = { readonly w: Tensor }
+    const data = { x: tensor([[1], [Number.NaN], [2], [3]]), y: tensor([[1], [2], [3], [4]]) }
+    const loss = (p: P, batch: typeof data) => mean(square(sub(add(matmul(batch.x, p.w), tensor(0)), batch.y)))
+    let error: unknown
+    try {
+      fit({ loss, optimizer: optim.sgd(0.1), data, params: { w: tensor([[0.5]]) }, key: randomKey(0), epochs: 1, batchSize: 4 })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(NonFiniteLossError)
+    const e = error as NonFiniteLossError
+    expect(e.message).toContain('If the input data may hold NaN or ±∞, check it first')
+    expect(e.summary()).toMatch(/^the loss became NaN at epoch 0, batch 0/)
+    expect(e.summary()).not.toContain('error.params')
   })
 })
