@@ -82,9 +82,11 @@ Examples:
   $ scangrad train --task names --json > epochs.jsonl
   $ scangrad train --resume runs/osc --epochs 400    # continue a run (after Ctrl-C, a crash, or to train longer)
 
-Each run writes a folder (--out, default runs/<task>-<date>-<time>) with report.html (plots),
-metrics.json, checkpoint.safetensors and config.json. Ctrl-C stops after the current batch and
-saves everything; --resume continues exactly where it stopped.`
+Each run writes a folder (--out, default runs/<task>-<date>-<time>) with report.html (plots,
+updated after every epoch), metrics.json, checkpoint.safetensors and config.json; --out refuses a
+folder whose files of those names scangrad did not write. Ctrl-C stops after the current batch and
+saves everything; --resume continues exactly where it stopped (a run stopped during its first
+epoch starts again).`
 
 // ---- train ----
 
