@@ -66,6 +66,9 @@ const COMPOSITIONS: { readonly [P in OptionalKernelName]-?: (k: Kernels) => NonN
     return k.binary('mul', g, null, slope, null, n)
   },
   adam: (k) => (g, m, v, c) => composedAdam(k, g, m, v, c),
+  // No composition over other kernels is as fast or as exact as the loop: the JavaScript kernels.
+  linearRecurrence: () => jsKernels.linearRecurrence!,
+  linearRecurrenceBackward: () => jsKernels.linearRecurrenceBackward!,
   // The recurrences compose the backend as given.
   recurrentForward: (k) => composedRecurrence(k).recurrentForward,
   recurrentBackward: (k) => composedRecurrence(k).recurrentBackward,

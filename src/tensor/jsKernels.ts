@@ -4,7 +4,7 @@
  */
 import { type DType, type Data, allocate, dtypeOf } from './Tensor.js'
 import { collapseAxes, nextPosition } from './indexing.js'
-import type { AdamConstants, AdamStepData, BinaryOp, IndexMap, Kernels, UnaryKernel } from './kernels.js'
+import type { AdamConstants, AdamStepData, BinaryOp, IndexMap, Kernels, LinearRecurrenceBackward, UnaryKernel } from './kernels.js'
 
 const like = (x: Data, size = x.length): Data => (x instanceof Float32Array ? new Float32Array(size) : new Float64Array(size))
 
@@ -473,10 +473,72 @@ const scatterRows = (x: Data, to: Int32Array, outRows: number, cols: number): Da
   return x instanceof Float32Array ? new Float32Array(sums) : sums
 }
 
+// ---- the first-order linear recurrence ----
+
+/**
+ * h_t = a_t ⊙ h_{t−1} + b_t, step by step. The next step reads the stored state, not a double
+ * carried along, so in float32 the outputs are the states the backward pass multiplies by.
+ */
+const linearRecurrence = (a: Data, b: Data, h0: Data, time: number, size: number, complex: boolean): Data => {
+  const o = like(a, time * size)
+  for (let t = 0, at = 0; t < time; t++, at += size) {
+    const prev: Data = t === 0 ? h0 : o
+    const from = t === 0 ? 0 : at - size
+    if (complex) {
+      for (let i = 0; i < size; i += 2) {
+        const ar = a[at + i], ai = a[at + i + 1], hr = prev[from + i], hi = prev[from + i + 1]
+        o[at + i] = ar * hr - ai * hi + b[at + i]
+        o[at + i + 1] = ar * hi + ai * hr + b[at + i + 1]
+      }
+    } else {
+      for (let i = 0; i < size; i++) o[at + i] = a[at + i] * prev[from + i] + b[at + i]
+    }
+  }
+  return o
+}
+
+/**
+ * The reverse recurrence of `linearRecurrence`'s VJP, last step first. `carry` holds
+ * a_{t+1} ⊙ λ_{t+1} (conjugated a for complex pairs) in doubles between steps.
+ */
+const linearRecurrenceBackward = (
+  g: Data, a: Data, hs: Data, h0: Data, time: number, size: number, complex: boolean,
+): LinearRecurrenceBackward => {
+  const da = like(a, time * size)
+  const db = like(a, time * size)
+  const carry = new Float64Array(size)
+  for (let t = time - 1, at = (time - 1) * size; t >= 0; t--, at -= size) {
+    const prev: Data = t === 0 ? h0 : hs
+    const from = t === 0 ? 0 : at - size
+    if (complex) {
+      for (let i = 0; i < size; i += 2) {
+        const lr = g[at + i] + carry[i], li = g[at + i + 1] + carry[i + 1]
+        const hr = prev[from + i], hi = prev[from + i + 1], ar = a[at + i], ai = a[at + i + 1]
+        db[at + i] = lr
+        db[at + i + 1] = li
+        da[at + i] = lr * hr + li * hi
+        da[at + i + 1] = li * hr - lr * hi
+        carry[i] = ar * lr + ai * li
+        carry[i + 1] = ar * li - ai * lr
+      }
+    } else {
+      for (let i = 0; i < size; i++) {
+        const l = g[at + i] + carry[i]
+        db[at + i] = l
+        da[at + i] = l * prev[from + i]
+        carry[i] = a[at + i] * l
+      }
+    }
+  }
+  const dh0 = like(a, size)
+  dh0.set(carry)
+  return { da, db, dh0 }
+}
+
 /** The reference backend. @category kernels */
 export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,
   binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, concatRows, scatterStrided, sumRows, sumColumns, maxColumns, scatterRows,
-  tanhBackward, sigmoidBackward, adam,
+  tanhBackward, sigmoidBackward, adam, linearRecurrence, linearRecurrenceBackward,
 }

@@ -322,12 +322,36 @@ export interface Kernels {
    */
   gruBackward?(g: Data, forward: GruForward, h0: Data, w: Data, extent: RecurrenceExtent, wanted: GruWanted): GruBackward
   /**
+   * Optional: the first-order linear recurrence `h_t = a_t ⊙ h_{t−1} + b_t` from `h0` over `time`
+   * steps of `size` entries each (a and b `[time, size]`, h0 `[size]`), returning every h_t as
+   * `[time, size]`. With `complex`, consecutive entries are (re, im) pairs (size even) and ⊙ is the
+   * complex product. Each step is computed in doubles and rounded once when stored; the next step
+   * reads the stored (rounded) state, so the outputs are exactly the states the backward kernel
+   * sees. Completed as the JavaScript kernel.
+   */
+  linearRecurrence?(a: Data, b: Data, h0: Data, time: number, size: number, complex: boolean): Data
+  /**
+   * Optional: the backward pass of `linearRecurrence` from the cotangents `g` of its outputs `hs`,
+   * last step first: `λ_t = g_t + a_{t+1} ⊙ λ_{t+1}` (λ_T = 0), `da_t = λ_t ⊙ h_{t−1}` (h_{−1} = h0),
+   * `db_t = λ_t`, `dh0 = a_0 ⊙ λ_0`; with `complex`, a and h enter conjugated (`a̅_{t+1} ⊙ λ_{t+1}`,
+   * `λ_t ⊙ h̅_{t−1}`, `a̅_0 ⊙ λ_0`), the gradient of a real loss through the pairs of reals.
+   * Completed as the JavaScript kernel.
+   */
+  linearRecurrenceBackward?(g: Data, a: Data, hs: Data, h0: Data, time: number, size: number, complex: boolean): LinearRecurrenceBackward
+  /**
    * Optional: one Adam step on one leaf, g, m and v of one dtype and length:
    * `m' = m·β₁ + g·(1 − β₁)`, `v' = v·β₂ + g²·(1 − β₂)`, `update = (m'·ĉ₁) / (√(v'·ĉ₂) + ε)`,
    * each operation rounded to the dtype with the constants in it, so the result equals the
    * composition of elementwise ops bit for bit. Completed as that composition.
    */
   adam?(g: Data, m: Data, v: Data, constants: AdamConstants): AdamStepData
+}
+
+/** The cotangents of `linearRecurrence`'s operands: da and db `[time, size]`, dh0 `[size]`. */
+export interface LinearRecurrenceBackward {
+  readonly da: Data
+  readonly db: Data
+  readonly dh0: Data
 }
 
 /** Adam's constants for one step t: decays, ε, and the bias corrections ĉ₁ = 1/(1 − β₁ᵗ), ĉ₂ = 1/(1 − β₂ᵗ). */

@@ -1,0 +1,118 @@
+/**
+ * @file linearRecurrence: the first-order linear recurrence `h_t = a_t ⊙ h_{t−1} + b_t` as one
+ * kernel primitive — a loop over time forwards, the reverse recurrence backwards — with a
+ * differentiable VJP that is itself a linear recurrence run backwards, so every order of
+ * differentiation goes through the same kernel. Imports tensor/ and autodiff/ only.
+ */
+import { ShapeError, ValueError, showShape } from '../errors.js'
+import { add, mul, sub } from '../autodiff/ops/elementwise.js'
+import { defineKernelPrimitive } from '../autodiff/primitive.js'
+import { broadcastTo, concat, expandDims, reshape, slice, take } from '../autodiff/ops/structural.js'
+import { K } from '../tensor/backend.js'
+import { tensor, zeros } from '../tensor/creation.js'
+import { shapesEqual } from '../tensor/shape.js'
+import { Tensor, expectTensor } from '../tensor/Tensor.js'
+
+/** Options of `linearRecurrence`. */
+export interface LinearRecurrenceOptions {
+  /**
+   * The trailing axis of a, b and h0 holds (re, im) pairs (length 2) and ⊙ is the complex product:
+   * a complex diagonal recurrence (LRU, S5) as pairs of reals. Default false.
+   */
+  readonly complex?: boolean
+}
+
+interface Params {
+  readonly complex: boolean
+}
+
+// ---- complex pairs written with primitives (the differentiable VJP needs them) ----
+
+/** Entry k (0: re, 1: im) of the trailing pair axis, keeping the axis. */
+const part = (x: Tensor, k: 0 | 1): Tensor => slice(x, [...x.shape.slice(0, -1).map((d) => [0, d] as const), [k, k + 1]])
+
+/** x̅: the imaginary parts negated. */
+const conj = (x: Tensor): Tensor => mul(x, tensor([1, -1], { dtype: x.dtype }))
+
+/** x ⊙ y as complex numbers (real products when not `complex`). */
+const times = (x: Tensor, y: Tensor, complex: boolean): Tensor => {
+  if (!complex) return mul(x, y)
+  const [xr, xi, yr, yi] = [part(x, 0), part(x, 1), part(y, 0), part(y, 1)]
+  return concat([sub(mul(xr, yr), mul(xi, yi)), add(mul(xr, yi), mul(xi, yr))], -1)
+}
+
+/** x with its time axis (0) reversed. */
+const flip = (x: Tensor): Tensor => take(x, Array.from({ length: x.shape[0] }, (_, t) => x.shape[0] - 1 - t), 0)
+
+// ---- the primitive ----
+
+const linearRecurrencePrimitive = defineKernelPrimitive<Params, null>({
+  name: 'linearRecurrence',
+  // The outputs are the only thing the backward kernel reads besides the inputs: no residuals.
+  forward: ([a, b, h0], { complex }) => ({
+    outs: [new Tensor(K.linearRecurrence(a.data, b.data, h0.data, a.shape[0], h0.size, complex), a.shape)],
+    residuals: null,
+  }),
+  vjp: ([g], { inputs: [a, , h0], outs: [hs], params: { complex } }) => {
+    if (g === null) return [null, null, null]
+    const gs = g.size === hs.size ? g : broadcastTo(g, hs.shape)
+    const d = K.linearRecurrenceBackward(gs.data, a.data, hs.data, h0.data, a.shape[0], h0.size, complex)
+    return [new Tensor(d.da, a.shape), new Tensor(d.db, a.shape), new Tensor(d.dh0, h0.shape)]
+  },
+  differentiableVjp: ([g], { inputs: [a, , h0], outs: [hs], params: { complex } }) => {
+    const time = a.shape[0]
+    if (g === null) return [null, null, null]
+    if (time === 0) return [zeros(a.shape, { dtype: a.dtype }), zeros(a.shape, { dtype: a.dtype }), zeros(h0.shape, { dtype: h0.dtype })]
+    const step = (x: Tensor, from: number, to: number): Tensor => slice(x, [[from, to]])
+    // λ_t = g_t + a̅_{t+1} ⊙ λ_{t+1} is the same recurrence run from the last step, with the
+    // coefficients shifted by one step (0 where the sequence ends, as λ_T = 0).
+    const end = zeros([1, ...a.shape.slice(1)], { dtype: a.dtype })
+    const next = time === 1 ? end : concat([step(a, 1, time), end], 0)
+    const coefficients = complex ? conj(next) : next
+    const lambda = flip(linearRecurrence(flip(coefficients), flip(broadcastTo(g, hs.shape)), zeros(h0.shape, { dtype: h0.dtype }), { complex }))
+    const before = time === 1 ? expandDims(h0, 0) : concat([expandDims(h0, 0), step(hs, 0, time - 1)], 0)
+    const da = times(lambda, complex ? conj(before) : before, complex)
+    const a0 = complex ? conj(step(a, 0, 1)) : step(a, 0, 1)
+    const dh0 = times(a0, step(lambda, 0, 1), complex)
+    return [da, lambda, reshape(dh0, h0.shape)]
+  },
+})
+
+/**
+ * Every state of the first-order linear recurrence `h_t = a_t ⊙ h_{t−1} + b_t` from `h0`, as one
+ * kernel: O(T·n) work in one pass over the arrays, forwards and backwards. Its VJP is the reverse
+ * recurrence `λ_t = g_t + a_{t+1} ⊙ λ_{t+1}`, `da_t = λ_t ⊙ h_{t−1}`, `db_t = λ_t`,
+ * `dh0 = a_0 ⊙ λ_0` (a kernel too), written for higher orders as this same primitive run backwards,
+ * so `grad(grad(f))` works through it.
+ * @param a `[time, ...]` coefficients
+ * @param b `[time, ...]` inputs, a's shape and dtype
+ * @param h0 `[...]` the initial state, a's trailing shape
+ * @param options `complex`: the trailing axis holds (re, im) pairs
+ * @returns `[time, ...]` every h_t
+ * @example linearRecurrence(tensor([[0.5], [0.5]]), tensor([[1], [1]]), tensor([0])) // [[1], [1.5]]
+ * @category transforms
+ */
+export const linearRecurrence = (a: Tensor, b: Tensor, h0: Tensor, options: LinearRecurrenceOptions = {}): Tensor => {
+  expectTensor('linearRecurrence', 'a', a)
+  expectTensor('linearRecurrence', 'b', b)
+  expectTensor('linearRecurrence', 'h0', h0)
+  const complex = options.complex ?? false
+  if (a.rank === 0) throw new ShapeError('linearRecurrence: a must be time-major [time, ...], got a scalar (shape []).')
+  if (!shapesEqual(a.shape, b.shape)) {
+    throw new ShapeError(`linearRecurrence: a and b must have the same shape [time, ...]; a is ${showShape(a.shape)}, b is ${showShape(b.shape)}.`)
+  }
+  if (!shapesEqual(h0.shape, a.shape.slice(1))) {
+    throw new ShapeError(
+      `linearRecurrence: h0 must have a's shape without its time axis, ${showShape(a.shape.slice(1))}; got ${showShape(h0.shape)} (a is ${showShape(a.shape)}).`,
+    )
+  }
+  if (a.dtype !== b.dtype || a.dtype !== h0.dtype) {
+    throw new ValueError(`linearRecurrence: a, b and h0 must share a dtype; got ${a.dtype}, ${b.dtype} and ${h0.dtype}. Cast them first.`)
+  }
+  if (complex && (a.rank < 2 || a.shape[a.rank - 1] !== 2)) {
+    throw new ShapeError(
+      `linearRecurrence: with { complex: true } the trailing axis holds (re, im) pairs and must have length 2; a is ${showShape(a.shape)}.`,
+    )
+  }
+  return linearRecurrencePrimitive([a, b, h0], { complex })[0]
+}
