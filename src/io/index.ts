@@ -18,3 +18,5 @@ export {
   Probability, NonEmptyString, oneOf, struct, taggedUnion,
 } from './config.js'
 export type { DecodeOptions, FieldIssue, StructOf } from './config.js'
+export { toOnnx } from './onnx.js'
+export type { OnnxOptions } from './onnx.js'

@@ -1,0 +1,162 @@
+/**
+ * @file `io.toOnnx`: a scangrad recurrent model as an ONNX ModelProto with native LSTM / GRU / RNN
+ * nodes, batch-first input, dynamic batch and time axes, optional initial states and PyTorch's
+ * `h_n` layout for the final states. What the model is comes from onnxPlan.ts; the protobuf from
+ * onnxGraph.ts (onnx-proto).
+ */
+import { ValueError } from '../errors.js'
+import type { Tensor } from '../tensor/Tensor.js'
+import { GraphBuilder } from './onnxGraph.js'
+import { type ExportPlan, type OutputPlan, type RecurrentPlan, planExport } from './onnxPlan.js'
+
+/** Options of `toOnnx`. */
+export interface OnnxOptions {
+  /** The graph's name. Default 'scangrad'. */
+  readonly graphName?: string
+  /** Free text stored as the model's doc string. */
+  readonly docString?: string
+  /**
+   * How the initial states `h0` (and `c0`) are inputs. 'optional' (default): each input has a
+   * zeros default (an initializer of the same name, ONNX IR ≥ 4), so it may be left out; runtimes
+   * that override initializers (onnxruntime's C/C++/Python API) also accept it fed.
+   * onnxruntime-web accepts no feed for such an input, so 'required' makes them plain inputs
+   * that must be fed (zeros for a fresh start).
+   */
+  readonly initialStates?: 'optional' | 'required'
+}
+
+// ONNX's gate order, as indices of PyTorch's blocks: LSTM (i, f, g, o) → (i, o, f, c); GRU
+// (r, z, n) → (z, r, h); an RNN has one block.
+const GATE_ORDER: Readonly<Record<RecurrentPlan['kind'], readonly number[]>> = { lstm: [0, 3, 1, 2], gru: [1, 0, 2], rnn: [0] }
+
+/** The rows of `t` ([G·hidden, ...] or [G·hidden]) with its G blocks reordered. */
+const reorderBlocks = (t: Tensor, order: readonly number[]): number[] => {
+  const rowLength = t.shape.length === 1 ? 1 : t.shape[1]
+  const block = (t.shape[0] / order.length) * rowLength
+  return order.flatMap((g) => Array.from(t.data.subarray(g * block, (g + 1) * block)))
+}
+
+const param = (plan: RecurrentPlan, name: string, layer: number, direction: number): Tensor => {
+  const key = `${name}_l${layer}${direction === 1 ? '_reverse' : ''}`
+  const value = plan.params[key]
+  if (value === undefined) throw new ValueError(`io.toOnnx: the recurrent layer's parameter ${key} is missing.`)
+  return value
+}
+
+/** ONNX's W [D, G·H, in], R [D, G·H, H] and B [D, 2·G·H] = [Wb, Rb] of one layer. */
+const layerWeights = (g: GraphBuilder, plan: RecurrentPlan, layer: number): [string, string, string] => {
+  const order = GATE_ORDER[plan.kind]
+  const gates = order.length * plan.hiddenSize
+  const directions = Array.from({ length: plan.directions }, (_, d) => d)
+  const inputSize = param(plan, 'weight_ih', layer, 0).shape[1]
+  const w = directions.flatMap((d) => reorderBlocks(param(plan, 'weight_ih', layer, d), order))
+  const r = directions.flatMap((d) => reorderBlocks(param(plan, 'weight_hh', layer, d), order))
+  const b = directions.flatMap((d) => [...reorderBlocks(param(plan, 'bias_ih', layer, d), order), ...reorderBlocks(param(plan, 'bias_hh', layer, d), order)])
+  return [
+    g.floats(`W_l${layer}`, [plan.directions, gates, inputSize], w),
+    g.floats(`R_l${layer}`, [plan.directions, gates, plan.hiddenSize], r),
+    g.floats(`B_l${layer}`, [plan.directions, 2 * gates], b),
+  ]
+}
+
+const OP_TYPE = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' } as const
+
+/**
+ * The recurrent stack on time-major `xt` [T, B, in]: returns the top layer's outputs [T, B, D·H]
+ * and, per state name, the final states [L·D, B, H].
+ */
+const recurrentStack = (g: GraphBuilder, plan: RecurrentPlan, xt: string, initial: Readonly<Record<string, string>>) => {
+  const { directions: D, hiddenSize: H } = plan
+  let inputs = xt
+  const finals: Record<string, string[]> = Object.fromEntries(plan.stateNames.map((n) => [n, []]))
+  for (let layer = 0; layer < plan.numLayers; layer++) {
+    const [w, r, b] = layerWeights(g, plan, layer)
+    const starts = g.ints('start', [1], [layer * D])
+    const ends = g.ints('end', [1], [(layer + 1) * D])
+    const axes = g.ints('axis', [1], [0])
+    const slice = (n: string) => g.op('Slice', [initial[n], starts, ends, axes])
+    const attributes = {
+      hidden_size: H,
+      direction: D === 2 ? 'bidirectional' : 'forward',
+      ...(plan.kind === 'gru' ? { linear_before_reset: 1 } : {}),
+      ...(plan.kind === 'rnn' ? { activations: Array.from({ length: D }, () => plan.nonlinearity) } : {}),
+    }
+    // Inputs: X, W, R, B, sequence_lens (none: every step is real), initial_h[, initial_c].
+    const nodeInputs = [inputs, w, r, b, '', slice('h'), ...(plan.kind === 'lstm' ? [slice('c')] : [])]
+    const [y, yH, yC] = g.node(OP_TYPE[plan.kind], nodeInputs, attributes, plan.kind === 'lstm' ? 3 : 2)
+    finals.h.push(yH)
+    if (plan.kind === 'lstm') finals.c.push(yC)
+    // Y is [T, D, B, H]; the next layer reads [T, B, D·H], forward features first as scangrad concatenates them.
+    const batchMajor = g.op('Transpose', [y], { perm: [0, 2, 1, 3] })
+    inputs = g.op('Reshape', [batchMajor, g.ints('shape', [3], [0, 0, D * H])])
+  }
+  const states = Object.fromEntries(Object.entries(finals).map(([n, parts]) => [n, parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 0 })]))
+  return { ys: inputs, states }
+}
+
+const ONNX_ACTIVATION = { identity: null, tanh: 'Tanh', relu: 'Relu', sigmoid: 'Sigmoid', leakyRelu: 'LeakyRelu', softmax: 'Softmax' } as const
+
+const outputLayer = (g: GraphBuilder, output: OutputPlan, features: string): string => {
+  const w = g.floats('output_w', [output.inputSize, output.outputSize], output.w.data)
+  const product = g.op('MatMul', [features, w])
+  const affine = output.b === null ? product : g.op('Add', [product, g.floats('output_b', [output.outputSize], output.b.data)])
+  const op = ONNX_ACTIVATION[output.activation]
+  if (op === null) return affine
+  // scangrad's leakyRelu has the seed's slope 10⁻³; softmax is over the last axis.
+  if (op === 'LeakyRelu') return g.op(op, [affine], { alpha: 1e-3 })
+  if (op === 'Softmax') return g.op(op, [affine], { axis: -1 })
+  return g.op(op, [affine])
+}
+
+const STATE_INPUT: Readonly<Record<string, string>> = { h: 'h0', c: 'c0' }
+const STATE_OUTPUT: Readonly<Record<string, string>> = { h: 'h_n', c: 'c_n' }
+
+const buildGraph = (plan: ExportPlan, options: OnnxOptions): Uint8Array => {
+  const mode = options.initialStates ?? 'optional'
+  if (mode !== 'optional' && mode !== 'required') {
+    throw new ValueError(`io.toOnnx: initialStates must be 'optional' or 'required', got ${JSON.stringify(options.initialStates)}.`)
+  }
+  const g = new GraphBuilder(plan.dtype)
+  const rec = plan.recurrent
+  const slices = rec.numLayers * rec.directions
+  const x = g.input('x', ['batch', 'time', rec.inputSize])
+  // An initial state left out is zeros [L·D, 1, H] (its default); Expand broadcasts either to [L·D, B, H].
+  const batch = g.op('Gather', [g.op('Shape', [x]), g.ints('index', [1], [0])], { axis: 0 })
+  const broadcastShape = g.op('Concat', [g.ints('one', [1], [1]), batch, g.ints('one', [1], [1])], { axis: 0 })
+  const initial = Object.fromEntries(rec.stateNames.map((n) => {
+    const zeros = { dims: [slices, 1, rec.hiddenSize], values: new Array<number>(slices * rec.hiddenSize).fill(0) }
+    const given = g.input(STATE_INPUT[n], [slices, 'batch', rec.hiddenSize], mode === 'optional' ? zeros : undefined)
+    return [n, g.op('Expand', [given, broadcastShape])]
+  }))
+  const xt = g.op('Transpose', [x], { perm: [1, 0, 2] })
+  const { ys, states } = recurrentStack(g, rec, xt, initial)
+  const features = rec.hiddenSize * rec.directions
+  if (plan.output === null) {
+    g.output('y', g.op('Transpose', [ys], { perm: [1, 0, 2] }), ['batch', 'time', features])
+  } else if (plan.readout === 'perStep') {
+    g.output('y', outputLayer(g, plan.output, g.op('Transpose', [ys], { perm: [1, 0, 2] })), ['batch', 'time', plan.output.outputSize])
+  } else {
+    // Unmasked, every sequence's last real step is the last time step (the backward direction's first).
+    const last = g.op('Gather', [ys, g.ints('last', [], [-1])], { axis: 0 })
+    g.output('y', outputLayer(g, plan.output, last), ['batch', plan.output.outputSize])
+  }
+  for (const n of rec.stateNames) g.output(STATE_OUTPUT[n], states[n], [slices, 'batch', rec.hiddenSize])
+  return g.encode(options.graphName ?? 'scangrad', options.docString ?? '')
+}
+
+/**
+ * A trained model as an ONNX ModelProto (opset 14): `nn.lstm`, `nn.gru`, `nn.rnn` (tanh or relu;
+ * `numLayers`, `bidirectional`), alone or in an `nn.sequenceModel` with an `nn.linear`/`nn.dense`
+ * output (per-step or last-step readout). Inputs: `x` `[batch, time, features]` (batch first, both
+ * axes dynamic), then the optional initial states `h0` (and `c0` for an LSTM), `[layers ×
+ * directions, batch, hidden]`, zeros when left out. Outputs: `y` (what `apply` returns), then
+ * `h_n` (and `c_n`) in PyTorch's layout (see `OnnxOptions.initialStates` for onnxruntime-web). The graph's float type is the parameters' dtype.
+ * PyTorch's gate order becomes ONNX's (LSTM i,f,g,o → i,o,f,c; GRU r,z,n → z,r,h) and GRUs get
+ * `linear_before_reset = 1`. Masks and lengths are not exported: every step of `x` is real.
+ * Throws a ValueError naming the part it cannot export (e.g. `nn.elman`, a custom activation).
+ * @example
+ * const bytes = io.toOnnx(model, params)   // Uint8Array; await io.writeFileAtomic('model.onnx', bytes)
+ * @category io
+ */
+export const toOnnx = (model: unknown, params: unknown, options: OnnxOptions = {}): Uint8Array =>
+  buildGraph(planExport(model, params), options)

@@ -1,0 +1,185 @@
+/**
+ * @file What an ONNX export needs to know about a scangrad model, read from the model and its
+ * parameters: the recurrent body (cell, sizes, layers, directions, nonlinearity), the output layer
+ * (bias, activation) and the readout. Layers are closures that do not record every option (an
+ * `nn.rnn`'s nonlinearity, a dense layer's activation), so each candidate description is rebuilt
+ * with the public constructors and kept only if its `apply` agrees with the model's own on a probe
+ * input: whatever is exported has been shown to be the model that was passed.
+ */
+import { ValueError } from '../errors.js'
+import { type ActivationName } from '../nn/activations.js'
+import { dense } from '../nn/dense.js'
+import { gru, lstm, rnn } from '../nn/layers.js'
+import type { Params } from '../nn/init.js'
+import type { Readout } from '../nn/networks.js'
+import type { RecurrentLayer } from '../nn/recurrent.js'
+import { normal, randomKey } from '../random/random.js'
+import { type DType, Tensor } from '../tensor/Tensor.js'
+
+export type RecurrentKind = 'lstm' | 'gru' | 'rnn'
+
+export interface RecurrentPlan {
+  readonly kind: RecurrentKind
+  /** ONNX's activation name for an `nn.rnn` ('Tanh' or 'Relu'); unused otherwise. */
+  readonly nonlinearity: 'Tanh' | 'Relu'
+  readonly inputSize: number
+  readonly hiddenSize: number
+  readonly numLayers: number
+  readonly directions: 1 | 2
+  /** `['h']`, or `['h', 'c']` for an LSTM. */
+  readonly stateNames: readonly string[]
+  /** The body's parameters, PyTorch's names (`weight_ih_l0_reverse`, ...). */
+  readonly params: Params
+}
+
+export interface OutputPlan {
+  readonly inputSize: number
+  readonly outputSize: number
+  readonly activation: ActivationName
+  readonly w: Tensor
+  readonly b: Tensor | null
+}
+
+export interface ExportPlan {
+  readonly dtype: DType
+  readonly recurrent: RecurrentPlan
+  /** null for a bare recurrent layer: its outputs are exported as they are. */
+  readonly output: OutputPlan | null
+  readonly readout: Readout
+}
+
+const WHO = 'io.toOnnx'
+
+const refuse = (message: string): never => {
+  throw new ValueError(`${WHO}: ${message}`)
+}
+
+const isRecurrentLayer = (x: unknown): x is RecurrentLayer =>
+  typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'scangrad.recurrentLayer'
+
+const tensorLeaves = (who: string, params: unknown): Params => {
+  if (typeof params !== 'object' || params === null) refuse(`${who} parameters must be a record of tensors, got ${params === null ? 'null' : typeof params}.`)
+  for (const [k, v] of Object.entries(params as object)) {
+    if (!(v instanceof Tensor)) refuse(`${who} parameter ${k} must be a Tensor, got ${typeof v}.`)
+  }
+  return params as Params
+}
+
+const dtypeOf = (params: Params): DType => {
+  const dtypes = new Set(Object.values(params).map((t) => t.dtype))
+  if (dtypes.size !== 1) refuse(`the parameters mix dtypes (${[...dtypes].join(', ')}); cast them to one dtype (float32 or float64) first.`)
+  return [...dtypes][0]
+}
+
+/** Largest |a − b| relative to the scale of b; Infinity when the shapes differ. */
+const relativeGap = (a: Tensor, b: Tensor): number => {
+  if (a.shape.join() !== b.shape.join()) return Infinity
+  let gap = 0
+  let scale = 1e-30
+  for (let k = 0; k < a.data.length; k++) {
+    gap = Math.max(gap, Math.abs(a.data[k] - b.data[k]))
+    scale = Math.max(scale, Math.abs(b.data[k]))
+  }
+  return gap / scale
+}
+
+// Rebuilt layers run the very same kernels, so agreement is exact up to summation order at most.
+const agrees = (a: Tensor, b: Tensor, dtype: DType): boolean => relativeGap(a, b) <= (dtype === 'float32' ? 1e-5 : 1e-10)
+
+const tryApply = <T>(f: () => T): T | null => {
+  try {
+    return f()
+  } catch {
+    return null
+  }
+}
+
+const KINDS: Readonly<Record<string, RecurrentKind>> = { 'nn.lstm': 'lstm', 'nn.gru': 'gru', 'nn.rnn': 'rnn' }
+
+const planRecurrent = (layer: unknown, params: unknown, dtype: DType | null): RecurrentPlan => {
+  if (!isRecurrentLayer(layer)) refuse('the model must be nn.lstm, nn.gru or nn.rnn, or an nn.sequenceModel over one of them; got something that is not a recurrent layer.')
+  const body = layer as RecurrentLayer
+  if (body.name === 'nn.elman' || body.name === 'nn.seedNetwork') {
+    refuse(`${body.name} is not exported yet: its first step has no time term (bTime included), which ONNX's RNN node cannot express on its own. Export nn.rnn, nn.lstm or nn.gru.`)
+  }
+  const kind = KINDS[body.name]
+  if (kind === undefined) {
+    refuse(`the recurrent layer ${body.name} cannot be exported: only nn.lstm, nn.gru and nn.rnn (with numLayers and bidirectional) map onto ONNX's LSTM, GRU and RNN nodes.`)
+  }
+  const p = tensorLeaves(`the recurrent layer's (${body.name})`, params)
+  const directions = body.directions
+  const hiddenSize = body.stateSizes[0]
+  const numLayers = body.stateSizes.length / directions
+  const options = { inputSize: body.inputSize, hiddenSize, numLayers, bidirectional: directions === 2 }
+  const candidates: readonly ['Tanh' | 'Relu', RecurrentLayer][] = kind === 'lstm'
+    ? [['Tanh', lstm(options) as unknown as RecurrentLayer]]
+    : kind === 'gru'
+      ? [['Tanh', gru(options) as unknown as RecurrentLayer]]
+      : [['Tanh', rnn({ ...options, nonlinearity: 'tanh' }) as unknown as RecurrentLayer], ['Relu', rnn({ ...options, nonlinearity: 'relu' }) as unknown as RecurrentLayer]]
+  const probe = normal(randomKey(0x0e1), [2, 3, body.inputSize], { dtype: dtype ?? dtypeOf(p) })
+  const own = tryApply(() => body.apply(p, probe))
+  if (own === null) {
+    refuse(`${body.name}'s apply failed on its own parameters; check that they are this layer's (e.g. weight_ih_l0 [${(kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1) * hiddenSize}, ${body.inputSize}]).`)
+  }
+  const found = candidates.find(([, candidate]) => {
+    const theirs = tryApply(() => candidate.apply(p, probe))
+    return theirs !== null && agrees(own!.outputs, theirs.outputs, probe.dtype) &&
+      body.stateNames.every((n) => agrees(own!.state[n] as Tensor, theirs.state[n] as Tensor, probe.dtype))
+  })
+  if (found === undefined) {
+    refuse(`${body.name} (hidden ${hiddenSize}, ${numLayers} layer(s), ${directions} direction(s)) does not compute what ${body.name} with these options computes; a custom cell under a built-in name cannot be exported.`)
+  }
+  return { kind, nonlinearity: found![0], inputSize: body.inputSize, hiddenSize, numLayers, directions, stateNames: body.stateNames, params: p }
+}
+
+const ACTIVATIONS: readonly ActivationName[] = ['identity', 'tanh', 'relu', 'leakyRelu', 'sigmoid', 'softmax']
+
+const planOutput = (layer: { readonly inputSize: number; readonly outputSize: number; apply(p: Params, x: Tensor): Tensor }, params: unknown, dtype: DType): OutputPlan => {
+  const p = tensorLeaves("the output layer's", params)
+  const bias = p.b !== undefined
+  const unexpected = Object.keys(p).filter((k) => k !== 'w' && k !== 'b')
+  if (unexpected.length > 0 || p.w === undefined) {
+    refuse(`the output layer must be nn.linear or nn.dense with parameters { w, b? }, got { ${Object.keys(p).join(', ')} }.`)
+  }
+  // x and −x: an activation that is the identity on one side (relu, leakyRelu) shows on the other.
+  const half = normal(randomKey(0x0e2), [4, layer.inputSize], { dtype })
+  const values = [...half.data.map((v) => 3 * v), ...half.data.map((v) => -3 * v)]
+  const probe = new Tensor(dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values), [8, layer.inputSize])
+  const own = tryApply(() => layer.apply(p, probe))
+  if (own === null) refuse(`the output layer's apply failed on its own parameters (w must be [${layer.inputSize}, ${layer.outputSize}]).`)
+  const activation = ACTIVATIONS.find((name) => {
+    const theirs = tryApply(() => dense({ inputSize: layer.inputSize, outputSize: layer.outputSize, bias, activation: name }).apply(p, probe))
+    return theirs !== null && agrees(own!, theirs, dtype)
+  })
+  if (activation === undefined) {
+    refuse(`the output layer's activation is a function, not one of ${ACTIVATIONS.join(', ')}; only the named activations have ONNX equivalents.`)
+  }
+  return { inputSize: layer.inputSize, outputSize: layer.outputSize, activation: activation!, w: p.w, b: bias ? p.b : null }
+}
+
+/**
+ * The export plan of `model` with `params`: a bare `nn.lstm`/`nn.gru`/`nn.rnn` layer, or an
+ * `nn.sequenceModel` over one with an `nn.linear`/`nn.dense` output. Throws a ValueError naming
+ * the part that cannot be exported.
+ */
+export const planExport = (model: unknown, params: unknown): ExportPlan => {
+  if (typeof model !== 'object' || model === null) refuse(`the model must be a recurrent layer or an nn.sequenceModel, got ${model === null ? 'null' : typeof model}.`)
+  if (isRecurrentLayer(model)) {
+    const recurrent = planRecurrent(model, params, null)
+    return { dtype: dtypeOf(recurrent.params), recurrent, output: null, readout: 'perStep' }
+  }
+  const m = model as { recurrent?: unknown; output?: unknown; readout?: unknown }
+  if (m.recurrent === undefined || m.output === undefined) {
+    refuse('the model must be nn.lstm, nn.gru or nn.rnn, or an nn.sequenceModel over one of them (with recurrent, output and readout).')
+  }
+  const sp = params as { recurrent?: unknown; output?: unknown } | null
+  if (typeof sp !== 'object' || sp === null || sp.recurrent === undefined || sp.output === undefined) {
+    refuse('an nn.sequenceModel\'s parameters must be { recurrent, output }.')
+  }
+  const recurrent = planRecurrent(m.recurrent, sp!.recurrent, null)
+  const dtype = dtypeOf(recurrent.params)
+  const output = planOutput(m.output as Parameters<typeof planOutput>[0], sp!.output, dtype)
+  if (output.w.dtype !== dtype) refuse(`the output layer's parameters are ${output.w.dtype} but the recurrent layer's are ${dtype}; cast them to one dtype.`)
+  const readout = m.readout === 'lastStep' ? 'lastStep' : m.readout === 'perStep' ? 'perStep' : refuse(`unknown readout ${JSON.stringify(m.readout)}.`)
+  return { dtype, recurrent, output, readout }
+}
