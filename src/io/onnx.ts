@@ -23,6 +23,12 @@ export interface OnnxOptions {
    * that must be fed (zeros for a fresh start).
    */
   readonly initialStates?: 'optional' | 'required'
+  /**
+   * The graph's float type; default the parameters' dtype. A float64 graph is valid ONNX, but
+   * onnxruntime (1.31) has no double kernels for LSTM, GRU or RNN: 'float32' exports a float64
+   * model for it (weights rounded to float32).
+   */
+  readonly dtype?: 'float32' | 'float64'
 }
 
 // ONNX's gate order, as indices of PyTorch's blocks: LSTM (i, f, g, o) → (i, o, f, c); GRU
@@ -116,7 +122,9 @@ const buildGraph = (plan: ExportPlan, options: OnnxOptions): Uint8Array => {
   if (mode !== 'optional' && mode !== 'required') {
     throw new ValueError(`io.toOnnx: initialStates must be 'optional' or 'required', got ${JSON.stringify(options.initialStates)}.`)
   }
-  const g = new GraphBuilder(plan.dtype)
+  const dtype = options.dtype ?? plan.dtype
+  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`io.toOnnx: dtype must be 'float32' or 'float64', got ${JSON.stringify(options.dtype)}.`)
+  const g = new GraphBuilder(dtype)
   const rec = plan.recurrent
   const slices = rec.numLayers * rec.directions
   const x = g.input('x', ['batch', 'time', rec.inputSize])

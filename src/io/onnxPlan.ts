@@ -127,7 +127,10 @@ const planRecurrent = (layer: unknown, params: unknown, dtype: DType | null): Re
       body.stateNames.every((n) => agrees(own!.state[n] as Tensor, theirs.state[n] as Tensor, probe.dtype))
   })
   if (found === undefined) {
-    refuse(`${body.name} (hidden ${hiddenSize}, ${numLayers} layer(s), ${directions} direction(s)) does not compute what ${body.name} with these options computes; a custom cell under a built-in name cannot be exported.`)
+    refuse(
+      `${body.name} (parameters ${Object.keys(p).join(', ')}) does not compute what ${body.name}({ hiddenSize: ${hiddenSize}, numLayers: ${numLayers}, ` +
+        `bidirectional: ${directions === 2} }) computes with them; only layers built by ${body.name}(...) export (not nn.recurrent(spec) or a custom cell under its name).`,
+    )
   }
   return { kind, nonlinearity: found![0], inputSize: body.inputSize, hiddenSize, numLayers, directions, stateNames: body.stateNames, params: p }
 }
