@@ -1,6 +1,6 @@
 /// <reference types="node" />
 /**
- * @file The `scangrad` command line (commander): `train`, `evaluate`, `predict` and `generate`.
+ * @file The `scangrad` command line (commander): `train`, `evaluate`, `predict`, `generate` and `export`.
  * `runCli(argv, io)` runs one command line and resolves to its exit code; it never calls
  * `process.exit`, so tests run it in-process. Usage errors print one line and exit 2; data errors
  * (files, checkpoints) exit 1; an interrupted training run exits 130 after saving everything.
@@ -19,6 +19,9 @@ import { type Progress, type Write, barProgress, jsonProgress, plainProgress, qu
 import { type RunEnv, type RunResult, describeKernels, loadRun, resumeRun, startRun } from './runner.js'
 import { CONFIG_FILE, METRICS_FILE, REPORT_FILE } from './runDir.js'
 import { CHECKPOINT_FILE } from '../io/checkpoint.js'
+import { writeFileAtomic } from '../io/files.js'
+import { toOnnx } from '../io/onnx.js'
+import { ValueError } from '../errors.js'
 import { TASKS, taskOf } from './tasks/index.js'
 import type { Answer } from './tasks/types.js'
 
@@ -263,6 +266,31 @@ const generateAction = async (io: CliIo, cmd: Command): Promise<number> => {
   }))
 }
 
+// ---- export ----
+
+const exportAction = async (io: CliIo, cmd: Command): Promise<number> => {
+  const { from, format, out } = cmd.opts() as { from: string; format: string; out: string }
+  if (format !== 'onnx') throw new CliError(`--format must be onnx (the only export format), got ${JSON.stringify(format)}.`, 2)
+  const run = await loadRun(from)
+  if (E.isLeft(run)) throw run.left
+  const { experiment, config, params } = run.right
+  let bytes: Uint8Array
+  try {
+    bytes = toOnnx(experiment.network, params)
+  } catch (e) {
+    // The model of this task is not one ONNX export covers: a usage error, said in one line.
+    if (e instanceof ValueError) throw new CliError(`${from} holds a run of --task ${config.task} whose model cannot be exported: ${e.message}`, 2)
+    throw e
+  }
+  try {
+    await writeFileAtomic(out, bytes)
+  } catch (e) {
+    throw new CliError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`, 1)
+  }
+  io.stdout(`wrote ${out} (${bytes.length} bytes, ONNX opset 14): input x [batch, time, features] and optional initial states; outputs y, then the final states\n`)
+  return 0
+}
+
 // ---- the program ----
 
 const fieldOption = (field: FieldName): Option => {
@@ -337,6 +365,14 @@ const buildProgram = (io: CliIo, exit: { code: number }): Command => {
     .addHelpText('after', '\nExample:\n  $ scangrad generate --from runs/names --temperature 0.8 --seed 1 --count 10')
     .action(action(generateAction))
 
+  program.command('export')
+    .description('export a trained run\'s model (nn.lstm, nn.gru or nn.rnn with its output layer) to ONNX')
+    .requiredOption('--from <dir>', 'the run folder')
+    .option('--format <format>', 'the file format (onnx)', 'onnx')
+    .requiredOption('--out <file>', 'the file to write (atomically)')
+    .addHelpText('after', '\nExample:\n  $ scangrad export --from runs/mnist-20250101-120000 --format onnx --out mnist.onnx')
+    .action(action(exportAction))
+
   return program
 }
 
@@ -356,7 +392,7 @@ export const runCli = async (argv: readonly string[], io: CliIo = processIo()): 
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2
     if (e instanceof CliError) {
-      const command = argv.find((a) => ['train', 'evaluate', 'predict', 'generate'].includes(a))
+      const command = argv.find((a) => ['train', 'evaluate', 'predict', 'generate', 'export'].includes(a))
       io.stderr(`scangrad${command === undefined ? '' : ` ${command}`}: ${e.message}\n`)
       return e.exitCode
     }

@@ -117,6 +117,7 @@ export const mnist: Task = {
       `mnist (${cell}, ${hidden} units): test accuracy ${pct(m.accuracy)} on ${digits.test.labels.length} digits, test loss ${fmt(m.loss)}`
 
     return E.right({
+      network: model,
       model: { kind: 'sequenceModel', cell, hidden, inputSize: 28, outputSize: 10, readout: 'lastStep', output: lossName === 'bce' ? 'softmax' : 'logits', init, dtype },
       data: {
         source: 'mnist package (10,000 digits)', splitSeed: SPLIT_SEED, testFraction: TEST_FRACTION,

@@ -107,6 +107,7 @@ export const names: Task = {
       `names (${config.cell as string}, ${config.hidden as number} units): validation loss ${fmt(l)} nats per character (perplexity ${fmt(Math.exp(l))}) on ${validationNames.length} held-out names`
 
     return E.right({
+      network: model,
       model: { kind: 'sequenceModel', cell: config.cell as string, hidden: config.hidden as number, inputSize: size, outputSize: size, readout: 'perStep', output: 'logits', vocabulary: [...vocab.tokens], time, dtype },
       data: { source: '@stdlib first names (female + male), lower-cased', names: all.length, splitOf: 'trainTestSplit(data key)', train: trainNames.length, validation: validationNames.length, firstValidation: validationNames.slice(0, 5) },
       init: (key) => model.init(key, { dtype }),

@@ -30,6 +30,7 @@ export const oscillator: Task = {
     const steps = xs.shape[1]
     const fitted = (params: unknown) => values(model.apply(params as never, xs))
     return E.right({
+      network: model,
       model: { kind: 'seedNetwork', inputSize: 1, hidden: [config.hidden as number], activation: config.activation as string, output: { size: 1, activation: 'identity', readout: 'perStep' }, dtype },
       data: { source: 'data.oscillator', constants: { m: 1, c: 0.1, k: 1, dt: 0.1, tEnd: 30, x0: 1, v0: 0 }, steps },
       init: (key) => model.init(key, { dtype }),

@@ -156,6 +156,7 @@ const seriesExperiment = (config: CommonConfig & Record<string, unknown>, table:
       ...(n.extrapolationMae === undefined ? [] : [`${steps}-step extrapolation mean absolute error ${fmt(n.extrapolationMae)} ${target}`])].join('; ')
 
   return {
+    network: model,
     model: { kind: 'seedNetwork', inputSize: 1, hidden: [config.hidden as number], activation: config.activation as string, output: { size: 1, activation: 'identity', readout: 'perStep' }, dtype },
     data: {
       source: table.source, rows: table.rows, input, target, missing: config.missing as string,

@@ -61,6 +61,8 @@ export interface GenerateOptions {
 export interface Experiment {
   /** The model, described in JSON (stored in the checkpoint). */
   readonly model: Json
+  /** The model object itself (what `init` and `loss` use), for `scangrad export`. */
+  readonly network?: unknown
   /** The data split, described in JSON (stored in the checkpoint; a resumed run must see the same). */
   readonly data: Json
   /** Fresh parameters (same key, same parameters). */

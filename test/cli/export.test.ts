@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as E from 'fp-ts/lib/Either.js'
+import * as ort from 'onnxruntime-web'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadRun } from '../../src/cli/runner.js'
+import { normal, randomKey, type Tensor } from '../../src/index.js'
+import { cli, tempDir } from './helpers.js'
+
+const dir = tempDir()
+
+beforeAll(() => {
+  ort.env.wasm.numThreads = 1
+  ort.env.wasm.wasmPaths = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url))
+})
+
+describe('scangrad export --format onnx', () => {
+  it('exports a trained names run (gru) that runs in onnxruntime-web like the run\'s own model', async () => {
+    const run = join(dir, 'names')
+    const trained = await cli(['train', '--task', 'names', '--cell', 'gru', '--train-size', '64', '--hidden', '6', '--epochs', '1', '--samples', '1', '--quiet', '--out', run])
+    expect(trained.code, trained.stderr).toBe(0)
+    const out = join(dir, 'names.onnx')
+    const exported = await cli(['export', '--from', run, '--format', 'onnx', '--out', out])
+    expect(exported.code, exported.stderr).toBe(0)
+    expect(exported.stdout).toContain(`wrote ${out}`)
+    const loaded = await loadRun(run)
+    if (E.isLeft(loaded)) throw loaded.left
+    const { experiment, params } = loaded.right
+    const model = experiment.network as { apply(p: unknown, x: Tensor): Tensor }
+    const features = (params as { output: { w: Tensor } }).output.w.shape[1]
+    const xs = normal(randomKey(5), [3, 4, features], { dtype: 'float32' })
+    const expected = model.apply(params, xs)
+    const session = await ort.InferenceSession.create(await readFile(out))
+    const got = (await session.run({ x: new ort.Tensor('float32', xs.data as Float32Array, [...xs.shape]) })).y
+    await session.release()
+    expect([...got.dims]).toEqual([...expected.shape])
+    const data = got.data as Float32Array
+    const scale = Math.max(...Array.from(expected.data, Math.abs))
+    const gap = Math.max(...Array.from(expected.data, (v, k) => Math.abs(v - data[k])))
+    expect(gap / scale).toBeLessThan(1e-5)
+  })
+
+  it('refuses a run whose model cannot be exported, in one line, and writes nothing', async () => {
+    const run = join(dir, 'oscillator')
+    const trained = await cli(['train', '--task', 'oscillator', '--epochs', '1', '--quiet', '--out', run])
+    expect(trained.code, trained.stderr).toBe(0)
+    const out = join(dir, 'oscillator.onnx')
+    const { code, stderr } = await cli(['export', '--from', run, '--out', out])
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/^scangrad export: .* holds a run of --task oscillator whose model cannot be exported: io\.toOnnx: nn\.seedNetwork is not exported yet/)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(existsSync(out)).toBe(false)
+    const format = await cli(['export', '--from', run, '--format', 'tflite', '--out', out])
+    expect(format.code).toBe(2)
+    expect(format.stderr).toContain('--format must be onnx')
+  })
+})
