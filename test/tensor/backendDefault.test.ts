@@ -58,8 +58,16 @@ describe('the default backend, in a fresh process', () => {
   })
 
   it('is the JavaScript one until an asynchronous load finishes where synchronous compilation is refused', async () => {
-    const out = await fresh(MAIN_THREAD, `
+    // Compilation waits until the body has looked, so the order does not depend on how long importing takes.
+    const gated = `${MAIN_THREAD}
+      const compile = WebAssembly.compile
+      let open
+      const gate = new Promise((resolve) => { open = resolve })
+      globalThis.openCompilation = open
+      WebAssembly.compile = (bytes) => gate.then(() => compile(bytes))`
+    const out = await fresh(gated, `
       const before = backend.K.name
+      globalThis.openCompilation()
       const active = await scangrad.ready()
       console.log(before, active.name, backend.K.name)`)
     expect(out).toMatch(/^js (wasm(-relaxed-simd)?) \1$/)
