@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-web'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadRun } from '../../src/cli/runner.js'
 import { normal, randomKey, type Tensor } from '../../src/index.js'
-import { cli, tempDir } from './helpers.js'
+import { cli, runExample, tempDir } from './helpers.js'
 
 const dir = tempDir()
 
@@ -32,7 +32,7 @@ describe('scangrad export --format onnx', () => {
     const features = (params as { output: { w: Tensor } }).output.w.shape[1]
     const xs = normal(randomKey(5), [3, 4, features], { dtype: 'float32' })
     const expected = model.apply(params, xs)
-    const session = await ort.InferenceSession.create(await readFile(out))
+    const session = await ort.InferenceSession.create(await readFile(out), { logSeverityLevel: 3 })
     const got = (await session.run({ x: new ort.Tensor('float32', xs.data as Float32Array, [...xs.shape]) })).y
     await session.release()
     expect([...got.dims]).toEqual([...expected.shape])
@@ -56,4 +56,13 @@ describe('scangrad export --format onnx', () => {
     expect(format.code).toBe(2)
     expect(format.stderr).toContain('--format must be onnx')
   })
+
+  it('examples/exportOnnx.ts trains, exports and prints differences below 1e-5', async () => {
+    const stdout = await runExample('exportOnnx', [join(dir, 'example.onnx')])
+    const gaps = [...stdout.matchAll(/(\d\.\d+e[-+]\d+) in (y|h_n|c_n)/g)].map((m) => Number(m[1]))
+    expect(gaps).toHaveLength(3)
+    for (const gap of gaps) expect(gap).toBeLessThan(1e-5)
+    expect(existsSync(join(dir, 'example.onnx'))).toBe(true)
+  })
 })
+

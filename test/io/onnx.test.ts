@@ -16,7 +16,7 @@ beforeAll(() => {
 const ortTensor = (t: Tensor): ort.Tensor => new ort.Tensor(t.dtype, t.data, [...t.shape])
 
 const run = async (bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, ort.Tensor>> => {
-  const session = await ort.InferenceSession.create(bytes)
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })
   try {
     return await session.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, ortTensor(v)])))
   } finally {
