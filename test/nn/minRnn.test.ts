@@ -1,0 +1,164 @@
+/**
+ * nn.minGru and nn.minLstm (Feng et al. 2024): the parallel mode (gates at once, linearRecurrence
+ * over time) equals the sequential reference (the cell through `scan`) in outputs, final states and
+ * gradients, plain, masked, reversed, stacked and bidirectional; each layer equals a plain-loop
+ * transcription of the paper's equations; and passes checkGrads.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  type Tensor, add, div, grad, matmul, mul, normal, randomKey, reshape, sigmoid, slice, splitKey, stack, sub, sum, tensor, transpose,
+} from '../../src/index.js'
+import * as nn from '../../src/nn/index.js'
+import { type Case, cases, runs } from './gradHarness.js'
+import { expectClose, expectGradsOk } from './support.js'
+
+type Kind = 'minGru' | 'minLstm'
+const make = (kind: Kind, options: nn.MinRecurrentOptions): nn.RecurrentLayer<nn.HiddenState> =>
+  kind === 'minGru' ? nn.minGru(options) : nn.minLstm(options)
+
+interface Config {
+  readonly numLayers?: number
+  readonly bidirectional?: boolean
+  readonly masked?: boolean
+  readonly reverse?: boolean
+  readonly initialState?: boolean
+  readonly lastStep?: boolean
+}
+
+const configs: Record<string, Config> = {
+  plain: {},
+  masked: { masked: true },
+  'masked, reversed, from a given state': { masked: true, reverse: true, initialState: true },
+  'stacked bidirectional, masked': { numLayers: 2, bidirectional: true, masked: true, initialState: true },
+  'stacked bidirectional, last step': { numLayers: 2, bidirectional: true, lastStep: true },
+}
+
+/** Outputs, final state and the gradients of a weighted sum of both, in one mode. */
+const runMode = (kind: Kind, mode: 'parallel' | 'sequential', config: Config, c: Case) => {
+  const layer = make(kind, { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, mode })
+  const [kp, kh, kw, kv] = splitKey(randomKey(c.seed), 4)
+  const params = layer.init(kp, { dtype: 'float64' })
+  const slices = (config.numLayers ?? 1) * (config.bidirectional ? 2 : 1)
+  const h0 = normal(kh, [slices, c.batch, c.hiddenSize])
+  const options = (h: Tensor): nn.RecurrentOptions<nn.HiddenState> => ({
+    ...(config.masked ? { lengths: c.lengths } : {}),
+    ...(config.reverse ? { reverse: true } : {}),
+    ...(config.initialState ? { initialState: { h } } : {}),
+    ...(config.lastStep ? { outputs: 'lastStep' as const } : {}),
+  })
+  const { outputs, state } = layer.apply(params, c.x, options(h0))
+  const wOut = normal(kw, outputs.shape)
+  const wState = normal(kv, state.h.shape)
+  const loss = (p: nn.Params, x: Tensor, h: Tensor): Tensor => {
+    const r = layer.apply(p, x, options(h))
+    return add(sum(mul(r.outputs, wOut)), sum(mul(r.state.h, wState)))
+  }
+  const [gp, gx, gh] = grad(loss, { argnums: [0, 1, 2] })(params, c.x, h0) as [nn.Params, Tensor, Tensor]
+  return { outputs, h: state.h, gp, gx, gh }
+}
+
+describe.each(['minGru', 'minLstm'] as const)('nn.%s: parallel = sequential (float64, 1e-12)', (kind) => {
+  it.each(Object.entries(configs))('%s', (_, config) => {
+    fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 3 }), (c) => {
+      const par = runMode(kind, 'parallel', config, c)
+      const seq = runMode(kind, 'sequential', config, c)
+      expectClose(par.outputs, seq.outputs, 1e-12, 'outputs')
+      expectClose(par.h, seq.h, 1e-12, 'state.h')
+      expectClose(par.gx, seq.gx, 1e-12, 'd/dx')
+      if (config.initialState === true) expectClose(par.gh, seq.gh, 1e-12, 'd/dh0')
+      expect(Object.keys(par.gp).sort()).toEqual(Object.keys(seq.gp).sort())
+      for (const name of Object.keys(seq.gp)) expectClose(par.gp[name], seq.gp[name], 1e-12, `d/d${name}`)
+    }), runs)
+  })
+})
+
+// ---- the paper's equations, one step at a time, batch-first ----
+
+const lin = (x: Tensor, w: Tensor, b: Tensor): Tensor => add(matmul(x, transpose(w)), b)
+const stepOf = (x: Tensor, t: number): Tensor => reshape(slice(x, [[0, x.shape[0]], [t, t + 1]]), [x.shape[0], x.shape[2]])
+
+/** minGRU: z = σ(Linear_z(x)), h̃ = Linear_h(x), h_t = (1 − z) ⊙ h_{t−1} + z ⊙ h̃. */
+const paperMinGru = (p: nn.Params, x: Tensor, h0: Tensor): { outputs: Tensor; h: Tensor } => {
+  let h = h0
+  const hs: Tensor[] = []
+  for (let t = 0; t < x.shape[1]; t++) {
+    const xt = stepOf(x, t)
+    const z = sigmoid(lin(xt, p.weight_z, p.bias_z))
+    const candidate = lin(xt, p.weight_h, p.bias_h)
+    h = add(mul(sub(tensor(1), z), h), mul(z, candidate))
+    hs.push(h)
+  }
+  return { outputs: stack(hs, 1), h }
+}
+
+/** minLSTM: f, i = σ(Linear_f,i(x)), h̃ = Linear_h(x), f' = f/(f + i), i' = i/(f + i), h_t = f' ⊙ h_{t−1} + i' ⊙ h̃. */
+const paperMinLstm = (p: nn.Params, x: Tensor, h0: Tensor): { outputs: Tensor; h: Tensor } => {
+  let h = h0
+  const hs: Tensor[] = []
+  for (let t = 0; t < x.shape[1]; t++) {
+    const xt = stepOf(x, t)
+    const f = sigmoid(lin(xt, p.weight_f, p.bias_f))
+    const i = sigmoid(lin(xt, p.weight_i, p.bias_i))
+    const candidate = lin(xt, p.weight_h, p.bias_h)
+    h = add(mul(div(f, add(f, i)), h), mul(div(i, add(f, i)), candidate))
+    hs.push(h)
+  }
+  return { outputs: stack(hs, 1), h }
+}
+
+describe.each([
+  ['minGru', paperMinGru],
+  ['minLstm', paperMinLstm],
+] as const)('nn.%s against the paper’s equations in a plain loop', (kind, paper) => {
+  it.each(['parallel', 'sequential'] as const)('%s mode: outputs, final state and gradients', (mode) => {
+    fc.assert(fc.property(cases({ batch: 2, time: 5, inputSize: 3, hiddenSize: 3 }), (c) => {
+      const layer = make(kind, { inputSize: c.inputSize, hiddenSize: c.hiddenSize, mode })
+      const [kp, kh, kw] = splitKey(randomKey(c.seed), 3)
+      const params = layer.init(kp, { dtype: 'float64' })
+      const h0 = normal(kh, [1, c.batch, c.hiddenSize])
+      const h0Slice = reshape(h0, [c.batch, c.hiddenSize])
+      const ours = layer.apply(params, c.x, { initialState: { h: h0 } })
+      /** The one layer's parameters without their `_l0` suffix. */
+      const unsuffixed = (p: nn.Params): nn.Params => Object.fromEntries(Object.entries(p).map(([k, v]) => [k.replace(/_l0$/, ''), v]))
+      const theirs = paper(unsuffixed(params), c.x, h0Slice)
+      expectClose(ours.outputs, theirs.outputs, 1e-12, 'outputs')
+      expectClose(ours.state.h, reshape(theirs.h, [1, c.batch, c.hiddenSize]), 1e-12, 'state.h')
+      const w = normal(kw, ours.outputs.shape)
+      const loss = (r: { outputs: Tensor; h: Tensor }): Tensor => add(sum(mul(r.outputs, w)), sum(mul(r.h, r.h)))
+      const [gp, gx, gh] = grad((p: nn.Params, x: Tensor, h: Tensor) => {
+        const r = layer.apply(p, x, { initialState: { h } })
+        return loss({ outputs: r.outputs, h: r.state.h })
+      }, { argnums: [0, 1, 2] })(params, c.x, h0) as [nn.Params, Tensor, Tensor]
+      const [rp, rx, rh] = grad((p: nn.Params, x: Tensor, h: Tensor) => loss(paper(unsuffixed(p), x, reshape(h, [c.batch, c.hiddenSize]))), { argnums: [0, 1, 2] })(
+        params, c.x, h0,
+      ) as [nn.Params, Tensor, Tensor]
+      expectClose(gx, rx, 1e-12, 'd/dx')
+      expectClose(gh, rh, 1e-12, 'd/dh0')
+      for (const name of Object.keys(gp)) expectClose(gp[name], rp[name], 1e-12, `d/d${name}`)
+    }), runs)
+  })
+})
+
+describe('checkGrads and names', () => {
+  it.each(['minGru', 'minLstm'] as const)('nn.%s passes checkGrads, order 1 (masked, bidirectional, parallel)', (kind) => {
+    const layer = make(kind, { inputSize: 2, hiddenSize: 2, bidirectional: true })
+    const [kp, kx] = splitKey(randomKey(3))
+    const params = layer.init(kp, { dtype: 'float64' })
+    const x = normal(kx, [2, 3, 2])
+    expectGradsOk((p: nn.Params, xs: Tensor) => layer.apply(p, xs, { lengths: [3, 2] }), [params, x], { order: 1, key: randomKey(4) })
+  })
+
+  it('names parameters in PyTorch layout and rejects an unknown mode', () => {
+    const params = nn.minGru({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true }).init(randomKey(0))
+    expect(Object.keys(params).sort()).toEqual([
+      'bias_h_l0', 'bias_h_l0_reverse', 'bias_h_l1', 'bias_h_l1_reverse', 'bias_z_l0', 'bias_z_l0_reverse', 'bias_z_l1', 'bias_z_l1_reverse',
+      'weight_h_l0', 'weight_h_l0_reverse', 'weight_h_l1', 'weight_h_l1_reverse', 'weight_z_l0', 'weight_z_l0_reverse', 'weight_z_l1', 'weight_z_l1_reverse',
+    ])
+    expect([...params.weight_z_l1.shape]).toEqual([4, 8])
+    expect(Object.keys(nn.minLstm({ inputSize: 3, hiddenSize: 4 }).init(randomKey(0))).sort()).toEqual(
+      ['bias_f_l0', 'bias_h_l0', 'bias_i_l0', 'weight_f_l0', 'weight_h_l0', 'weight_i_l0'],
+    )
+    expect(() => nn.minGru({ inputSize: 3, hiddenSize: 4, mode: 'fast' as 'parallel' })).toThrow(/mode must be/)
+  })
+})
