@@ -6,8 +6,8 @@
  */
 import { ValueError } from '../errors.js'
 import type { Tensor } from '../tensor/Tensor.js'
-import { GraphBuilder } from './onnxGraph.js'
-import { type ExportPlan, type OutputPlan, type RecurrentPlan, planExport } from './onnxPlan.js'
+import { type Dim, GraphBuilder } from './onnxGraph.js'
+import { type ElmanPlan, type ExportPlan, type OutputPlan, type RecurrentPlan, planExport } from './onnxPlan.js'
 
 /** Options of `toOnnx`. */
 export interface OnnxOptions {
@@ -16,7 +16,7 @@ export interface OnnxOptions {
   /** Free text stored as the model's doc string. */
   readonly docString?: string
   /**
-   * How the initial states `h0` (and `c0`) are inputs. 'optional' (default): each input has a
+   * How the initial states `h0` (and `c0`) are inputs (Elman layers: see `toOnnx`). 'optional' (default): each input has a
    * zeros default (an initializer of the same name, ONNX IR ≥ 4), so it may be left out; runtimes
    * that override initializers (onnxruntime's C/C++/Python API) also accept it fed.
    * onnxruntime-web accepts no feed for such an input, so 'required' makes them plain inputs
@@ -117,17 +117,18 @@ const outputLayer = (g: GraphBuilder, output: OutputPlan, features: string): str
 const STATE_INPUT: Readonly<Record<string, string>> = { h: 'h0', c: 'c0' }
 const STATE_OUTPUT: Readonly<Record<string, string>> = { h: 'h_n', c: 'c_n' }
 
-const buildGraph = (plan: ExportPlan, options: OnnxOptions): Uint8Array => {
-  const mode = options.initialStates ?? 'optional'
-  if (mode !== 'optional' && mode !== 'required') {
-    throw new ValueError(`io.toOnnx: initialStates must be 'optional' or 'required', got ${JSON.stringify(options.initialStates)}.`)
-  }
-  const dtype = options.dtype ?? plan.dtype
-  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`io.toOnnx: dtype must be 'float32' or 'float64', got ${JSON.stringify(options.dtype)}.`)
-  const g = new GraphBuilder(dtype)
-  const rec = plan.recurrent
+/** A body's result: time-major outputs [T, B, features] and the state outputs, in order. */
+interface Body {
+  readonly ys: string
+  readonly features: number
+  readonly states: readonly { readonly name: string; readonly value: string; readonly dims: readonly Dim[] }[]
+}
+
+type InitialStates = 'optional' | 'required'
+
+/** nn.lstm / nn.gru / nn.rnn: initial states as inputs, final states in PyTorch's `h_n` layout. */
+const torchBody = (g: GraphBuilder, rec: RecurrentPlan, x: string, mode: InitialStates): Body => {
   const slices = rec.numLayers * rec.directions
-  const x = g.input('x', ['batch', 'time', rec.inputSize])
   // An initial state left out is zeros [L·D, 1, H] (its default); Expand broadcasts either to [L·D, B, H].
   const batch = g.op('Gather', [g.op('Shape', [x]), g.ints('index', [1], [0])], { axis: 0 })
   const broadcastShape = g.op('Concat', [g.ints('one', [1], [1]), batch, g.ints('one', [1], [1])], { axis: 0 })
@@ -138,7 +139,81 @@ const buildGraph = (plan: ExportPlan, options: OnnxOptions): Uint8Array => {
   }))
   const xt = g.op('Transpose', [x], { perm: [1, 0, 2] })
   const { ys, states } = recurrentStack(g, rec, xt, initial)
-  const features = rec.hiddenSize * rec.directions
+  return {
+    ys,
+    features: rec.hiddenSize * rec.directions,
+    states: rec.stateNames.map((n) => ({ name: STATE_OUTPUT[n], value: states[n], dims: [slices, 'batch', rec.hiddenSize] })),
+  }
+}
+
+/**
+ * nn.elman and stacks of it (nn.seedNetwork's body), one ONNX RNN node per layer. The seed's time
+ * term, bTime included, is off at a fresh sequence's first step: each layer reads [x_t, c_t] with
+ * c_t = [t > 0] (built from x's time axis, so time stays dynamic) and W = [wLayerᵀ | bTimeᵀ],
+ * Wb = bLayer, R = wTimeᵀ, Rb = 0. With h0 = 0 the first step is σ(x·wLayer + bLayer) exactly,
+ * and every later step σ(x·wLayer + bLayer + h·wTime + bTime). A run from given initial states
+ * (initialStates 'required') continues sequences, so there c_t = 1 from the first step, as in
+ * scangrad. In 'optional' mode the graph has no state inputs at all: a zero h0 is not a fresh
+ * start for the seed's rule, so feeding one there could only be wrong.
+ * Uniform hidden sizes: states `[L, batch, H]` (h0, h_n); mixed: one per layer, `[batch, H_k]`
+ * (h0_l0, h_n_l0, ...), the entries of scangrad's state array.
+ */
+const elmanBody = (g: GraphBuilder, rec: ElmanPlan, x: string, mode: InitialStates): Body => {
+  const L = rec.layers.length
+  const uniform = rec.layers.every((l) => l.hiddenSize === rec.layers[0].hiddenSize)
+  const H = rec.layers[0].hiddenSize
+  const given = mode === 'optional'
+    ? null
+    : uniform
+      ? [g.input('h0', [L, 'batch', H])]
+      : rec.layers.map((l, k) => g.input(`h0_l${k}`, ['batch', l.hiddenSize]))
+  const xt = g.op('Transpose', [x], { perm: [1, 0, 2] })
+  // c [T, B, 1]: t > 0 for a fresh start, t > −1 (all ones) for a continued one.
+  const shape = g.op('Shape', [xt])
+  const time = g.op('Gather', [shape, g.ints('index', [], [0])], { axis: 0 })
+  const steps = g.op('Range', [g.ints('zero', [], [0]), time, g.ints('one', [], [1])])
+  const on = g.op('Cast', [g.op('Greater', [steps, g.ints('first', [], [mode === 'optional' ? 0 : -1])])], { to: g.elementType })
+  const batch = g.op('Gather', [shape, g.ints('index', [1], [1])], { axis: 0 })
+  const c = g.op('Expand', [g.op('Reshape', [on, g.ints('shape', [3], [-1, 1, 1])]), g.op('Concat', [g.ints('one', [1], [1]), batch, g.ints('one', [1], [1])], { axis: 0 })])
+  let inputs = xt
+  const finals: string[] = []
+  rec.layers.forEach((layer, k) => {
+    const { inputSize: I, hiddenSize: Hk } = layer
+    // W [1, H, I + 1]: row j is (wLayer[:, j], bTime[j]); R [1, H, H]: row j is wTime[:, j].
+    const w = Array.from({ length: Hk }, (_, j) => [...Array.from({ length: I }, (_, i) => layer.wLayer.data[i * Hk + j]), layer.bTime.data[j]]).flat()
+    const r = Array.from({ length: Hk }, (_, j) => Array.from({ length: Hk }, (_, i) => layer.wTime.data[i * Hk + j])).flat()
+    const b = [...layer.bLayer.data, ...new Array<number>(Hk).fill(0)]
+    let h0 = ''
+    if (given !== null) {
+      h0 = uniform
+        ? g.op('Slice', [given[0], g.ints('start', [1], [k]), g.ints('end', [1], [k + 1]), g.ints('axis', [1], [0])])
+        : g.op('Unsqueeze', [given[k], g.ints('axis', [1], [0])])
+    }
+    const augmented = g.op('Concat', [inputs, c], { axis: -1 })
+    // Inputs: X, W, R, B, sequence_lens (none), initial_h (none, i.e. zeros, for a fresh start).
+    const weights = [augmented, g.floats(`W_l${k}`, [1, Hk, I + 1], w), g.floats(`R_l${k}`, [1, Hk, Hk], r), g.floats(`B_l${k}`, [1, 2 * Hk], b)]
+    const [y, yH] = g.node('RNN', h0 === '' ? weights : [...weights, '', h0], { hidden_size: Hk, direction: 'forward', activations: [layer.activation] }, 2)
+    finals.push(yH)
+    // Y is [T, 1, B, H]: drop the direction axis.
+    inputs = g.op('Squeeze', [y, g.ints('axis', [1], [1])])
+  })
+  const states = uniform
+    ? [{ name: 'h_n', value: finals.length === 1 ? finals[0] : g.op('Concat', finals, { axis: 0 }), dims: [L, 'batch', H] as Dim[] }]
+    : finals.map((f, k) => ({ name: `h_n_l${k}`, value: g.op('Squeeze', [f, g.ints('axis', [1], [0])]), dims: ['batch', rec.layers[k].hiddenSize] as Dim[] }))
+  return { ys: inputs, features: rec.layers[L - 1].hiddenSize, states }
+}
+
+const buildGraph = (plan: ExportPlan, options: OnnxOptions): Uint8Array => {
+  const mode = options.initialStates ?? 'optional'
+  if (mode !== 'optional' && mode !== 'required') {
+    throw new ValueError(`io.toOnnx: initialStates must be 'optional' or 'required', got ${JSON.stringify(options.initialStates)}.`)
+  }
+  const dtype = options.dtype ?? plan.dtype
+  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`io.toOnnx: dtype must be 'float32' or 'float64', got ${JSON.stringify(options.dtype)}.`)
+  const g = new GraphBuilder(dtype)
+  const rec = plan.recurrent
+  const x = g.input('x', ['batch', 'time', rec.inputSize])
+  const { ys, features, states } = rec.kind === 'elman' ? elmanBody(g, rec, x, mode) : torchBody(g, rec, x, mode)
   if (plan.output === null) {
     g.output('y', g.op('Transpose', [ys], { perm: [1, 0, 2] }), ['batch', 'time', features])
   } else if (plan.readout === 'perStep') {
@@ -148,20 +223,23 @@ const buildGraph = (plan: ExportPlan, options: OnnxOptions): Uint8Array => {
     const last = g.op('Gather', [ys, g.ints('last', [], [-1])], { axis: 0 })
     g.output('y', outputLayer(g, plan.output, last), ['batch', plan.output.outputSize])
   }
-  for (const n of rec.stateNames) g.output(STATE_OUTPUT[n], states[n], [slices, 'batch', rec.hiddenSize])
+  for (const s of states) g.output(s.name, s.value, s.dims)
   return g.encode(options.graphName ?? 'scangrad', options.docString ?? '')
 }
 
 /**
  * A trained model as an ONNX ModelProto (opset 14): `nn.lstm`, `nn.gru`, `nn.rnn` (tanh or relu;
- * `numLayers`, `bidirectional`), alone or in an `nn.sequenceModel` with an `nn.linear`/`nn.dense`
- * output (per-step or last-step readout). Inputs: `x` `[batch, time, features]` (batch first, both
+ * `numLayers`, `bidirectional`), `nn.elman` (tanh, relu or sigmoid) and stacks of it, alone or in an
+ * `nn.sequenceModel` / `nn.seedNetwork` with an `nn.linear`/`nn.dense` output (per-step or last-step
+ * readout). Elman layers follow the seed's first-step rule (see `elmanBody`): their graph has no
+ * state input unless `initialStates: 'required'`, which runs continued sequences from the fed `h0`
+ * (`h0_l0`, ... and `h_n_l0`, ... `[batch, H_k]` when the hidden sizes differ). Inputs: `x` `[batch, time, features]` (batch first, both
  * axes dynamic), then the optional initial states `h0` (and `c0` for an LSTM), `[layers ×
  * directions, batch, hidden]`, zeros when left out. Outputs: `y` (what `apply` returns), then
  * `h_n` (and `c_n`) in PyTorch's layout (see `OnnxOptions.initialStates` for onnxruntime-web). The graph's float type is the parameters' dtype.
  * PyTorch's gate order becomes ONNX's (LSTM i,f,g,o → i,o,f,c; GRU r,z,n → z,r,h) and GRUs get
  * `linear_before_reset = 1`. Masks and lengths are not exported: every step of `x` is real.
- * Throws a ValueError naming the part it cannot export (e.g. `nn.elman`, a custom activation).
+ * Throws a ValueError naming the part it cannot export (e.g. an Elman layer with leakyRelu, a custom activation).
  * @example
  * const bytes = io.toOnnx(model, params)   // Uint8Array; await io.writeFileAtomic('model.onnx', bytes)
  * @category io

@@ -54,6 +54,11 @@ export class GraphBuilder {
 
   constructor(readonly dtype: DType) {}
 
+  /** The graph's float type as an ONNX element type (a Cast's `to`). */
+  get elementType(): number {
+    return onnxElementType(this.dtype)
+  }
+
   /** A fresh value name with a readable stem. */
   fresh(stem: string): string {
     this.counter += 1

@@ -9,10 +9,10 @@
 import { ValueError } from '../errors.js'
 import { type ActivationName } from '../nn/activations.js'
 import { dense } from '../nn/dense.js'
-import { gru, lstm, rnn } from '../nn/layers.js'
+import { elman, gru, lstm, rnn } from '../nn/layers.js'
 import type { Params } from '../nn/init.js'
 import type { Readout } from '../nn/networks.js'
-import type { RecurrentLayer } from '../nn/recurrent.js'
+import { type RecurrentLayer, stacked } from '../nn/recurrent.js'
 import { normal, randomKey } from '../random/random.js'
 import { type DType, Tensor } from '../tensor/Tensor.js'
 
@@ -32,6 +32,28 @@ export interface RecurrentPlan {
   readonly params: Params
 }
 
+/** ONNX's RNN activations an Elman layer may have. */
+export type ElmanActivation = 'Tanh' | 'Relu' | 'Sigmoid'
+
+/** One Elman layer of a stack: sizes, activation and its four parameters. */
+export interface ElmanLayerPlan {
+  readonly inputSize: number
+  readonly hiddenSize: number
+  readonly activation: ElmanActivation
+  readonly wLayer: Tensor
+  readonly bLayer: Tensor
+  readonly wTime: Tensor
+  readonly bTime: Tensor
+}
+
+/** `nn.elman`, or a stack of them (`nn.seedNetwork`'s body), hidden sizes possibly mixed. */
+export interface ElmanPlan {
+  readonly kind: 'elman'
+  readonly inputSize: number
+  readonly layers: readonly ElmanLayerPlan[]
+  readonly params: Params
+}
+
 export interface OutputPlan {
   readonly inputSize: number
   readonly outputSize: number
@@ -42,7 +64,7 @@ export interface OutputPlan {
 
 export interface ExportPlan {
   readonly dtype: DType
-  readonly recurrent: RecurrentPlan
+  readonly recurrent: RecurrentPlan | ElmanPlan
   /** null for a bare recurrent layer: its outputs are exported as they are. */
   readonly output: OutputPlan | null
   readonly readout: Readout
@@ -96,15 +118,77 @@ const tryApply = <T>(f: () => T): T | null => {
 
 const KINDS: Readonly<Record<string, RecurrentKind>> = { 'nn.lstm': 'lstm', 'nn.gru': 'gru', 'nn.rnn': 'rnn' }
 
-const planRecurrent = (layer: unknown, params: unknown, dtype: DType | null): RecurrentPlan => {
-  if (!isRecurrentLayer(layer)) refuse('the model must be nn.lstm, nn.gru or nn.rnn, or an nn.sequenceModel over one of them; got something that is not a recurrent layer.')
-  const body = layer as RecurrentLayer
-  if (body.name === 'nn.elman' || body.name === 'nn.seedNetwork') {
-    refuse(`${body.name} is not exported yet: its first step has no time term (bTime included), which ONNX's RNN node cannot express on its own. Export nn.rnn, nn.lstm or nn.gru.`)
+const ELMAN_ACTIVATIONS = { Tanh: 'tanh', Relu: 'relu', Sigmoid: 'sigmoid' } as const
+
+// A bare nn.elman, the seed network's body, or a stack of nn.elman layers built by hand.
+const ELMAN_STACK = /^(nn\.elman|nn\.seedNetwork|nn\.stacked\(nn\.elman(, nn\.elman)*\))$/
+
+/**
+ * An Elman layer or stack: sizes from the layer, each layer's activation found by probing. Layer k's
+ * final state depends on layers 0..k only, so the activations are found one layer at a time
+ * (3·L candidates, not 3^L); the whole candidate is then checked against the model once more.
+ */
+const planElman = (body: RecurrentLayer, params: unknown, dtype: DType | null): ElmanPlan => {
+  const p = tensorLeaves(`the recurrent layer's (${body.name})`, params)
+  const bare = body.name === 'nn.elman'
+  const sizes = body.stateSizes
+  const inputSizes = sizes.map((_, k) => (k === 0 ? body.inputSize : sizes[k - 1]))
+  const build = (names: readonly ElmanActivation[]): RecurrentLayer => {
+    const layers = names.map((n, k) => elman({ inputSize: inputSizes[k], hiddenSize: sizes[k], activation: ELMAN_ACTIVATIONS[n] }) as unknown as RecurrentLayer)
+    return bare ? layers[0] : stacked(layers, { name: body.name })
   }
+  const probe = normal(randomKey(0x0e1), [2, 3, body.inputSize], { dtype: dtype ?? dtypeOf(p) })
+  const own = tryApply(() => body.apply(p, probe))
+  if (own === null) refuse(`${body.name}'s apply failed on its own parameters; check that they are this layer's (wLayer${bare ? '' : '_l0'} [${body.inputSize}, ${sizes[0]}], ...).`)
+  const slice = (state: unknown, k: number): Tensor => {
+    const h = (state as { h: Tensor | readonly Tensor[] }).h
+    return Array.isArray(h) ? h[k] : indexSlice(h as Tensor, k)
+  }
+  const found: ElmanActivation[] = []
+  for (let k = 0; k < sizes.length; k++) {
+    const candidates = (Object.keys(ELMAN_ACTIVATIONS) as ElmanActivation[]).filter((name) => {
+      const names = [...found, name, ...sizes.slice(k + 1).map(() => 'Tanh' as const)]
+      const theirs = tryApply(() => build(names).apply(p, probe))
+      return theirs !== null && agrees(slice(own!.state, k), slice(theirs.state, k), probe.dtype)
+    })
+    if (candidates.length === 0) {
+      refuse(
+        `${body.name}${bare ? '' : ` layer ${k}`} has an activation ONNX's RNN node cannot express: only tanh, relu and sigmoid export ` +
+          `(or the layer is not nn.elman({ inputSize: ${inputSizes[k]}, hiddenSize: ${sizes[k]} }) with these parameters).`,
+      )
+    }
+    found.push(candidates[0])
+  }
+  const theirs = tryApply(() => build(found).apply(p, probe))
+  if (theirs === null || !agrees(own!.outputs, theirs.outputs, probe.dtype)) {
+    refuse(`${body.name} does not compute what a stack of nn.elman layers (${found.map((a) => ELMAN_ACTIVATIONS[a]).join(', ')}) computes with its parameters.`)
+  }
+  const get = (name: string, k: number): Tensor => {
+    const key = bare ? name : `${name}_l${k}`
+    const value = p[key]
+    if (value === undefined) refuse(`the Elman layer's parameter ${key} is missing.`)
+    return value
+  }
+  const layers = sizes.map((hiddenSize, k) => ({
+    inputSize: inputSizes[k], hiddenSize, activation: found[k],
+    wLayer: get('wLayer', k), bLayer: get('bLayer', k), wTime: get('wTime', k), bTime: get('bTime', k),
+  }))
+  return { kind: 'elman', inputSize: body.inputSize, layers, params: p }
+}
+
+/** Row k of a `[slices, batch, hidden]` state. */
+const indexSlice = (h: Tensor, k: number): Tensor => {
+  const size = h.shape[1] * h.shape[2]
+  return new Tensor(h.data.slice(k * size, (k + 1) * size) as Float32Array | Float64Array, [h.shape[1], h.shape[2]])
+}
+
+const planRecurrent = (layer: unknown, params: unknown, dtype: DType | null): RecurrentPlan | ElmanPlan => {
+  if (!isRecurrentLayer(layer)) refuse('the model must be nn.lstm, nn.gru, nn.rnn or nn.elman, or an nn.sequenceModel / nn.seedNetwork over them; got something that is not a recurrent layer.')
+  const body = layer as RecurrentLayer
+  if (ELMAN_STACK.test(body.name)) return planElman(body, params, dtype)
   const kind = KINDS[body.name]
   if (kind === undefined) {
-    refuse(`the recurrent layer ${body.name} cannot be exported: only nn.lstm, nn.gru and nn.rnn (with numLayers and bidirectional) map onto ONNX's LSTM, GRU and RNN nodes.`)
+    refuse(`the recurrent layer ${body.name} cannot be exported: only nn.lstm, nn.gru and nn.rnn (with numLayers and bidirectional), nn.elman and stacks of nn.elman (nn.seedNetwork) map onto ONNX's LSTM, GRU and RNN nodes.`)
   }
   const p = tensorLeaves(`the recurrent layer's (${body.name})`, params)
   const directions = body.directions
@@ -161,8 +245,8 @@ const planOutput = (layer: { readonly inputSize: number; readonly outputSize: nu
 }
 
 /**
- * The export plan of `model` with `params`: a bare `nn.lstm`/`nn.gru`/`nn.rnn` layer, or an
- * `nn.sequenceModel` over one with an `nn.linear`/`nn.dense` output. Throws a ValueError naming
+ * The export plan of `model` with `params`: a bare `nn.lstm`/`nn.gru`/`nn.rnn`/`nn.elman` layer
+ * (or a stack of `nn.elman`), or an `nn.sequenceModel` / `nn.seedNetwork` over one with an `nn.linear`/`nn.dense` output. Throws a ValueError naming
  * the part that cannot be exported.
  */
 export const planExport = (model: unknown, params: unknown): ExportPlan => {
@@ -173,7 +257,7 @@ export const planExport = (model: unknown, params: unknown): ExportPlan => {
   }
   const m = model as { recurrent?: unknown; output?: unknown; readout?: unknown }
   if (m.recurrent === undefined || m.output === undefined) {
-    refuse('the model must be nn.lstm, nn.gru or nn.rnn, or an nn.sequenceModel over one of them (with recurrent, output and readout).')
+    refuse('the model must be nn.lstm, nn.gru, nn.rnn or nn.elman, or an nn.sequenceModel / nn.seedNetwork over them (with recurrent, output and readout).')
   }
   const sp = params as { recurrent?: unknown; output?: unknown } | null
   if (typeof sp !== 'object' || sp === null || sp.recurrent === undefined || sp.output === undefined) {

@@ -114,12 +114,6 @@ describe('io.toOnnx in onnxruntime-web', () => {
 
 describe('io.toOnnx refusals name the part', () => {
   const key = randomKey(3)
-  it('nn.elman and nn.seedNetwork (not exported yet)', () => {
-    const elman = nn.elman({ inputSize: 1, hiddenSize: 3 })
-    expect(() => toOnnx(elman, elman.init(key))).toThrow(/io\.toOnnx: nn\.elman is not exported yet/)
-    const seed = nn.seedNetwork({ inputSize: 1, hidden: [3], output: { size: 1 } })
-    expect(() => toOnnx(seed, seed.init(key))).toThrow(/nn\.seedNetwork is not exported yet/)
-  })
   it('a custom cell, a stack built by hand, a custom output activation, a non-model', () => {
     const mgu = nn.recurrent({ name: 'mgu', params: ({ inputSize: i, hiddenSize: h }) => ({ w: [i + h, h] }), cell: (_p, carry, x) => [carry, x] }, { inputSize: 2, hiddenSize: 2 })
     expect(() => toOnnx(mgu, mgu.init(key))).toThrow(/the recurrent layer mgu cannot be exported/)
@@ -129,7 +123,7 @@ describe('io.toOnnx refusals name the part', () => {
     expect(() => toOnnx(single, single.init(key))).toThrow(/nn\.gru .* does not compute what nn\.gru\(\{ hiddenSize: 3, numLayers: 1, bidirectional: false \}\) computes/)
     const custom = nn.sequenceModel({ recurrent: nn.gru({ inputSize: 2, hiddenSize: 3 }) as unknown as nn.RecurrentLayer, output: nn.dense({ inputSize: 3, outputSize: 1, activation: (x) => cast(x, x.dtype) && nn.activations.tanh(nn.activations.tanh(x)) }) })
     expect(() => toOnnx(custom, custom.init(key))).toThrow(/the output layer's activation is a function/)
-    expect(() => toOnnx({}, {})).toThrow(/io\.toOnnx: the model must be nn\.lstm, nn\.gru or nn\.rnn/)
+    expect(() => toOnnx({}, {})).toThrow(/io\.toOnnx: the model must be nn\.lstm, nn\.gru, nn\.rnn or nn\.elman/)
   })
   it('parameters that are not the layer\'s, and bad options', () => {
     const layer = nn.lstm({ inputSize: 2, hiddenSize: 3 })
