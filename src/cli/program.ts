@@ -269,14 +269,15 @@ const generateAction = async (io: CliIo, cmd: Command): Promise<number> => {
 // ---- export ----
 
 const exportAction = async (io: CliIo, cmd: Command): Promise<number> => {
-  const { from, format, out } = cmd.opts() as { from: string; format: string; out: string }
+  const { from, format, out, dtype } = cmd.opts() as { from: string; format: string; out: string; dtype: string }
   if (format !== 'onnx') throw new CliError(`--format must be onnx (the only export format), got ${JSON.stringify(format)}.`, 2)
+  if (dtype !== 'float32' && dtype !== 'float64') throw new CliError(`--dtype must be float32 or float64, got ${JSON.stringify(dtype)}.`, 2)
   const run = await loadRun(from)
   if (E.isLeft(run)) throw run.left
   const { experiment, config, params } = run.right
   let bytes: Uint8Array
   try {
-    bytes = toOnnx(experiment.network, params)
+    bytes = toOnnx(experiment.network, params, { dtype })
   } catch (e) {
     // The model of this task is not one ONNX export covers: a usage error, said in one line.
     if (e instanceof ValueError) throw new CliError(`${from} holds a run of --task ${config.task} whose model cannot be exported: ${e.message}`, 2)
@@ -366,10 +367,11 @@ const buildProgram = (io: CliIo, exit: { code: number }): Command => {
     .action(action(generateAction))
 
   program.command('export')
-    .description('export a trained run\'s model (nn.lstm, nn.gru or nn.rnn with its output layer) to ONNX')
+    .description('export a trained run\'s model (nn.lstm, nn.gru, nn.rnn or the seed\'s Elman network with its output layer) to ONNX')
     .requiredOption('--from <dir>', 'the run folder')
     .option('--format <format>', 'the file format (onnx)', 'onnx')
     .requiredOption('--out <file>', 'the file to write (atomically)')
+    .option('--dtype <dtype>', 'the graph\'s element type: float32 (what onnxruntime runs RNN nodes in) or float64', 'float32')
     .addHelpText('after', '\nExample:\n  $ scangrad export --from runs/mnist-20250101-120000 --format onnx --out mnist.onnx')
     .action(action(exportAction))
 

@@ -7,7 +7,7 @@
  * Row-vector convention: activations are `[batch, features]`.
  */
 import { ValueError } from '../errors.js'
-import { add, mul, relu, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
+import { add, cast, mul, relu, sigmoid, sub, tanh } from '../autodiff/ops/elementwise.js'
 import { matmul } from '../autodiff/ops/linalg.js'
 import { concat, expandDims, slice, transpose } from '../autodiff/ops/structural.js'
 import type { RecurrentActivation } from '../tensor/kernels.js'
@@ -55,7 +55,9 @@ const bindElman = (activation: Activation) => {
     return {
       project: (xs, { continued }) => {
         checkInputs('nn.elman', xs, p.wLayer)
-        return concat([xs, continued, ones(continued.shape, { dtype: xs.dtype })], -1)
+        // In the dtype of the step's product (float64 when either side is), so the carry keeps one dtype.
+        const dtype = xs.dtype === 'float64' || weights.dtype === 'float64' ? 'float64' : 'float32'
+        return cast(concat([xs, continued, ones(continued.shape, { dtype: xs.dtype })], -1), dtype)
       },
       step: kernelActivation === null
         ? stepOf(operands)

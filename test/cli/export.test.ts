@@ -44,8 +44,8 @@ describe('scangrad export --format onnx', () => {
 
   it('exports a trained oscillator run (nn.seedNetwork, Elman) that runs in onnxruntime-web like the run\'s own model', async () => {
     const run = join(dir, 'oscillator')
-    // float32: onnxruntime has no double RNN kernel (the oscillator's default dtype is float64).
-    const trained = await cli(['train', '--task', 'oscillator', '--epochs', '1', '--dtype', 'float32', '--activation', 'sigmoid', '--quiet', '--out', run])
+    // The oscillator trains in float64; export writes a float32 graph by default (onnxruntime has no double RNN kernel).
+    const trained = await cli(['train', '--task', 'oscillator', '--epochs', '1', '--activation', 'sigmoid', '--quiet', '--out', run])
     expect(trained.code, trained.stderr).toBe(0)
     const out = join(dir, 'oscillator.onnx')
     const exported = await cli(['export', '--from', run, '--format', 'onnx', '--out', out])
@@ -64,7 +64,7 @@ describe('scangrad export --format onnx', () => {
     const data = got.data as Float32Array
     const scale = Math.max(...Array.from(expected.data, Math.abs))
     const gap = Math.max(...Array.from(expected.data, (v, k) => Math.abs(v - data[k])))
-    expect(gap / scale).toBeLessThan(1e-5)
+    expect(gap / scale).toBeLessThan(1e-4)
   })
 
   it('refuses a run whose model cannot be exported, in one line, and writes nothing', async () => {

@@ -144,13 +144,19 @@ describe('each layer equals its cells run step by step without kernels', () => {
     }), runs)
   })
 
-  it('float64 inputs with float32 parameters take the composition (the kernels do not promote) and agree', () => {
-    const [make, makeComposed] = torchPair(nn.lstmSpec, nn.lstm)
-    const [layer, reference] = [make(3, 4), makeComposed(3, 4)]
-    const params = layer.init(randomKey(1), { dtype: 'float32' })
-    const x = normal(randomKey(2), [2, 5, 3])
-    expectClose(layer.apply(params, x).outputs, reference.apply(params, x).outputs, 1e-12, 'outputs')
-  })
+  it.each([['lstm', torchPair(nn.lstmSpec, nn.lstm)], ['elman', elmanPair('tanh')]] as const)(
+    'mixed dtypes (%s): float64 inputs with float32 parameters and the reverse compute in float64 and agree',
+    (_, [make, makeComposed]) => {
+      const [layer, reference] = [make(3, 4), makeComposed(3, 4)]
+      for (const [paramsDtype, inputDtype] of [['float32', 'float64'], ['float64', 'float32']] as const) {
+        const params = layer.init(randomKey(1), { dtype: paramsDtype })
+        const x = cast(normal(randomKey(2), [2, 5, 3]), inputDtype)
+        const outputs = layer.apply(params, x).outputs
+        expect(outputs.dtype).toBe('float64')
+        expectClose(outputs, reference.apply(params, x).outputs, 1e-12, `outputs (${paramsDtype} parameters, ${inputDtype} inputs)`)
+      }
+    },
+  )
 })
 
 describe('through the kernels, orders 1 and 2 pass checkGrads', () => {
