@@ -1,20 +1,29 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
-import * as ort from 'onnxruntime-web'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadRun } from '../../src/cli/runner.js'
 import { normal, randomKey, type Tensor } from '../../src/index.js'
+import { relativeGap, runOnnx } from '../helpers/onnxRuntime.js'
 import { cli, runExample, tempDir } from './helpers.js'
 
 const dir = tempDir()
 
-beforeAll(() => {
-  ort.env.wasm.numThreads = 1
-  ort.env.wasm.wasmPaths = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url))
-})
+/** A run folder's model and parameters, as evaluate and predict load them. */
+const runModel = async (run: string) => {
+  const loaded = await loadRun(run)
+  if (E.isLeft(loaded)) throw loaded.left
+  const { experiment, params } = loaded.right
+  return { model: experiment.network as { apply(p: unknown, x: Tensor): Tensor }, params }
+}
+
+/** The exported file, run in onnxruntime-web on xs, gives the run's own predictions to `tolerance` (relative). */
+const expectLikeTheRun = async (run: string, file: string, xs: Tensor, tolerance: number): Promise<void> => {
+  const { model, params } = await runModel(run)
+  const { y } = await runOnnx(await readFile(file), { x: xs })
+  expect(relativeGap(y, model.apply(params, xs))).toBeLessThan(tolerance)
+}
 
 describe('scangrad export --format onnx', () => {
   it('exports a trained names run (gru) that runs in onnxruntime-web like the run\'s own model', async () => {
@@ -25,21 +34,9 @@ describe('scangrad export --format onnx', () => {
     const exported = await cli(['export', '--from', run, '--format', 'onnx', '--out', out])
     expect(exported.code, exported.stderr).toBe(0)
     expect(exported.stdout).toContain(`wrote ${out}`)
-    const loaded = await loadRun(run)
-    if (E.isLeft(loaded)) throw loaded.left
-    const { experiment, params } = loaded.right
-    const model = experiment.network as { apply(p: unknown, x: Tensor): Tensor }
+    const params = (await runModel(run)).params
     const features = (params as { output: { w: Tensor } }).output.w.shape[1]
-    const xs = normal(randomKey(5), [3, 4, features], { dtype: 'float32' })
-    const expected = model.apply(params, xs)
-    const session = await ort.InferenceSession.create(await readFile(out), { logSeverityLevel: 3 })
-    const got = (await session.run({ x: new ort.Tensor('float32', xs.data as Float32Array, [...xs.shape]) })).y
-    await session.release()
-    expect([...got.dims]).toEqual([...expected.shape])
-    const data = got.data as Float32Array
-    const scale = Math.max(...Array.from(expected.data, Math.abs))
-    const gap = Math.max(...Array.from(expected.data, (v, k) => Math.abs(v - data[k])))
-    expect(gap / scale).toBeLessThan(1e-5)
+    await expectLikeTheRun(run, out, normal(randomKey(5), [3, 4, features], { dtype: 'float32' }), 1e-5)
   })
 
   it('exports a trained oscillator run (nn.seedNetwork, Elman) that runs in onnxruntime-web like the run\'s own model', async () => {
@@ -50,21 +47,8 @@ describe('scangrad export --format onnx', () => {
     const out = join(dir, 'oscillator.onnx')
     const exported = await cli(['export', '--from', run, '--format', 'onnx', '--out', out])
     expect(exported.code, exported.stderr).toBe(0)
-    const loaded = await loadRun(run)
-    if (E.isLeft(loaded)) throw loaded.left
-    const { experiment, params } = loaded.right
-    const model = experiment.network as { apply(p: unknown, x: Tensor): Tensor }
     // Batch 3 and 9 steps: neither is what training or the export's probe used.
-    const xs = normal(randomKey(6), [3, 9, 1], { dtype: 'float32' })
-    const expected = model.apply(params, xs)
-    const session = await ort.InferenceSession.create(await readFile(out), { logSeverityLevel: 3 })
-    const got = (await session.run({ x: new ort.Tensor('float32', xs.data as Float32Array, [...xs.shape]) })).y
-    await session.release()
-    expect([...got.dims]).toEqual([...expected.shape])
-    const data = got.data as Float32Array
-    const scale = Math.max(...Array.from(expected.data, Math.abs))
-    const gap = Math.max(...Array.from(expected.data, (v, k) => Math.abs(v - data[k])))
-    expect(gap / scale).toBeLessThan(1e-4)
+    await expectLikeTheRun(run, out, normal(randomKey(6), [3, 9, 1], { dtype: 'float32' }), 1e-4)
   })
 
   it('refuses a run whose model cannot be exported, in one line, and writes nothing', async () => {

@@ -1,41 +1,11 @@
-import { fileURLToPath } from 'node:url'
 import onnxProto from 'onnx-proto'
 import * as ort from 'onnxruntime-web'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { cast, nn, normal, randomKey, splitKey, type Tensor } from '../../src/index.js'
 import { toOnnx } from '../../src/io/index.js'
+import { relativeGap, runOnnx as run } from '../helpers/onnxRuntime.js'
 
 const { onnx } = onnxProto
-
-// The WebAssembly build from node_modules, one thread: nothing is downloaded and no worker starts.
-beforeAll(() => {
-  ort.env.wasm.numThreads = 1
-  ort.env.wasm.wasmPaths = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url))
-})
-
-const ortTensor = (t: Tensor): ort.Tensor => new ort.Tensor(t.dtype, t.data, [...t.shape])
-
-const run = async (bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, ort.Tensor>> => {
-  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })
-  try {
-    return await session.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, ortTensor(v)])))
-  } finally {
-    await session.release()
-  }
-}
-
-/** Largest |a − b| over the largest |b|. */
-const relativeGap = (a: ort.Tensor, b: Tensor): number => {
-  expect([...a.dims]).toEqual([...b.shape])
-  const data = a.data as Float32Array | Float64Array
-  let gap = 0
-  let scale = 1e-30
-  for (let k = 0; k < b.data.length; k++) {
-    gap = Math.max(gap, Math.abs(data[k] - b.data[k]))
-    scale = Math.max(scale, Math.abs(b.data[k]))
-  }
-  return gap / scale
-}
 
 const layers = {
   lstm: nn.lstm, gru: nn.gru, rnnTanh: (o: nn.TorchRecurrentOptions) => nn.rnn({ ...o, nonlinearity: 'tanh' }),
