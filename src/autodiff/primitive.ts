@@ -112,14 +112,13 @@ const paramsKey = (params: unknown): string | null => {
 
 /**
  * Runs `loop` with step-invariant primitive results reused (see `Hoisting`); `varying` are the
- * tensors that differ between steps (their outputs are marked as they are made).
+ * tensors that differ between steps (what is made from them is marked as it is made).
  */
-export const hoistingInvariants = <T>(varying: readonly Tensor[], loop: (markVarying: (xs: readonly Tensor[]) => void) => T): T => {
+export const hoistingInvariants = <T>(varying: readonly Tensor[], loop: () => T): T => {
   const previous = hoisting
-  const scope: Hoisting = { varying: new WeakSet(varying), results: new Map() }
-  hoisting = scope
+  hoisting = { varying: new WeakSet(varying), results: new Map() }
   try {
-    return loop((xs) => xs.forEach((x) => scope.varying.add(x)))
+    return loop()
   } finally {
     hoisting = previous
   }

@@ -7,7 +7,9 @@ import type { Tensor } from '../tensor/Tensor.js'
 import type { Activation, ActivationName } from './activations.js'
 import { type HiddenCarry, type LstmCarry, elmanSpec, gruSpec, lstmSpec, rnnSpec } from './cells.js'
 import { type Initializer, init } from './init.js'
-import { type Carry, type CellSpec, type RecurrentLayer, bidirectional, recurrent, stacked } from './recurrent.js'
+import {
+  type Carry, type CellSpec, type RecurrentCore, type RecurrentLayer, type RecurrentSizes, bidirectional, checkSize, recurrent, stacked,
+} from './recurrent.js'
 
 /** A named initialisation or an initialiser function. */
 export type InitChoice = 'seed' | 'pytorch' | Initializer
@@ -22,10 +24,8 @@ export const resolveInit = (who: string, choice: InitChoice | undefined, hiddenS
 
 /** Sizes are checked before anything uses them: a bad hiddenSize would otherwise surface as a bound of the initialiser. */
 const checkSizes = (who: string, options: { readonly inputSize: number; readonly hiddenSize: number }): void => {
-  for (const name of ['inputSize', 'hiddenSize'] as const) {
-    const value = options[name]
-    if (!Number.isInteger(value) || value < 1) throw new ValueError(`${who}: ${name} must be a positive integer, got ${String(value)}.`)
-  }
+  checkSize(who, 'inputSize', options.inputSize)
+  checkSize(who, 'hiddenSize', options.hiddenSize)
 }
 
 /** `{ h }`: `[layers × directions, batch, hidden]`. */
@@ -74,16 +74,22 @@ export interface TorchRecurrentOptions {
   readonly init?: InitChoice
 }
 
-const torchLayers = <C extends Carry, S>(spec: CellSpec<C>, options: TorchRecurrentOptions): RecurrentLayer<S> => {
+/**
+ * PyTorch's layout of a recurrent layer: `numLayers` layers of one cell, each in one direction or
+ * both, stacked. `core` makes one layer in one direction from its sizes (default: the cell run by
+ * `recurrent`; a layer with a faster form of its own passes it).
+ */
+export const torchLayers = <C extends Carry, S>(
+  spec: CellSpec<C>, options: TorchRecurrentOptions, core: (sizes: RecurrentSizes) => RecurrentCore = (sizes) => recurrent(spec, sizes),
+): RecurrentLayer<S> => {
   const who = spec.name
   checkSizes(who, options)
-  const numLayers = options.numLayers ?? 1
-  if (!Number.isInteger(numLayers) || numLayers < 1) throw new ValueError(`${who}: numLayers must be a positive integer, got ${numLayers}.`)
+  const numLayers = checkSize(who, 'numLayers', options.numLayers ?? 1)
   const directions = options.bidirectional ? 2 : 1
   const initializer = resolveInit(who, options.init ?? 'pytorch', options.hiddenSize)
   const layers = Array.from({ length: numLayers }, (_, k) => {
     const inputSize = k === 0 ? options.inputSize : options.hiddenSize * directions
-    const layer = recurrent(spec, { inputSize, hiddenSize: options.hiddenSize, init: initializer })
+    const layer = core({ inputSize, hiddenSize: options.hiddenSize, init: initializer })
     return options.bidirectional ? bidirectional(layer, { name: who }) : layer
   })
   return stacked(layers, { dropout: options.dropout, name: who })

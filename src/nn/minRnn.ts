@@ -7,17 +7,14 @@
  */
 import { ValueError } from '../errors.js'
 import { add, cast, div, mul, sigmoid, sub } from '../autodiff/ops/elementwise.js'
-import { reshape, slice, take, transpose } from '../autodiff/ops/structural.js'
+import { reshape, slice, transpose } from '../autodiff/ops/structural.js'
 import { scalar, zeros } from '../tensor/creation.js'
 import type { Tensor } from '../tensor/Tensor.js'
-import { linearRecurrence } from '../transforms/linearRecurrence.js'
+import { flipTime, linearRecurrence } from '../transforms/linearRecurrence.js'
 import { type ParamShapes, type Params, checkParams } from './init.js'
-import { type HiddenState, type TorchRecurrentOptions, resolveInit } from './layers.js'
+import { type HiddenState, type TorchRecurrentOptions, torchLayers } from './layers.js'
 import { affine } from './project.js'
-import {
-  type CellSizes, type CellSpec, type RecurrentCore, type RecurrentLayer, type RunContext, type RunResult,
-  bidirectional, recurrent, stacked,
-} from './recurrent.js'
+import { type CellSizes, type CellSpec, type RecurrentCore, type RecurrentLayer, type RunContext, type RunResult, recurrent } from './recurrent.js'
 
 /** The coefficients of `h_t = a_t ⊙ h_{t−1} + b_t` for inputs `[..., in]`, each `[..., hidden]`. */
 type Gates = (p: Params, x: Tensor) => { readonly a: Tensor; readonly b: Tensor }
@@ -55,9 +52,6 @@ const minSpec = (name: string, names: readonly string[], gates: Gates): CellSpec
   },
 })
 
-/** x with its time axis (0) reversed. */
-const flip = (x: Tensor): Tensor => take(x, Array.from({ length: x.shape[0] }, (_, t) => x.shape[0] - 1 - t), 0)
-
 /** Step t of a time-major `[time, batch, hidden]`, as `[batch, hidden]`. */
 const stepAt = (x: Tensor, t: number): Tensor => reshape(slice(x, [[t, t + 1]]), x.shape.slice(1))
 
@@ -80,7 +74,7 @@ const parallelCore = (spec: CellSpec<{ h: Tensor }>, gates: Gates, sizes: CellSi
     const a = mask === null ? g.a : add(mul(g.a, mask), sub(scalar(1, mask.dtype), mask))
     const b = mask === null ? g.b : mul(g.b, mask)
     const h0 = context.initial === null ? zeros([batch, sizes.hiddenSize], { dtype: b.dtype }) : cast(context.initial.h[0], b.dtype)
-    const hs = context.reverse ? flip(linearRecurrence(flip(a), flip(b), h0)) : linearRecurrence(a, b, h0)
+    const hs = context.reverse ? flipTime(linearRecurrence(flipTime(a), flipTime(b), h0)) : linearRecurrence(a, b, h0)
     const last = stepAt(hs, context.reverse ? 0 : time - 1)
     const ys = context.outputs === 'last' ? last : mask === null ? hs : mul(hs, mask)
     return { ys, final: { h: [last] } }
@@ -99,25 +93,13 @@ export interface MinRecurrentOptions extends TorchRecurrentOptions {
 }
 
 const minLayers = (name: string, names: readonly string[], gates: Gates, options: MinRecurrentOptions): RecurrentLayer<HiddenState> => {
-  for (const key of ['inputSize', 'hiddenSize'] as const) {
-    const value = options[key]
-    if (!Number.isInteger(value) || value < 1) throw new ValueError(`${name}: ${key} must be a positive integer, got ${String(value)}.`)
-  }
   const mode = options.mode ?? 'parallel'
   if (mode !== 'parallel' && mode !== 'sequential') throw new ValueError(`${name}: mode must be 'parallel' or 'sequential', got ${JSON.stringify(mode)}.`)
-  const numLayers = options.numLayers ?? 1
-  if (!Number.isInteger(numLayers) || numLayers < 1) throw new ValueError(`${name}: numLayers must be a positive integer, got ${numLayers}.`)
-  const directions = options.bidirectional ? 2 : 1
-  const initializer = resolveInit(name, options.init ?? 'pytorch', options.hiddenSize)
   const spec = minSpec(name, names, gates)
-  const layers = Array.from({ length: numLayers }, (_, k) => {
-    const sizes: CellSizes = { inputSize: k === 0 ? options.inputSize : options.hiddenSize * directions, hiddenSize: options.hiddenSize }
-    const sequential: RecurrentCore = recurrent(spec, { ...sizes, init: initializer })
-    const shapes = spec.params(sizes)
-    const core = mode === 'parallel' ? parallelCore(spec, gates, sizes, shapes, sequential) : sequential
-    return options.bidirectional ? bidirectional(core, { name }) : core
+  return torchLayers<{ h: Tensor }, HiddenState>(spec, options, (sizes) => {
+    const sequential = recurrent(spec, sizes)
+    return mode === 'parallel' ? parallelCore(spec, gates, sizes, spec.params(sizes), sequential) : sequential
   })
-  return stacked(layers, { dropout: options.dropout, name })
 }
 
 /**

@@ -300,7 +300,8 @@ export interface RecurrentSizes extends CellSizes {
   readonly init?: Initializer
 }
 
-const checkSize = (who: string, what: string, n: unknown): number => {
+/** `n` as a positive integer size, else an error naming `who` and `what`. */
+export const checkSize = (who: string, what: string, n: unknown): number => {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ValueError(`${who}: ${what} must be a positive integer, got ${String(n)}.`)
   return n
 }

@@ -41,8 +41,8 @@ const times = (x: Tensor, y: Tensor, complex: boolean): Tensor => {
   return concat([sub(mul(xr, yr), mul(xi, yi)), add(mul(xr, yi), mul(xi, yr))], -1)
 }
 
-/** x with its time axis (0) reversed. */
-const flip = (x: Tensor): Tensor => take(x, Array.from({ length: x.shape[0] }, (_, t) => x.shape[0] - 1 - t), 0)
+/** x with its time axis (0) reversed (a reversed linear recurrence is this one between two flips). */
+export const flipTime = (x: Tensor): Tensor => take(x, Array.from({ length: x.shape[0] }, (_, t) => x.shape[0] - 1 - t), 0)
 
 // ---- the primitive ----
 
@@ -69,7 +69,7 @@ const linearRecurrencePrimitive = defineKernelPrimitive<Params, null>({
     const end = zeros([1, ...a.shape.slice(1)], { dtype: a.dtype })
     const next = time === 1 ? end : concat([step(a, 1, time), end], 0)
     const coefficients = complex ? conj(next) : next
-    const lambda = flip(linearRecurrence(flip(coefficients), flip(broadcastTo(g, hs.shape)), zeros(h0.shape, { dtype: h0.dtype }), { complex }))
+    const lambda = flipTime(linearRecurrence(flipTime(coefficients), flipTime(broadcastTo(g, hs.shape)), zeros(h0.shape, { dtype: h0.dtype }), { complex }))
     const before = time === 1 ? expandDims(h0, 0) : concat([expandDims(h0, 0), step(hs, 0, time - 1)], 0)
     const da = times(lambda, complex ? conj(before) : before, complex)
     const a0 = complex ? conj(step(a, 0, 1)) : step(a, 0, 1)

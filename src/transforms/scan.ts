@@ -98,10 +98,7 @@ const composedScan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Co
     const [carry, ys] = composedScan(f, init, treeMap(swapLeadingAxes, xs) as X, timeMajor)
     return [carry, options.outputs === 'all' && ys !== null ? (treeMap(swapLeadingAxes, ys) as Y) : ys]
   }
-  if (options.mask !== null) {
-    const masked = composedScan(maskedStep(f), init, { x: xs, m: options.mask }, { ...options, mask: null })
-    return masked
-  }
+  if (options.mask !== null) return composedScan(maskedStep(f), init, { x: xs, m: options.mask }, { ...options, mask: null })
   if (options.traceStep && chunk === 0 && length > 0) {
     const derived = deriveSequenceKernel(f, init, xs)
     const run = derived === null ? null : runSequenceKernel(derived, init, xs, null, options, composition)
