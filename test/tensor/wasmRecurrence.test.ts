@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest'
 import { type DType, type Data, type RecurrenceExtent, type SequenceCotangent, jsKernels } from '../../src/index.js'
 import { composedRecurrence, stepAt, stepRows } from '../../src/tensor/recurrence.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
+import { expectNear, gruParity, lstmParity } from './recurrenceParity.js'
 import { values } from './seededValues.js'
 
 const wasm = loadWasmKernels({ minSize: { binary: 0, math: 0, sum: 0, matmul: 0 } })
@@ -48,17 +49,6 @@ const filledAtLastStep = (last: Data, { time, batch, hidden, reverse, batchMajor
   const t = reverse ? 0 : time - 1
   for (let b = 0; b < batch; b++) out.set(last.subarray(b * hidden, (b + 1) * hidden), (batchMajor === true ? b * time + t : t * batch + b) * hidden)
   return out
-}
-
-const expectNear = (actual: Data, expected: Data, tolerance: number, what: string): void => {
-  expect(actual.length, `${what}: length`).toBe(expected.length)
-  expect(actual.constructor, `${what}: dtype`).toBe(expected.constructor)
-  for (let i = 0; i < expected.length; i++) {
-    const scale = Math.max(1, Math.abs(expected[i]))
-    if (!(Math.abs(actual[i] - expected[i]) <= tolerance * scale)) {
-      expect.fail(`${what}[${i}]: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`)
-    }
-  }
 }
 
 describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
@@ -300,24 +290,7 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
 
   it('lstmForward and lstmBackward match the composition', () => {
     fc.assert(fc.property(extentArb, fc.nat(), (extent: RecurrenceExtent, seed) => {
-      const n = extent.batch * extent.hidden
-      const p = values(dtype, 4 * extent.time * n, seed)
-      const h0 = values(dtype, n, seed + 1)
-      const c0 = values(dtype, n, seed + 2)
-      const w = values(dtype, 4 * extent.hidden * extent.hidden, seed + 3, 0.5)
-      const gh = values(dtype, extent.time * n, seed + 4)
-      const gc = values(dtype, extent.time * n, seed + 5)
-      const forward = wasm.lstmForward!(p, h0, c0, w, extent)
-      const expected = reference.lstmForward(p, h0, c0, w, extent)
-      expectNear(forward.hs, expected.hs, tolerance, 'hs')
-      expectNear(forward.cs, expected.cs, tolerance, 'cs')
-      const expectedBackward = reference.lstmBackward(gh, gc, expected, h0, c0, w, extent, true)
-      // From the states, cell states and gates this forward pass left in memory; then from arrays
-      // copied in, which lays operands over them, so the gates are copied out first.
-      for (const [what, from] of [['resident', forward], ['copied in', expected]] as const) {
-        const backward = wasm.lstmBackward!(gh, gc, from, h0, c0, w, extent, true)
-        for (const key of ['dPre', 'dh0', 'dc0', 'dw'] as const) expectNear(backward[key]!, expectedBackward[key]!, tolerance, `${key} (${what})`)
-      }
+      const { p, h0, c0, w, gh, gc, forward, expected } = lstmParity(wasm, reference, dtype, extent, seed, tolerance)
       // The gates, read after a backward pass used them in memory and a later call took it: run again.
       expectNear(forward.saved, expected.saved, tolerance, 'saved (run again)')
       // Read after a later call took their memory with no backward pass before it: copied out
@@ -332,24 +305,7 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
 
   it('gruForward and gruBackward match the composition', () => {
     fc.assert(fc.property(extentArb, fc.nat(), (extent: RecurrenceExtent, seed) => {
-      const n = extent.batch * extent.hidden
-      const p = values(dtype, 3 * extent.time * n, seed)
-      const h0 = values(dtype, n, seed + 1)
-      const w = values(dtype, 3 * extent.hidden * extent.hidden, seed + 2, 0.5)
-      const b = values(dtype, 3 * extent.hidden, seed + 3)
-      const g = values(dtype, extent.time * n, seed + 4)
-      const copies = [p, h0, w, b, g].map((x) => x.slice())
-      const forward = wasm.gruForward!(p, h0, w, b, extent)
-      const expected = reference.gruForward(p, h0, w, b, extent)
-      expectNear(forward.hs, expected.hs, tolerance, 'hs')
-      const savedCopy = expected.saved.slice()
-      const all = { w: true, b: true }
-      const expectedBackward = reference.gruBackward(g, expected, h0, w, extent, all)
-      // From the states and gates this forward pass left in memory; then from arrays copied in.
-      for (const [what, from] of [['resident', forward], ['copied in', expected]] as const) {
-        const backward = wasm.gruBackward!(g, from, h0, w, extent, all)
-        for (const key of ['dPre', 'dh0', 'dw', 'db'] as const) expectNear(backward[key]!, expectedBackward[key]!, tolerance, `${key} (${what})`)
-      }
+      const { p, h0, w, b, g, forward, expected } = gruParity(wasm, reference, dtype, extent, seed, tolerance)
       // The gates, read after a backward pass used them and a later call took their memory: run again.
       expectNear(forward.saved, expected.saved, tolerance, 'saved (run again)')
       // Read after a later call took their memory with no backward pass before it: copied out first.
@@ -359,8 +315,12 @@ describe.each(DTYPES)('wasm recurrence kernels, %s', (dtype) => {
       expect([none.dw, none.db]).toEqual([null, null])
       pUnused.fill(0)
       expectNear(unused.saved, expected.saved, tolerance, 'saved (copied out)')
-      ;[p, h0, w, b, g].forEach((x, i) => expect(x, 'inputs untouched').toEqual(copies[i]))
-      expect(expected.saved, 'saved untouched').toEqual(savedCopy)
+      // The operands and the reference's gates are as they were made: regenerated from the same seeds.
+      const n = extent.batch * extent.hidden
+      const copies = [values(dtype, 3 * extent.time * n, seed), values(dtype, n, seed + 1), values(dtype, 3 * extent.hidden * extent.hidden, seed + 2, 0.5)]
+      ;[p, h0, w].forEach((x, i) => expect(x, 'inputs untouched').toEqual(copies[i]))
+      expect(expected.saved, 'saved untouched').toEqual(reference.gruForward(copies[0], copies[1], copies[2], b, extent).saved)
+      expect([b, g], 'inputs untouched').toEqual([values(dtype, 3 * extent.hidden, seed + 3), values(dtype, extent.time * n, seed + 4)])
     }), { numRuns: 60, seed: 7 })
   })
 })

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest'
 import { type DType, type Data, type RecurrenceExtent, jsKernels } from '../../src/index.js'
 import { composedRecurrence, maskAt, stepAt } from '../../src/tensor/recurrence.js'
 import { loadWasmKernels } from '../../src/tensor/wasm/wasmKernels.js'
+import { expectNear, gruParity, lstmParity } from './recurrenceParity.js'
 import { values } from './seededValues.js'
 
 const wasm = loadWasmKernels({ minSize: { binary: 0, math: 0, sum: 0, matmul: 0 } })
@@ -49,16 +50,6 @@ const extentArb = fc.record({
   reverse: fc.boolean(),
   transposed: fc.boolean(),
 })
-
-const expectNear = (actual: Data, expected: Data, tolerance: number, what: string): void => {
-  expect(actual.length, `${what}: length`).toBe(expected.length)
-  expect(actual.constructor, `${what}: dtype`).toBe(expected.constructor)
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])))) {
-      expect.fail(`${what}[${i}]: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`)
-    }
-  }
-}
 
 /** Row b of step t of a `[time, batch, width]` (or batch-major) sequence. */
 const rowOf = (x: Data, extent: RecurrenceExtent, t: number, b: number, width: number): Data =>
@@ -112,43 +103,14 @@ describe.each(DTYPES)('masked recurrence kernels, %s', (dtype) => {
   it('LSTM: the wasm kernels match the masked composition', () => {
     fc.assert(fc.property(extentArb, fc.nat(1000), (shape, seed) => {
       const extent = { ...shape, mask: maskOf(dtype, shape, seed) }
-      const { time, batch, hidden } = extent
-      const n = batch * hidden
-      const p = values(dtype, 4 * time * n, seed)
-      const [h0, c0] = [values(dtype, n, seed + 1), values(dtype, n, seed + 2)]
-      const w = values(dtype, 4 * hidden * hidden, seed + 3, 0.5)
-      const [gh, gc] = [values(dtype, time * n, seed + 4), values(dtype, time * n, seed + 5)]
-      const forward = wasm.lstmForward!(p, h0, c0, w, extent)
-      const expected = reference.lstmForward(p, h0, c0, w, extent)
-      expectNear(forward.hs, expected.hs, tolerance, 'hs')
-      expectNear(forward.cs, expected.cs, tolerance, 'cs')
-      const expectedBackward = reference.lstmBackward(gh, gc, expected, h0, c0, w, extent, true)
-      for (const [what, from] of [['resident', forward], ['copied in', expected]] as const) {
-        const backward = wasm.lstmBackward!(gh, gc, from, h0, c0, w, extent, true)
-        for (const key of ['dPre', 'dh0', 'dc0', 'dw'] as const) expectNear(backward[key]!, expectedBackward[key]!, tolerance, `${key} (${what})`)
-      }
+      lstmParity(wasm, reference, dtype, extent, seed, tolerance)
     }), runs)
   })
 
   it('GRU: the wasm kernels match the masked composition', () => {
     fc.assert(fc.property(extentArb, fc.nat(1000), (shape, seed) => {
       const extent = { ...shape, mask: maskOf(dtype, shape, seed) }
-      const { time, batch, hidden } = extent
-      const n = batch * hidden
-      const p = values(dtype, 3 * time * n, seed)
-      const h0 = values(dtype, n, seed + 1)
-      const w = values(dtype, 3 * hidden * hidden, seed + 2, 0.5)
-      const b = values(dtype, 3 * hidden, seed + 3)
-      const g = values(dtype, time * n, seed + 4)
-      const forward = wasm.gruForward!(p, h0, w, b, extent)
-      const expected = reference.gruForward(p, h0, w, b, extent)
-      expectNear(forward.hs, expected.hs, tolerance, 'hs')
-      const all = { w: true, b: true }
-      const expectedBackward = reference.gruBackward(g, expected, h0, w, extent, all)
-      for (const [what, from] of [['resident', forward], ['copied in', expected]] as const) {
-        const backward = wasm.gruBackward!(g, from, h0, w, extent, all)
-        for (const key of ['dPre', 'dh0', 'dw', 'db'] as const) expectNear(backward[key]!, expectedBackward[key]!, tolerance, `${key} (${what})`)
-      }
+      gruParity(wasm, reference, dtype, extent, seed, tolerance)
     }), runs)
   })
 
