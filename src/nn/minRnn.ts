@@ -3,102 +3,154 @@
  * the carry, `h_t = a_t ⊙ h_{t−1} + b_t`, whose gates read the input alone. Each is written once as
  * its gates `(a, b)` of the inputs; 'sequential' runs the cell `h ↦ a ⊙ h + b` one step at a time
  * through the shared machinery (`recurrent`), 'parallel' computes the gates of every step at once
- * and runs `linearRecurrence` over time. Both modes share `bidirectional` and `stacked`.
+ * and runs `linearRecurrence` over time (`linearCore`), or in the log-space form
+ * `logLinearRecurrence` over the gates' logs. Both modes share `bidirectional` and `stacked`.
  */
 import { ValueError } from '../errors.js'
-import { add, cast, div, mul, sigmoid, sub } from '../autodiff/ops/elementwise.js'
-import { reshape, slice, transpose } from '../autodiff/ops/structural.js'
+import { add, div, exp, greaterEqual, log, mul, neg, relu, sigmoid, softplus, sub, where } from '../autodiff/ops/elementwise.js'
+import { stopGradient, transpose } from '../autodiff/ops/structural.js'
 import { scalar, zeros } from '../tensor/creation.js'
 import type { Tensor } from '../tensor/Tensor.js'
-import { flipTime, linearRecurrence } from '../transforms/linearRecurrence.js'
-import { type ParamShapes, type Params, checkParams } from './init.js'
+import { LOG_ZERO, linearRecurrence, logLinearRecurrence } from '../transforms/linearRecurrence.js'
+import type { ParamShapes, Params } from './init.js'
 import { type HiddenState, type TorchRecurrentOptions, torchLayers } from './layers.js'
+import { type LinearForm, linearCore } from './linearCore.js'
 import { affine } from './project.js'
-import { type CellSizes, type CellSpec, type RecurrentCore, type RecurrentLayer, type RunContext, type RunResult, recurrent } from './recurrent.js'
+import { type CellSizes, type CellSpec, type RecurrentLayer, recurrent } from './recurrent.js'
 
 /** The coefficients of `h_t = a_t ⊙ h_{t−1} + b_t` for inputs `[..., in]`, each `[..., hidden]`. */
 type Gates = (p: Params, x: Tensor) => { readonly a: Tensor; readonly b: Tensor }
 
+/** The same coefficients as their logs, for the log-space form (candidates through g). */
+type LogGates = (p: Params, x: Tensor) => { readonly logA: Tensor; readonly logB: Tensor }
+
+/** One minimal cell: its parameters' names, and its gates with the candidate h̃ as given or through g. */
+interface MinCell {
+  readonly name: string
+  readonly names: readonly string[]
+  readonly gates: (positive: boolean) => Gates
+  readonly logGates: LogGates
+}
+
 /** `x·Wᵀ + b` for a PyTorch-layout weight `[hidden, in]`. */
 const linearOf = (who: string, x: Tensor, weight: Tensor, bias: Tensor): Tensor => affine(who, x, transpose(weight), bias)
 
+/**
+ * Feng et al.'s g, which keeps the log-space form's states positive: x + ½ for x ≥ 0, σ(x) below
+ * (both ½ at 0, so g is continuous and positive everywhere).
+ */
+const g = (x: Tensor): Tensor => where(greaterEqual(x, 0), add(x, 0.5), sigmoid(x))
+
+/** log g(x), each branch finite everywhere so neither leaks NaN into the other's gradient. */
+const logG = (x: Tensor): Tensor => where(greaterEqual(x, 0), log(add(relu(x), 0.5)), neg(softplus(neg(x))))
+
+/** log σ(x) = −softplus(−x), without forming σ(x). */
+const logSigmoid = (x: Tensor): Tensor => neg(softplus(neg(x)))
+
 /** minGRU: z = σ(x·W_zᵀ + b_z), h̃ = x·W_hᵀ + b_h; a = 1 − z, b = z ⊙ h̃. */
-const minGruGates: Gates = (p, x) => {
-  const z = sigmoid(linearOf('nn.minGru', x, p.weight_z, p.bias_z))
-  const candidate = linearOf('nn.minGru', x, p.weight_h, p.bias_h)
-  return { a: sub(scalar(1, z.dtype), z), b: mul(z, candidate) }
+const minGruCell: MinCell = {
+  name: 'nn.minGru',
+  names: ['z', 'h'],
+  gates: (positive) => (p, x) => {
+    const z = sigmoid(linearOf('nn.minGru', x, p.weight_z, p.bias_z))
+    const candidate = linearOf('nn.minGru', x, p.weight_h, p.bias_h)
+    return { a: sub(scalar(1, z.dtype), z), b: mul(z, positive ? g(candidate) : candidate) }
+  },
+  // log(1 − σ(k)) = −softplus(k), log σ(k) = −softplus(−k).
+  logGates: (p, x) => {
+    const k = linearOf('nn.minGru', x, p.weight_z, p.bias_z)
+    return { logA: neg(softplus(k)), logB: add(logSigmoid(k), logG(linearOf('nn.minGru', x, p.weight_h, p.bias_h))) }
+  },
 }
 
 /** minLSTM: f, i = σ(Linear_f,i(x)), h̃ = Linear_h(x); a = f / (f + i), b = i / (f + i) ⊙ h̃. */
-const minLstmGates: Gates = (p, x) => {
-  const f = sigmoid(linearOf('nn.minLstm', x, p.weight_f, p.bias_f))
-  const i = sigmoid(linearOf('nn.minLstm', x, p.weight_i, p.bias_i))
-  const candidate = linearOf('nn.minLstm', x, p.weight_h, p.bias_h)
-  const total = add(f, i)
-  return { a: div(f, total), b: mul(div(i, total), candidate) }
+const minLstmCell: MinCell = {
+  name: 'nn.minLstm',
+  names: ['f', 'i', 'h'],
+  gates: (positive) => (p, x) => {
+    const f = sigmoid(linearOf('nn.minLstm', x, p.weight_f, p.bias_f))
+    const i = sigmoid(linearOf('nn.minLstm', x, p.weight_i, p.bias_i))
+    const candidate = linearOf('nn.minLstm', x, p.weight_h, p.bias_h)
+    const total = add(f, i)
+    return { a: div(f, total), b: mul(div(i, total), positive ? g(candidate) : candidate) }
+  },
+  // With d = log i − log f = softplus(−k_f) − softplus(−k_i): log f′ = −softplus(d), log i′ = −softplus(−d).
+  logGates: (p, x) => {
+    const d = sub(softplus(neg(linearOf('nn.minLstm', x, p.weight_f, p.bias_f))), softplus(neg(linearOf('nn.minLstm', x, p.weight_i, p.bias_i))))
+    return { logA: neg(softplus(d)), logB: add(logSigmoid(neg(d)), logG(linearOf('nn.minLstm', x, p.weight_h, p.bias_h))) }
+  },
 }
 
 const weightsAndBiases = (names: readonly string[]) => ({ inputSize, hiddenSize }: CellSizes): ParamShapes =>
   Object.fromEntries(names.flatMap((n) => [[`weight_${n}`, [hiddenSize, inputSize]], [`bias_${n}`, [hiddenSize]]]))
 
 /** The cell of given gates as a spec for the shared machinery: one step `h ↦ a ⊙ h + b`. */
-const minSpec = (name: string, names: readonly string[], gates: Gates): CellSpec<{ h: Tensor }> => ({
-  name,
-  params: weightsAndBiases(names),
-  cell: (p, { h }, x) => {
-    const { a, b } = gates(p, x)
-    const next = add(mul(a, h), b)
-    return [{ h: next }, next]
-  },
-})
-
-/** Step t of a time-major `[time, batch, hidden]`, as `[batch, hidden]`. */
-const stepAt = (x: Tensor, t: number): Tensor => reshape(slice(x, [[t, t + 1]]), x.shape.slice(1))
-
-/**
- * The parallel core of one layer, one direction: every step's gates in one pass, padded steps
- * turned into the identity (a = 1, b = 0: the state is kept, as the machinery's masked `scan`
- * keeps it) and outputs zeroed there; a reversed run flips time around the recurrence.
- */
-const parallelCore = (spec: CellSpec<{ h: Tensor }>, gates: Gates, sizes: CellSizes, shapes: ParamShapes, sequential: RecurrentCore): RecurrentCore => {
-  const run = (params: Params, xs: Tensor, context: RunContext): RunResult => {
-    if (context.timeAxis !== 0) {
-      const swap = (x: Tensor): Tensor => transpose(x, [1, 0, 2])
-      const { ys, final } = run(params, swap(xs), { ...context, timeAxis: 0, mask: context.mask === null ? null : swap(context.mask) })
-      return { ys: context.outputs === 'last' ? ys : swap(ys), final }
-    }
-    const p = checkParams(spec.name, params, shapes, context.paramName)
-    const [time, batch] = xs.shape
-    const g = gates(p, xs)
-    const mask = context.mask === null ? null : cast(context.mask, g.a.dtype)
-    const a = mask === null ? g.a : add(mul(g.a, mask), sub(scalar(1, mask.dtype), mask))
-    const b = mask === null ? g.b : mul(g.b, mask)
-    const h0 = context.initial === null ? zeros([batch, sizes.hiddenSize], { dtype: b.dtype }) : cast(context.initial.h[0], b.dtype)
-    const hs = context.reverse ? flipTime(linearRecurrence(flipTime(a), flipTime(b), h0)) : linearRecurrence(a, b, h0)
-    const last = stepAt(hs, context.reverse ? 0 : time - 1)
-    const ys = context.outputs === 'last' ? last : mask === null ? hs : mul(hs, mask)
-    return { ys, final: { h: [last] } }
+const minSpec = (cell: MinCell, positive: boolean): CellSpec<{ h: Tensor }> => {
+  const gates = cell.gates(positive)
+  return {
+    name: cell.name,
+    params: weightsAndBiases(cell.names),
+    cell: (p, { h }, x) => {
+      const { a, b } = gates(p, x)
+      const next = add(mul(a, h), b)
+      return [{ h: next }, next]
+    },
   }
-  const { name, inputSize, outputSize, stateNames, stateSizes, directions, init } = sequential
-  return { name, inputSize, outputSize, stateNames, stateSizes, directions, init, timeAxis: 0, run }
 }
 
-/** Options of `nn.minGru` and `nn.minLstm`: `nn.gru`'s, and the mode. */
+/** Every state by `linearRecurrence`: padded steps are the identity (a = 1, b = 0), as the masked `scan` keeps the carry. */
+const linearStates = (gates: Gates): LinearForm['states'] => (p, xs, mask, h0) => {
+  const { a, b } = gates(p, xs)
+  const start = h0 ?? zeros(b.shape.slice(1), { dtype: b.dtype })
+  if (mask === null) return linearRecurrence(a, b, start)
+  return linearRecurrence(add(mul(a, mask), sub(scalar(1, mask.dtype), mask)), mul(b, mask), start)
+}
+
+/**
+ * Every state by `logLinearRecurrence` (the paper's log-space form): padded steps are the identity
+ * (log a = 0, log b = log 0). The log of a given h0 needs h0 > 0; the default start is h0 = 0.
+ */
+const logStates = (name: string, logGates: LogGates): LinearForm['states'] => (p, xs, mask, h0) => {
+  const { logA, logB } = logGates(p, xs)
+  if (h0 !== null && stopGradient(h0).data.some((v) => !(v > 0))) {
+    throw new ValueError(
+      `${name}: with logSpace the initial state must be positive (the log-space form takes log h0), but initialState.h has entries ≤ 0. ` +
+        "States this layer returns are positive; to start from other values use mode: 'sequential'.",
+    )
+  }
+  const logH0 = h0 === null ? undefined : log(h0)
+  const masked = mask === null ? { logA, logB } : { logA: mul(logA, mask), logB: add(mul(logB, mask), mul(sub(scalar(1, mask.dtype), mask), LOG_ZERO)) }
+  return exp(logLinearRecurrence(masked.logA, masked.logB, logH0))
+}
+
+/** Options of `nn.minGru` and `nn.minLstm`: `nn.gru`'s, the mode and the log-space form. */
 export interface MinRecurrentOptions extends TorchRecurrentOptions {
   /**
-   * 'parallel' (default): the gates of every step at once, then `linearRecurrence` over time.
+   * 'parallel' (default): the gates of every step at once, then one recurrence over time.
    * 'sequential': the cell run by `scan` one step at a time (the reference; as generation runs it).
    */
   readonly mode?: 'parallel' | 'sequential'
+  /**
+   * Feng et al.'s log-space form for long sequences (default false). The candidate passes through
+   * g (x + ½ for x ≥ 0, σ(x) below), so every state is positive, and 'parallel' computes log h_t
+   * from the gates' logs with log-sum-exp (`logLinearRecurrence`), where products of thousands of
+   * gates would underflow; 'sequential' runs the same cell, h̃ through g, step by step. A given
+   * initial state must then be positive.
+   */
+  readonly logSpace?: boolean
 }
 
-const minLayers = (name: string, names: readonly string[], gates: Gates, options: MinRecurrentOptions): RecurrentLayer<HiddenState> => {
+const minLayers = (cell: MinCell, options: MinRecurrentOptions): RecurrentLayer<HiddenState> => {
   const mode = options.mode ?? 'parallel'
-  if (mode !== 'parallel' && mode !== 'sequential') throw new ValueError(`${name}: mode must be 'parallel' or 'sequential', got ${JSON.stringify(mode)}.`)
-  const spec = minSpec(name, names, gates)
+  if (mode !== 'parallel' && mode !== 'sequential') throw new ValueError(`${cell.name}: mode must be 'parallel' or 'sequential', got ${JSON.stringify(mode)}.`)
+  const logSpace = options.logSpace ?? false
+  if (typeof logSpace !== 'boolean') throw new ValueError(`${cell.name}: logSpace must be true or false, got ${JSON.stringify(logSpace)}.`)
+  const spec = minSpec(cell, logSpace)
   return torchLayers<{ h: Tensor }, HiddenState>(spec, options, (sizes) => {
     const sequential = recurrent(spec, sizes)
-    return mode === 'parallel' ? parallelCore(spec, gates, sizes, spec.params(sizes), sequential) : sequential
+    if (mode === 'sequential') return sequential
+    const states = logSpace ? logStates(cell.name, cell.logGates) : linearStates(cell.gates(false))
+    return linearCore(cell.name, spec.params(sizes), { states, readout: (_p, _xs, hs) => hs }, sequential)
   })
 }
 
@@ -108,23 +160,23 @@ const minLayers = (name: string, names: readonly string[], gates: Gates, options
  * step are computed at once and the recurrence is linear. Parameters `weight_z_l{k}[_reverse]`,
  * `weight_h_l{k}` `[hidden, in_k]`, `bias_z_l{k}`, `bias_h_l{k}` `[hidden]`. State
  * `{ h: [layers × directions, batch, hidden] }`. `mode` 'parallel' (default) or 'sequential' give
- * the same outputs and gradients. The log-space form is not implemented.
- * @example nn.minGru({ inputSize: 3, hiddenSize: 8, numLayers: 2, bidirectional: true })
+ * the same outputs and gradients; `logSpace: true` is the paper's log-space form (h̃ through g,
+ * the recurrence in logs).
+ * @example nn.minGru({ inputSize: 3, hiddenSize: 8, numLayers: 2, bidirectional: true, logSpace: true })
  * @category layers
  */
-export const minGru = (options: MinRecurrentOptions): RecurrentLayer<HiddenState> => minLayers('nn.minGru', ['z', 'h'], minGruGates, options)
+export const minGru = (options: MinRecurrentOptions): RecurrentLayer<HiddenState> => minLayers(minGruCell, options)
 
 /**
  * minLSTM (Feng et al. 2024): `f_t = σ(Linear_f(x_t))`, `i_t = σ(Linear_i(x_t))`,
  * `h̃_t = Linear_h(x_t)`, `f'_t = f_t / (f_t + i_t)`, `i'_t = i_t / (f_t + i_t)`,
  * `h_t = f'_t ⊙ h_{t−1} + i'_t ⊙ h̃_t`. Parameters `weight_f`, `weight_i`, `weight_h` `[hidden, in_k]`
  * and `bias_f`, `bias_i`, `bias_h` `[hidden]` (suffixed `_l{k}[_reverse]`). State `{ h }` only (no
- * cell state). Modes as `nn.minGru`; the log-space form is not implemented.
+ * cell state). Modes and `logSpace` as `nn.minGru`.
  * @category layers
  */
-export const minLstm = (options: MinRecurrentOptions): RecurrentLayer<HiddenState> =>
-  minLayers('nn.minLstm', ['f', 'i', 'h'], minLstmGates, options)
+export const minLstm = (options: MinRecurrentOptions): RecurrentLayer<HiddenState> => minLayers(minLstmCell, options)
 
 /** The minGRU and minLSTM cell specs, to run with `nn.recurrent` like any cell. */
-export const minGruSpec: CellSpec<{ h: Tensor }> = minSpec('nn.minGru', ['z', 'h'], minGruGates)
-export const minLstmSpec: CellSpec<{ h: Tensor }> = minSpec('nn.minLstm', ['f', 'i', 'h'], minLstmGates)
+export const minGruSpec: CellSpec<{ h: Tensor }> = minSpec(minGruCell, false)
+export const minLstmSpec: CellSpec<{ h: Tensor }> = minSpec(minLstmCell, false)

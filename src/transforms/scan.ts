@@ -10,6 +10,7 @@ import { reshape, stack, transpose, unstack } from '../autodiff/ops/structural.j
 import { Tensor, allocate } from '../tensor/Tensor.js'
 import { shapesEqual } from '../tensor/shape.js'
 import { type TreeDef, treeDefDifference, treeFlatten, treeMap, treePaths, treeUnflatten } from '../tree/tree.js'
+import { probeScan } from './carryProbe.js'
 import { checkpoint as remat } from './custom.js'
 import { deriveSequenceKernel } from './derivedKernel.js'
 import { type ComposedScan, type ScanLayout, type ScanStep, type SequenceKernel, runSequenceKernel, sequenceKernelOf } from './sequenceKernel.js'
@@ -208,6 +209,10 @@ export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Sca
     throw new ValueError(`scan: checkpoint must be a boolean or a positive integer, got ${String(options.checkpoint)}.`)
   }
   const layout = { reverse: options.reverse ?? false, timeAxis, outputs } as const
+  const loop = { ...layout, mask, chunk, length, traceStep: options.traceStep ?? false }
+  // Under a carry probe (diagnostics), the steps run one by one, each new carry perturbed.
+  const probed = probeScan(f, init, xs, { length, reverse: layout.reverse, timeAxis, mask })
+  if (probed !== null) return composedScan(probed.step, init, { x: xs, delta: timeAxis === 0 ? probed.delta : probed.delta.map(swapLeadingAxes) }, loop)
   const kernel = sequenceKernelOf(f)
   // Checkpointing asks for the loop's memory profile, which a kernel's residuals do not have.
   if (kernel !== null && chunk === 0 && length > 0) {
@@ -215,7 +220,7 @@ export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: Sca
       (timeAxis === 1 ? timeMajorKernel(kernel, init, xs, mask, layout) : null)
     if (run !== null) return run as [C, Y]
   }
-  return composedScan(f, init, xs, { ...layout, mask, chunk, length, traceStep: options.traceStep ?? false })
+  return composedScan(f, init, xs, loop)
 }
 
 /** A batch-major scan through a kernel that only takes time-major runs: transposed in and out. */
