@@ -7,7 +7,7 @@
  * `logLinearRecurrence` over the gates' logs. Both modes share `bidirectional` and `stacked`.
  */
 import { ValueError } from '../errors.js'
-import { add, div, exp, greaterEqual, log, mul, neg, relu, sigmoid, softplus, sub, where } from '../autodiff/ops/elementwise.js'
+import { add, div, exp, greaterEqual, log, minimum, mul, neg, relu, sigmoid, softplus, sub, where } from '../autodiff/ops/elementwise.js'
 import { stopGradient, transpose } from '../autodiff/ops/structural.js'
 import { scalar, zeros } from '../tensor/creation.js'
 import type { Tensor } from '../tensor/Tensor.js'
@@ -37,11 +37,13 @@ const linearOf = (who: string, x: Tensor, weight: Tensor, bias: Tensor): Tensor 
 
 /**
  * Feng et al.'s g, which keeps the log-space form's states positive: x + ½ for x ≥ 0, σ(x) below
- * (both ½ at 0, so g is continuous and positive everywhere).
+ * (both ½ at 0, so g is continuous and positive everywhere). Written as relu(x) + σ(min(x, 0))
+ * rather than with `where`: the cell's step is traced once and replayed (`traceable`), and a
+ * `where` would replay the first step's branch.
  */
-const g = (x: Tensor): Tensor => where(greaterEqual(x, 0), add(x, 0.5), sigmoid(x))
+const g = (x: Tensor): Tensor => add(relu(x), sigmoid(minimum(x, 0)))
 
-/** log g(x), each branch finite everywhere so neither leaks NaN into the other's gradient. */
+/** log g(x), for the parallel form only (not replayed); each branch finite everywhere, so neither leaks NaN into the other's gradient. */
 const logG = (x: Tensor): Tensor => where(greaterEqual(x, 0), log(add(relu(x), 0.5)), neg(softplus(neg(x))))
 
 /** log σ(x) = −softplus(−x), without forming σ(x). */
@@ -77,7 +79,7 @@ const minLstmCell: MinCell = {
   // With d = log i − log f = softplus(−k_f) − softplus(−k_i): log f′ = −softplus(d), log i′ = −softplus(−d).
   logGates: (p, x) => {
     const d = sub(softplus(neg(linearOf('nn.minLstm', x, p.weight_f, p.bias_f))), softplus(neg(linearOf('nn.minLstm', x, p.weight_i, p.bias_i))))
-    return { logA: neg(softplus(d)), logB: add(logSigmoid(neg(d)), logG(linearOf('nn.minLstm', x, p.weight_h, p.bias_h))) }
+    return { logA: neg(softplus(d)), logB: add(logSigmoid(d), logG(linearOf('nn.minLstm', x, p.weight_h, p.bias_h))) }
   },
 }
 

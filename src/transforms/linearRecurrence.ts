@@ -5,13 +5,14 @@
  * differentiation goes through the same kernel. Imports tensor/ and autodiff/ only.
  */
 import { ShapeError, ValueError, showShape } from '../errors.js'
-import { add, mul, sub } from '../autodiff/ops/elementwise.js'
+import { abs, add, maximum, mul, neg, softplus, sub } from '../autodiff/ops/elementwise.js'
 import { defineKernelPrimitive } from '../autodiff/primitive.js'
 import { broadcastTo, concat, expandDims, reshape, slice, take } from '../autodiff/ops/structural.js'
 import { K } from '../tensor/backend.js'
 import { tensor, zeros } from '../tensor/creation.js'
 import { shapesEqual } from '../tensor/shape.js'
 import { Tensor, expectTensor } from '../tensor/Tensor.js'
+import { associativeScan } from './associativeScan.js'
 
 /** Options of `linearRecurrence`. */
 export interface LinearRecurrenceOptions {
@@ -115,4 +116,45 @@ export const linearRecurrence = (a: Tensor, b: Tensor, h0: Tensor, options: Line
     )
   }
   return linearRecurrencePrimitive([a, b, h0], { complex })[0]
+}
+
+// ---- in log space ----
+
+/**
+ * log 0 as a finite number: padded steps and an absent h0 contribute e^LOG_ZERO = 0 exactly, and
+ * two such terms combine to another without ∞ − ∞ (the odd–even scan pairs neighbouring steps).
+ */
+export const LOG_ZERO = -1e30
+
+/** log(eˣ + eʸ): the larger plus softplus of minus the gap, finite for finite x and y. */
+export const logAddExp = (x: Tensor, y: Tensor): Tensor => add(maximum(x, y), softplus(neg(abs(sub(x, y)))))
+
+/** Two affine maps h ↦ a·h + b in log space, the first applied first: (log a₁a₂, log(a₂b₁ + b₂)). */
+const composeLogAffine = ([a1, b1]: readonly Tensor[], [a2, b2]: readonly Tensor[]): Tensor[] => [add(a1, a2), logAddExp(add(a2, b1), b2)]
+
+/**
+ * `log h_t` of the linear recurrence `h_t = a_t ⊙ h_{t−1} + b_t` over positive numbers, from their
+ * logs: Feng et al.'s (2024) log-space form for long sequences, where products of many gates would
+ * underflow. They write it `log h_t = a*_t + logcumsumexp_{s ≤ t}(log b_s − a*_s)` with
+ * `a*_t = Σ_{s ≤ t} log a_s`; this composes the steps' affine maps in log space by `associativeScan`
+ * instead (the same values), so no `a*_t` of magnitude ~T is subtracted and added back, which keeps
+ * the relative error independent of the sequence's length. Every order of `grad` goes through it.
+ * @param logA `[time, ...]` log a_t (a_t > 0)
+ * @param logB `[time, ...]` log b_t, logA's shape and dtype (`LOG_ZERO` for b_t = 0)
+ * @param logH0 `[...]` log h0 (h0 > 0), or omitted for h0 = 0
+ * @returns `[time, ...]` every log h_t
+ * @example logLinearRecurrence(log(tensor([[0.5], [0.5]])), log(tensor([[1], [1]]))) // log [[1], [1.5]]
+ * @category transforms
+ */
+export const logLinearRecurrence = (logA: Tensor, logB: Tensor, logH0?: Tensor): Tensor => {
+  expectTensor('logLinearRecurrence', 'logA', logA)
+  expectTensor('logLinearRecurrence', 'logB', logB)
+  if (logA.rank === 0 || !shapesEqual(logA.shape, logB.shape)) {
+    throw new ShapeError(`logLinearRecurrence: logA and logB must have one shape [time, ...]; logA is ${showShape(logA.shape)}, logB is ${showShape(logB.shape)}.`)
+  }
+  if (logH0 !== undefined && !shapesEqual(expectTensor('logLinearRecurrence', 'logH0', logH0).shape, logA.shape.slice(1))) {
+    throw new ShapeError(`logLinearRecurrence: logH0 must have logA's shape without its time axis, ${showShape(logA.shape.slice(1))}; got ${showShape(logH0.shape)}.`)
+  }
+  const [prefixA, fromZero] = associativeScan(composeLogAffine, [logA, logB])
+  return logH0 === undefined ? fromZero : logAddExp(add(prefixA, logH0), fromZero)
 }
