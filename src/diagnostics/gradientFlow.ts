@@ -41,7 +41,9 @@ const normsPerStep = (gradients: readonly Tensor[], length: number): number[] =>
  * with respect to the carry each step returns: `‖∂L/∂c_t‖` for the scan's steps t = 1 … T, the
  * picture of vanishing (falling towards t = 1) or exploding gradients. It is measured as if a
  * perturbation were added to the new carry inside step t: a cell that returns `[h, h]` counts both
- * uses of h, and the norm of a pytree carry is over all its leaves (for an LSTM, h and c).
+ * uses of h, and the norm of a pytree carry is over all its leaves (for an LSTM, h and c). The
+ * leaves of the returned carry count as independent variables: an LSTM's c_t reaches the loss
+ * through the later steps only, since this step's h_t was computed from it before it was returned.
  *
  * - Order: entry t − 1 belongs to the t-th step the scan runs. For `reverse: true` that is the
  *   scan's own order, from the last time index to the first (entry 0 is the step at xs[T − 1]).
