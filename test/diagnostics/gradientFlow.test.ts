@@ -76,7 +76,7 @@ describe('diagnostics.gradientFlow', () => {
   // ---- nonlinear cells against finite differences of an explicit perturbation ----
 
   const [batch, n, time] = [2, 3, 5]
-  const w = normal(keys[3], [n, n], { scale: 0.8 })
+  const w = mul(normal(keys[3], [n, n]), 0.8)
   const u = normal(keys[4], [2, n])
   const xs = normal(keys[5], [time, batch, 2])
   const readout = normal(keys[6], [time, batch, n])
@@ -124,7 +124,7 @@ describe('diagnostics.gradientFlow', () => {
   })
 
   it('takes the norm over every leaf of a pytree carry (finite differences)', () => {
-    const wc = normal(keys[7], [n, n], { scale: 0.5 })
+    const wc = mul(normal(keys[7], [n, n]), 0.5)
     const cell = (h: Tensor, c: Tensor, x: Tensor): { h: Tensor; c: Tensor } => {
       const cNext = add(mul(sigmoid(matmul(h, wc)), c), tanhCore(h, x))
       return { h: tanh(cNext), c: cNext }
