@@ -68,12 +68,27 @@ export type ParamFilter = (info: LeafInfo) => boolean
  * any case (`outputBias`). Only the name (the last object key) is looked at, so a weight inside a
  * parameter group called `blocks` is still a weight; a bare array of tensors takes the name of its
  * key (`{ b: [b1, b2] }` holds two biases).
- * @example isWeight({ path: '.wLayer', name: 'wLayer', leaf }) // true
+ * @example
+ * ```ts
+ * const leaf = zeros([2])
+ * console.log(optim.isWeight({ path: '.layers[0].wLayer', name: 'wLayer', leaf })) // true
+ * console.log(optim.isWeight({ path: '.head.outputBias', name: 'outputBias', leaf })) // false
+ * ```
  * @category optimizers
  */
 export const isWeight: ParamFilter = ({ name }) => !(name.startsWith('b') || /bias/i.test(name))
 
-/** Every leaf (the default of `addDecayedWeights` and `adamw`, as in PyTorch). @category optimizers */
+/**
+ * Every leaf (the default of `addDecayedWeights` and `adamw`, as in PyTorch).
+ * @example
+ * ```ts
+ * const decay = optim.addDecayedWeights(0.1, { filter: optim.allLeaves }) // biases decay too
+ * const params = { w: tensor([1, 2]), b: tensor([10]) }
+ * const [updates] = decay.update({ w: zeros([2]), b: zeros([1]) }, decay.init(params), params)
+ * console.log(updates.w.toArray(), updates.b.toArray()) // [0.1, 0.2] [1]
+ * ```
+ * @category optimizers
+ */
 export const allLeaves: ParamFilter = () => true
 
 /** Path and name of every leaf of a structure, in flattening order. */
@@ -215,7 +230,15 @@ export const masked = <S>(inner: GradientTransformation<S>, filter: ParamFilter)
 /**
  * Adds updates to parameters leaf by leaf, `p + u`, returning a new tree (nothing is mutated). Each
  * update is cast to its parameter's dtype first, so float32 parameters stay float32.
- * @example params = optim.applyUpdates(params, updates)
+ * @example
+ * ```ts
+ * const params = { w: tensor([1, 2]), b: tensor([0.5]) }
+ * const grads = grad((p: typeof params) => sum(square(p.w)))(params) // ∂/∂w = 2w, ∂/∂b = 0
+ * const opt = optim.sgd(0.1)
+ * const [updates] = opt.update(grads, opt.init(params))
+ * const next = optim.applyUpdates(params, updates)
+ * console.log(next.w.toArray(), next.b.toArray()) // [0.8, 1.6] [0.5]
+ * ```
  * @category optimizers
  */
 export const applyUpdates = <P>(params: P, updates: unknown): P =>

@@ -40,7 +40,10 @@ export const asSchedule = (who: string, lr: LearningRate): Schedule => {
 
 /**
  * The same value at every step: `η(k) = value`.
- * @example constant(0.1)(500) // 0.1
+ * @example
+ * ```ts
+ * console.log(optim.constant(0.1)(500)) // 0.1
+ * ```
  * @category schedules
  */
 export const constant = (value: number): Schedule => {
@@ -60,7 +63,14 @@ export interface ExponentialDecayOptions {
 /**
  * Exponential decay: `η(k) = initValue · decayRate^(k / transitionSteps)`, with the exponent rounded
  * down when `staircase` is set.
- * @example exponentialDecay(1, { decayRate: 0.5, transitionSteps: 2 })(4) // 0.25
+ * @example
+ * ```ts
+ * const lr = optim.exponentialDecay(1, { decayRate: 0.5, transitionSteps: 2 })
+ * console.log([0, 1, 2, 4].map(lr)) // [1, 0.707…, 0.5, 0.25]
+ * const stairs = optim.exponentialDecay(1, { decayRate: 0.5, transitionSteps: 2, staircase: true })
+ * console.log([0, 1, 2, 3].map(stairs)) // [1, 1, 0.5, 0.5]
+ * const opt = optim.sgd(lr) // a schedule goes wherever a learning rate does
+ * ```
  * @category schedules
  */
 export const exponentialDecay = (initValue: number, options: ExponentialDecayOptions): Schedule => {
@@ -86,7 +96,11 @@ export interface CosineDecayOptions {
  * Cosine decay (Loshchilov & Hutter's annealing without restarts):
  * `η(k) = initValue · ((1 − α) · ½(1 + cos(π · min(k, K) / K)) + α)` with K = `decaySteps`; it stays
  * at `α · initValue` after K steps.
- * @example cosineDecay(1, { decaySteps: 4 })(2) // 0.5
+ * @example
+ * ```ts
+ * const lr = optim.cosineDecay(1, { decaySteps: 4, alpha: 0.1 })
+ * console.log([0, 2, 4, 10].map(lr)) // [1, 0.55, 0.1, 0.1]
+ * ```
  * @category schedules
  */
 export const cosineDecay = (initValue: number, options: CosineDecayOptions): Schedule => {
@@ -111,7 +125,12 @@ export interface WarmupOptions {
  * Linear warmup, then another schedule: for k < W (W = `steps`),
  * `η(k) = initValue + (after(0) − initValue) · k / W`; from step W on, `η(k) = after(k − W)`, so the
  * ramp ends exactly where `after` starts and `after` sees its own step count from 0.
- * @example warmup(cosineDecay(1e-3, { decaySteps: 1000 }), { steps: 100 })
+ * @example
+ * ```ts
+ * const lr = optim.warmup(optim.cosineDecay(1e-3, { decaySteps: 1000 }), { steps: 100 })
+ * console.log([0, 50, 100, 1100].map(lr)) // [0, 0.0005, 0.001, 0]
+ * const opt = optim.adam(lr)
+ * ```
  * @category schedules
  */
 export const warmup = (after: LearningRate, options: WarmupOptions): Schedule => {

@@ -368,7 +368,10 @@ export const l2 = (lambda: number, options: WeightDecayOptions = {}): GradientTr
 /**
  * The global norm of a tree of tensors, `√(Σ_leaves Σ x²)`, as a float64 scalar tensor (the sum is
  * accumulated in float64 so that float32 leaves cannot lose it). 0 for a tree without leaves.
- * @example globalNorm({ a: tensor([3]), b: tensor([4]) }).item() // 5
+ * @example
+ * ```ts
+ * console.log(optim.globalNorm({ a: tensor([3]), b: [tensor([[4]])] }).item()) // 5
+ * ```
  * @category optimizers
  */
 export const globalNorm = (tree: unknown): Tensor =>
