@@ -35,7 +35,7 @@ export const WindowCodec = new t.Type<Window, Window, unknown>(
 
 export const ACTIVATIONS = ['identity', 'tanh', 'relu', 'leakyRelu', 'sigmoid'] as const
 export type ActivationChoice = (typeof ACTIVATIONS)[number]
-export const CELLS = ['elman', 'lstm', 'gru', 'mingru', 'minlstm'] as const
+export const CELLS = ['elman', 'lstm', 'gru', 'mingru', 'minlstm', 'lru'] as const
 export type CellChoice = (typeof CELLS)[number]
 export type MissingChoice = 'error' | 'drop' | 'ffill'
 export type Backend = 'wasm' | 'js'
@@ -66,7 +66,7 @@ export const FIELDS = {
   dtype: { codec: oneOf(['float32', 'float64']), parse: 'string', flag: '--dtype <dtype>', description: 'float32 or float64' },
   backend: { codec: oneOf(['wasm', 'js']), parse: 'string', flag: '--backend <kernels>', description: 'wasm (SIMD kernels, default where supported) or js' },
   batchSize: { codec: PositiveInt, parse: 'number', flag: '--batch-size <n>', description: 'samples per minibatch' },
-  cell: { codec: oneOf(CELLS), parse: 'string', flag: '--cell <cell>', description: "recurrent cell: elman (the seed's), lstm, gru, mingru or minlstm (Feng et al. 2024, trained in parallel over time)" },
+  cell: { codec: oneOf(CELLS), parse: 'string', flag: '--cell <cell>', description: "recurrent cell: elman (the seed's), lstm, gru, mingru or minlstm (Feng et al. 2024), or lru (Orvieto et al. 2023); the last three train in parallel over time" },
   hidden: { codec: PositiveInt, parse: 'number', flag: '--hidden <n>', description: 'hidden units of the recurrent layer' },
   activation: { codec: oneOf(ACTIVATIONS), parse: 'string', flag: '--activation <name>', description: 'activation of the Elman layer' },
   loss: { codec: oneOf(['bce', 'ce']), parse: 'string', flag: '--loss <name>', description: "bce (the seed's: binary cross-entropy on softmax outputs vs one-hot) or ce (softmax cross-entropy)" },
@@ -151,7 +151,7 @@ export const flagName = (field: string): string => `--${field.replace(/[A-Z]/g, 
 /**
  * Validates values given as flags (already parsed by `parseFlag`) against the task's fields. Every
  * invalid flag is reported, all on one line:
- * `--epochs: expected a positive integer, got "ten"; --cell: expected one of "elman", "lstm", "gru", "mingru", "minlstm", got "rnn"`.
+ * `--epochs: expected a positive integer, got "ten"; --cell: expected one of "elman", "lstm", "gru", "mingru", "minlstm", "lru", got "rnn"`.
  */
 export const decodeFlags = (task: TaskFields, values: Record<string, unknown>): E.Either<CliError, Record<string, unknown>> => {
   const known = new Set<string>(fieldsOf(task))

@@ -29,7 +29,7 @@ describe('usage errors: non-zero exit, one line, no stack', () => {
     ['unknown task', ['train', '--task', 'mnits'], /--task.*mnits.*Allowed choices/],
     ['non-numeric value', ['train', '--epochs', 'ten'], /--epochs: expected a positive integer, got "ten"/],
     ['several bad values at once', ['train', '--epochs', '0', '--cell', 'rnn', '--learning-rate', '-1'],
-      /--epochs: .*got 0; --learning-rate: .*got -1; --cell: expected one of "elman", "lstm", "gru", "mingru", "minlstm", got "rnn"/],
+      /--epochs: .*got 0; --learning-rate: .*got -1; --cell: expected one of "elman", "lstm", "gru", "mingru", "minlstm", "lru", got "rnn"/],
     ['a flag of another task', ['train', '--task', 'oscillator', '--file', 'x.csv'], /--file does not apply to --task oscillator \(it is for weather, csv\)/],
     ['a missing required flag', ['train', '--task', 'weather'], /--task weather needs --file/],
     ['a malformed window', ['train', '--task', 'csv', '--file', 'x.csv', '--input', 'a', '--target', 'b', '--train-window', '10-20'], /--train-window: expected a window .* got "10-20"/],
@@ -58,7 +58,7 @@ describe('config files', () => {
     expect(reported).toHaveLength(4)
     expect(stderr).toContain(`${file}: /epochs: expected a positive integer, got -1`)
     expect(stderr).toContain(`${file}: /hidden: expected a positive integer, got "big"`)
-    expect(stderr).toContain(`${file}: /cell: expected one of "elman", "lstm", "gru", "mingru", "minlstm", got "rnn"`)
+    expect(stderr).toContain(`${file}: /cell: expected one of "elman", "lstm", "gru", "mingru", "minlstm", "lru", got "rnn"`)
     expect(stderr).toContain(`${file}: /learningrate: unknown field`)
   })
 

@@ -5,7 +5,7 @@
  * η = 1e-3, λ = 1e-3. Digits: the 10,000 of the `mnist` package, split once and for all (split
  * seed 0) into 8,000 for training and 2,000 for testing; a run trains on `trainSize` of the 8,000
  * and validates on `validationSize` others, both drawn with the run's seed, and reports accuracy
- * on the 2,000 test digits. `--cell lstm|gru|mingru|minlstm` swaps the Elman layer for a gated one.
+ * on the 2,000 test digits. `--cell lstm|gru|mingru|minlstm|lru` swaps the Elman layer for a gated or linear one.
  *
  * The default size of a run — 7,500 training digits (all but the 500 validation ones), 5 epochs of
  * minibatches of 32 — was chosen by measurement to finish in about two minutes on 2 cores with
@@ -23,6 +23,7 @@ import { accuracy } from '../../losses/accuracy.js'
 import { binaryCrossEntropy, softmaxCrossEntropy } from '../../losses/crossEntropy.js'
 import { dense } from '../../nn/dense.js'
 import { elman, gru, lstm } from '../../nn/layers.js'
+import { lru } from '../../nn/lru.js'
 import { minGru, minLstm } from '../../nn/minRnn.js'
 import { sequenceModel } from '../../nn/networks.js'
 import type { RecurrentLayer } from '../../nn/recurrent.js'
@@ -48,7 +49,7 @@ const CHUNK = 500
 const recurrentLayer = (cell: CellChoice, hidden: number, init: 'pytorch' | 'seed'): RecurrentLayer =>
   (cell === 'elman'
     ? elman({ inputSize: 28, hiddenSize: hidden, activation: 'relu', init })
-    : ({ lstm, gru, mingru: minGru, minlstm: minLstm } as const)[cell]({ inputSize: 28, hiddenSize: hidden, init })) as unknown as RecurrentLayer
+    : ({ lstm, gru, mingru: minGru, minlstm: minLstm, lru } as const)[cell]({ inputSize: 28, hiddenSize: hidden, init })) as unknown as RecurrentLayer
 
 export const mnist: Task = {
   name: 'mnist',

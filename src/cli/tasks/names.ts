@@ -13,6 +13,7 @@ import { trainTestSplit } from '../../data/batching.js'
 import { softmaxCrossEntropy } from '../../losses/crossEntropy.js'
 import { linear } from '../../nn/dense.js'
 import { elman, gru, lstm } from '../../nn/layers.js'
+import { lru } from '../../nn/lru.js'
 import { minGru, minLstm } from '../../nn/minRnn.js'
 import { sequenceModel } from '../../nn/networks.js'
 import type { RecurrentLayer } from '../../nn/recurrent.js'
@@ -35,7 +36,7 @@ interface NameBatch {
 const recurrentLayer = (cell: CellChoice, inputSize: number, hiddenSize: number): RecurrentLayer =>
   (cell === 'elman'
     ? elman({ inputSize, hiddenSize, activation: 'tanh', init: 'pytorch' })
-    : ({ lstm, gru, mingru: minGru, minlstm: minLstm } as const)[cell]({ inputSize, hiddenSize })) as unknown as RecurrentLayer
+    : ({ lstm, gru, mingru: minGru, minlstm: minLstm, lru } as const)[cell]({ inputSize, hiddenSize })) as unknown as RecurrentLayer
 
 /** The names model for a vocabulary: one-hot characters → recurrent layer → logits over the vocabulary at every step. */
 export const namesModel = (cell: CellChoice, hidden: number, vocab: Vocabulary) =>
