@@ -69,6 +69,7 @@ const COMPOSITIONS: { readonly [P in OptionalKernelName]-?: (k: Kernels) => NonN
   // No composition over other kernels is as fast or as exact as the loop: the JavaScript kernels.
   linearRecurrence: () => jsKernels.linearRecurrence!,
   linearRecurrenceBackward: () => jsKernels.linearRecurrenceBackward!,
+  fused: () => jsKernels.fused!,
   // The recurrences compose the backend as given.
   recurrentForward: (k) => composedRecurrence(k).recurrentForward,
   recurrentBackward: (k) => composedRecurrence(k).recurrentBackward,

@@ -4,6 +4,7 @@
  */
 import { type DType, type Data, allocate, dtypeOf } from './Tensor.js'
 import { collapseAxes, nextPosition } from './indexing.js'
+import { runFused } from './fused.js'
 import type { AdamConstants, AdamStepData, BinaryOp, IndexMap, Kernels, LinearRecurrenceBackward, UnaryKernel } from './kernels.js'
 
 const like = (x: Data, size = x.length): Data => (x instanceof Float32Array ? new Float32Array(size) : new Float64Array(size))
@@ -540,5 +541,5 @@ export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,
   binary, where, sumInto, maxInto, argmax, gather, scatterAdd, matmul, gatherStrided, concatRows, scatterStrided, sumRows, sumColumns, maxColumns, scatterRows,
-  tanhBackward, sigmoidBackward, adam, linearRecurrence, linearRecurrenceBackward,
+  tanhBackward, sigmoidBackward, adam, linearRecurrence, linearRecurrenceBackward, fused: runFused,
 }

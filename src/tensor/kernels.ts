@@ -6,6 +6,7 @@
  * (complete.ts); the default is the WebAssembly one.
  */
 import type { DType, Data } from './Tensor.js'
+import type { FusedProgram } from './fused.js'
 
 export type UnaryKernel = (x: Data) => Data
 
@@ -345,6 +346,13 @@ export interface Kernels {
    * composition of elementwise ops bit for bit. Completed as that composition.
    */
   adam?(g: Data, m: Data, v: Data, constants: AdamConstants): AdamStepData
+  /**
+   * Optional: a fused elementwise program (tensor/fused.ts) over `inputs` of one dtype: a chain of
+   * elementwise operations in one call, whose intermediates never become arrays. Returns the
+   * program's outputs. Completed as the JavaScript interpreter, the reference every backend's
+   * programs are tested against.
+   */
+  fused?(program: FusedProgram, inputs: readonly Data[]): Data[]
 }
 
 /** The cotangents of `linearRecurrence`'s operands: da and db `[time, size]`, dh0 `[size]`. */

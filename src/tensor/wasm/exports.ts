@@ -77,6 +77,14 @@ export type AdamKernel = (
   g: number, m: number, v: number, n: number, b1: number, mb1: number, b2: number, mb2: number, c1: number, c2: number, eps: number,
 ) => void
 
+/**
+ * Runs a fused elementwise program (src/tensor/fused.ts) laid out in memory: `count` instructions
+ * of four i32 (opcode, result slot, argument slots) at `code`, `slotCount` slots of four i32 (base
+ * address, row stride and chunk step in bytes, a word the kernel uses) at `slots`, over `rows` rows
+ * of `cols` columns in chunks of `chunk`.
+ */
+export type FusedKernel = (code: number, count: number, slots: number, slotCount: number, rows: number, cols: number, chunk: number) => void
+
 /** Σ x[i] for `n` elements (the padding to the next 16 bytes must be zero), as a double. */
 export type SumKernel = (x: number, n: number) => number
 
@@ -102,9 +110,10 @@ export type KernelExports = { readonly memory: WasmMemory }
   & { readonly [S in Suffix as `sumRows_${S}`]: SumRowsKernel }
   & { readonly [S in Suffix as `gatherStrided_${S}`]: GatherKernel }
   & { readonly [S in Suffix as `adam_${S}`]: AdamKernel }
+  & { readonly [S in Suffix as `fused_${S}`]: FusedKernel }
 
 /** Every function export, to check a module against this layout when it is loaded. */
 export const FUNCTION_EXPORTS: readonly string[] = (['f32', 'f64'] as const).flatMap((s) => [
   'gemm', 'gemmPacked', 'macro', 'packA', 'packB', 'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greaterEqual', 'equal',
-  'neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid', 'sum', 'tanhBackward', 'sigmoidBackward', 'sumRows', 'gatherStrided', 'adam',
+  'neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid', 'sum', 'tanhBackward', 'sigmoidBackward', 'sumRows', 'gatherStrided', 'adam', 'fused',
 ].map((name) => `${name}_${s}`))

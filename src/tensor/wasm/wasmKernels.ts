@@ -1,8 +1,8 @@
 /**
  * @file The WebAssembly SIMD kernel backend: loads the embedded module and assembles a `Kernels`
  * whose matmul, same-shape binary operations, neg / abs / square / sqrt / relu, exp / tanh / sigmoid,
- * the tanh and sigmoid VJPs, full and column sums and strided gathers (transposes, slices) run in
- * WebAssembly above measured size thresholds. The other kernels stay the JavaScript ones: gathers
+ * the tanh and sigmoid VJPs, full and column sums, strided gathers (transposes, slices) and fused
+ * elementwise programs run in WebAssembly above measured size thresholds. The other kernels stay the JavaScript ones: gathers
  * and scatters through index maps and broadcasts other than rows are bound by their index arrays
  * (copying an index map in costs as much as the loop), and log / softplus / pow would need new
  * accurate polynomials. It is the default backend (src/tensor/backend.ts); `useKernels(loadWasmKernels(options))`
@@ -15,6 +15,7 @@ import { composedRecurrence } from '../recurrence.js'
 import { createAdam } from './adam.js'
 import { createArena } from './arena.js'
 import { decodeBase64 } from './base64.js'
+import { createFused } from './fused.js'
 import { type Thresholds, createBackward, createBinary, createConcatRows, createGatherStrided, createScatterRows, createSumInto, createSumRows, createUnary } from './elementwise.js'
 import { FUNCTION_EXPORTS, type KernelExports } from './exports.js'
 import {
@@ -166,6 +167,7 @@ export const kernelsFromInstance = (
     gatherStrided: createGatherStrided(exports, arena, jsKernels.gatherStrided!, minSize.gather),
     concatRows: createConcatRows(exports, arena, jsKernels.concatRows!, minSize.gather),
     adam: createAdam(exports, arena, jsKernels.adam!, minSize.binary),
+    fused: createFused(exports, arena, jsKernels.fused!, minSize.math),
   }
   return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels), makeRunners(exports)) }
 }
