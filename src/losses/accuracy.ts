@@ -33,7 +33,13 @@ const predictedClasses = (p: Tensor, threshold: number): Float64Array | Float32A
  * @param predictions `[batch, classes]` or `[batch, time, classes]` (probabilities or logits)
  * @param targets one-hot rows of the same shape, or class indices shaped like the positions
  * @returns a number in [0, 1]
- * @example accuracy(tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), [1, 1, 1]) // 2/3
+ * @example
+ * ```ts
+ * const probs = tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+ * console.log(losses.accuracy(probs, [1, 1, 1])) // 0.666…, two of three
+ * console.log(losses.accuracy(probs, [1, 1, 1], { mask: tensor([1, 0, 1]) })) // 1
+ * console.log(losses.accuracy(tensor([[-2], [3]]), [0, 1], { threshold: 0 })) // 1, one logit per example
+ * ```
  * @category losses
  */
 export const accuracy = (predictions: Tensor, targets: Labels, options: AccuracyOptions = {}): number => {

@@ -44,7 +44,12 @@ const epsilonOf = (who: string, options: ProbabilityLossOptions): number => {
  * @param probs `[batch, features]` or `[batch, time, features]`, values in [0, 1] (sigmoid outputs)
  * @param targets the same shape
  * @returns a scalar tensor
- * @example binaryCrossEntropy(tensor([[0.5], [0.9]]), tensor([[1], [0]]), { eps: 0 }) // (ln 2 + ln 10) / 2
+ * @example
+ * ```ts
+ * const probs = sigmoid(tensor([[0], [Math.log(9)]])) // [[0.5], [0.9]]
+ * const loss = losses.binaryCrossEntropy(probs, tensor([[1], [0]]), { eps: 0 })
+ * console.log(loss.item()) // 1.498…, i.e. (ln 2 + ln 10) / 2
+ * ```
  * @category losses
  */
 export const binaryCrossEntropy = (probs: Tensor, targets: Tensor, options: ProbabilityLossOptions = {}): Tensor => {
@@ -65,7 +70,12 @@ export const binaryCrossEntropy = (probs: Tensor, targets: Tensor, options: Prob
  * @param targets one-hot (or soft) rows of the same shape, or integer class indices shaped
  *   `[batch]` / `[batch, time]` (a tensor or an array)
  * @returns a scalar tensor
- * @example categoricalCrossEntropy(tensor([[0.2, 0.8]]), [1], { eps: 0 }) // −ln 0.8
+ * @example
+ * ```ts
+ * const probs = tensor([[0.2, 0.8], [0.5, 0.5]])
+ * console.log(losses.categoricalCrossEntropy(probs, [1, 0], { eps: 0 }).item()) // 0.458…, i.e. (−ln 0.8 − ln 0.5) / 2
+ * console.log(losses.categoricalCrossEntropy(probs, tensor([[0, 1], [1, 0]]), { eps: 0 }).item()) // the same, one-hot
+ * ```
  * @category losses
  */
 export const categoricalCrossEntropy = (probs: Tensor, targets: Labels, options: ProbabilityLossOptions = {}): Tensor => {
@@ -87,7 +97,13 @@ export const categoricalCrossEntropy = (probs: Tensor, targets: Labels, options:
  * @param labels one-hot (or soft) rows of the same shape, or integer class indices shaped
  *   `[batch]` / `[batch, time]` (a tensor or an array)
  * @returns a scalar tensor
- * @example softmaxCrossEntropy(tensor([[0, Math.log(3)]]), [1]) // ln(4/3)
+ * @example
+ * ```ts
+ * const logits = tensor([[0, Math.log(3)], [1000, -1000]])
+ * console.log(losses.softmaxCrossEntropy(logits, [1, 0]).item()) // 0.1438…, i.e. (ln(4/3) + 0) / 2
+ * const g = grad((z: Tensor) => losses.softmaxCrossEntropy(z, [1, 0]))(logits)
+ * console.log(g.toArray()) // [[0.125, -0.125], [0, 0]], i.e. (softmax(z) − y) / 2
+ * ```
  * @category losses
  */
 export const softmaxCrossEntropy = (logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor => {
@@ -105,7 +121,11 @@ export const softmaxCrossEntropy = (logits: Tensor, labels: Labels, options: Los
  * @param logits `[batch, features]` or `[batch, time, features]`
  * @param targets the same shape, values in [0, 1]
  * @returns a scalar tensor
- * @example sigmoidBinaryCrossEntropy(tensor([[1000], [-1000]]), tensor([[0], [1]])) // (1000 + 1000) / 2
+ * @example
+ * ```ts
+ * const logits = tensor([[1000], [-1000], [0]])
+ * console.log(losses.sigmoidBinaryCrossEntropy(logits, tensor([[0], [1], [1]])).item()) // 666.897…, i.e. (1000 + 1000 + ln 2) / 3
+ * ```
  * @category losses
  */
 export const sigmoidBinaryCrossEntropy = (logits: Tensor, targets: Tensor, options: LossOptions = {}): Tensor => {

@@ -16,7 +16,14 @@ import { type LossOptions, expectFeatureAxis, expectTargets, reduceLoss } from '
  * @param predictions `[batch, features]` or `[batch, time, features]`
  * @param targets the same shape
  * @returns a scalar tensor
- * @example mse(tensor([[1, 2], [3, 4]]), tensor([[0, 2], [1, 1]])) // (1 + 13) / 2 = 7
+ * @example
+ * ```ts
+ * const predictions = tensor([[1, 2], [3, 4]])
+ * const targets = tensor([[0, 2], [1, 1]])
+ * console.log(losses.mse(predictions, targets).item()) // 7, i.e. (1 + 13) / 2
+ * console.log(losses.mse(predictions, targets, { reduction: 'sum' }).item()) // 14
+ * console.log(losses.mse(predictions, targets, { mask: tensor([1, 0]) }).item()) // 1, the second row ignored
+ * ```
  * @category losses
  */
 export const mse = (predictions: Tensor, targets: Tensor, options: LossOptions = {}): Tensor => {
