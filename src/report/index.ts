@@ -6,6 +6,7 @@
 import { renderAnimation } from './animation.js'
 import { renderConfusion } from './confusion.js'
 import { renderDigits } from './digits.js'
+import { renderHeatmap } from './heatmap.js'
 import { renderLines } from './lines.js'
 import { buildPage, textBlock } from './page.js'
 import type { Figure, ReportInput } from './types.js'
@@ -16,10 +17,11 @@ export { linesSpec, decimate, MAX_POINTS_PER_SERIES } from './lines.js'
 export { confusionSpec } from './confusion.js'
 export { digitsSpec, MAX_DIGITS } from './digits.js'
 export { pickFrames, MAX_FRAMES } from './animation.js'
+export { heatmapSpec, poolGroups, MAX_HEATMAP_CELLS } from './heatmap.js'
 
 /**
  * Renders one figure to markup:
- * - `lines`, `confusion`, `digits`: a static `<svg>` (vega-lite → vega → SVG);
+ * - `lines`, `confusion`, `digits`, `heatmap`: a static `<svg>` (vega-lite → vega → SVG);
  * - `animation`: an `<svg>` that animates itself with SMIL, one frame per epoch (≤ 60);
  * - `text`: an HTML `<div>` (title and escaped lines in a `<pre>`), not SVG.
  *
@@ -38,6 +40,7 @@ export const renderFigure = (figure: Figure): Promise<string> => {
     case 'confusion': return renderConfusion(figure)
     case 'digits': return renderDigits(figure)
     case 'animation': return renderAnimation(figure)
+    case 'heatmap': return renderHeatmap(figure)
     case 'text': return Promise.resolve(textBlock(figure))
   }
 }

@@ -25,6 +25,8 @@ export interface Series {
  *   e.g. "pred 7 (true 7)".
  * - `animation`: the truth and one prediction per epoch (`frames[epoch][i]` at `x[i]`) drawn on fixed
  *   axes; the SVG cycles through the frames by itself (SMIL), labelled `frameLabel` + number.
+ * - `heatmap`: `values[row][column]` over whole-number axes `y` (rows) and `x` (columns), coloured on
+ *   a linear or log scale, e.g. gradient flow per time step (x) and epoch (y).
  * - `text`: preformatted lines (e.g. sampled names); rendered as HTML, not SVG.
  *
  * @category report
@@ -34,6 +36,7 @@ export type Figure =
   | { kind: 'confusion'; title: string; labels: readonly string[]; counts: readonly (readonly number[])[] } // counts[true][predicted]
   | { kind: 'digits'; title: string; images: readonly (readonly number[])[] /* 28*28 values in [0,1], row-major */; captions: readonly string[] }
   | { kind: 'animation'; title: string; xLabel: string; yLabel: string; x: readonly number[]; truth: readonly number[]; frames: readonly (readonly number[])[] /* prediction per epoch */; frameLabel?: string }
+  | { kind: 'heatmap'; title: string; xLabel: string; yLabel: string; valueLabel: string; x: readonly number[]; y: readonly number[]; values: readonly (readonly number[])[] /* values[y][x] */; logScale?: boolean }
   | { kind: 'text'; title: string; lines: readonly string[] } // e.g. sampled names
 
 /**
