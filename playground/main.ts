@@ -6,22 +6,8 @@
  * browser test.
  */
 import { type Series, drawChart } from './chart.js'
-import type { BackendInfo, FromWorker, ToWorker } from './protocol.js'
-import type { CellName, SampledName, Settings } from './session.js'
-
-/** Everything the worker has reported for the current model. */
-interface PageState {
-  settings?: Settings
-  backend?: BackendInfo
-  /** The minibatch loss of every update, in nats per character. */
-  steps: { step: number; loss: number; milliseconds: number }[]
-  validation: { step: number; loss: number }[]
-  samples: { step: number; names: readonly SampledName[] }[]
-  gradientFlow: { step: number; norms: readonly number[] }[]
-  chunksOnWorkers: number
-  diverged?: string
-  errors: string[]
-}
+import type { FromWorker, PageState, ToWorker } from './protocol.js'
+import type { CellName, Settings } from './session.js'
 
 const state: PageState = { steps: [], validation: [], samples: [], gradientFlow: [], chunksOnWorkers: 0, errors: [] }
 ;(window as unknown as { playground: PageState }).playground = state
@@ -52,6 +38,8 @@ worker.onerror = (event) => reportError(`playground worker: ${event.message || '
 // ---- settings ----
 
 let seed = 0
+/** The number of the model the page shows; reports about earlier ones are dropped. */
+let model = 0
 let phase: 'idle' | 'training' | 'paused' = 'idle'
 /** The settings changed since the current model started: Train starts a new one. */
 let stale = true
@@ -70,7 +58,7 @@ const startModel = (): void => {
   Object.assign(state, { settings, steps: [], validation: [], samples: [], gradientFlow: [], diverged: undefined })
   stale = false
   phase = 'training'
-  send({ type: 'start', settings })
+  send({ type: 'start', model: ++model, settings })
   invalidate()
 }
 
@@ -104,6 +92,7 @@ for (const control of [cell, hidden, learningRate]) {
 // ---- messages ----
 
 worker.onmessage = ({ data: message }: MessageEvent<FromWorker>) => {
+  if (message.model !== model && message.type !== 'backend' && message.type !== 'error') return
   switch (message.type) {
     case 'backend': state.backend = message.backend; break
     case 'started':

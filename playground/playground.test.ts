@@ -16,8 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildPlayground, defaultOutput } from './build.js'
-import type { BackendInfo } from './protocol.js'
-import type { SampledName } from './session.js'
+import type { PageState } from './protocol.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url))
@@ -48,18 +47,6 @@ const serve = async (folder: string, isolated: boolean): Promise<{ url: string; 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server }
 }
 
-/** What the page keeps on `window.playground` (main.ts's PageState), as far as the test reads it. */
-interface PageState {
-  backend?: BackendInfo
-  steps: { step: number; loss: number; milliseconds: number }[]
-  validation: { step: number; loss: number }[]
-  samples: { step: number; names: readonly SampledName[] }[]
-  gradientFlow: { step: number; norms: readonly number[] }[]
-  chunksOnWorkers: number
-  diverged?: string
-  errors: string[]
-}
-
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length
 
 describe('playground in Chromium', () => {
@@ -78,44 +65,62 @@ describe('playground in Chromium', () => {
     await browser?.close()
   })
 
-  it.each([
-    { isolated: true, screenshot: 'playground.png' },
-    { isolated: false, screenshot: 'playground-one-thread.png' },
-  ])('trains names (cross-origin isolated: $isolated): the loss falls, names are sampled, no console error', async ({ isolated, screenshot }) => {
+  /** Opens the page from a fresh server, collecting console errors (page and workers) and long tasks on the page's thread. */
+  const open = async (isolated: boolean) => {
     const { url, server } = await serve(defaultOutput, isolated)
     const page = await browser.newPage({ viewport: { width: 1100, height: 1100 } })
+    const consoleErrors: string[] = []
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()) })
+    page.on('pageerror', (e) => consoleErrors.push(e.message))
+    page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`worker: ${m.text()}`) }))
+    await page.addInitScript(() => {
+      const longTasks: number[] = []
+      Object.assign(window, { longTasks })
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration) }).observe({ type: 'longtask' })
+    })
+    await page.goto(url)
+    await page.waitForFunction(() => (window as unknown as { playground: PageState }).playground.backend !== undefined, undefined, { timeout: 20_000 })
+    const state = () => page.evaluate(() => (window as unknown as { playground: PageState }).playground)
+    /** Waits until `updates` updates, samples and gradient norms after training began, or an error or divergence. */
+    const trainUntil = (updates: number) => page.waitForFunction((n) => {
+      const s = (window as unknown as { playground: PageState }).playground
+      const trained = s.steps.length >= n && s.samples.some((x) => x.step > 0) && s.gradientFlow.some((g) => g.step > 0)
+      return trained || s.errors.length > 0 || s.diverged !== undefined
+    }, updates, { timeout: 60_000, polling: 100 })
+    const close = async () => {
+      await page.close()
+      server.close()
+    }
+    return { page, consoleErrors, state, trainUntil, close }
+  }
+
+  it.each([
+    { isolated: true, screenshot: 'playground.png', choose: undefined },
+    { isolated: false, screenshot: 'playground-one-thread.png', choose: { cell: 'gru', hidden: 32, learningRate: 0.02 } },
+  ])('trains names (cross-origin isolated: $isolated): the loss falls, names are sampled, no console error', async ({ isolated, screenshot, choose }) => {
+    const { page, consoleErrors, state: read, trainUntil, close } = await open(isolated)
     try {
-      const consoleErrors: string[] = []
-      page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()) })
-      page.on('pageerror', (e) => consoleErrors.push(e.message))
-      page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`worker: ${m.text()}`) }))
-      // Long tasks on the page's own thread: training must not freeze it.
-      await page.addInitScript(() => {
-        const longTasks: number[] = []
-        Object.assign(window, { longTasks })
-        new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration) }).observe({ type: 'longtask' })
-      })
-      await page.goto(url)
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(isolated)
-      await page.waitForFunction(() => (window as unknown as { playground: PageState }).playground.backend !== undefined, undefined, { timeout: 20_000 })
+      if (choose !== undefined) {
+        await page.selectOption('#cell', choose.cell)
+        await page.selectOption('#hidden', String(choose.hidden))
+        await page.fill('#learning-rate', String(choose.learningRate))
+        await page.press('#learning-rate', 'Tab')
+      }
+      // Long tasks on the page's own thread from here on: training must not freeze it.
       await page.evaluate(() => { (window as unknown as { longTasks: number[] }).longTasks.length = 0 })
 
       const started = Date.now()
       await page.click('#train')
-      await page.waitForFunction((updates) => {
-        const s = (window as unknown as { playground: PageState }).playground
-        const trained = s.steps.length >= updates && s.samples.some((x) => x.step > 0) && s.gradientFlow.some((g) => g.step > 0)
-        return trained || s.errors.length > 0 || s.diverged !== undefined
-      }, UPDATES, { timeout: 60_000, polling: 100 })
+      await trainUntil(UPDATES)
       const seconds = (Date.now() - started) / 1000
       // Pause, as a visitor would to read the page: the updates stop and the page shows the last of them.
       await page.click('#train')
       await expect.poll(() => page.locator('#train').textContent()).toBe('Resume')
-      const updatesAt = async () => page.evaluate(() => (window as unknown as { playground: PageState }).playground.steps.length)
-      const paused = await updatesAt()
+      const paused = (await read()).steps.length
       await page.waitForTimeout(500)
-      expect(await updatesAt()).toBe(paused)
-      const state = await page.evaluate(() => (window as unknown as { playground: PageState }).playground)
+      const state = await read()
+      expect(state.steps.length).toBe(paused)
       const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks)
       const shot = join(ARTIFACTS, screenshot)
       await page.screenshot({ path: shot, fullPage: true })
@@ -126,6 +131,7 @@ describe('playground in Chromium', () => {
 
       expect([...consoleErrors, ...state.errors]).toEqual([])
       expect(state.diverged).toBeUndefined()
+      expect(state.settings).toEqual({ cell: 'lstm', hidden: 64, learningRate: 0.01, seed: 0, ...choose })
       // The loss fell: from about ln 29 ≈ 3.37 nats per character untrained, by well over the minibatch noise.
       const first = state.steps[0].loss
       const last = mean(state.steps.slice(-10).map((s) => s.loss))
@@ -162,8 +168,25 @@ describe('playground in Chromium', () => {
       // The page stayed responsive: no task on its thread near a visible freeze.
       expect(Math.max(0, ...longTasks)).toBeLessThan(250)
     } finally {
-      await page.close()
-      server.close()
+      await close()
     }
   }, 120_000)
+
+  it('a setting changed while training starts a new model at once', async () => {
+    const { page, consoleErrors, state: read, trainUntil, close } = await open(false)
+    try {
+      await page.click('#train')
+      await page.waitForFunction(() => (window as unknown as { playground: PageState }).playground.steps.length >= 10, undefined, { timeout: 30_000 })
+      await page.selectOption('#cell', 'elman')
+      await trainUntil(30)
+      const state = await read()
+      expect([...consoleErrors, ...state.errors]).toEqual([])
+      expect(state.settings).toMatchObject({ cell: 'elman', hidden: 64 })
+      expect(state.steps[0].step).toBe(1)
+      expect(state.validation[0].step).toBe(0)
+      expect(await page.locator('#train').textContent()).toBe('Pause')
+    } finally {
+      await close()
+    }
+  }, 60_000)
 })

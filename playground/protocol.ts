@@ -1,12 +1,15 @@
 /**
- * @file The messages between the playground's page (main.ts) and its training worker (worker.ts).
- * Types only.
+ * @file The messages between the playground's page (main.ts) and its training worker (worker.ts),
+ * and what the page keeps of them. Types only.
  */
 import type { SampledName, Settings } from './session.js'
 
-/** Page → worker. `start` drops the current model and trains a new one from `settings`. */
+/**
+ * Page → worker. `start` drops the current model and trains a new one from `settings`; `model`
+ * numbers it, and the worker's reports carry the number of the model they are about.
+ */
 export type ToWorker =
-  | { readonly type: 'start'; readonly settings: Settings }
+  | { readonly type: 'start'; readonly model: number; readonly settings: Settings }
   | { readonly type: 'pause' }
   | { readonly type: 'resume' }
 
@@ -20,8 +23,24 @@ export interface BackendInfo {
   readonly fallback?: string
 }
 
-/** Worker → page. `step` counts the updates made so far (0: the untrained model). */
-export type FromWorker =
+/** What the page keeps of the worker's reports for the current model, on `window.playground` (for the console and the browser test). */
+export interface PageState {
+  settings?: Settings
+  backend?: BackendInfo
+  /** The minibatch loss of every update, in nats per character. */
+  steps: { step: number; loss: number; milliseconds: number }[]
+  validation: { step: number; loss: number }[]
+  samples: { step: number; names: readonly SampledName[] }[]
+  gradientFlow: { step: number; norms: readonly number[] }[]
+  /** Chunks of work the threaded kernels' workers have done (0 on one thread). */
+  chunksOnWorkers: number
+  diverged?: string
+  /** Errors from the page or the worker (each also logged to the console). */
+  errors: string[]
+}
+
+/** What the worker reports. `step` counts the updates made so far (0: the untrained model). */
+export type Report =
   | { readonly type: 'backend'; readonly backend: BackendInfo }
   | { readonly type: 'started'; readonly settings: Settings; readonly trainNames: number; readonly heldOutNames: number; readonly vocabulary: number }
   | { readonly type: 'step'; readonly step: number; readonly loss: number; readonly milliseconds: number; readonly chunksOnWorkers: number }
@@ -32,3 +51,10 @@ export type FromWorker =
   | { readonly type: 'diverged'; readonly step: number; readonly message: string }
   /** A bug: the page logs it as a console error. */
   | { readonly type: 'error'; readonly message: string }
+
+/**
+ * Worker → page: a report and the model it is about (0 before the first). Reports of the previous
+ * model may still arrive after the page started a new one: the worker sees `start` only between
+ * slices of training.
+ */
+export type FromWorker = Report & { readonly model: number }

@@ -7,7 +7,7 @@
  */
 import names from 'playground:names'
 import { NonFiniteLossError, type ThreadedKernels, type WorkerFactory, loadThreadedWasmKernels, ready, useKernels } from '../src/index.js'
-import type { BackendInfo, FromWorker, ToWorker } from './protocol.js'
+import type { BackendInfo, FromWorker, Report, ToWorker } from './protocol.js'
 import { type Session, createSession } from './session.js'
 
 /** The worker's global scope, as far as it is used (the DOM library types the page's `self`). */
@@ -17,7 +17,10 @@ const scope = self as unknown as {
   readonly crossOriginIsolated: boolean
 }
 
-const post = (message: FromWorker): void => scope.postMessage(message)
+/** The number of the model being trained (ToWorker's `start`). */
+let model = 0
+
+const post = (report: Report): void => scope.postMessage({ ...report, model })
 
 /** How long one slice of steps runs before the worker looks at its messages. */
 const SLICE_MILLISECONDS = 50
@@ -69,7 +72,7 @@ const fail = (error: unknown): void => {
 }
 
 /** Runs one of the reports; a failing one is logged once and skipped from then on, and training goes on. */
-const attempt = (what: string, work: () => FromWorker): void => {
+const attempt = (what: string, work: () => Report): void => {
   if (failed.has(what)) return
   try {
     post(work())
@@ -130,6 +133,7 @@ scope.onmessage = async ({ data: message }) => {
       return
     }
     failed = new Set()
+    model = message.model
     post({ type: 'started', settings: message.settings, trainNames: session.trainNames, heldOutNames: session.heldOutNames, vocabulary: session.vocabulary.tokens.length })
     report(session, 0)
   }
