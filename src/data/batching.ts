@@ -17,7 +17,13 @@ export type { BatchSpec }
  * key). `{ batchSize: b }` gives ⌈n / b⌉ batches, the last short; `{ batchCount: c }` is the seed's
  * rule, c batches of ⌊n / c⌋ rows with the remainder added to the last. Unlike the seed (which
  * shuffles once per run), pass a fresh key each epoch, e.g. `train.epochKey(key, epoch)`.
- * @example batches(5, { batchCount: 2 }) // [[0, 1], [2, 3, 4]]
+ * @example
+ * ```ts
+ * console.log(data.batches(5, { batchCount: 2 })) // [[0, 1], [2, 3, 4]]
+ * console.log(data.batches(5, { batchSize: 2 })) // [[0, 1], [2, 3], [4]]
+ * const epoch3 = data.batches(5, { batchSize: 2 }, train.epochKey(randomKey(0), 3)) // shuffled, the same on every run
+ * console.log(epoch3.flat().sort((a, b) => a - b)) // [0, 1, 2, 3, 4]
+ * ```
  * @category batching
  */
 export const batches = (n: number, spec: BatchSpec, key?: Key): number[][] => {
@@ -32,7 +38,13 @@ export const batches = (n: number, spec: BatchSpec, key?: Key): number[][] => {
  * @param x a tensor `[n, ...]`.
  * @param indices row indices in `[0, n)`.
  * @returns a tensor `[indices.length, ...]`.
- * @example takeRows(images, batch) // [n, 28, 28] → [batch.length, 28, 28]
+ * @example
+ * ```ts
+ * const images = reshape(arange(24), [6, 2, 2]) // six 2×2 images
+ * const [first] = data.batches(6, { batchSize: 4 }, randomKey(1))
+ * console.log(data.takeRows(images, first).shape) // [4, 2, 2]
+ * console.log(data.takeRows(tensor([10, 11, 12]), [2, 0]).toArray()) // [12, 10]
+ * ```
  * @category batching
  */
 export const takeRows = (x: Tensor, indices: readonly number[]): Tensor => take(x, indices, 0)
@@ -57,7 +69,12 @@ export interface Split {
  * @param spec `{ test: fraction | count }`.
  * @param key the random key; the same key gives the same split.
  * @returns `{ train, test }`, disjoint, together covering every row.
- * @example trainTestSplit(10000, { test: 0.2 }, randomKey(0)).test.length // 2000
+ * @example
+ * ```ts
+ * const { train, test } = data.trainTestSplit(10, { test: 0.2 }, randomKey(0))
+ * console.log(train.length, test.length) // 8 2
+ * console.log(data.trainTestSplit(10, { test: 3 }, randomKey(0)).test.length) // 3
+ * ```
  * @category batching
  */
 export const trainTestSplit = (n: number, spec: SplitSpec, key: Key): Split => {

@@ -49,8 +49,11 @@ const checkFinite = (who: string, name: string, value: number, positive = false)
  * @param options constants and initial state; every field defaults to the seed's value.
  * @returns `{ t, x, v }`, each a Float64Array of length `round(tEnd / dt)`.
  * @example
- * const { x } = oscillator()
- * x[1] // 0.99: a₀ = −1, v₁ = −0.1, x₁ = 1 − 0.01
+ * ```ts
+ * const { t, x, v } = data.oscillator()
+ * console.log(t.length, x[1], v[1]) // 300 0.99 -0.1, since a₀ = −1, v₁ = −0.1, x₁ = 1 − 0.01
+ * const stiff = data.oscillator({ k: 4, c: 0, tEnd: 1 }) // 10 samples of an undamped, stiffer spring
+ * ```
  * @category datasets
  */
 export const oscillator = (options: OscillatorOptions = {}): OscillatorSeries => {
@@ -94,7 +97,11 @@ export interface SequenceTask {
  * @param options `dtype` of the tensors (default float64).
  * @returns `{ xs, ys }`, both `[1, T − 1, 1]`.
  * @example
- * const { xs, ys } = nextStepTask(oscillator().x) // xs, ys: [1, 299, 1]
+ * ```ts
+ * const { xs, ys } = data.nextStepTask(data.oscillator().x)
+ * console.log(xs.shape, ys.shape) // [1, 299, 1] [1, 299, 1]
+ * console.log(data.nextStepTask([1, 2, 4]).ys.toArray()) // [[[2], [4]]]
+ * ```
  * @category datasets
  */
 export const nextStepTask = (series: ArrayLike<number>, options: { dtype?: DType } = {}): SequenceTask => {

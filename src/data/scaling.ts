@@ -96,6 +96,13 @@ const inverse = <V extends Scalable>(scaler: MinMaxScaler, values: V): Scaled<V>
 
 /**
  * Min–max scaling: `fit(values)` → statistics, `transform(stats, x)`, `inverse(stats, y)`.
+ * @example
+ * ```ts
+ * const scaler = data.minMaxScaler.fit([50, 60, 70]) // { min: 50, max: 70, low: 0, high: 1 }
+ * console.log(data.minMaxScaler.transform(scaler, [55, 80])) // Float64Array [0.25, 1.5], outside the fitted range is not clipped
+ * const scaled = data.minMaxScaler.transform(scaler, tensor([[60]])) // a tensor stays a tensor
+ * console.log(data.minMaxScaler.inverse(scaler, scaled).toArray()) // [[60]]
+ * ```
  * @category preprocessing
  */
 export const minMaxScaler = { fit, transform, inverse } as const

@@ -42,7 +42,10 @@ const copyWindow = (who: string, what: string, values: ArrayLike<number>, [start
  * @param range `[start, end)`, within the series.
  * @param options `dtype` (default float64).
  * @returns a tensor `[1, end − start, 1]`.
- * @example sequence([5, 6, 7, 8], [1, 3]).toArray() // [[[6], [7]]]
+ * @example
+ * ```ts
+ * console.log(data.sequence([5, 6, 7, 8], [1, 3]).toArray()) // [[[6], [7]]]
+ * ```
  * @category series
  */
 export const sequence = (values: ArrayLike<number>, range: IndexRange, options: { dtype?: DType } = {}): Tensor => {
@@ -61,7 +64,11 @@ export const sequence = (values: ArrayLike<number>, range: IndexRange, options: 
  * @param values the series, length n ≥ `length`.
  * @param options `length` (steps per window), `stride` (default `length`), `dtype`.
  * @returns a tensor `[windows, length, 1]`, ready for minibatching along axis 0.
- * @example slidingWindows([1, 2, 3, 4, 5], { length: 2, stride: 1 }).shape // [4, 2, 1]
+ * @example
+ * ```ts
+ * console.log(data.slidingWindows([1, 2, 3, 4, 5], { length: 2, stride: 1 }).shape) // [4, 2, 1]
+ * console.log(data.slidingWindows([1, 2, 3, 4, 5], { length: 2 }).toArray()) // [[[1], [2]], [[3], [4]]], the tail left out
+ * ```
  * @category series
  */
 export const slidingWindows = (values: ArrayLike<number>, options: { length: number; stride?: number; dtype?: DType }): Tensor => {
@@ -90,6 +97,13 @@ export interface SeriesSplit {
 /**
  * The seed's weather split: train on days 0–99, validate on days 1000–1069 (one sequence each),
  * and compare a 50-day extrapolation with the real values after the training window.
+ * @example
+ * ```ts
+ * const tmax = Array.from({ length: 1200 }, (_, day) => 60 + 20 * Math.sin((2 * Math.PI * day) / 365))
+ * const tomorrow = [...tmax.slice(1), tmax[1199]]
+ * const task = data.seriesTask(tmax, tomorrow, data.seedWeatherSplit)
+ * console.log(task.train.range, task.validation?.range, task.extrapolation?.range) // [0, 100] [1000, 1070] [100, 150]
+ * ```
  * @category series
  */
 export const seedWeatherSplit: SeriesSplit = Object.freeze({ train: [0, 100] as const, validation: [1000, 1070] as const, extrapolate: 50 })
@@ -135,8 +149,14 @@ export interface SeriesTask {
  * @param options `dtype` of the tensors (default float64).
  * @returns `{ scaler, train, validation, extrapolation }`; windows are `[1, T, 1]` tensors.
  * @example
- * const task = seriesTask(table.columns.tmax, table.columns.tmax_tomorrow) // the seed's split
- * task.train.xs.shape // [1, 100, 1]
+ * ```ts
+ * const temperature = [50, 52, 55, 60, 58, 54, 51, 49, 50, 53]
+ * const tomorrow = [...temperature.slice(1), 55]
+ * const task = data.seriesTask(temperature, tomorrow, { train: [0, 6], validation: [6, 9], extrapolate: 2 })
+ * console.log(task.train.xs.shape, task.scaler) // [1, 6, 1] { min: 50, max: 60, low: 0, high: 1 }
+ * console.log(task.train.xs.data) // Float64Array [0, 0.2, 0.5, 1, 0.8, 0.4]
+ * console.log(task.extrapolation?.values) // Float64Array [49, 50], the real targets of rows 6 and 7
+ * ```
  * @category series
  */
 export const seriesTask = (

@@ -6,9 +6,23 @@
 import { ValueError } from '../errors.js'
 import { type DType, Tensor, allocate } from '../tensor/Tensor.js'
 
-/** The start-of-sequence token: index 0 in every vocabulary. */
+/**
+ * The start-of-sequence token: index 0 in every vocabulary.
+ * @example
+ * ```ts
+ * console.log(data.vocabulary(['ab']).tokens[0] === data.START) // true
+ * ```
+ * @category text
+ */
 export const START = '<s>'
-/** The end-of-sequence token: index 1 in every vocabulary; also the padding value (masked out). */
+/**
+ * The end-of-sequence token: index 1 in every vocabulary; also the padding value (masked out).
+ * @example
+ * ```ts
+ * console.log(data.vocabulary(['ab']).tokens[1] === data.END) // true
+ * ```
+ * @category text
+ */
 export const END = '</s>'
 
 /**
@@ -19,9 +33,25 @@ export interface Vocabulary {
   readonly tokens: readonly string[]
 }
 
-/** Index of the start token. */
+/**
+ * Index of the start token.
+ * @example
+ * ```ts
+ * const { inputs } = data.encodeBatch(data.vocabulary(['hi']), ['hi'])
+ * console.log(inputs.data[0] === data.START_INDEX) // true, every row starts with START
+ * ```
+ * @category text
+ */
 export const START_INDEX = 0
-/** Index of the end token. */
+/**
+ * Index of the end token.
+ * @example
+ * ```ts
+ * const vocab = data.vocabulary(['hi'])
+ * console.log(data.decode(vocab, [3, 2, data.END_INDEX, 2])) // 'ih', decoding stops at END
+ * ```
+ * @category text
+ */
 export const END_INDEX = 1
 
 /**
@@ -30,7 +60,10 @@ export const END_INDEX = 1
  *
  * @param texts the training strings.
  * @returns `{ tokens }` with `tokens.length = 2 + distinct characters`.
- * @example vocabulary(['ab', 'ba']).tokens // ['<s>', '</s>', 'a', 'b']
+ * @example
+ * ```ts
+ * console.log(data.vocabulary(['ab', 'ba']).tokens) // ['<s>', '</s>', 'a', 'b']
+ * ```
  * @category text
  */
 export const vocabulary = (texts: readonly string[]): Vocabulary => {
@@ -53,7 +86,10 @@ const encodeWith = (who: string, index: Map<string, number>, text: string): numb
 
 /**
  * The token indices of a string's characters, without start or end tokens.
- * @example encode(vocabulary(['ab']), 'ba') // [3, 2]
+ * @example
+ * ```ts
+ * console.log(data.encode(data.vocabulary(['ab']), 'ba')) // [3, 2]
+ * ```
  * @category text
  */
 export const encode = (vocab: Vocabulary, text: string): number[] => encodeWith('data.encode', indexOf(vocab), text)
@@ -61,7 +97,11 @@ export const encode = (vocab: Vocabulary, text: string): number[] => encodeWith(
 /**
  * The string spelled by token indices: a START is skipped, and decoding stops at the first END
  * (so a padded or generated sequence decodes to its text).
- * @example decode(vocab, [0, 3, 2, 1, 1]) // 'ba'
+ * @example
+ * ```ts
+ * const vocab = data.vocabulary(['ab'])
+ * console.log(data.decode(vocab, [0, 3, 2, 1, 1])) // 'ba'
+ * ```
  * @category text
  */
 export const decode = (vocab: Vocabulary, indices: ArrayLike<number>): string => {
@@ -102,8 +142,13 @@ export interface EncodedBatch {
  *   `dtype` (default float64).
  * @returns `{ inputs, targets, mask }`, each `[B, time]`, and `lengths`.
  * @example
- * const { inputs, targets } = encodeBatch(vocabulary(['ab']), ['ab'])
- * inputs.toArray() // [[0, 2, 3]];  targets.toArray() // [[2, 3, 1]]
+ * ```ts
+ * const vocab = data.vocabulary(['ab', 'b'])
+ * const { inputs, targets, mask, lengths } = data.encodeBatch(vocab, ['ab', 'b'])
+ * console.log(inputs.toArray()) // [[0, 2, 3], [0, 3, 1]]
+ * console.log(targets.toArray()) // [[2, 3, 1], [3, 1, 1]]
+ * console.log(mask.toArray(), lengths) // [[1, 1, 1], [1, 1, 0]] [2, 1]
+ * ```
  * @category text
  */
 export const encodeBatch = (vocab: Vocabulary, texts: readonly string[], options: { time?: number; dtype?: DType } = {}): EncodedBatch => {
