@@ -25,11 +25,15 @@ export {
   reshape, expandDims, squeeze, broadcastTo, transpose, slice, concat, stack, unstack, take, oneHot, stopGradient,
 } from './autodiff/ops/structural.js'
 export { definePrimitive, defineMultiPrimitive, defineKernelPrimitive, findNonFinite } from './autodiff/primitive.js'
-export type { Primitive, PrimitiveSpec, VjpContext, MultiPrimitiveSpec, KernelPrimitiveSpec, KernelForward, KernelVjpContext, NonFiniteCulprit } from './autodiff/primitive.js'
+export type { Primitive, PrimitiveSpec, VjpContext, JvpContext, MultiJvp, MultiPrimitiveSpec, KernelPrimitiveSpec, KernelForward, KernelVjpContext, NonFiniteCulprit } from './autodiff/primitive.js'
 
 export { vjp, grad, valueAndGrad, hvp, treeVdot } from './transforms/grad.js'
 export type { GradOptions, GradsOf } from './transforms/grad.js'
+export { jvp } from './transforms/jvp.js'
+export { jacfwd, jacrev, hessian } from './transforms/jacobian.js'
+export type { JacobianOptions } from './transforms/jacobian.js'
 export { customVjp, checkpoint } from './transforms/custom.js'
+export type { CustomVjpOptions } from './transforms/custom.js'
 export { scan } from './transforms/scan.js'
 export type { ScanStep, ScanOptions } from './transforms/scan.js'
 export { associativeScan } from './transforms/associativeScan.js'

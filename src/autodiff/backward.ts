@@ -8,7 +8,7 @@ import { shapesEqual } from '../tensor/shape.js'
 import { add, cast } from './ops/elementwise.js'
 import { sum } from './ops/reduce.js'
 import { reshape } from './ops/structural.js'
-import { type CotangentSums, type Node, type Trace, Traced } from './trace.js'
+import { type CotangentSums, type Node, Recorded, type Trace } from './trace.js'
 
 /**
  * Sums a cotangent over the axes along which `target` was broadcast, and casts it to its dtype.
@@ -40,7 +40,7 @@ const tapeOf = (outputs: readonly Tensor[], trace: Trace, inside: (node: Node) =
       stack.push(node)
     }
   }
-  for (const y of outputs) if (y instanceof Traced && y.trace === trace) visit(y.node)
+  for (const y of outputs) if (y instanceof Recorded && y.trace === trace) visit(y.node)
   while (stack.length > 0) {
     for (const x of stack.pop()!.inputs) if (x !== null) visit(x.node)
   }
@@ -58,11 +58,11 @@ export const backward = (
   trace: Trace,
   outputs: readonly Tensor[],
   cotangents: readonly Tensor[],
-  targets: readonly Traced[],
+  targets: readonly Recorded[],
   inside: (node: Node) => boolean = (node) => node.pullback !== null,
   sums: CotangentSums = new Map(),
 ): (Tensor | null)[] => {
-  const accumulate = (x: Traced, g: Tensor): void => {
+  const accumulate = (x: Recorded, g: Tensor): void => {
     let slots = sums.get(x.node)
     if (slots === undefined) {
       slots = new Array<Tensor | null>(x.node.outputCount).fill(null)
@@ -73,7 +73,7 @@ export const backward = (
     slots[x.slot] = previous === null ? fitted : add(previous, fitted)
   }
   outputs.forEach((y, i) => {
-    if (y instanceof Traced && y.trace === trace) accumulate(y, cotangents[i])
+    if (y instanceof Recorded && y.trace === trace) accumulate(y, cotangents[i])
   })
   for (const node of tapeOf(outputs, trace, inside)) {
     const slots = sums.get(node)
@@ -92,12 +92,12 @@ export const backward = (
  * The tensors of `trace` made before node id `start` that the outputs reach through nodes made
  * since: the inputs of a segment of the tape, including values a function closed over.
  */
-export const segmentInputs = (trace: Trace, outputs: readonly Tensor[], start: number): Traced[] => {
-  const found = new Map<string, Traced>()
-  const note = (x: Traced): void => {
+export const segmentInputs = (trace: Trace, outputs: readonly Tensor[], start: number): Recorded[] => {
+  const found = new Map<string, Recorded>()
+  const note = (x: Recorded): void => {
     if (x.node.id < start) found.set(`${x.node.id}:${x.slot}`, x)
   }
-  for (const y of outputs) if (y instanceof Traced && y.trace === trace) note(y)
+  for (const y of outputs) if (y instanceof Recorded && y.trace === trace) note(y)
   for (const node of tapeOf(outputs, trace, (n) => n.id >= start)) {
     for (const x of node.inputs) if (x !== null) note(x)
   }

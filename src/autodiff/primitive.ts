@@ -1,9 +1,10 @@
 /**
  * @file definePrimitive: the only way onto the tape. A primitive is a forward computation on plain
- * tensors plus a vector-Jacobian product written with other primitives.
+ * tensors plus a vector-Jacobian product and (optionally) a tangent rule, both written with other
+ * primitives. What applying one to traced inputs means is the innermost trace's kind (trace.ts).
  */
 import { Tensor, allFinite } from '../tensor/Tensor.js'
-import { type Trace, Traced, lower, record, topTrace } from './trace.js'
+import { type Evaluated, type PrimitiveRules, type TangentContext, Traced, topTrace } from './trace.js'
 
 export interface VjpContext<P> {
   /** The inputs as seen one level down (possibly traced by outer differentiations). */
@@ -18,6 +19,15 @@ export interface VjpContext<P> {
   readonly needed?: readonly boolean[]
 }
 
+/** What a tangent rule sees besides the tangents. */
+export interface JvpContext<P> {
+  /** The inputs as seen one level down (possibly traced by outer transformations). */
+  readonly inputs: readonly Tensor[]
+  /** The output one level down. */
+  readonly out: Tensor
+  readonly params: P
+}
+
 export interface PrimitiveSpec<P> {
   readonly name: string
   /** Computes on plain (untraced) tensors; reads `.data`, calls kernels, allocates its result. */
@@ -28,6 +38,14 @@ export interface PrimitiveSpec<P> {
    * away, so no VJP reduces by hand.
    */
   readonly vjp: (g: Tensor, context: VjpContext<P>) => readonly (Tensor | null)[]
+  /**
+   * Tangents of the inputs (`null`: zero, or an input `jvp` does not differentiate) → the output's
+   * tangent J·t (`null`: zero), written with primitives. It may be in any shape that broadcasts to
+   * the output's: forward mode broadcasts and casts it, as the backward pass reduces cotangents.
+   * Optional: without it the tangent is derived by transposing `vjp`, which is linear in g
+   * (J·t = ∂/∂g ⟨vjp(g), t⟩), at about twice the VJP's cost.
+   */
+  readonly jvp?: (tangents: readonly (Tensor | null)[], context: JvpContext<P>) => Tensor | null
 }
 
 /** The first primitive whose forward output held a non-finite value, as found by `findNonFinite`. */
@@ -64,13 +82,6 @@ export const findNonFinite = (f: () => unknown): NonFiniteCulprit | null => {
   } finally {
     watch = previous
   }
-}
-
-/** The inputs as seen one level below `trace` (a loop: this runs for every recorded operation). */
-const lowerAll = (inputs: readonly Tensor[], trace: Trace): Tensor[] => {
-  const lowered = new Array<Tensor>(inputs.length)
-  for (let i = 0; i < inputs.length; i++) lowered[i] = lower(inputs[i], trace)
-  return lowered
 }
 
 /**
@@ -202,12 +213,25 @@ const applyOutermost = <P>(
 export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & { readonly primitiveName: string }
 
 /**
- * Makes a primitive from its spec. Applying it peels one trace level at a time: it computes the
- * value one level down (recursively, so outer differentiations record their own nodes) and records
- * a node on the innermost trace among the inputs. Recursion depth is the nesting depth of `grad`,
- * never the length of a computation.
+ * Makes a primitive from its spec. Applying it peels one trace level at a time: the innermost
+ * trace among the inputs computes the value one level down (recursively, so outer levels do their
+ * own work) and does its kind's part: a reverse trace records a node, a forward trace computes the
+ * tangent. Recursion depth is the nesting depth of the transformations, never the length of a
+ * computation.
  */
 export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitive<P> => {
+  const { jvp } = spec
+  const rules: PrimitiveRules<P> = {
+    name: spec.name,
+    evaluate: (lowered, params) => {
+      const out = apply(lowered, params)
+      return {
+        outs: [out],
+        pullback: ([g], _sums, needed) => (g === null || g === undefined ? [] : spec.vjp(g, { inputs: lowered, out, params, needed })),
+      }
+    },
+    ...(jvp === undefined ? {} : { jvp: (tangents, { inputs, outs: [out], params }) => [jvp(tangents, { inputs, out, params })] }),
+  }
   const single = (inputs: readonly Tensor[], params: P): Tensor => {
     const trace = topTrace(inputs)
     if (trace === null) {
@@ -215,12 +239,7 @@ export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitiv
       if (watch !== null) inspect(spec.name, inputs, [out])
       return out
     }
-    const lowered = lowerAll(inputs, trace)
-    const out = apply(lowered, params)
-    const [traced] = record(trace, spec.name, inputs, [out], ([g], _sums, needed) =>
-      g === null || g === undefined ? [] : spec.vjp(g, { inputs: lowered, out, params, needed }),
-    )
-    return traced
+    return trace.kind.process(trace, inputs, params, rules)[0]
   }
   const levels = (inputs: readonly Tensor[], params: P): Tensor[] => [single(inputs, params)]
   const plain = (inputs: readonly Tensor[], params: P): PlainRun => {
@@ -234,6 +253,9 @@ export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitiv
   return Object.assign(apply, { primitiveName: spec.name })
 }
 
+/** Tangents of the inputs (null: zero) → one tangent per output (null: zero), as in `PrimitiveSpec.jvp`. */
+export type MultiJvp<P> = (tangents: readonly (Tensor | null)[], context: TangentContext<P>) => readonly (Tensor | null)[]
+
 export interface MultiPrimitiveSpec<P> {
   readonly name: string
   readonly forward: (inputs: readonly Tensor[], params: P) => Tensor[]
@@ -243,21 +265,32 @@ export interface MultiPrimitiveSpec<P> {
     /** As in `VjpContext`, with every output; `needed[i]`: whether input i's cotangent is read. */
     context: { inputs: readonly Tensor[]; outs: readonly Tensor[]; params: P; needed?: readonly boolean[] },
   ) => readonly (Tensor | null)[]
+  /** The tangent rule, as in `PrimitiveSpec.jvp`; derived from `vjp` when absent. */
+  readonly jvp?: MultiJvp<P>
+}
+
+/** The primitive's outputs at the innermost trace among the inputs, or its forward pass when none is traced. */
+const atInnermost = <P>(inputs: readonly Tensor[], params: P, rules: PrimitiveRules<P>, forward: (inputs: readonly Tensor[], params: P) => Tensor[]): Tensor[] => {
+  const trace = topTrace(inputs)
+  if (trace === null) {
+    const outs = forward(inputs, params)
+    if (watch !== null) inspect(rules.name, inputs, outs)
+    return outs
+  }
+  return trace.kind.process(trace, inputs, params, rules)
 }
 
 /** Like definePrimitive, for operations with several outputs recorded as one node (unstack, fused cells). */
 export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>) => {
-  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => {
-    const trace = topTrace(inputs)
-    if (trace === null) {
-      const outs = spec.forward(inputs, params)
-      if (watch !== null) inspect(spec.name, inputs, outs)
-      return outs
-    }
-    const lowered = lowerAll(inputs, trace)
-    const outs = apply(lowered, params)
-    return record(trace, spec.name, inputs, outs, (cts, _sums, needed) => spec.vjp(cts, { inputs: lowered, outs, params, needed }))
+  const rules: PrimitiveRules<P> = {
+    name: spec.name,
+    evaluate: (lowered, params) => {
+      const outs = apply(lowered, params)
+      return { outs, pullback: (cts, _sums, needed) => spec.vjp(cts, { inputs: lowered, outs, params, needed }) }
+    },
+    ...(spec.jvp === undefined ? {} : { jvp: spec.jvp }),
   }
+  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => atInnermost(inputs, params, rules, spec.forward)
   const plain = (inputs: readonly Tensor[], params: P): PlainRun => {
     const outs = spec.forward(inputs, params)
     return { outs, pullback: (cts, needed) => spec.vjp(cts, { inputs, outs, params, needed }) }
@@ -301,6 +334,12 @@ export interface KernelPrimitiveSpec<P, R> {
   readonly forward: (inputs: readonly Tensor[], params: P) => KernelForward<R>
   readonly vjp: (cotangents: readonly (Tensor | null)[], context: KernelVjpContext<P> & { readonly residuals: R }) => readonly (Tensor | null)[]
   readonly differentiableVjp: (cotangents: readonly (Tensor | null)[], context: KernelVjpContext<P>) => readonly (Tensor | null)[]
+  /**
+   * The tangent rule, as in `PrimitiveSpec.jvp`: typically the tangent of the composition the
+   * kernel fuses (or the kernel itself, when the tangents obey the same recurrence). Derived from
+   * `differentiableVjp` when absent.
+   */
+  readonly jvp?: MultiJvp<P>
 }
 
 const anyTraced = (xs: readonly (Tensor | null)[]): boolean => {
@@ -316,25 +355,23 @@ export const defineKernelPrimitive = <P, R>(spec: KernelPrimitiveSpec<P, R>) => 
   }
   const apply = (inputs: readonly Tensor[], params: P): Tensor[] =>
     depth > 0 || (hoisting === null && recording === null) ? levels(inputs, params) : applyOutermost(spec.name, inputs, params, levels, plain, apply)
-  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => {
-    const trace = topTrace(inputs)
-    if (trace === null) {
-      const { outs } = spec.forward(inputs, params)
-      if (watch !== null) inspect(spec.name, inputs, outs)
-      return outs
-    }
-    const lowered = lowerAll(inputs, trace)
+  const evaluate = (lowered: readonly Tensor[], params: P): Evaluated => {
     // Residuals only serve the concrete VJP, which needs plain inputs: with an outer trace still
-    // on them, the lower levels record their own nodes and this one differentiates the composition.
+    // on them, the lower levels do their own work and this one differentiates the composition.
     const forward = anyTraced(lowered) ? null : spec.forward(lowered, params)
     const outs = forward !== null ? forward.outs : apply(lowered, params)
     if (forward !== null && watch !== null) inspect(spec.name, lowered, outs)
-    return record(trace, spec.name, inputs, outs, (cts, _sums, needed) => {
-      const context = { inputs: lowered, outs, params, needed }
-      return forward !== null && !anyTraced(cts)
-        ? spec.vjp(cts, { ...context, residuals: forward.residuals })
-        : spec.differentiableVjp(cts, context)
-    })
+    return {
+      outs,
+      pullback: (cts, _sums, needed) => {
+        const context = { inputs: lowered, outs, params, needed }
+        return forward !== null && !anyTraced(cts)
+          ? spec.vjp(cts, { ...context, residuals: forward.residuals })
+          : spec.differentiableVjp(cts, context)
+      },
+    }
   }
+  const rules: PrimitiveRules<P> = { name: spec.name, evaluate, ...(spec.jvp === undefined ? {} : { jvp: spec.jvp }) }
+  const levels = (inputs: readonly Tensor[], params: P): Tensor[] => atInnermost(inputs, params, rules, (xs, p) => spec.forward(xs, p).outs)
   return Object.assign(apply, { primitiveName: spec.name })
 }

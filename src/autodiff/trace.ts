@@ -8,11 +8,50 @@ let nextTraceLevel = 0
 let nextNodeId = 0
 
 /**
- * One differentiation in progress. Every `vjp` call opens a trace whose level is higher than any
- * open before it, so a nested differentiation always sits above the one that contains it.
+ * What a primitive gives a trace kind: its name, and how it evaluates one level down. `evaluate`
+ * returns the outputs and their pullback (the VJP, written with primitives when the inputs are
+ * traced by outer levels); `jvp` maps the inputs' tangents (null: zero) to the outputs' tangents,
+ * each in any shape that broadcasts to its output's. A primitive without `jvp` gets one derived
+ * from its pullback (see autodiff/forward.ts).
+ */
+export interface PrimitiveRules<P> {
+  readonly name: string
+  readonly evaluate: (lowered: readonly Tensor[], params: P) => Evaluated
+  readonly jvp?: (tangents: readonly (Tensor | null)[], context: TangentContext<P>) => readonly (Tensor | null)[]
+}
+
+/** A primitive's outputs one level down, with the pullback a reverse trace records for them. */
+export interface Evaluated {
+  readonly outs: Tensor[]
+  readonly pullback: Pullback
+}
+
+/** What a tangent rule sees besides the tangents: the inputs and outputs one level down, and the parameters. */
+export interface TangentContext<P> {
+  readonly inputs: readonly Tensor[]
+  readonly outs: readonly Tensor[]
+  readonly params: P
+}
+
+/**
+ * What applying a primitive means at a trace of this kind, given the inputs (the innermost of
+ * which are traced by `trace`): the one place that tells transformations apart. Reverse mode
+ * records a node (below); forward mode computes tangents (autodiff/forward.ts); a batching kind
+ * for `vmap` would be a third value of this type, with no change to the primitives' callers.
+ */
+export interface TraceKind {
+  readonly name: string
+  readonly process: <P>(trace: Trace, inputs: readonly Tensor[], params: P, rules: PrimitiveRules<P>) => Tensor[]
+}
+
+/**
+ * One transformation in progress. Every `vjp` or `jvp` call opens a trace whose level is higher
+ * than any open before it, so a nested transformation always sits above the one that contains it.
+ * Its kind says what primitives do at its level; a trace is a reverse (tape) trace by default.
  */
 export class Trace {
   readonly level = ++nextTraceLevel
+  constructor(readonly kind: TraceKind = reverse) {}
 }
 
 /**
@@ -47,7 +86,7 @@ export class Node {
   constructor(
     readonly trace: Trace,
     /** The operation's inputs that are traced by the same trace; other inputs are constants here. */
-    readonly inputs: readonly (Traced | null)[],
+    readonly inputs: readonly (Recorded | null)[],
     readonly pullback: Pullback | null,
     readonly outputCount: number,
     readonly name: string,
@@ -55,17 +94,27 @@ export class Node {
 }
 
 /**
- * A tensor under differentiation: the same values as `primal` (which may itself be traced by an
- * outer trace) plus the node and output slot that produced it in `trace`.
+ * A tensor under a transformation: the same values as `primal` (which may itself be traced by an
+ * outer trace), seen at the level of `trace`. Each trace kind adds what it tracks.
  */
-export class Traced extends Tensor {
+export abstract class Traced extends Tensor {
   constructor(
     readonly primal: Tensor,
     readonly trace: Trace,
+  ) {
+    super(primal.data, primal.shape)
+  }
+}
+
+/** A tensor on a reverse trace's tape: the node and output slot that produced it. */
+export class Recorded extends Traced {
+  constructor(
+    primal: Tensor,
+    trace: Trace,
     readonly node: Node,
     readonly slot: number,
   ) {
-    super(primal.data, primal.shape)
+    super(primal, trace)
   }
 }
 
@@ -81,6 +130,13 @@ export const topTrace = (xs: readonly Tensor[]): Trace | null => {
 /** Strips one level: the value of `x` as seen from below `trace`. */
 export const lower = (x: Tensor, trace: Trace): Tensor => (x instanceof Traced && x.trace === trace ? x.primal : x)
 
+/** The inputs as seen one level below `trace` (a loop: this runs for every traced operation). */
+export const lowerAll = (inputs: readonly Tensor[], trace: Trace): Tensor[] => {
+  const lowered = new Array<Tensor>(inputs.length)
+  for (let i = 0; i < inputs.length; i++) lowered[i] = lower(inputs[i], trace)
+  return lowered
+}
+
 /** Strips every level: a plain tensor with the same values. */
 export const concrete = (x: Tensor): Tensor => {
   let t = x
@@ -89,7 +145,7 @@ export const concrete = (x: Tensor): Tensor => {
 }
 
 /** Starts a differentiation with respect to `x`: a leaf node of `trace`. */
-export const leaf = (x: Tensor, trace: Trace): Traced => new Traced(x, trace, new Node(trace, [], null, 1, 'input'), 0)
+export const leaf = (x: Tensor, trace: Trace): Recorded => new Recorded(x, trace, new Node(trace, [], null, 1, 'input'), 0)
 
 /**
  * Records one node in `trace`: `outputs` (computed from the lowered inputs) become traced values
@@ -101,14 +157,29 @@ export const record = (
   inputs: readonly Tensor[],
   outputs: readonly Tensor[],
   pullback: Pullback,
-): Traced[] => {
-  const traced = new Array<Traced | null>(inputs.length)
+): Recorded[] => {
+  const traced = new Array<Recorded | null>(inputs.length)
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i]
-    traced[i] = x instanceof Traced && x.trace === trace ? x : null
+    traced[i] = x instanceof Recorded && x.trace === trace ? x : null
   }
   const node = new Node(trace, traced, pullback, outputs.length, name)
-  const result = new Array<Traced>(outputs.length)
-  for (let slot = 0; slot < outputs.length; slot++) result[slot] = new Traced(outputs[slot], trace, node, slot)
+  const result = new Array<Recorded>(outputs.length)
+  for (let slot = 0; slot < outputs.length; slot++) result[slot] = new Recorded(outputs[slot], trace, node, slot)
   return result
 }
+
+/**
+ * Reverse mode: the primitive runs one level down and one node on the tape remembers how to pull
+ * cotangents back through it.
+ */
+const reverse: TraceKind = {
+  name: 'reverse',
+  process: (trace, inputs, params, rules) => {
+    const { outs, pullback } = rules.evaluate(lowerAll(inputs, trace), params)
+    return record(trace, rules.name, inputs, outs, pullback)
+  },
+}
+
+/** Whether a trace records a tape (what `backward` and `checkpoint` work on). */
+export const isReverse = (trace: Trace): boolean => trace.kind === reverse

@@ -1,10 +1,11 @@
 /**
  * @file customVjp and checkpoint: functions that place one node on the innermost trace and decide
- * themselves what its pullback does (a user's formula, or a recomputation).
+ * themselves what its pullback does (a user's formula, or a recomputation). Under forward mode a
+ * customVjp is one application with the user's tangent rule, or its VJP's transpose.
  */
 import { TreeError } from '../errors.js'
 import { backward, segmentInputs } from '../autodiff/backward.js'
-import { type Pullback, type Trace, Traced, lower, nextNodeIdNow, record, topTrace } from '../autodiff/trace.js'
+import { type PrimitiveRules, type Pullback, type Trace, Traced, isReverse, lower, nextNodeIdNow, record, topTrace } from '../autodiff/trace.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { type TreeDef, treeFlatten, treeLeavesAs, treeUnflatten } from '../tree/tree.js'
 import { zerosLike } from './linearize.js'
@@ -30,49 +31,76 @@ const unflattenArgs = ({ defs, counts }: FlatArgs, leaves: readonly unknown[]): 
 }
 
 /**
- * Records `outTree` (computed one level below `trace`) as one node whose pullback is given the
- * cotangent tree of the output (zeros where none arrived) and returns one cotangent tree per argument.
+ * The node pullback of a function with a hand-written VJP: gives `pullback` the cotangent tree of
+ * the output (zeros where none arrived) and flattens the cotangent tree it returns per argument.
  */
-const recordTree = (
+const treePullback = (
   who: string,
-  trace: Trace,
   flat: FlatArgs,
-  outTree: unknown,
+  def: TreeDef,
+  outs: readonly Tensor[],
   pullback: (cotangent: unknown) => readonly unknown[],
-): unknown => {
-  const { leaves: outs, def } = treeFlatten(outTree, `${who}: the output`)
-  const nodePullback: Pullback = (cts) => {
-    const cotangent = treeUnflatten(def, cts.map((g, i) => g ?? zerosLike(outs[i])))
-    const grads = pullback(cotangent)
-    if (!Array.isArray(grads) || grads.length !== flat.defs.length) {
-      throw new TreeError(`${who}: the backward function must return an array with one cotangent per argument (${flat.defs.length}).`)
-    }
-    return grads.flatMap((g, i) =>
-      g === null || g === undefined
-        ? new Array<null>(flat.counts[i]).fill(null)
-        : treeLeavesAs(flat.defs[i], g, `${who}: the cotangent for argument ${i}`),
-    )
+): Pullback => (cts) => {
+  const cotangent = treeUnflatten(def, cts.map((g, i) => g ?? zerosLike(outs[i])))
+  const grads = pullback(cotangent)
+  if (!Array.isArray(grads) || grads.length !== flat.defs.length) {
+    throw new TreeError(`${who}: the backward function must return an array with one cotangent per argument (${flat.defs.length}).`)
   }
-  return treeUnflatten(def, record(trace, who, flat.leaves, outs, nodePullback))
+  return grads.flatMap((g, i) =>
+    g === null || g === undefined
+      ? new Array<null>(flat.counts[i]).fill(null)
+      : treeLeavesAs(flat.defs[i], g, `${who}: the cotangent for argument ${i}`),
+  )
+}
+
+/** Options of `customVjp`. */
+export interface CustomVjpOptions<A extends readonly unknown[], R> {
+  /**
+   * The tangent rule, for forward mode (`jvp`, `jacfwd`): `(primals, tangents) → tangent` of the
+   * output, where `tangents` has the structure of `primals` (zeros for arguments not differentiated).
+   * Without it, forward mode transposes `bwd`, which needs `bwd` written with scangrad operations.
+   */
+  readonly jvp?: (primals: A, tangents: A) => R
 }
 
 /**
  * A function with a hand-written VJP, like `jax.custom_vjp`. `fwd(...args)` returns
  * `[out, residuals]`; `bwd(residuals, g)` returns one cotangent per argument (`null` for none).
  * The innermost differentiation uses `bwd`; outer ones differentiate through `fwd` and `bwd`
- * themselves, so `bwd` should be written with differentiable operations.
+ * themselves, so `bwd` should be written with differentiable operations. Forward mode uses
+ * `options.jvp` when given, and otherwise the transpose of `bwd`, which is linear in `g`:
+ * J·t = ∂/∂g ⟨bwd(residuals, g), t⟩.
+ * @example
+ * const clipGradient = customVjp((x: Tensor) => [x, null] as const, (_, g: Tensor) => [clip(g, -1, 1)])
  * @category transforms
  */
 export const customVjp = <A extends readonly unknown[], R, Res>(
   fwd: (...args: A) => readonly [R, Res],
   bwd: (residuals: Res, g: R) => readonly unknown[],
+  options: CustomVjpOptions<A, R> = {},
 ): ((...args: A) => R) => (...args: A): R => {
   const flat = flattenArgs('customVjp', args)
   const trace = topTrace(flat.leaves)
   if (trace === null) return closedOver(fwd(...args)[0], null)
-  const lowered = unflattenArgs(flat, flat.leaves.map((x) => lower(x, trace))) as unknown as A
-  const [out, residuals] = fwd(...lowered)
-  return recordTree('customVjp', trace, flat, closedOver(out, trace), (g) => bwd(residuals, g as R)) as R
+  const tangentRule = options.jvp
+  let outDef: TreeDef | null = null
+  // An application of an ad-hoc primitive: the trace's kind decides what it means, as for any other.
+  const rules: PrimitiveRules<undefined> = {
+    name: 'customVjp',
+    evaluate: (lowered) => {
+      const [out, residuals] = fwd(...(unflattenArgs(flat, lowered) as unknown as A))
+      const { leaves: outs, def } = treeFlatten(closedOver(out, trace), 'customVjp: the output of fwd')
+      outDef = def
+      return { outs, pullback: treePullback('customVjp', flat, def, outs, (g) => bwd(residuals, g as R)) }
+    },
+    jvp: tangentRule === undefined ? undefined : (tangents, { inputs }) => {
+      const primals = unflattenArgs(flat, inputs) as unknown as A
+      const zeroFilled = unflattenArgs(flat, tangents.map((t, i) => t ?? zerosLike(inputs[i]))) as unknown as A
+      return treeLeavesAs(outDef!, tangentRule(primals, zeroFilled), 'customVjp: the tangent returned by jvp')
+    },
+  }
+  const outs = trace.kind.process(trace, flat.leaves, undefined, rules)
+  return treeUnflatten(outDef!, outs)
 }
 
 /** Throws if fwd's output is traced at or above `trace`: fwd closed over a value being differentiated. */
@@ -105,7 +133,8 @@ export const checkpoint = <A extends readonly unknown[], R>(f: (...args: A) => R
   }
   const { start, outs, def } = run()
   const trace = topTrace(outs)
-  if (trace === null) return treeUnflatten(def, outs)
+  // Only a tape has intermediates to drop; under forward mode the segment stays as it ran.
+  if (trace === null || !isReverse(trace)) return treeUnflatten(def, outs)
   const inputs = segmentInputs(trace, outs, start)
   const recorded = record(trace, 'checkpoint', inputs, outs.map((y) => lower(y, trace)), (cts, sums) => {
     const again = run()

@@ -8,6 +8,7 @@ import { sum } from '../autodiff/ops/reduce.js'
 import { Tensor, expectTensor } from '../tensor/Tensor.js'
 import { full } from '../tensor/creation.js'
 import { treeLeaves } from '../tree/tree.js'
+import { jvp } from './jvp.js'
 import { cotangentLeaves, linearize } from './linearize.js'
 
 /** The gradients of the arguments named by a tuple of argnums. */
@@ -127,9 +128,10 @@ export const treeVdot = (a: unknown, b: unknown): Tensor => {
 }
 
 /**
- * Hessian-vector product H(x)·v of a scalar function, by reverse over reverse:
- * ∇ₓ ⟨∇f(x), v⟩. `v` and the result have the structure of `x`.
+ * Hessian-vector product H(x)·v of a scalar function, by forward over reverse: the derivative of
+ * ∇f at x in the direction v, `jvp(grad(f), [x], [v])`, one gradient's cost with tangents (reverse
+ * over reverse, ∇ₓ ⟨∇f(x), v⟩, gives the same numbers). `v` and the result have the structure of `x`.
+ * @example hvp((x: Tensor) => sum(mul(mul(x, x), x)))(tensor([1, 2]), tensor([1, 0.5])) // [6, 6]
  * @category transforms
  */
-export const hvp = <X>(f: (x: X) => Tensor) => (x: X, v: X): X =>
-  grad((y: X) => treeVdot(grad(f)(y), v))(x)
+export const hvp = <X>(f: (x: X) => Tensor) => (x: X, v: X): X => jvp(grad(f), [x] as [X], [v] as [X])[1]

@@ -45,6 +45,12 @@ const times = (x: Tensor, y: Tensor, complex: boolean): Tensor => {
 /** x with its time axis (0) reversed (a reversed linear recurrence is this one between two flips). */
 export const flipTime = (x: Tensor): Tensor => take(x, Array.from({ length: x.shape[0] }, (_, t) => x.shape[0] - 1 - t), 0)
 
+/** h_{t−1} for every step t of `hs` `[time ≥ 1, ...]`: h0, then every state but the last. */
+const statesBefore = (hs: Tensor, h0: Tensor): Tensor => {
+  const time = hs.shape[0]
+  return time === 1 ? expandDims(h0, 0) : concat([expandDims(h0, 0), slice(hs, [[0, time - 1]])], 0)
+}
+
 // ---- the primitive ----
 
 const linearRecurrencePrimitive = defineKernelPrimitive<Params, null>({
@@ -71,11 +77,19 @@ const linearRecurrencePrimitive = defineKernelPrimitive<Params, null>({
     const next = time === 1 ? end : concat([step(a, 1, time), end], 0)
     const coefficients = complex ? conj(next) : next
     const lambda = flipTime(linearRecurrence(flipTime(coefficients), flipTime(broadcastTo(g, hs.shape)), zeros(h0.shape, { dtype: h0.dtype }), { complex }))
-    const before = time === 1 ? expandDims(h0, 0) : concat([expandDims(h0, 0), step(hs, 0, time - 1)], 0)
+    const before = statesBefore(hs, h0)
     const da = times(lambda, complex ? conj(before) : before, complex)
     const a0 = complex ? conj(step(a, 0, 1)) : step(a, 0, 1)
     const dh0 = times(a0, step(lambda, 0, 1), complex)
     return [da, lambda, reshape(dh0, h0.shape)]
+  },
+  // ḣ_t = a_t ⊙ ḣ_{t−1} + (ȧ_t ⊙ h_{t−1} + ḃ_t): the tangents obey the same recurrence, so the
+  // same kernel computes them.
+  jvp: ([ta, tb, th0], { inputs: [a, , h0], outs: [hs], params: { complex } }) => {
+    if (a.shape[0] === 0) return [null]
+    const fromA = ta === null ? null : times(ta, statesBefore(hs, h0), complex)
+    const drive = fromA === null ? tb ?? zeros(a.shape, { dtype: a.dtype }) : tb === null ? fromA : add(fromA, tb)
+    return [linearRecurrence(a, drive, th0 ?? zeros(h0.shape, { dtype: h0.dtype }), { complex })]
   },
 })
 

@@ -3,13 +3,15 @@
  * runs every step of a scan at once, forwards and backwards (`withSequenceKernel`); `scan` then
  * records one node instead of one per step. The step itself stays the definition: the kernel must
  * equal the scan of the step, the tests compare both, and the node's differentiable VJP (used
- * under higher-order differentiation) is the VJP of that scan, so no backward pass through time is
- * written by hand outside a kernel. Imports the kernel primitive contract, `vjp` and pytrees.
+ * under higher-order differentiation) and tangent rule are the VJP and JVP of that scan, so no
+ * pass through time is written by hand outside a kernel. Imports the kernel primitive contract,
+ * `vjp`, `jvp` and pytrees.
  */
 import { defineKernelPrimitive } from '../autodiff/primitive.js'
 import type { Tensor } from '../tensor/Tensor.js'
 import { type TreeDef, treeFlatten, treeUnflatten } from '../tree/tree.js'
 import { vjp } from './grad.js'
+import { jvpLeaves } from './jvp.js'
 import { zerosLike } from './linearize.js'
 
 /** A step function: `(carry, x) → [carry, y]`. */
@@ -128,16 +130,27 @@ const sequencePrimitive = defineKernelPrimitive<NodeParams, unknown>({
   // The VJP of the scan of the step: what the kernel computes, as primitives an outer trace records.
   differentiableVjp: (cotangents, { inputs, outs, params }) => {
     const run = runOf(inputs, params)
-    const { kernel, layout, carryDef, xsDef, composed } = params
-    const scanned = (carry: Tensor[], xs: Tensor[], operands: Tensor[]): Tensor[] => {
-      const [final, y] = composed(kernel.step(operands), treeUnflatten(carryDef, carry), treeUnflatten(xsDef, xs), { ...layout, mask: run.mask })
-      return [...treeFlatten(final).leaves, y]
-    }
-    const [, pullback] = vjp(scanned, [...run.carry], [...run.xs], [...run.operands])
+    const [, pullback] = vjp(composition(run, params), [...run.carry], [...run.xs], [...run.operands])
     const [carry, xs, operands] = pullback(cotangents.map((g, i) => g ?? zerosLike(outs[i])))
     return [...carry, ...xs, ...(run.mask === null ? [] : [null]), ...operands]
   },
+  // Likewise the tangent of the scan of the step: forward mode through every step in turn, which
+  // for a recurrent cell is real-time recurrent learning. The mask has no tangent.
+  jvp: (tangents, { inputs, params }) => {
+    const run = runOf(inputs, params)
+    const scanned = composition(run, params)
+    const { carry: c, xs: x, mask: m } = params.counts
+    const withoutMask = <T>(all: readonly T[]): T[] => [...all.slice(0, c + x), ...all.slice(c + x + m)]
+    return jvpLeaves((leaves) => scanned(leaves.slice(0, c), leaves.slice(c, c + x), leaves.slice(c + x)), withoutMask(inputs), withoutMask(tangents))
+  },
 })
+
+/** The scan of the node's step without the kernel, as a function of its carry, xs and operands leaves (the run's mask fixed). */
+const composition = (run: SequenceRun, { kernel, layout, carryDef, xsDef, composed }: NodeParams) =>
+  (carry: Tensor[], xs: Tensor[], operands: Tensor[]): Tensor[] => {
+    const [final, y] = composed(kernel.step(operands), treeUnflatten(carryDef, carry), treeUnflatten(xsDef, xs), { ...layout, mask: run.mask })
+    return [...treeFlatten(final).leaves, y]
+  }
 
 /**
  * Runs a scan through its step's kernel as one node; null when the kernel does not take the run

@@ -10,7 +10,7 @@ import { full } from '../../tensor/creation.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import type { BinaryOp, IndexMap } from '../../tensor/kernels.js'
 import { broadcastShapes, broadcastStrides, shapesEqual, sizeOf } from '../../tensor/shape.js'
-import { definePrimitive } from '../primitive.js'
+import { type JvpContext, type VjpContext, definePrimitive } from '../primitive.js'
 import { concrete } from '../trace.js'
 
 /** A tensor, or a number standing for a scalar of the other operand's dtype. */
@@ -87,16 +87,34 @@ const operands = (op: string, a: Operand, b: Operand): [Tensor, Tensor] => {
   return [cast(a, 'float64'), cast(b, 'float64')]
 }
 
+/**
+ * The sum of the terms that are not null (zero tangents), or null when all of them are.
+ * Internal: tangent rules add their inputs' contributions with it.
+ */
+export const tangentSum = (...terms: readonly (Tensor | null)[]): Tensor | null =>
+  terms.reduce<Tensor | null>((total, t) => (t === null ? total : total === null ? t : add(total, t)), null)
+
+type Vjp<P> = (g: Tensor, context: VjpContext<P>) => readonly (Tensor | null)[]
+
+/**
+ * The tangent rule of an elementwise primitive, from its VJP. Each output element depends only on
+ * the same (broadcast) element of each input, so each input's Jacobian is diagonal, hence its own
+ * transpose: J_i·t_i is the VJP's cotangent for input i with t_i in place of g (in the output's
+ * shape, since VJPs leave the reduction of broadcast axes to the backward pass).
+ */
+const elementwiseJvp = <P>(vjp: Vjp<P>) => (tangents: readonly (Tensor | null)[], context: JvpContext<P>): Tensor | null =>
+  tangentSum(...tangents.map((t, i) => (t === null ? null : vjp(t, { ...context, needed: tangents.map((_, j) => j === i) })[i] ?? null)))
+
+/** A primitive whose tangent rule is its VJP's (see `elementwiseJvp`). */
+const elementwise = <P>(name: string, forward: (inputs: readonly Tensor[], params: P) => Tensor, vjp: Vjp<P>) =>
+  definePrimitive<P>({ name, forward, vjp, jvp: elementwiseJvp(vjp) })
+
 const unaryPrimitive = (
   name: string,
   forward: (x: Tensor) => Tensor,
   vjp: (g: Tensor, x: Tensor, out: Tensor) => Tensor,
 ) => {
-  const prim = definePrimitive<undefined>({
-    name,
-    forward: ([x]) => forward(x),
-    vjp: (g, { inputs: [x], out }) => [vjp(g, x, out)],
-  })
+  const prim = elementwise<undefined>(name, ([x]) => forward(x), (g, { inputs: [x], out }) => [vjp(g, x, out)])
   return (x: Tensor): Tensor => prim([expectTensor(name, 'x', x)], undefined)
 }
 
@@ -109,14 +127,10 @@ const kernelOf = (name: UnaryKernelName) => (x: Tensor) => new Tensor(K[name](x.
 type LazyPair = [() => Tensor, () => Tensor]
 
 const binaryPrimitive = (op: BinaryOp, vjp: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => LazyPair) => {
-  const prim = definePrimitive<undefined>({
-    name: op,
-    forward: ([a, b]) => broadcastBinary(op, a, b),
-    // An untraced operand (a constant such as a mask) gets no cotangent: none is computed for it.
-    vjp: (g, { inputs: [a, b], out, needed }) => {
-      const [ga, gb] = vjp(g, a, b, out)
-      return [needed === undefined || needed[0] ? ga() : null, needed === undefined || needed[1] ? gb() : null]
-    },
+  // An untraced operand (a constant such as a mask) gets no cotangent: none is computed for it.
+  const prim = elementwise<undefined>(op, ([a, b]) => broadcastBinary(op, a, b), (g, { inputs: [a, b], out, needed }) => {
+    const [ga, gb] = vjp(g, a, b, out)
+    return [needed === undefined || needed[0] ? ga() : null, needed === undefined || needed[1] ? gb() : null]
   })
   return (a: Operand, b: Operand): Tensor => prim(operands(op, a, b), undefined)
 }
@@ -191,7 +205,14 @@ export const square = unaryPrimitive('square', kernelOf('square'), (g, x) => mul
 /** |x|. The gradient at 0 is 0 (sign(0)). @category elementwise */
 export const abs = unaryPrimitive('abs', kernelOf('abs'), (g, x) => mul(g, sign(x)))
 
-/** Hyperbolic tangent. VJP: g·(1 − out²), no tanh recomputed. @category elementwise */
+/**
+ * Hyperbolic tangent. VJP: g·(1 − out²), no tanh recomputed.
+ * @example
+ * ```ts
+ * tanh(tensor([0, 1000])).toArray() // [0, 1]
+ * ```
+ * @category tensors
+ */
 export const tanh = unaryPrimitive('tanh', kernelOf('tanh'), (g, _x, out) => tanhBackward(g, out))
 
 /**
@@ -211,23 +232,23 @@ export const relu = unaryPrimitive('relu', kernelOf('relu'), (g, x) => mul(g, gr
 // with their own VJPs for second order:
 //   y = g·(1 − t²):   ∂y/∂g = 1 − t²,      ∂y/∂t = −2·g·t
 //   y = g·s·(1 − s):  ∂y/∂g = s·(1 − s),   ∂y/∂s = g·(1 − 2s)
-const tanhGradPrimitive = definePrimitive<undefined>({
-  name: 'tanhBackward',
-  forward: ([g, t]) => new Tensor(K.tanhBackward(g.data, t.data), g.shape),
-  vjp: (c, { inputs: [g, t], needed }) => [
+const tanhGradPrimitive = elementwise<undefined>(
+  'tanhBackward',
+  ([g, t]) => new Tensor(K.tanhBackward(g.data, t.data), g.shape),
+  (c, { inputs: [g, t], needed }) => [
     needed === undefined || needed[0] ? tanhBackward(c, t) : null,
     needed === undefined || needed[1] ? mul(c, mul(g, mul(t, -2))) : null,
   ],
-})
+)
 
-const sigmoidGradPrimitive = definePrimitive<undefined>({
-  name: 'sigmoidBackward',
-  forward: ([g, s]) => new Tensor(K.sigmoidBackward(g.data, s.data), g.shape),
-  vjp: (c, { inputs: [g, s], needed }) => [
+const sigmoidGradPrimitive = elementwise<undefined>(
+  'sigmoidBackward',
+  ([g, s]) => new Tensor(K.sigmoidBackward(g.data, s.data), g.shape),
+  (c, { inputs: [g, s], needed }) => [
     needed === undefined || needed[0] ? sigmoidBackward(c, s) : null,
     needed === undefined || needed[1] ? mul(c, mul(g, sub(1, mul(s, 2)))) : null,
   ],
-})
+)
 
 const oneKernel = (g: Tensor, t: Tensor): boolean => g.dtype === t.dtype && shapesEqual(g.shape, t.shape)
 
@@ -248,11 +269,11 @@ export const sign = (x: Tensor): Tensor => {
   return new Tensor(K.sign(c.data), c.shape)
 }
 
-const leakyReluPrimitive = definePrimitive<number>({
-  name: 'leakyRelu',
-  forward: ([x], slope) => new Tensor(K.leakyRelu(x.data, slope), x.shape),
-  vjp: (g, { inputs: [x], params: slope }) => [mul(g, where(greater(x, 0), 1, slope))],
-})
+const leakyReluPrimitive = elementwise<number>(
+  'leakyRelu',
+  ([x], slope) => new Tensor(K.leakyRelu(x.data, slope), x.shape),
+  (g, { inputs: [x], params: slope }) => [mul(g, where(greater(x, 0), 1, slope))],
+)
 
 /** x for x > 0, slope·x otherwise (the seed uses slope 1e-3). @category elementwise */
 export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => {
@@ -260,11 +281,11 @@ export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => {
   return leakyReluPrimitive([expectTensor('leakyRelu', 'x', x)], slope)
 }
 
-const powPrimitive = definePrimitive<number>({
-  name: 'pow',
-  forward: ([x], exponent) => new Tensor(K.pow(x.data, exponent), x.shape),
-  vjp: (g, { inputs: [x], params: p }) => [p === 0 ? mul(g, 0) : mul(g, mul(pow(x, p - 1), p))],
-})
+const powPrimitive = elementwise<number>(
+  'pow',
+  ([x], exponent) => new Tensor(K.pow(x.data, exponent), x.shape),
+  (g, { inputs: [x], params: p }) => [p === 0 ? mul(g, 0) : mul(g, mul(pow(x, p - 1), p))],
+)
 
 /** xᵖ for a constant number p. VJP: g·p·xᵖ⁻¹. @category elementwise */
 export const pow = (x: Tensor, exponent: number): Tensor => {
@@ -274,12 +295,13 @@ export const pow = (x: Tensor, exponent: number): Tensor => {
   return powPrimitive([expectTensor('pow', 'x', x)], exponent)
 }
 
-const castPrimitive = definePrimitive<DType>({
-  name: 'cast',
-  forward: ([x], dtype) => new Tensor(K.cast(x.data, dtype), x.shape),
-  // The backward pass casts each cotangent to its input's dtype, so g passes through.
-  vjp: (g) => [g],
-})
+const castPrimitive = elementwise<DType>(
+  'cast',
+  ([x], dtype) => new Tensor(K.cast(x.data, dtype), x.shape),
+  // The backward pass casts each cotangent to its input's dtype (forward mode each tangent to its
+  // output's), so g passes through.
+  (g) => [g],
+)
 
 /** The same values in another dtype; differentiable. @category elementwise */
 export const cast = (x: Tensor, dtype: DType): Tensor => {
@@ -292,21 +314,21 @@ export const cast = (x: Tensor, dtype: DType): Tensor => {
 
 // ---- selection ----
 
-const wherePrimitive = definePrimitive<undefined>({
-  name: 'where',
-  forward: ([cond, a, b]) => {
+const wherePrimitive = elementwise<undefined>(
+  'where',
+  ([cond, a, b]) => {
     const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape)
     const data = K.where(
       cond.data, indexFor(cond.shape, shape), a.data, indexFor(a.shape, shape), b.data, indexFor(b.shape, shape), sizeOf(shape),
     )
     return new Tensor(data, shape)
   },
-  vjp: (g, { inputs: [cond], needed }) => [
+  (g, { inputs: [cond], needed }) => [
     null,
     needed === undefined || needed[1] ? where(cond, g, 0) : null,
     needed === undefined || needed[2] ? where(cond, 0, g) : null,
   ],
-})
+)
 
 /**
  * Picks `a` where `cond` is non-zero and `b` elsewhere, with broadcasting. `cond` carries no gradient.

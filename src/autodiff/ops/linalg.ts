@@ -9,7 +9,7 @@ import { stridedIndex } from '../../tensor/indexing.js'
 import { selectAffine, selectProduct } from '../../tensor/selection.js'
 import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js'
 import { type Primitive, definePrimitive } from '../primitive.js'
-import { add, cast } from './elementwise.js'
+import { add, cast, tangentSum } from './elementwise.js'
 import { expandDims, squeeze } from './structural.js'
 
 interface MatmulParams {
@@ -54,6 +54,9 @@ const matmulPrimitive: Primitive<MatmulParams> = definePrimitive<MatmulParams>({
     needed !== undefined && !needed[0] ? null : tA ? product(b, g, tB, true) : product(g, b, false, !tB),
     needed !== undefined && !needed[1] ? null : tB ? product(g, a, true, tA) : product(a, g, !tA, false),
   ],
+  // Bilinear: the product rule, each term the same product with one factor replaced by its tangent.
+  jvp: ([ta, tb], { inputs: [a, b], params: { transposeA, transposeB } }) =>
+    tangentSum(ta === null ? null : product(ta, b, transposeA, transposeB), tb === null ? null : product(a, tb, transposeA, transposeB)),
 })
 
 const product = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor =>
@@ -87,6 +90,9 @@ const affinePrimitive = definePrimitive<undefined>({
     needed !== undefined && !needed[1] ? null : product(x, g, true, false),
     needed !== undefined && !needed[2] ? null : g,
   ],
+  // ẋ·w + x·ẇ + ḃ; ḃ is `[n]`, broadcast over the rows by forward mode.
+  jvp: ([tx, tw, tb], { inputs: [x, w] }) =>
+    tangentSum(tx === null ? null : product(tx, w, false, false), tw === null ? null : product(x, tw, false, false), tb),
 })
 
 /**

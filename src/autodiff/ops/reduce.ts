@@ -7,7 +7,7 @@ import { K } from '../../tensor/backend.js'
 import { Tensor, expectTensor } from '../../tensor/Tensor.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import { type Shape, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../../tensor/shape.js'
-import { definePrimitive } from '../primitive.js'
+import { type Primitive, definePrimitive } from '../primitive.js'
 import { concrete } from '../trace.js'
 import { add, div, equal, exp, log, mul, sub, where } from './elementwise.js'
 import { broadcastTo, reshape } from './structural.js'
@@ -48,7 +48,7 @@ const leadingAxes = (axes: readonly number[]): number => {
 const trailingAxes = (axes: readonly number[], rank: number): boolean =>
   axes.length > 0 && axes.every((a, i) => a === rank - axes.length + i)
 
-const sumPrimitive = definePrimitive<ReduceParams>({
+const sumPrimitive: Primitive<ReduceParams> = definePrimitive<ReduceParams>({
   name: 'sum',
   forward: ([x], p) => {
     const shape = outShape(x.shape, p)
@@ -64,7 +64,17 @@ const sumPrimitive = definePrimitive<ReduceParams>({
     return new Tensor(K.sumInto(x.data, reduceIndex(x.shape, p.axes), outSize), shape)
   },
   vjp: (g, { inputs: [x], params: { axes } }) => [spread(g, x, axes)],
+  jvp: ([t], { params }) => (t === null ? null : sumPrimitive([t], params)),
 })
+
+/**
+ * Each element's share of the maximum of its slice: 1/k at the k tied maxima, 0 elsewhere. Ties
+ * share equally, so the derivative is the same whichever tied element is "the" max.
+ */
+const maxShare = (x: Tensor, out: Tensor, axes: readonly number[]): Tensor => {
+  const mask = equal(x, spread(concrete(out), x, axes))
+  return div(mask, spread(sumPrimitive([mask], { axes, keepDims: true }), x, axes))
+}
 
 const maxPrimitive = definePrimitive<ReduceParams>({
   name: 'max',
@@ -76,12 +86,8 @@ const maxPrimitive = definePrimitive<ReduceParams>({
     }
     return new Tensor(K.maxInto(x.data, reduceIndex(x.shape, p.axes), outSize), shape)
   },
-  // Ties share the gradient equally, so the VJP is the same whichever tied element is "the" max.
-  vjp: (g, { inputs: [x], out, params: { axes } }) => {
-    const mask = equal(x, spread(concrete(out), x, axes))
-    const ties = spread(sumPrimitive([mask], { axes, keepDims: true }), x, axes)
-    return [mul(spread(g, x, axes), div(mask, ties))]
-  },
+  vjp: (g, { inputs: [x], out, params: { axes } }) => [mul(spread(g, x, axes), maxShare(x, out, axes))],
+  jvp: ([t], { inputs: [x], out, params }) => (t === null ? null : sumPrimitive([mul(t, maxShare(x, out, params.axes))], params)),
 })
 
 const reduction = (name: string, prim: typeof sumPrimitive) =>

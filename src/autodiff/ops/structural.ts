@@ -1,6 +1,7 @@
 /**
  * @file Structural primitives: reshape, broadcastTo, transpose, slice/pad, concat, stack, take,
- * oneHot, stopGradient. They move values without arithmetic; each VJP moves the cotangent back.
+ * oneHot, stopGradient. They move values without arithmetic; each VJP moves the cotangent back,
+ * and each tangent rule, the operation being linear, moves the tangent forward the same way.
  */
 import { ShapeError, ValueError, showShape } from '../../errors.js'
 import { K } from '../../tensor/backend.js'
@@ -21,6 +22,7 @@ const reshapePrimitive = definePrimitive<Shape>({
   name: 'reshape',
   forward: ([x], shape) => new Tensor(x.data, shape), // shares the buffer: tensors are immutable
   vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
+  jvp: ([t], { params: shape }) => (t === null ? null : reshape(t, shape)),
 })
 
 /**
@@ -70,6 +72,8 @@ const broadcastToPrimitive = definePrimitive<Shape>({
   forward: ([x], shape) => stridedGather(x, shape, broadcastStrides(x.shape, shape)),
   // The cotangent stays in the output shape; the backward pass sums it down to x's shape.
   vjp: (g) => [g],
+  // Likewise the tangent stays in x's shape; forward mode broadcasts it to the output's.
+  jvp: ([t]) => t,
 })
 
 /** Repeats x along broadcast axes to reach `shape` (NumPy rules). @category structural */
@@ -95,6 +99,7 @@ const transposePrimitive = definePrimitive<readonly number[]>({
     perm.forEach((p, i) => { inverse[p] = i })
     return [transpose(g, inverse)]
   },
+  jvp: ([t], { params: perm }) => (t === null ? null : transpose(t, perm)),
 })
 
 /**
@@ -128,6 +133,7 @@ const slicePrimitive = definePrimitive<Ranges>({
     return stridedGather(x, outShape, strides, offset)
   },
   vjp: (g, { inputs: [x], params: ranges }) => [padTo(g, x.shape, ranges)],
+  jvp: ([t], { params: ranges }) => (t === null ? null : slice(t, ranges)),
 })
 
 const padPrimitive = definePrimitive<{ shape: Shape; ranges: Ranges }>({
@@ -137,6 +143,7 @@ const padPrimitive = definePrimitive<{ shape: Shape; ranges: Ranges }>({
     return new Tensor(K.scatterStrided(x.data, outShape, strides, offset, sizeOf(shape)), shape)
   },
   vjp: (g, { params: { ranges } }) => [slicePrimitive([g], ranges)],
+  jvp: ([t], { params: { shape, ranges } }) => (t === null ? null : padTo(t, shape, ranges)),
 })
 
 /** Places x at `ranges` inside zeros of `shape`: the adjoint of slice. */
@@ -187,6 +194,7 @@ const concatPrimitive = definePrimitive<number>({
       return slice(g, ranges)
     })
   },
+  jvp: (tangents, { inputs, params: axis }) => concat(tangents.map((t, i) => t ?? zerosLike(inputs[i])), axis),
 })
 
 const checkSameDType = (op: string, xs: readonly Tensor[]): void => {
@@ -236,6 +244,7 @@ const stackPrimitive = definePrimitive<undefined>({
     return new Tensor(data, [xs.length, ...xs[0].shape])
   },
   vjp: (g) => unstack(g),
+  jvp: (tangents, { inputs }) => stack(tangents.map((t, i) => t ?? zerosLike(inputs[i])), 0),
 })
 
 // ---- take (gather) and its adjoint ----
@@ -269,12 +278,14 @@ const takePrimitive: Primitive<TakeParams> = definePrimitive<TakeParams>({
   name: 'take',
   forward: ([x], p) => new Tensor(K.gather(x.data, takeIndex(x.shape, p)), takeShape(x.shape, p)),
   vjp: (g, { inputs: [x], params }) => [takeAdjoint([g], { ...params, shape: x.shape })],
+  jvp: ([t], { params }) => (t === null ? null : takePrimitive([t], params)),
 })
 
 const takeAdjoint: Primitive<TakeParams & { shape: Shape }> = definePrimitive<TakeParams & { shape: Shape }>({
   name: 'takeAdjoint',
   forward: ([g], p) => new Tensor(K.scatterAdd(g.data, takeIndex(p.shape, p), sizeOf(p.shape)), p.shape),
   vjp: (g, { params }) => [takePrimitive([g], params)],
+  jvp: ([t], { params }) => (t === null ? null : takeAdjoint([t], params)),
 })
 
 /**
@@ -337,6 +348,7 @@ const unstackPrimitive = defineMultiPrimitive<undefined>({
   },
   // Steps that received no cotangent contribute zeros, so one stack rebuilds the whole gradient.
   vjp: (cts, { outs }) => [stack(cts.map((g, t) => g ?? zerosLike(outs[t])), 0)],
+  jvp: ([t]) => (t === null ? [] : unstack(t)),
 })
 
 const zerosLike = (x: Tensor): Tensor => new Tensor(allocate(x.dtype, x.size), x.shape)
