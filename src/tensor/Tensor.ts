@@ -134,15 +134,6 @@ export class Tensor {
  * ```
  * @category tensors
  */
-/**
- * Whether a value is a Tensor (a tree's leaves are the values for which this holds).
- * @example
- * ```ts
- * isTensor(tensor([1, 2])) // true
- * isTensor([1, 2])         // false
- * ```
- * @category tensors
- */
 export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor
 
 /** Throws a message naming the operation and argument unless `x` is a Tensor. */
