@@ -57,13 +57,8 @@ const flatten = (values: NestedArray, shape: number[], out: Data): void => {
  * @param values a number, a rectangular nested array of numbers, or a Float32Array/Float64Array.
  * @param options `dtype` (default: float64, or the typed array's own) and `shape` (required to give
  *   a flat typed array or array more than one axis).
- * @example
- * ```ts
- * tensor([[1, 2], [3, 4]]).shape                    // [2, 2]
- * tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] }).shape // [3, 2]
- * tensor(new Float32Array([0.5, 1.5])).dtype        // 'float32'
- * ```
- * @category tensors
+ * @example tensor([[1, 2], [3, 4]]).shape // [2, 2]
+ * @category constructors
  */
 export const tensor = (values: NestedArray | Data | readonly number[], options: TensorOptions = {}): Tensor => {
   if (values instanceof Float32Array || values instanceof Float64Array) {
@@ -91,11 +86,7 @@ export const tensor = (values: NestedArray | Data | readonly number[], options: 
 
 /**
  * A tensor of the shape filled with one value.
- * @example
- * ```ts
- * full([2, 2], 0.5).toArray() // [[0.5, 0.5], [0.5, 0.5]]
- * ```
- * @category tensors
+ * @category constructors
  */
 export const full = (shape: Shape, value: number, options: { dtype?: DType } = {}): Tensor => {
   checkShape('full', shape)
@@ -104,45 +95,18 @@ export const full = (shape: Shape, value: number, options: { dtype?: DType } = {
   return new Tensor(data, shape)
 }
 
-/**
- * A tensor of zeros (float64 unless `dtype` says otherwise).
- * @example
- * ```ts
- * zeros([2, 3]).toArray() // [[0, 0, 0], [0, 0, 0]]
- * ```
- * @category tensors
- */
+/** @category constructors */
 export const zeros = (shape: Shape, options: { dtype?: DType } = {}): Tensor => full(shape, 0, options)
 
-/**
- * A tensor of ones (float64 unless `dtype` says otherwise).
- * @example
- * ```ts
- * ones([2], { dtype: 'float32' }).dtype // 'float32'
- * ```
- * @category tensors
- */
+/** @category constructors */
 export const ones = (shape: Shape, options: { dtype?: DType } = {}): Tensor => full(shape, 1, options)
 
-/**
- * A scalar (shape `[]`) tensor.
- * @example
- * ```ts
- * const s = scalar(3)
- * s.shape  // []
- * s.item() // 3
- * ```
- * @category tensors
- */
+/** A scalar (shape `[]`) tensor. @category constructors */
 export const scalar = (value: number, dtype: DType = 'float64'): Tensor => full([], value, { dtype })
 
 /**
  * The n × m identity matrix (m defaults to n).
- * @example
- * ```ts
- * eye(2, 3).toArray() // [[1, 0, 0], [0, 1, 0]]
- * ```
- * @category tensors
+ * @category constructors
  */
 export const eye = (n: number, m: number = n, options: { dtype?: DType } = {}): Tensor => {
   const data = allocate(checkDType('eye', options.dtype ?? 'float64'), n * m)
@@ -152,12 +116,7 @@ export const eye = (n: number, m: number = n, options: { dtype?: DType } = {}): 
 
 /**
  * Evenly spaced values in `[start, stop)`; `arange(n)` is `0, 1, …, n − 1`.
- * @example
- * ```ts
- * arange(4).toArray()          // [0, 1, 2, 3]
- * arange(1, 2, 0.25).toArray() // [1, 1.25, 1.5, 1.75]
- * ```
- * @category tensors
+ * @category constructors
  */
 export const arange = (start: number, stop?: number, step = 1, options: { dtype?: DType } = {}): Tensor => {
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop]
