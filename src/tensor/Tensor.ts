@@ -59,7 +59,15 @@ export const allFinite = (data: Data): boolean => {
  * (`Object.freeze` cannot freeze a non-empty typed array, so immutability is a contract of the
  * kernels, which never write to their inputs.)
  *
- * @category model
+ * @example
+ * ```ts
+ * const x = new Tensor(new Float64Array([1, 2, 3, 4, 5, 6]), [2, 3]) // tensor(...) builds one from nested arrays
+ * x.shape      // [2, 3]
+ * x.dtype      // 'float64'
+ * x.toArray()  // [[1, 2, 3], [4, 5, 6]]
+ * sum(x).item() // 21
+ * ```
+ * @category tensors
  */
 export class Tensor {
   readonly shape: readonly number[]
@@ -117,6 +125,15 @@ export class Tensor {
   }
 }
 
+/**
+ * Whether a value is a Tensor (a tree's leaves are the values for which this holds).
+ * @example
+ * ```ts
+ * isTensor(tensor([1, 2])) // true
+ * isTensor([1, 2])         // false
+ * ```
+ * @category tensors
+ */
 export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor
 
 /** Throws a message naming the operation and argument unless `x` is a Tensor. */

@@ -57,8 +57,13 @@ const flatten = (values: NestedArray, shape: number[], out: Data): void => {
  * @param values a number, a rectangular nested array of numbers, or a Float32Array/Float64Array.
  * @param options `dtype` (default: float64, or the typed array's own) and `shape` (required to give
  *   a flat typed array or array more than one axis).
- * @example tensor([[1, 2], [3, 4]]).shape // [2, 2]
- * @category constructors
+ * @example
+ * ```ts
+ * tensor([[1, 2], [3, 4]]).shape                    // [2, 2]
+ * tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] }).shape // [3, 2]
+ * tensor(new Float32Array([0.5, 1.5])).dtype        // 'float32'
+ * ```
+ * @category tensors
  */
 export const tensor = (values: NestedArray | Data | readonly number[], options: TensorOptions = {}): Tensor => {
   if (values instanceof Float32Array || values instanceof Float64Array) {
@@ -86,7 +91,11 @@ export const tensor = (values: NestedArray | Data | readonly number[], options: 
 
 /**
  * A tensor of the shape filled with one value.
- * @category constructors
+ * @example
+ * ```ts
+ * full([2, 2], 0.5).toArray() // [[0.5, 0.5], [0.5, 0.5]]
+ * ```
+ * @category tensors
  */
 export const full = (shape: Shape, value: number, options: { dtype?: DType } = {}): Tensor => {
   checkShape('full', shape)
@@ -95,18 +104,45 @@ export const full = (shape: Shape, value: number, options: { dtype?: DType } = {
   return new Tensor(data, shape)
 }
 
-/** @category constructors */
+/**
+ * A tensor of zeros (float64 unless `dtype` says otherwise).
+ * @example
+ * ```ts
+ * zeros([2, 3]).toArray() // [[0, 0, 0], [0, 0, 0]]
+ * ```
+ * @category tensors
+ */
 export const zeros = (shape: Shape, options: { dtype?: DType } = {}): Tensor => full(shape, 0, options)
 
-/** @category constructors */
+/**
+ * A tensor of ones (float64 unless `dtype` says otherwise).
+ * @example
+ * ```ts
+ * ones([2], { dtype: 'float32' }).dtype // 'float32'
+ * ```
+ * @category tensors
+ */
 export const ones = (shape: Shape, options: { dtype?: DType } = {}): Tensor => full(shape, 1, options)
 
-/** A scalar (shape `[]`) tensor. @category constructors */
+/**
+ * A scalar (shape `[]`) tensor.
+ * @example
+ * ```ts
+ * const s = scalar(3)
+ * s.shape  // []
+ * s.item() // 3
+ * ```
+ * @category tensors
+ */
 export const scalar = (value: number, dtype: DType = 'float64'): Tensor => full([], value, { dtype })
 
 /**
  * The n × m identity matrix (m defaults to n).
- * @category constructors
+ * @example
+ * ```ts
+ * eye(2, 3).toArray() // [[1, 0, 0], [0, 1, 0]]
+ * ```
+ * @category tensors
  */
 export const eye = (n: number, m: number = n, options: { dtype?: DType } = {}): Tensor => {
   const data = allocate(checkDType('eye', options.dtype ?? 'float64'), n * m)
@@ -116,7 +152,12 @@ export const eye = (n: number, m: number = n, options: { dtype?: DType } = {}): 
 
 /**
  * Evenly spaced values in `[start, stop)`; `arange(n)` is `0, 1, …, n − 1`.
- * @category constructors
+ * @example
+ * ```ts
+ * arange(4).toArray()          // [0, 1, 2, 3]
+ * arange(1, 2, 0.25).toArray() // [1, 1.25, 1.5, 1.75]
+ * ```
+ * @category tensors
  */
 export const arange = (start: number, stop?: number, step = 1, options: { dtype?: DType } = {}): Tensor => {
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop]

@@ -143,16 +143,45 @@ const comparison = (op: BinaryOp) => (a: Operand, b: Operand): Tensor => {
 
 // ---- arithmetic ----
 
-/** a + b, broadcast. VJP: (g, g). @category elementwise */
+/**
+ * a + b, broadcast. VJP: (g, g).
+ * @example
+ * ```ts
+ * add(tensor([[1, 2], [3, 4]]), tensor([10, 20])).toArray() // [[11, 22], [13, 24]]
+ * add(tensor([1, 2]), 0.5).toArray()                       // [1.5, 2.5]
+ * ```
+ * @category tensors
+ */
 export const add = binaryPrimitive('add', (g) => [() => g, () => g])
 
-/** a − b, broadcast. VJP: (g, −g). @category elementwise */
+/**
+ * a − b, broadcast. VJP: (g, −g).
+ * @example
+ * ```ts
+ * sub(1, tensor([0.25, 0.5])).toArray() // [0.75, 0.5]
+ * ```
+ * @category tensors
+ */
 export const sub = binaryPrimitive('sub', (g) => [() => g, () => neg(g)])
 
-/** a · b elementwise, broadcast. VJP: (g·b, g·a). @category elementwise */
+/**
+ * a · b elementwise, broadcast. VJP: (g·b, g·a).
+ * @example
+ * ```ts
+ * mul(tensor([[1, 2], [3, 4]]), tensor([[10], [100]])).toArray() // [[10, 20], [300, 400]]: the column is broadcast
+ * ```
+ * @category tensors
+ */
 export const mul = binaryPrimitive('mul', (g, a, b) => [() => mul(g, b), () => mul(g, a)])
 
-/** a / b, broadcast. VJP: (g/b, −g·out/b). @category elementwise */
+/**
+ * a / b, broadcast. VJP: (g/b, −g·out/b).
+ * @example
+ * ```ts
+ * div(tensor([1, 2, 3]), 2).toArray() // [0.5, 1, 1.5]
+ * ```
+ * @category tensors
+ */
 export const div = binaryPrimitive('div', (g, _a, b, out) => [() => div(g, b), () => neg(mul(g, div(out, b)))])
 
 /**
@@ -162,47 +191,140 @@ export const div = binaryPrimitive('div', (g, _a, b, out) => [() => div(g, b), (
  */
 const winnerShare = (winner: Tensor, other: Tensor): Tensor => mul(add(greater(winner, other), greaterEqual(winner, other)), 0.5)
 
-/** Elementwise maximum. VJP: g to the larger side; at a tie each side gets g/2. @category elementwise */
+/**
+ * Elementwise maximum. VJP: g to the larger side; at a tie each side gets g/2.
+ * @example
+ * ```ts
+ * maximum(tensor([1, 5, 3]), tensor([4, 2, 3])).toArray() // [4, 5, 3]
+ * grad((x: Tensor) => sum(maximum(x, 3)))(tensor([1, 3, 5])).toArray() // [0, 0.5, 1]
+ * ```
+ * @category tensors
+ */
 export const maximum = binaryPrimitive('maximum', (g, a, b) => {
   const share = winnerShare(a, b)
   return [() => mul(g, share), () => mul(g, sub(1, share))]
 })
 
-/** Elementwise minimum. VJP: g to the smaller side; at a tie each side gets g/2. @category elementwise */
+/**
+ * Elementwise minimum. VJP: g to the smaller side; at a tie each side gets g/2.
+ * @example
+ * ```ts
+ * minimum(tensor([1, 5, 3]), 2).toArray() // [1, 2, 2]
+ * ```
+ * @category tensors
+ */
 export const minimum = binaryPrimitive('minimum', (g, a, b) => {
   const share = winnerShare(b, a)
   return [() => mul(g, share), () => mul(g, sub(1, share))]
 })
 
-/** 1 where a > b, else 0 (no gradient). @category elementwise */
+/**
+ * 1 where a > b, else 0 (no gradient).
+ * @example
+ * ```ts
+ * greater(tensor([1, 2, 3]), 2).toArray() // [0, 0, 1]
+ * ```
+ * @category tensors
+ */
 export const greater = comparison('greater')
-/** 1 where a ≥ b, else 0 (no gradient). @category elementwise */
+/**
+ * 1 where a ≥ b, else 0 (no gradient).
+ * @example
+ * ```ts
+ * greaterEqual(tensor([1, 2, 3]), 2).toArray() // [0, 1, 1]
+ * ```
+ * @category tensors
+ */
 export const greaterEqual = comparison('greaterEqual')
-/** 1 where a < b, else 0 (no gradient). @category elementwise */
+/**
+ * 1 where a < b, else 0 (no gradient).
+ * @example
+ * ```ts
+ * less(tensor([1, 2, 3]), 2).toArray() // [1, 0, 0]
+ * ```
+ * @category tensors
+ */
 export const less = (a: Operand, b: Operand): Tensor => greater(b, a)
-/** 1 where a ≤ b, else 0 (no gradient). @category elementwise */
+/**
+ * 1 where a ≤ b, else 0 (no gradient).
+ * @example
+ * ```ts
+ * lessEqual(tensor([1, 2, 3]), 2).toArray() // [1, 1, 0]
+ * ```
+ * @category tensors
+ */
 export const lessEqual = (a: Operand, b: Operand): Tensor => greaterEqual(b, a)
-/** 1 where a = b, else 0 (no gradient). @category elementwise */
+/**
+ * 1 where a = b, else 0 (no gradient).
+ * @example
+ * ```ts
+ * equal(tensor([1, 2, 3]), tensor([1, 0, 3])).toArray() // [1, 0, 1]
+ * ```
+ * @category tensors
+ */
 export const equal = comparison('equal')
 
 // ---- unary ----
 
-/** −x. @category elementwise */
+/**
+ * −x.
+ * @example
+ * ```ts
+ * neg(tensor([1, -2])).toArray() // [-1, 2]
+ * ```
+ * @category tensors
+ */
 export const neg = unaryPrimitive('neg', kernelOf('neg'), (g) => neg(g))
 
-/** eˣ. VJP reuses the output: g·out. @category elementwise */
+/**
+ * eˣ. VJP reuses the output: g·out.
+ * @example
+ * ```ts
+ * exp(tensor([0, 1])).toArray() // [1, 2.718281828459045]
+ * ```
+ * @category tensors
+ */
 export const exp = unaryPrimitive('exp', kernelOf('exp'), (g, _x, out) => mul(g, out))
 
-/** Natural logarithm. @category elementwise */
+/**
+ * Natural logarithm.
+ * @example
+ * ```ts
+ * log(tensor([1, Math.E])).toArray() // [0, 1]
+ * ```
+ * @category tensors
+ */
 export const log = unaryPrimitive('log', kernelOf('log'), (g, x) => div(g, x))
 
-/** Square root. VJP: g / (2·out). @category elementwise */
+/**
+ * Square root. VJP: g / (2·out).
+ * @example
+ * ```ts
+ * sqrt(tensor([4, 9])).toArray() // [2, 3]
+ * ```
+ * @category tensors
+ */
 export const sqrt = unaryPrimitive('sqrt', kernelOf('sqrt'), (g, _x, out) => div(g, mul(out, 2)))
 
-/** x². A primitive rather than mul(x, x) to halve the tape. @category elementwise */
+/**
+ * x². A primitive rather than mul(x, x) to halve the tape.
+ * @example
+ * ```ts
+ * square(tensor([-2, 3])).toArray() // [4, 9]
+ * ```
+ * @category tensors
+ */
 export const square = unaryPrimitive('square', kernelOf('square'), (g, x) => mul(g, mul(x, 2)))
 
-/** |x|. The gradient at 0 is 0 (sign(0)). @category elementwise */
+/**
+ * |x|. The gradient at 0 is 0 (sign(0)).
+ * @example
+ * ```ts
+ * abs(tensor([-1.5, 2])).toArray() // [1.5, 2]
+ * grad((x: Tensor) => sum(abs(x)))(tensor([-1, 0, 2])).toArray() // [-1, 0, 1]
+ * ```
+ * @category tensors
+ */
 export const abs = unaryPrimitive('abs', kernelOf('abs'), (g, x) => mul(g, sign(x)))
 
 /**
@@ -218,14 +340,33 @@ export const tanh = unaryPrimitive('tanh', kernelOf('tanh'), (g, _x, out) => tan
 /**
  * Logistic sigmoid 1 / (1 + e⁻ˣ). A primitive for stability: the kernel never exponentiates a
  * positive number, so it does not overflow at |x| = 1000. VJP: g·out·(1 − out).
- * @category elementwise
+ * @example
+ * ```ts
+ * sigmoid(tensor([0, -1000, 1000])).toArray() // [0.5, 0, 1]
+ * ```
+ * @category tensors
  */
 export const sigmoid = unaryPrimitive('sigmoid', kernelOf('sigmoid'), (g, _x, out) => sigmoidBackward(g, out))
 
-/** log(1 + eˣ), computed without overflow. VJP: g·sigmoid(x). @category elementwise */
+/**
+ * log(1 + eˣ), computed without overflow. VJP: g·sigmoid(x).
+ * @example
+ * ```ts
+ * softplus(tensor([0, 1000])).toArray() // [0.6931471805599453, 1000]
+ * ```
+ * @category tensors
+ */
 export const softplus = unaryPrimitive('softplus', kernelOf('softplus'), (g, x) => mul(g, sigmoid(x)))
 
-/** max(x, 0). The gradient uses x > 0, so it is 0 at the kink. @category elementwise */
+/**
+ * max(x, 0). The gradient uses x > 0, so it is 0 at the kink.
+ * @example
+ * ```ts
+ * relu(tensor([-1, 0, 2])).toArray() // [0, 0, 2]
+ * grad((x: Tensor) => sum(relu(x)))(tensor([-1, 0, 2])).toArray() // [0, 0, 1]
+ * ```
+ * @category tensors
+ */
 export const relu = unaryPrimitive('relu', kernelOf('relu'), (g, x) => mul(g, greater(x, 0)))
 
 // The activation VJPs as one node and one pass each (the kernels round as the composition does),
@@ -263,7 +404,14 @@ export const tanhBackward = (g: Tensor, t: Tensor): Tensor =>
 export const sigmoidBackward = (g: Tensor, s: Tensor): Tensor =>
   oneKernel(g, s) ? sigmoidGradPrimitive([g, s], undefined) : mul(g, mul(s, sub(1, s)))
 
-/** Sign of x, −1, 0 or 1 (no gradient). @category elementwise */
+/**
+ * Sign of x, −1, 0 or 1 (no gradient).
+ * @example
+ * ```ts
+ * sign(tensor([-3, 0, 2])).toArray() // [-1, 0, 1]
+ * ```
+ * @category tensors
+ */
 export const sign = (x: Tensor): Tensor => {
   const c = concrete(expectTensor('sign', 'x', x))
   return new Tensor(K.sign(c.data), c.shape)
@@ -275,7 +423,15 @@ const leakyReluPrimitive = elementwise<number>(
   (g, { inputs: [x], params: slope }) => [mul(g, where(greater(x, 0), 1, slope))],
 )
 
-/** x for x > 0, slope·x otherwise (the seed uses slope 1e-3). @category elementwise */
+/**
+ * x for x > 0, slope·x otherwise (the seed uses slope 1e-3).
+ * @example
+ * ```ts
+ * leakyRelu(tensor([-100, 3])).toArray()       // [-1, 3]: the default slope is 0.01
+ * leakyRelu(tensor([-100, 3]), 1e-3).toArray() // [-0.1, 3]
+ * ```
+ * @category tensors
+ */
 export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => {
   if (!Number.isFinite(slope)) throw new ValueError(`leakyRelu: slope must be a finite number, got ${slope}.`)
   return leakyReluPrimitive([expectTensor('leakyRelu', 'x', x)], slope)
@@ -287,7 +443,15 @@ const powPrimitive = elementwise<number>(
   (g, { inputs: [x], params: p }) => [p === 0 ? mul(g, 0) : mul(g, mul(pow(x, p - 1), p))],
 )
 
-/** xᵖ for a constant number p. VJP: g·p·xᵖ⁻¹. @category elementwise */
+/**
+ * xᵖ for a constant number p. VJP: g·p·xᵖ⁻¹.
+ * @example
+ * ```ts
+ * pow(tensor([1, 2, 3]), 3).toArray() // [1, 8, 27]
+ * grad((x: Tensor) => sum(pow(x, 3)))(tensor([2])).toArray() // [12]
+ * ```
+ * @category tensors
+ */
 export const pow = (x: Tensor, exponent: number): Tensor => {
   if (typeof exponent !== 'number' || !Number.isFinite(exponent)) {
     throw new ValueError(`pow: the exponent must be a finite number, got ${String(exponent)}.`)
@@ -303,7 +467,16 @@ const castPrimitive = elementwise<DType>(
   (g) => [g],
 )
 
-/** The same values in another dtype; differentiable. @category elementwise */
+/**
+ * The same values in another dtype; differentiable.
+ * @example
+ * ```ts
+ * const x = cast(tensor([0.1]), 'float32')
+ * x.dtype     // 'float32'
+ * x.toArray() // [0.10000000149011612]: 0.1 rounded to float32
+ * ```
+ * @category tensors
+ */
 export const cast = (x: Tensor, dtype: DType): Tensor => {
   expectTensor('cast', 'x', x)
   if (dtype !== 'float32' && dtype !== 'float64') {
@@ -332,14 +505,26 @@ const wherePrimitive = elementwise<undefined>(
 
 /**
  * Picks `a` where `cond` is non-zero and `b` elsewhere, with broadcasting. `cond` carries no gradient.
- * @category elementwise
+ * @example
+ * ```ts
+ * const x = tensor([-1, 2, -3])
+ * where(greater(x, 0), x, 0).toArray() // [0, 2, 0]
+ * ```
+ * @category tensors
  */
 export const where = (cond: Tensor, a: Operand, b: Operand): Tensor => {
   const [x, y] = operands('where', a, b)
   return wherePrimitive([concrete(expectTensor('where', 'cond', cond)), x, y], undefined)
 }
 
-/** Clamps x to [min, max]; the gradient is zero outside. @category elementwise */
+/**
+ * Clamps x to [min, max]; the gradient is zero outside.
+ * @example
+ * ```ts
+ * clip(tensor([-2, 0.5, 7]), 0, 1).toArray() // [0, 0.5, 1]
+ * ```
+ * @category tensors
+ */
 export const clip = (x: Tensor, min: number, max: number): Tensor => {
   if (!(min <= max)) throw new ValueError(`clip: min must not exceed max, got min ${min}, max ${max}.`)
   return minimum(maximum(x, min), max)

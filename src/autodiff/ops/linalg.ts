@@ -110,8 +110,14 @@ export const affineRows = (x: Tensor, w: Tensor, b: Tensor): Tensor =>
  * Matrix product with NumPy semantics: `[..., m, k] · [..., k, n] → [..., m, n]`, leading (batch)
  * axes broadcast; a 1-D argument is treated as a row (left) or column (right) vector and its axis
  * removed from the result.
- * @example matmul(x, w) // [batch, in] · [in, out] → [batch, out]
- * @category linalg
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2, 3], [4, 5, 6]])           // [batch, in] = [2, 3]
+ * matmul(x, tensor([[1], [0], [-1]])).toArray()      // [[-2], [-2]]: [2, 3] · [3, 1] → [2, 1]
+ * matmul(zeros([4, 2, 3]), zeros([3, 5])).shape      // [4, 2, 5]: the batch axis broadcasts
+ * matmul(tensor([1, 2]), tensor([3, 4])).item()      // 11: vector · vector
+ * ```
+ * @category tensors
  */
 export const matmul = (a: Tensor, b: Tensor): Tensor => {
   expectTensor('matmul', 'a', a)

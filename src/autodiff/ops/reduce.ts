@@ -98,15 +98,38 @@ const reduction = (name: string, prim: typeof sumPrimitive) =>
 
 /**
  * Sum over `axis` (one axis, several, or all when omitted).
- * @example sum(x, 1, { keepDims: true }) // [b, t] → [b, 1]
- * @category reductions
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2, 3], [4, 5, 6]])
+ * sum(x).item()                            // 21
+ * sum(x, 0).toArray()                      // [5, 7, 9]
+ * sum(x, 1, { keepDims: true }).toArray()  // [[6], [15]]: [2, 3] → [2, 1], ready to broadcast against x
+ * ```
+ * @category tensors
  */
 export const sum = reduction('sum', sumPrimitive)
 
-/** Maximum over `axis`; tied maxima share the gradient. @category reductions */
+/**
+ * Maximum over `axis`; tied maxima share the gradient.
+ * @example
+ * ```ts
+ * max(tensor([[1, 5], [4, 2]]), 0).toArray() // [4, 5]
+ * grad((x: Tensor) => max(x))(tensor([3, 1, 3])).toArray() // [0.5, 0, 0.5]
+ * ```
+ * @category tensors
+ */
 export const max = reduction('max', maxPrimitive)
 
-/** Mean over `axis` (all axes when omitted). @category reductions */
+/**
+ * Mean over `axis` (all axes when omitted).
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2, 3], [4, 5, 6]])
+ * mean(x).item()          // 3.5
+ * mean(x, -1).toArray()   // [2, 5]
+ * ```
+ * @category tensors
+ */
 export const mean = (x: Tensor, axis?: Axis, options: ReduceOptions = {}): Tensor => {
   expectTensor('mean', 'x', x)
   const count = normalizeAxes('mean', axis, x.rank).reduce((n, a) => n * x.shape[a], 1)
@@ -116,7 +139,12 @@ export const mean = (x: Tensor, axis?: Axis, options: ReduceOptions = {}): Tenso
 /**
  * log Σ exp(x) over `axis`, shifted by the (gradient-free) maximum so that it neither overflows
  * nor underflows at |x| = 1000. The shift cancels exactly, so the gradient is softmax(x).
- * @category reductions
+ * @example
+ * ```ts
+ * logSumExp(tensor([0, 0])).item()       // 0.6931471805599453 (log 2)
+ * logSumExp(tensor([1000, 1000])).item() // 1000.6931471805599, where exp alone would overflow
+ * ```
+ * @category tensors
  */
 export const logSumExp = (x: Tensor, axis?: Axis, options: ReduceOptions = {}): Tensor => {
   expectTensor('logSumExp', 'x', x)
@@ -135,10 +163,24 @@ const isFinite = (x: Tensor): Tensor => {
   return new Tensor(data, c.shape)
 }
 
-/** exp(x) / Σ exp(x) along `axis` (default −1), via logSoftmax for stability. @category reductions */
+/**
+ * exp(x) / Σ exp(x) along `axis` (default −1), via logSoftmax for stability.
+ * @example
+ * ```ts
+ * softmax(tensor([[0, Math.log(3)], [5, 5]])).toArray() // [[0.25, 0.75], [0.5, 0.5]] up to rounding
+ * ```
+ * @category tensors
+ */
 export const softmax = (x: Tensor, axis = -1): Tensor => exp(logSoftmax(x, axis))
 
-/** x − logSumExp(x) along `axis` (default −1). @category reductions */
+/**
+ * x − logSumExp(x) along `axis` (default −1).
+ * @example
+ * ```ts
+ * logSoftmax(tensor([0, 0])).toArray() // [-0.6931471805599453, -0.6931471805599453]
+ * ```
+ * @category tensors
+ */
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => {
   expectTensor('logSoftmax', 'x', x)
   return sub(x, logSumExp(x, normalizeAxis('logSoftmax', axis, x.rank), { keepDims: true }))
@@ -146,7 +188,11 @@ export const logSoftmax = (x: Tensor, axis = -1): Tensor => {
 
 /**
  * Index of the (first) maximum along `axis` (default −1), as a float tensor of integers; no gradient.
- * @category reductions
+ * @example
+ * ```ts
+ * argmax(tensor([[1, 9, 3], [7, 2, 7]])).toArray() // [1, 0]: the first of tied maxima
+ * ```
+ * @category tensors
  */
 export const argmax = (x: Tensor, axis = -1): Tensor => {
   const c = concrete(expectTensor('argmax', 'x', x))

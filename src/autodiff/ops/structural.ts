@@ -27,7 +27,11 @@ const reshapePrimitive = definePrimitive<Shape>({
 
 /**
  * The same values in a new shape with the same number of elements; one entry may be −1 (inferred).
- * @category structural
+ * @example
+ * ```ts
+ * reshape(arange(6), [2, -1]).toArray() // [[0, 1, 2], [3, 4, 5]]
+ * ```
+ * @category tensors
  */
 export const reshape = (x: Tensor, shape: Shape): Tensor => {
   expectTensor('reshape', 'x', x)
@@ -46,14 +50,30 @@ export const reshape = (x: Tensor, shape: Shape): Tensor => {
   return shapesEqual(inferred, x.shape) ? x : reshapePrimitive([x], inferred)
 }
 
-/** Inserts an axis of length 1 at `axis`. @category structural */
+/**
+ * Inserts an axis of length 1 at `axis`.
+ * @example
+ * ```ts
+ * expandDims(tensor([1, 2]), 0).shape  // [1, 2]
+ * expandDims(tensor([1, 2]), -1).shape // [2, 1]
+ * ```
+ * @category tensors
+ */
 export const expandDims = (x: Tensor, axis: number): Tensor => {
   expectTensor('expandDims', 'x', x)
   const a = normalizeAxis('expandDims', axis, x.rank + 1)
   return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)])
 }
 
-/** Removes axes of length 1 (all of them, or those named). @category structural */
+/**
+ * Removes axes of length 1 (all of them, or those named).
+ * @example
+ * ```ts
+ * squeeze(zeros([1, 3, 1])).shape    // [3]
+ * squeeze(zeros([1, 3, 1]), 2).shape // [1, 3]
+ * ```
+ * @category tensors
+ */
 export const squeeze = (x: Tensor, axis?: number | readonly number[]): Tensor => {
   expectTensor('squeeze', 'x', x)
   const axes = axis === undefined
@@ -76,7 +96,14 @@ const broadcastToPrimitive = definePrimitive<Shape>({
   jvp: ([t]) => t,
 })
 
-/** Repeats x along broadcast axes to reach `shape` (NumPy rules). @category structural */
+/**
+ * Repeats x along broadcast axes to reach `shape` (NumPy rules).
+ * @example
+ * ```ts
+ * broadcastTo(tensor([1, 2]), [2, 2]).toArray() // [[1, 2], [1, 2]]
+ * ```
+ * @category tensors
+ */
 export const broadcastTo = (x: Tensor, shape: Shape): Tensor => {
   expectTensor('broadcastTo', 'x', x)
   const target = broadcastShapes('broadcastTo', x.shape, shape)
@@ -104,7 +131,12 @@ const transposePrimitive = definePrimitive<readonly number[]>({
 
 /**
  * Permutes axes: output axis i is input axis `perm[i]`. Without `perm`, reverses the axes.
- * @category structural
+ * @example
+ * ```ts
+ * transpose(tensor([[1, 2, 3], [4, 5, 6]])).toArray() // [[1, 4], [2, 5], [3, 6]]
+ * transpose(zeros([2, 3, 4]), [1, 0, 2]).shape       // [3, 2, 4]: [batch, time, …] ↔ [time, batch, …]
+ * ```
+ * @category tensors
  */
 export const transpose = (x: Tensor, perm?: readonly number[]): Tensor => {
   expectTensor('transpose', 'x', x)
@@ -152,8 +184,13 @@ const padTo = (x: Tensor, shape: Shape, ranges: Ranges): Tensor => padPrimitive(
 /**
  * Takes `[start, end)` along each leading axis (one pair per axis; later axes are kept whole).
  * Negative bounds count from the end, as in Python.
- * @example slice(x, [[0, 2], [1, 3]]) // rows 0–1, columns 1–2
- * @category structural
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+ * slice(x, [[0, 2], [1, 3]]).toArray() // [[2, 3], [5, 6]]: rows 0–1, columns 1–2
+ * slice(x, [[-1, 3]]).toArray()        // [[7, 8, 9]]: the last row, every column
+ * ```
+ * @category tensors
  */
 export const slice = (x: Tensor, ranges: readonly (readonly [number, number])[]): Tensor => {
   expectTensor('slice', 'x', x)
@@ -203,7 +240,15 @@ const checkSameDType = (op: string, xs: readonly Tensor[]): void => {
   if (other !== -1) throw new ValueError(`${op}: all tensors must share a dtype; xs[0] is ${first}, xs[${other}] is ${xs[other].dtype}.`)
 }
 
-/** Joins tensors along an existing axis; other axes must match. @category structural */
+/**
+ * Joins tensors along an existing axis; other axes must match.
+ * @example
+ * ```ts
+ * concat([tensor([[1], [2]]), tensor([[3], [4]])], 1).toArray() // [[1, 3], [2, 4]]
+ * concat([zeros([2, 3]), zeros([1, 3])]).shape                  // [3, 3]
+ * ```
+ * @category tensors
+ */
 export const concat = (xs: readonly Tensor[], axis = 0): Tensor => {
   if (xs.length === 0) throw new ValueError('concat: needs a non-empty array of tensors.')
   xs.forEach((x, i) => expectTensor('concat', `xs[${i}]`, x))
@@ -219,7 +264,15 @@ export const concat = (xs: readonly Tensor[], axis = 0): Tensor => {
   return xs.length === 1 ? xs[0] : concatPrimitive(xs, a)
 }
 
-/** Joins same-shaped tensors along a new axis. @category structural */
+/**
+ * Joins same-shaped tensors along a new axis.
+ * @example
+ * ```ts
+ * stack([tensor([1, 2]), tensor([3, 4])]).toArray()    // [[1, 2], [3, 4]]
+ * stack([tensor([1, 2]), tensor([3, 4])], 1).toArray() // [[1, 3], [2, 4]]
+ * ```
+ * @category tensors
+ */
 export const stack = (xs: readonly Tensor[], axis = 0): Tensor => {
   if (xs.length === 0) throw new ValueError('stack: needs a non-empty array of tensors.')
   xs.forEach((x, i) => {
@@ -292,8 +345,13 @@ const takeAdjoint: Primitive<TakeParams & { shape: Shape }> = definePrimitive<Ta
  * Gathers slices along `axis` at integer `indices` (a tensor or array of any shape, values in
  * `[−n, n)`); the output shape replaces that axis by the indices' shape. Repeated indices add up
  * in the gradient.
- * @example take(embeddings, tokens, 0) // [vocab, dim] × [batch, time] → [batch, time, dim]
- * @category structural
+ * @example
+ * ```ts
+ * const embeddings = tensor([[0, 0], [1, 1], [2, 2]])       // [vocab, dim] = [3, 2]
+ * take(embeddings, [2, 0]).toArray()                        // [[2, 2], [0, 0]]
+ * take(embeddings, tensor([[1, 2, 0], [0, 0, 1]])).shape    // [2, 3, 2]: [batch, time] tokens → [batch, time, dim]
+ * ```
+ * @category tensors
  */
 export const take = (x: Tensor, indices: Tensor | readonly number[], axis = 0): Tensor => {
   expectTensor('take', 'x', x)
@@ -314,7 +372,11 @@ export const take = (x: Tensor, indices: Tensor | readonly number[], axis = 0): 
 
 /**
  * One-hot encoding: integer class indices of any shape → `[...shape, n]` of 0/1 (no gradient).
- * @category structural
+ * @example
+ * ```ts
+ * oneHot([2, 0], 3).toArray() // [[0, 0, 1], [1, 0, 0]]
+ * ```
+ * @category tensors
  */
 export const oneHot = (indices: Tensor | readonly number[], n: number, options: { dtype?: 'float32' | 'float64' } = {}): Tensor => {
   if (!Number.isInteger(n) || n <= 0) throw new ValueError(`oneHot: n must be a positive integer, got ${n}.`)
@@ -333,6 +395,11 @@ export const oneHot = (indices: Tensor | readonly number[], n: number, options: 
 
 /**
  * The same values with no gradient through any differentiation level (JAX's stop_gradient).
+ * @example
+ * ```ts
+ * // d/dx (x · stop(x)) is stop(x): the second factor counts as a constant
+ * grad((x: Tensor) => sum(mul(x, stopGradient(x))))(tensor([3])).toArray() // [3]
+ * ```
  * @category transforms
  */
 export const stopGradient = (x: Tensor): Tensor => concrete(expectTensor('stopGradient', 'x', x))
@@ -356,7 +423,13 @@ const zerosLike = (x: Tensor): Tensor => new Tensor(allocate(x.dtype, x.size), x
 /**
  * Splits x along axis 0 into `x.shape[0]` tensors: one tape node for all of them, so taking every
  * time step of a sequence costs O(length) in the backward pass rather than O(length²).
- * @category structural
+ * @example
+ * ```ts
+ * const [first, second] = unstack(tensor([[1, 2, 3], [4, 5, 6]]))
+ * first.toArray()  // [1, 2, 3]
+ * second.toArray() // [4, 5, 6]
+ * ```
+ * @category tensors
  */
 export const unstack = (x: Tensor): Tensor[] => {
   expectTensor('unstack', 'x', x)

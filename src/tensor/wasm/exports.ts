@@ -85,6 +85,18 @@ export type AdamKernel = (
  */
 export type FusedKernel = (code: number, count: number, slots: number, slotCount: number, rows: number, cols: number, chunk: number) => void
 
+/**
+ * Rows of `size` elements, each `a_t ⊙ h_{t−1} + b_t` (complex pairs in the `Complex` form): h_{−1} is
+ * the row at `prev`, then the rows written before (scripts/wasm/linearRecurrenceWat.ts).
+ */
+export type LinearRecurrenceKernel = (a: number, b: number, prev: number, out: number, time: number, size: number) => void
+
+/**
+ * The reverse recurrence from the last row: db_t = λ_t = g_t + carry, da_t = λ_t ⊙ h̅_{t−1} (row t of
+ * `prev`), carry = a̅_t ⊙ λ_t, with `carry` `size` f64 carried in and out.
+ */
+export type LinearRecurrenceBackwardKernel = (g: number, a: number, prev: number, da: number, db: number, carry: number, time: number, size: number) => void
+
 /** Σ x[i] for `n` elements (the padding to the next 16 bytes must be zero), as a double. */
 export type SumKernel = (x: number, n: number) => number
 
@@ -110,10 +122,13 @@ export type KernelExports = { readonly memory: WasmMemory }
   & { readonly [S in Suffix as `sumRows_${S}`]: SumRowsKernel }
   & { readonly [S in Suffix as `gatherStrided_${S}`]: GatherKernel }
   & { readonly [S in Suffix as `adam_${S}`]: AdamKernel }
+  & { readonly [S in Suffix as `linearRecurrence_${S}` | `linearRecurrenceComplex_${S}`]: LinearRecurrenceKernel }
+  & { readonly [S in Suffix as `linearRecurrenceBackward_${S}` | `linearRecurrenceBackwardComplex_${S}`]: LinearRecurrenceBackwardKernel }
   & { readonly [S in Suffix as `fused_${S}`]: FusedKernel }
 
 /** Every function export, to check a module against this layout when it is loaded. */
 export const FUNCTION_EXPORTS: readonly string[] = (['f32', 'f64'] as const).flatMap((s) => [
   'gemm', 'gemmPacked', 'macro', 'packA', 'packB', 'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'greaterEqual', 'equal',
   'neg', 'abs', 'square', 'sqrt', 'relu', 'exp', 'tanh', 'sigmoid', 'sum', 'tanhBackward', 'sigmoidBackward', 'sumRows', 'gatherStrided', 'adam', 'fused',
+  'linearRecurrence', 'linearRecurrenceComplex', 'linearRecurrenceBackward', 'linearRecurrenceBackwardComplex',
 ].map((name) => `${name}_${s}`))

@@ -18,6 +18,7 @@ import { decodeBase64 } from './base64.js'
 import { createFused } from './fused.js'
 import { type Thresholds, createBackward, createBinary, createConcatRows, createGatherStrided, createScatterRows, createSumInto, createSumRows, createUnary } from './elementwise.js'
 import { FUNCTION_EXPORTS, type KernelExports } from './exports.js'
+import { createLinearRecurrence, createLinearRecurrenceBackward } from './linearRecurrence.js'
 import {
   kernelsRelaxedWasmBase64, kernelsSharedRelaxedWasmBase64, kernelsSharedWasmBase64, kernelsWasmBase64,
 } from './kernelsBinary.generated.js'
@@ -167,6 +168,8 @@ export const kernelsFromInstance = (
     gatherStrided: createGatherStrided(exports, arena, jsKernels.gatherStrided!, minSize.gather),
     concatRows: createConcatRows(exports, arena, jsKernels.concatRows!, minSize.gather),
     adam: createAdam(exports, arena, jsKernels.adam!, minSize.binary),
+    linearRecurrence: createLinearRecurrence(exports, arena, jsKernels.linearRecurrence!, minSize.binary),
+    linearRecurrenceBackward: createLinearRecurrenceBackward(exports, arena, jsKernels.linearRecurrenceBackward!, minSize.binary),
     fused: createFused(exports, arena, jsKernels.fused!, minSize.math),
   }
   return { ...kernels, ...createRecurrenceKernels(exports, arena, product, composedRecurrence(kernels), makeRunners(exports)) }
