@@ -101,6 +101,7 @@ interface TrainFlags {
   readonly resume?: string
   readonly quiet?: boolean
   readonly json?: boolean
+  readonly diagnostics?: boolean
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0')
@@ -180,7 +181,9 @@ const trainAction = async (io: CliIo, cmd: Command): Promise<number> => {
   let current: Progress | null = null
   const env = (signal: { aborted: boolean }): RunEnv => {
     current = progressFor(io, flags)
-    return { progress: current, signal, threads: options.right.threads, ...(io.onBatch === undefined ? {} : { onBatch: io.onBatch }) }
+    return {
+      progress: current, signal, threads: options.right.threads, diagnostics: flags.diagnostics === true, ...(io.onBatch === undefined ? {} : { onBatch: io.onBatch }),
+    }
   }
 
   if (flags.resume !== undefined) {
@@ -189,7 +192,7 @@ const trainAction = async (io: CliIo, cmd: Command): Promise<number> => {
       ...(['task', 'config', 'out'] as const).filter((f) => cmd.getOptionValueSource(f) === 'cli').map((f) => `--${f}`),
     ]
     if (others.length > 0) {
-      throw new CliError(`--resume continues a run with its saved config; ${others.join(', ')} cannot be changed (only --epochs, --threads, --quiet and --json may be given).`, 2)
+      throw new CliError(`--resume continues a run with its saved config; ${others.join(', ')} cannot be changed (only --epochs, --threads, --quiet, --json and --diagnostics may be given).`, 2)
     }
     const epochs = decodeOptions(struct({}, { epochs: PositiveInt }), { epochs: fields.epochs })
     if (E.isLeft(epochs)) throw epochs.left
@@ -336,6 +339,7 @@ const buildProgram = (io: CliIo, exit: { code: number }): Command => {
     .option('--threads <n>', 'threads for the wasm kernels: large products and recurrent batches split over worker threads (same results for any count)', '1')
     .option('--quiet', 'no progress output')
     .option('--json', 'print one JSON object per epoch on stdout (and a summary at the end)')
+    .option('--diagnostics', 'after every epoch, measure gradient flow ‖∂L/∂c_t‖ on the first 4 training samples; report.html gets its heat map (step × epoch) and the Lyapunov exponents of the trained recurrence (a resumed run that measured keeps measuring)')
   for (const field of Object.keys(FIELDS) as FieldName[]) train.addOption(fieldOption(field))
   train.addHelpText('after', `${fieldsHelp()}\n${TRAIN_EXAMPLES}`).action(action(trainAction))
 

@@ -14,12 +14,14 @@ import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { ShapeError, ValueError } from '../errors.js'
 import { renderReport } from '../report/index.js'
+import type { Figure } from '../report/types.js'
 import { CHECKPOINT_FILE } from '../io/checkpoint.js'
 import { datasetSize, splitBatches } from '../train/batches.js'
 import { NonFiniteLossError } from '../train/errors.js'
 import { type EpochLog, type FitResult, fit } from '../train/fit.js'
 import type { TrainState } from '../train/types.js'
 import { selectBackend } from './backend.js'
+import { DIAGNOSTICS_FILE, runDiagnostics } from './diagnostics.js'
 import type { Backend } from './config.js'
 import { CliError } from './errors.js'
 import type { Progress } from './progress.js'
@@ -40,6 +42,8 @@ export interface RunEnv {
   readonly onBatch?: (position: { readonly epoch: number; readonly batch: number; readonly batches: number }) => void
   /** Threads for the WebAssembly kernels (default 1); the results do not depend on it. */
   readonly threads?: number
+  /** Measure gradient flow after every epoch and the Lyapunov exponents at the end (`--diagnostics`); a resumed run that measured keeps measuring. */
+  readonly diagnostics?: boolean
 }
 
 /** How a run ended. */
@@ -158,7 +162,7 @@ const describeMetrics = (log: EpochLog): string =>
   [...Object.entries(log.train).map(([k, v]) => `train ${k} ${fmt(v)}`), ...Object.entries(log.validation ?? {}).map(([k, v]) => `validation ${k} ${fmt(v)}`)].join(', ')
 
 /** The report written after each epoch while a run trains (and when it diverges): the loss curves so far. */
-const progressReport = (config: RunConfig, status: string, progress: RunProgress, kernels: RunKernels): Promise<string> => {
+const progressReport = (config: RunConfig, status: string, progress: RunProgress, kernels: RunKernels, extra: readonly Figure[] = []): Promise<string> => {
   const { state, history } = progress
   const last = history[history.length - 1]
   return renderReport({
@@ -170,7 +174,7 @@ const progressReport = (config: RunConfig, status: string, progress: RunProgress
       'optimiser steps': state.step,
       ...(last === undefined ? {} : Object.fromEntries(Object.entries({ ...prefixed('train', last.train), ...prefixed('validation', last.validation ?? {}) }).map(([k, v]) => [k, fmt(v)]))),
     },
-    figures: history.length === 0 ? [] : [metricCurve(history, 'loss', { title: 'Loss per epoch', yLabel: 'loss' })],
+    figures: history.length === 0 ? [] : [metricCurve(history, 'loss', { title: 'Loss per epoch', yLabel: 'loss' }), ...extra],
     config,
   })
 }
@@ -208,6 +212,9 @@ const train = async (dir: string, config: RunConfig, experiment: Experiment, sta
   // time since the last one: runs of long epochs get one every epoch, runs of tiny epochs are not slowed.
   let reportCost = 0
   let reportedAt = 0
+  const diagnostics = env.diagnostics === true || (resumed && existsSync(join(dir, DIAGNOSTICS_FILE)))
+    ? runDiagnostics(experiment, dir, resumed ? start.state.epoch : null)
+    : null
   const diverge = async (message: string, diverged: Record<string, unknown>): Promise<never> => {
     const fallback = saved ?? { ...start, state: { ...start.state, epoch: 0, batch: 0, step: 0 } }
     await writeJson(join(dir, METRICS_FILE), { ...metricsJson(config, 'diverged', fallback, null, kernels), diverged })
@@ -254,12 +261,13 @@ const train = async (dir: string, config: RunConfig, experiment: Experiment, sta
       }
       outputs.push(...result.outputs)
       if (result.history.length > 0) {
+        await diagnostics?.afterEpoch(state.params, state.epoch - 1)
         saved = progressNow()
         await saveRunCheckpoint(dir, config, experiment, saved)
         await writeJson(join(dir, METRICS_FILE), metricsJson(config, 'running', saved, null, kernels))
         if (reportCost * 10 <= Date.now() - reportedAt && state.epoch < config.epochs) {
           const rendering = Date.now()
-          await writeText(join(dir, REPORT_FILE), await progressReport(config, 'running', saved, kernels))
+          await writeText(join(dir, REPORT_FILE), await progressReport(config, 'running', saved, kernels, diagnostics?.figures()))
           reportedAt = Date.now()
           reportCost = reportedAt - rendering
         }
@@ -273,6 +281,7 @@ const train = async (dir: string, config: RunConfig, experiment: Experiment, sta
   const done = progressNow()
   await saveRunCheckpoint(dir, config, experiment, done)
   const outcome = experiment.finish(state.params, { history, outputs })
+  const dynamics = diagnostics?.final(state.params)
   await writeJson(join(dir, METRICS_FILE), metricsJson(config, status, done, outcome.final, kernels))
   const task = taskOf(config.task)
   const html = await renderReport({
@@ -286,8 +295,9 @@ const train = async (dir: string, config: RunConfig, experiment: Experiment, sta
       'training seconds': Number(done.seconds.toFixed(1)),
       ...Object.fromEntries(Object.entries(outcome.final).map(([k, v]) => [words(k), /accuracy/i.test(k) ? pct(v) : Number.isInteger(v) ? v : fmt(v)])),
       ...outcome.summary,
+      ...dynamics?.summary,
     },
-    figures: outcome.figures,
+    figures: [...outcome.figures, ...(dynamics?.figures ?? [])],
     config,
   })
   await writeJson(join(dir, CONFIG_FILE), config)
