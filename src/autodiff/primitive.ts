@@ -71,6 +71,12 @@ const inspect = (name: string, inputs: readonly Tensor[], outs: readonly Tensor[
  * Runs `f` while watching every primitive's forward output, and returns the first primitive that
  * produced NaN or ±∞ (null if none did). Used to explain a non-finite loss; it slows `f` down, so
  * run it only after something went wrong. Only the call itself is watched.
+ * @example
+ * ```ts
+ * const x = tensor([1, 0, 2])
+ * findNonFinite(() => sum(log(x))) // { primitive: 'log', inputShapes: [[3]], outputShape: [3] }: log(0) = −∞
+ * findNonFinite(() => sum(log(add(x, 1)))) // null
+ * ```
  * @category debugging
  */
 export const findNonFinite = (f: () => unknown): NonFiniteCulprit | null => {
@@ -218,6 +224,20 @@ export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & 
  * own work) and does its kind's part: a reverse trace records a node, a forward trace computes the
  * tangent. Recursion depth is the nesting depth of the transformations, never the length of a
  * computation.
+ * @example
+ * ```ts
+ * // x³ with its VJP written with primitives, so that grad(grad(cube)) works too
+ * const cube = definePrimitive({
+ *   name: 'cube',
+ *   forward: ([x]) => new Tensor(Float64Array.from(x.data, (v) => v ** 3), x.shape),
+ *   vjp: (g, { inputs: [x] }) => [mul(g, mul(square(x), 3))],
+ * })
+ * const f = (x: Tensor) => sum(cube([x], undefined))
+ * f(tensor([2])).item()                  // 8
+ * grad(f)(tensor([2])).toArray()         // [12]
+ * grad((x: Tensor) => sum(grad(f)(x)))(tensor([2])).toArray() // [12]: 6x
+ * ```
+ * @category transforms
  */
 export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitive<P> => {
   const { jvp } = spec
@@ -280,7 +300,22 @@ const atInnermost = <P>(inputs: readonly Tensor[], params: P, rules: PrimitiveRu
   return trace.kind.process(trace, inputs, params, rules)
 }
 
-/** Like definePrimitive, for operations with several outputs recorded as one node (unstack, fused cells). */
+/**
+ * Like definePrimitive, for operations with several outputs recorded as one node (unstack, fused cells).
+ * @example
+ * ```ts
+ * // sin and cos in one pass; a cotangent is null for an output that the loss does not use
+ * const sinCos = defineMultiPrimitive({
+ *   name: 'sinCos',
+ *   forward: ([x]) => [new Tensor(Float64Array.from(x.data, Math.sin), x.shape), new Tensor(Float64Array.from(x.data, Math.cos), x.shape)],
+ *   vjp: ([gs, gc], { outs: [s, c] }) => [sub(gs === null ? 0 : mul(gs, c), gc === null ? 0 : mul(gc, s))],
+ * })
+ * const [s, c] = sinCos([tensor([0])], undefined)
+ * c.item() // 1
+ * grad((x: Tensor) => sum(sinCos([x], undefined)[0]))(tensor([0])).toArray() // [1]: cos 0
+ * ```
+ * @category transforms
+ */
 export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>) => {
   const rules: PrimitiveRules<P> = {
     name: spec.name,
@@ -347,7 +382,36 @@ const anyTraced = (xs: readonly (Tensor | null)[]): boolean => {
   return false
 }
 
-/** Makes a primitive from a `KernelPrimitiveSpec`; it returns every output, like `defineMultiPrimitive`. */
+/**
+ * Makes a primitive from a `KernelPrimitiveSpec`; it returns every output, like `defineMultiPrimitive`.
+ * @example
+ * ```ts
+ * // A running sum as one loop forwards and one backwards (a running sum from the end); for higher
+ * // orders the same map as a product with the triangular matrix U[i][j] = [i ≤ j], built from primitives
+ * const runningSum = (data: Float64Array | Float32Array, fromEnd: boolean): Float64Array => {
+ *   const out = new Float64Array(data.length)
+ *   let s = 0
+ *   for (let k = 0; k < data.length; k++) {
+ *     const i = fromEnd ? data.length - 1 - k : k
+ *     out[i] = s += data[i]
+ *   }
+ *   return out
+ * }
+ * const cumsum = defineKernelPrimitive<undefined, null>({
+ *   name: 'cumsum',
+ *   forward: ([x]) => ({ outs: [new Tensor(runningSum(x.data, false), x.shape)], residuals: null }),
+ *   vjp: ([g]) => [g === null ? null : new Tensor(runningSum(g.data, true), g.shape)],
+ *   differentiableVjp: ([g], { inputs: [x] }) => {
+ *     const i = arange(x.shape[0])
+ *     return [g === null ? null : matmul(lessEqual(expandDims(i, 1), expandDims(i, 0)), g)]
+ *   },
+ * })
+ * const [y] = cumsum([tensor([1, 2, 3])], undefined)
+ * y.toArray() // [1, 3, 6]
+ * grad((x: Tensor) => sum(cumsum([x], undefined)[0]))(tensor([1, 2, 3])).toArray() // [3, 2, 1]
+ * ```
+ * @category transforms
+ */
 export const defineKernelPrimitive = <P, R>(spec: KernelPrimitiveSpec<P, R>) => {
   const plain = (inputs: readonly Tensor[], params: P): PlainRun => {
     const { outs, residuals } = spec.forward(inputs, params)

@@ -71,7 +71,12 @@ export interface CustomVjpOptions<A extends readonly unknown[], R> {
  * `options.jvp` when given, and otherwise the transpose of `bwd`, which is linear in `g`:
  * J·t = ∂/∂g ⟨bwd(residuals, g), t⟩.
  * @example
+ * ```ts
+ * // the identity forwards; backwards the cotangent is clipped to [−1, 1]
  * const clipGradient = customVjp((x: Tensor) => [x, null] as const, (_, g: Tensor) => [clip(g, -1, 1)])
+ * clipGradient(tensor([5])).toArray()                                           // [5]
+ * grad((x: Tensor) => sum(mul(clipGradient(x), 10)))(tensor([1, 2])).toArray() // [1, 1]: 10 clipped to 1
+ * ```
  * @category transforms
  */
 export const customVjp = <A extends readonly unknown[], R, Res>(
@@ -123,6 +128,17 @@ const closedOver = <R>(out: R, trace: Trace | null): R => {
  * The function runs on the tape as usual, then the segment it recorded is replaced by one node
  * whose inputs are the segment's inputs, found on the tape. Values the function closes over
  * (a cell's parameters) are therefore differentiated like its arguments.
+ * @example
+ * ```ts
+ * const w = tensor([[0.5, -1], [2, 0.25]])
+ * const layer = (x: Tensor) => tanh(matmul(tanh(matmul(x, w)), w))
+ * const x = tensor([[1, 2]])
+ * const plain = grad((x: Tensor) => sum(layer(x)))(x)
+ * // the backward pass keeps x and recomputes the inner tanh instead of storing it
+ * const remat = grad((x: Tensor) => sum(checkpoint(layer)(x)))(x)
+ * equal(remat, plain).toArray() // [[1, 1]]: the same gradient
+ * grad((w: Tensor) => sum(checkpoint((x: Tensor) => tanh(matmul(x, w)))(x)))(w).shape // [2, 2]: closed-over w is differentiated
+ * ```
  * @category transforms
  */
 export const checkpoint = <A extends readonly unknown[], R>(f: (...args: A) => R): ((...args: A) => R) => (...args: A): R => {

@@ -41,7 +41,12 @@ const ones = (y: Tensor): Tensor => full([], 1, { dtype: y.dtype })
 /**
  * The vector-Jacobian product: evaluates `f(...primals)` and returns its output with a pullback
  * that maps a cotangent (same structure and shapes as the output) to one gradient per primal.
- * @example const [y, pullback] = vjp((x) => mul(x, x), x); pullback(onesLike(y)) // [2x]
+ * @example
+ * ```ts
+ * const [y, pullback] = vjp((x: Tensor) => mul(x, x), tensor([1, 2, 3]))
+ * y.toArray()                              // [1, 4, 9]
+ * pullback(tensor([1, 1, 1]))[0].toArray() // [2, 4, 6]: one cotangent per argument
+ * ```
  * @category transforms
  */
 export const vjp = <A extends readonly unknown[], R>(
@@ -58,6 +63,19 @@ type ValueAndGradOptions<I> = GradOptions<I> & { readonly hasAux?: boolean }
 /**
  * `f`'s value and its gradient with respect to the argument(s) in `argnums`. `f` must return a
  * scalar, or `[scalar, aux]` with `hasAux: true` (then the value is `[scalar, aux]`).
+ * @example
+ * ```ts
+ * const [value, g] = valueAndGrad((x: Tensor) => sum(square(x)))(tensor([1, 2]))
+ * value.item() // 5
+ * g.toArray()  // [2, 4]
+ * // hasAux: the function returns [loss, anything]; the extra value comes back beside the loss
+ * const [[loss, predictions], gw] = valueAndGrad((w: Tensor) => {
+ *   const p = mul(w, 2)
+ *   return [sum(p), p] as const
+ * }, { hasAux: true })(tensor([1, 2]))
+ * predictions.toArray() // [2, 4]
+ * gw.toArray()          // [2, 2]
+ * ```
  * @category transforms
  */
 export function valueAndGrad<A extends readonly unknown[]>(
@@ -107,7 +125,15 @@ const valueAndGradAs = (
 /**
  * The gradient of a scalar function with respect to argument 0, or the argument(s) in `argnums`;
  * it has the structure (and type) of that argument.
- * @example grad((p) => sum(square(p.w)))({ w }) // { w: 2w }
+ * @example
+ * ```ts
+ * const params = { w: tensor([1, -2]), b: scalar(0.5) }
+ * const loss = (p: typeof params) => sum(square(add(p.w, p.b)))
+ * const g = grad(loss)(params) // the structure (and type) of params
+ * g.w.toArray() // [3, -3]
+ * g.b.item()    // 0
+ * grad((x: Tensor, y: Tensor) => sum(mul(x, y)), { argnums: 1 })(tensor([2]), tensor([3])).toArray() // [2]
+ * ```
  * @category transforms
  */
 export function grad<A extends readonly unknown[]>(f: (...args: A) => Tensor, options?: { argnums?: 0 }): (...args: A) => A[0]
@@ -120,7 +146,14 @@ export function grad(f: (...args: any[]) => Tensor, options: GradOptions<number 
   return (...args: unknown[]) => withValue(...args)[1]
 }
 
-/** Σ over leaves of ⟨a, b⟩: the inner product of two trees of the same structure. */
+/**
+ * Σ over leaves of ⟨a, b⟩: the inner product of two trees of the same structure.
+ * @example
+ * ```ts
+ * treeVdot({ w: tensor([1, 2]), b: scalar(3) }, { w: tensor([3, 4]), b: scalar(0.5) }).item() // 12.5
+ * ```
+ * @category trees
+ */
 export const treeVdot = (a: unknown, b: unknown): Tensor => {
   const xs = treeLeaves(a, 'treeVdot')
   const ys = treeLeaves(b, 'treeVdot')

@@ -181,7 +181,22 @@ const composition: ComposedScan = (step, init, xs, options) => {
  * its gradients equal the loop's.
  *
  * @example
- * const [h, hs] = scan((h, x) => { const n = tanh(add(matmul(x, w), matmul(h, u))); return [n, n] }, h0, xs)
+ * ```ts
+ * // a tanh RNN over xs [time, batch, in]
+ * const xs = ones([5, 2, 3])
+ * const w = full([3, 4], 0.1) // [in, hidden]
+ * const u = full([4, 4], 0.1) // [hidden, hidden]
+ * const step = (h: Tensor, x: Tensor) => {
+ *   const next = tanh(add(matmul(x, w), matmul(h, u)))
+ *   return [next, next] as const // [carry, y]
+ * }
+ * const [h, hs] = scan(step, zeros([2, 4]), xs)
+ * h.shape  // [2, 4]: the last carry
+ * hs.shape // [5, 2, 4]: every step's y, stacked along time
+ * scan(step, zeros([2, 4]), transpose(xs, [1, 0, 2]), { timeAxis: 1 })[1].shape // [2, 5, 4]: batch-major
+ * // a step without outputs (y: null) only threads the carry
+ * scan((total: Tensor, x: Tensor) => [add(total, x), null] as const, scalar(0), arange(1, 5))[0].item() // 10
+ * ```
  * @category transforms
  */
 export const scan = <C, X, Y>(f: ScanStep<C, X, Y>, init: C, xs: X, options: ScanOptions = {}): [C, Y] => {

@@ -74,6 +74,36 @@ export type KernelStep<C, X> = ScanStep<C, X, Tensor> & { readonly [KERNEL]: Seq
 /**
  * Attaches a sequence kernel to a step: `scan(step, …)` runs the kernel when it accepts the run,
  * else the step. The step must equal `kernel.step(kernel.operands)`.
+ * @example
+ * ```ts
+ * // a running sum h_t = h_{t−1} + x_t; its kernel runs the whole sequence as one node of the tape
+ * const step = (h: Tensor, x: Tensor) => {
+ *   const next = add(h, x)
+ *   return [next, next] as const
+ * }
+ * const kernel: SequenceKernel = {
+ *   name: 'runningSum',
+ *   operands: [],
+ *   step: () => step,
+ *   accepts: (run) => run.mask === null && run.timeAxis === 0 && run.outputs === 'all' && !run.reverse,
+ *   forward: ({ carry: [h0], xs: [xs] }) => {
+ *     const ys = unstack(xs).reduce<Tensor[]>((acc, x) => [...acc, add(acc.at(-1) ?? h0, x)], [])
+ *     return { carry: [ys[ys.length - 1]], y: stack(ys), residuals: null }
+ *   },
+ *   backward: ({ carry: [gh], y: gy }, { xs: [xs] }) => {
+ *     // the cotangent of x_t is that of every later h: a running sum from the end
+ *     const gys = gy === null ? [] : unstack(gy)
+ *     const gxs: Tensor[] = []
+ *     let acc = gh ?? zeros(xs.shape.slice(1))
+ *     for (let t = xs.shape[0] - 1; t >= 0; t--) gxs.unshift((acc = gys.length > 0 ? add(acc, gys[t]) : acc))
+ *     return { carry: [acc], xs: [stack(gxs)], operands: [] }
+ *   },
+ * }
+ * const runningSum = withSequenceKernel(step, kernel)
+ * const xs = tensor([[1], [2], [3]]) // [time, features]
+ * scan(runningSum, tensor([0]), xs)[1].toArray() // [[1], [3], [6]]
+ * grad((xs: Tensor) => sum(scan(runningSum, tensor([0]), xs)[1]))(xs).toArray() // [[3], [2], [1]]
+ * ```
  * @category transforms
  */
 export const withSequenceKernel = <C, X>(step: ScanStep<C, X, Tensor>, kernel: SequenceKernel): KernelStep<C, X> =>
