@@ -22,7 +22,13 @@ export type ActivationName = 'identity' | 'tanh' | 'relu' | 'leakyRelu' | 'sigmo
  * - `sigmoid`: σ(x) = 1 / (1 + e⁻ˣ)
  * - `softmax`: σ(x)_i = e^{x_i} / Σ_j e^{x_j} over the last axis (its full Jacobian, not the
  *   seed's diagonal-only derivative)
- * @example activations.tanh(tensor([0, 1]))
+ * @example
+ * ```ts
+ * const x = tensor([-1, 0, 2])
+ * console.log(nn.activations.relu(x).toArray()) // [0, 0, 2]
+ * console.log(nn.activations.leakyRelu(x).toArray()) // [-0.001, 0, 2]
+ * console.log(nn.activations.softmax(tensor([[0, Math.log(3)]])).toArray()) // [[0.25, 0.75]]
+ * ```
  * @category activations
  */
 export const activations: { readonly [K in ActivationName]: Activation } = {
@@ -37,6 +43,17 @@ export const activations: { readonly [K in ActivationName]: Activation } = {
 /**
  * The activation for a name or a function (functions pass through unchanged).
  * @param who the public name that is asking, for the error message
+ * @example
+ * ```ts
+ * const sigma = nn.resolveActivation('myLayer', 'tanh') // the same function as nn.activations.tanh
+ * const swish = nn.resolveActivation('myLayer', (x: Tensor) => mul(x, sigmoid(x))) // a function passes through
+ * console.log(sigma(tensor([0])).toArray(), swish(tensor([0])).toArray()) // [0] [0]
+ * try {
+ *   nn.resolveActivation('myLayer', 'gelu' as nn.ActivationName)
+ * } catch (e) {
+ *   console.log((e as Error).message) // myLayer: unknown activation "gelu". Use one of 'identity', 'tanh', …
+ * }
+ * ```
  * @category activations
  */
 export const resolveActivation = (who: string, activation: ActivationName | Activation): Activation => {

@@ -77,6 +77,13 @@ const bindElman = (activation: Activation) => {
  * truncated BPTT) continues, so the term is on from its first step. On its own (`nn.cells.elman`)
  * the cell takes a continuing step, `σ(x·wLayer + bLayer + h·wTime + bTime)`; the first step of a
  * sequence by hand is `σ(x·wLayer + bLayer)`.
+ * @example
+ * ```ts
+ * const spec = nn.elmanSpec('relu')
+ * console.log(spec.params({ inputSize: 2, hiddenSize: 3 })) // { wLayer: [2, 3], bLayer: [3], wTime: [3, 3], bTime: [3] }
+ * const layer = nn.recurrent(spec, { inputSize: 2, hiddenSize: 3 }) // what nn.elman({ inputSize: 2, hiddenSize: 3, activation: 'relu' }) builds
+ * console.log(layer.apply(layer.init(randomKey(0)), ones([4, 6, 2])).outputs.shape) // [4, 6, 3]
+ * ```
  * @category cells
  */
 export const elmanSpec = (activation: ActivationName | Activation = 'tanh'): CellSpec<HiddenCarry> => {
@@ -116,6 +123,13 @@ const bindRnn = (activation: Activation) => {
  * PyTorch's `nn.RNN` cell: `h_t = σ(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)` with σ = tanh or
  * relu; parameters named and shaped as PyTorch's: `weight_ih [hidden, in]`, `weight_hh
  * [hidden, hidden]`, `bias_ih [hidden]`, `bias_hh [hidden]`. Default init U(±1/√hidden).
+ * @example
+ * ```ts
+ * const layer = nn.bidirectional(nn.recurrent(nn.rnnSpec('relu'), { inputSize: 2, hiddenSize: 3 }))
+ * const params = layer.init(randomKey(0)) // weight_ih, …, weight_ih_reverse, …
+ * const { outputs, state } = layer.apply(params, normal(randomKey(1), [4, 6, 2]))
+ * console.log(outputs.shape, (state.h as Tensor).shape) // [4, 6, 6] [2, 4, 3]
+ * ```
  * @category cells
  */
 export const rnnSpec = (nonlinearity: 'tanh' | 'relu' = 'tanh'): CellSpec<HiddenCarry> => {
@@ -163,6 +177,14 @@ const bindLstm = (p: Params): BoundCell<LstmCarry> => ({
  *
  * Parameters `weight_ih [4·hidden, in]`, `weight_hh [4·hidden, hidden]`, `bias_ih`, `bias_hh`
  * `[4·hidden]`; carry `{ h, c }`. Default init U(±1/√hidden).
+ * @example
+ * ```ts
+ * console.log(nn.lstmSpec.params({ inputSize: 2, hiddenSize: 3 })) // { weight_ih: [12, 2], weight_hh: [12, 3], bias_ih: [12], bias_hh: [12] }
+ * console.log(nn.lstmSpec.state) // ['h', 'c']
+ * const params = nn.initParams(randomKey(0), nn.lstmSpec.params({ inputSize: 2, hiddenSize: 3 }), nn.init.uniform(0.5))
+ * const [{ h, c }] = nn.lstmSpec.cell(params, { h: zeros([4, 3]), c: zeros([4, 3]) }, ones([4, 2]))
+ * console.log(h.shape, c.shape) // [4, 3] [4, 3]
+ * ```
  * @category cells
  */
 export const lstmSpec: CellSpec<LstmCarry> = {
@@ -205,6 +227,14 @@ const bindGru = (p: Params): BoundCell<HiddenCarry> => ({
  *
  * (r multiplies the whole hidden-side term, b_hn included.) Parameters `weight_ih [3·hidden, in]`,
  * `weight_hh [3·hidden, hidden]`, `bias_ih`, `bias_hh` `[3·hidden]`. Default init U(±1/√hidden).
+ * @example
+ * ```ts
+ * // One GRU layer on its own (nn.gru would name the parameters weight_ih_l0, …).
+ * const layer = nn.recurrent<nn.HiddenCarry, nn.HiddenState>(nn.gruSpec, { inputSize: 2, hiddenSize: 3 })
+ * const params = layer.init(randomKey(0))
+ * console.log(Object.keys(params)) // ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']
+ * console.log(layer.apply(params, ones([4, 6, 2])).state.h.shape) // [1, 4, 3]
+ * ```
  * @category cells
  */
 export const gruSpec: CellSpec<HiddenCarry> = {
@@ -223,7 +253,14 @@ export const gruSpec: CellSpec<HiddenCarry> = {
  * The built-in cells as plain functions `(params, carry, x [batch, in]) → [carry, y [batch, hidden]]`,
  * parameters unsuffixed (`weight_ih`, not `weight_ih_l0`). Full equations on `elmanSpec`,
  * `rnnSpec`, `lstmSpec`, `gruSpec`.
- * @example const [carry, y] = nn.cells.lstm(params, { h, c }, x)
+ * @example
+ * ```ts
+ * const params = nn.recurrent(nn.lstmSpec, { inputSize: 2, hiddenSize: 3 }).init(randomKey(0)) // unsuffixed names
+ * const x = normal(randomKey(1), [4, 2]) // one step, [batch, in]
+ * const [carry, y] = nn.cells.lstm(params, { h: zeros([4, 3]), c: zeros([4, 3]) }, x)
+ * console.log(y.shape, carry.c.shape) // [4, 3] [4, 3]
+ * const [next] = nn.cells.lstm(params, carry, x) // the next step continues from the carry
+ * ```
  * @category cells
  */
 export const cells: {

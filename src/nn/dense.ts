@@ -69,7 +69,14 @@ const denseLayer = (who: string, options: LinearOptions, activation: Activation)
 /**
  * The affine map `y = x·w + b` on the last axis: `[..., in]` → `[..., out]`, parameters
  * `{ w [in, out], b [out] }`. Applied to `[batch, time, hidden]` it acts at every step at once.
- * @example const head = nn.linear({ inputSize: 3, outputSize: 1 }); head.apply(head.init(key), outputs)
+ * @example
+ * ```ts
+ * const head = nn.linear({ inputSize: 3, outputSize: 1 })
+ * const params = head.init(randomKey(0)) // { w: [3, 1], b: [1] }
+ * console.log(head.apply(params, ones([2, 5, 3])).shape) // [2, 5, 1], every step at once
+ * const fixed = { w: tensor([[1], [2], [3]]), b: tensor([0.5]) }
+ * console.log(head.apply(fixed, tensor([[1, 1, 1]])).toArray()) // [[6.5]]
+ * ```
  * @category layers
  */
 export const linear = (options: LinearOptions): DenseLayer => denseLayer('nn.linear', options, (x) => x)
@@ -100,7 +107,15 @@ export interface EmbeddingLayer extends Model<Params, Tensor | readonly number[]
 /**
  * A lookup table `{ weight [numEmbeddings, embeddingDim] }`: indices of any shape → `[...shape,
  * embeddingDim]` (a gather; repeated indices add up in the gradient).
- * @example nn.embedding({ numEmbeddings: 64, embeddingDim: 16 }).apply(params, tokens) // [batch, time] → [batch, time, 16]
+ * @example
+ * ```ts
+ * const vocab = data.vocabulary(['ab', 'ba'])
+ * const table = nn.embedding({ numEmbeddings: vocab.tokens.length, embeddingDim: 16 })
+ * const params = table.init(randomKey(0)) // { weight: [4, 16] }
+ * const { inputs } = data.encodeBatch(vocab, ['ab', 'b']) // token indices [batch, time] = [2, 3]
+ * console.log(table.apply(params, inputs).shape) // [2, 3, 16]
+ * console.log(table.apply(params, [2, 3]).shape) // [2, 16]
+ * ```
  * @category layers
  */
 export const embedding = (options: EmbeddingOptions): EmbeddingLayer => {

@@ -14,7 +14,14 @@ import { Tensor, allocate, expectTensor } from '../tensor/Tensor.js'
  * @param key a fresh key per call (split one per layer and per step of training)
  * @param x any shape
  * @param rate in [0, 1)
- * @example const h = nn.dropout(dropoutKey, outputs, 0.2)
+ * @example
+ * ```ts
+ * const x = ones([2, 4])
+ * const dropped = nn.dropout(randomKey(0), x, 0.5)
+ * console.log(dropped.toArray()) // [[0, 0, 0, 2], [2, 0, 2, 0]]: each entry 0 or 1 / (1 − 0.5)
+ * console.log(nn.dropout(randomKey(0), x, 0.5).data.join() === dropped.data.join()) // true: the same key drops the same entries
+ * console.log(nn.dropout(randomKey(1), x, 0).toArray()) // [[1, 1, 1, 1], [1, 1, 1, 1]]: rate 0 keeps everything
+ * ```
  * @category layers
  */
 export const dropout = (key: Key, x: Tensor, rate: number): Tensor => {

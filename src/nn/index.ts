@@ -35,6 +35,15 @@ import { elmanSpec, gruSpec, lstmSpec, rnnSpec } from './cells.js'
 /**
  * The built-in cell specs, to build layers with `nn.recurrent(spec, sizes)` or to read as
  * examples of the spec format: `elman(activation)`, `rnn(nonlinearity)`, `lstm`, `gru`.
+ * @example
+ * ```ts
+ * const layer = nn.stacked([
+ *   nn.recurrent(nn.cellSpecs.lstm, { inputSize: 2, hiddenSize: 4 }),
+ *   nn.recurrent(nn.cellSpecs.lstm, { inputSize: 4, hiddenSize: 3 }), // layers may differ in size
+ * ])
+ * const { outputs, state } = layer.apply(layer.init(randomKey(0)), ones([2, 5, 2]))
+ * console.log(outputs.shape, (state.c as Tensor[]).map((c) => c.shape)) // [2, 5, 3] [[2, 4], [2, 3]], one per layer
+ * ```
  * @category cells
  */
 export const cellSpecs = { elman: elmanSpec, rnn: rnnSpec, lstm: lstmSpec, gru: gruSpec } as const

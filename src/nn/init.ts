@@ -40,7 +40,13 @@ export interface InitOptions {
  * - `uniform(bound)`: every entry ~ U(−bound, bound) (PyTorch's recurrent default with bound 1/√hidden).
  * - `normal(std, biasStd = std)`: weights ~ std·N(0, 1), biases ~ biasStd·N(0, 1).
  * - `zeros`: all zeros.
- * @example nn.init.uniform(0.1)(key, [3, 4], { dtype: 'float64', role: 'weight', name: 'w' })
+ * @example
+ * ```ts
+ * const w = nn.init.uniform(0.1)(randomKey(0), [3, 4], { dtype: 'float64', role: 'weight', name: 'w' })
+ * console.log(w.shape, w.data.every((v) => Math.abs(v) <= 0.1)) // [3, 4] true
+ * const layer = nn.lstm({ inputSize: 2, hiddenSize: 4, init: nn.init.normal(0.1, 0) }) // weights 0.1·N(0, 1), biases 0
+ * console.log(layer.init(randomKey(0)).bias_ih_l0.data.every((v) => v === 0)) // true
+ * ```
  * @category init
  */
 export const init = {
@@ -57,6 +63,13 @@ export const init = {
 
 /**
  * Draws every declared parameter, each from its own split of `key` (in declaration order).
+ * @example
+ * ```ts
+ * const params = nn.initParams(randomKey(0), { w: [2, 3], b: [3] }, nn.init.normal(0.1, 0))
+ * console.log(params.w.shape, params.b.toArray()) // [2, 3] [0, 0, 0], rank-1 entries being biases
+ * const again = nn.initParams(randomKey(0), { w: [2, 3], b: [3] }, nn.init.normal(0.1, 0))
+ * console.log(again.w.data.join() === params.w.data.join()) // true: the same key gives the same parameters
+ * ```
  * @category init
  */
 export const initParams = (key: Key, shapes: ParamShapes, initializer: Initializer, dtype: DType = 'float64'): Params => {
@@ -74,6 +87,22 @@ export const initParams = (key: Key, shapes: ParamShapes, initializer: Initializ
 /**
  * Checks that `params` has exactly the declared names and shapes; throws a message listing every
  * difference. `fullName` maps a declared name to the name the user sees (e.g. with `_l1_reverse`).
+ * @example
+ * ```ts
+ * const shapes = { w: [2, 3], b: [3] }
+ * const params = nn.checkParams('myLayer', { w: zeros([2, 3]), b: zeros([3]) }, shapes) // typed as nn.Params
+ * try {
+ *   nn.checkParams('myLayer', { w: zeros([3, 2]), bias: zeros([3]) }, shapes)
+ * } catch (e) {
+ *   console.log((e as Error).message)
+ *   // myLayer: the parameters do not match the layer:
+ *   //   * missing b (expected shape [3])
+ *   //   * w: expected shape [2, 3], got [3, 2]
+ *   //   * unexpected parameter bias
+ *   // Create them with the layer's init(key), or load tensors with these names and shapes (w, b).
+ * }
+ * ```
+ * @category init
  */
 export const checkParams = (who: string, params: unknown, shapes: ParamShapes, fullName: (name: string) => string = (n) => n): Params => {
   const expected = Object.keys(shapes).map(fullName).join(', ')

@@ -48,8 +48,12 @@ export interface ElmanOptions {
  * (row-vector convention) and no time term — not even `bTime` — at a sequence's first step.
  * Stack several with `nn.stacked` (parameters become `wLayer_l0`, ...).
  * @example
+ * ```ts
  * const layer = nn.elman({ inputSize: 1, hiddenSize: 3, activation: 'tanh' })
- * const { outputs, state } = layer.apply(layer.init(randomKey(0)), xs) // [batch, time, 3], { h: [1, batch, 3] }
+ * const { xs } = data.nextStepTask(data.oscillator({ tEnd: 2 }).x) // [1, 19, 1]
+ * const { outputs, state } = layer.apply(layer.init(randomKey(0)), xs)
+ * console.log(outputs.shape, state.h.shape) // [1, 19, 3] [1, 1, 3]
+ * ```
  * @category layers
  */
 export const elman = (options: ElmanOptions): RecurrentLayer<HiddenState> => {
@@ -110,7 +114,14 @@ export const rnn = (options: TorchRecurrentOptions & { readonly nonlinearity?: '
  * PyTorch's `nn.LSTM` (batch first), gates i, f, g, o (equations on `lstmSpec`); parameters
  * `weight_ih_l{k}[_reverse]` `[4·hidden, in_k]`, `weight_hh_l{k}` `[4·hidden, hidden]`, biases
  * `[4·hidden]`. State `{ h, c }`, each `[layers × directions, batch, hidden]`.
- * @example const { outputs, state: { h, c } } = lstm.apply(params, xs, { lengths: [5, 3] })
+ * @example
+ * ```ts
+ * const lstm = nn.lstm({ inputSize: 2, hiddenSize: 4, numLayers: 2 })
+ * const params = lstm.init(randomKey(0)) // weight_ih_l0, …, bias_hh_l1
+ * const xs = normal(randomKey(1), [2, 5, 2]) // [batch, time, features]
+ * const { outputs, state: { h, c } } = lstm.apply(params, xs, { lengths: [5, 3] })
+ * console.log(outputs.shape, h.shape, c.shape) // [2, 5, 4] [2, 2, 4] [2, 2, 4]
+ * ```
  * @category layers
  */
 export const lstm = (options: TorchRecurrentOptions): RecurrentLayer<LstmState> => torchLayers<LstmCarry, LstmState>(lstmSpec, options)
@@ -119,6 +130,15 @@ export const lstm = (options: TorchRecurrentOptions): RecurrentLayer<LstmState> 
  * PyTorch's `nn.GRU` (batch first), gates r, z, n with `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`
  * (equations on `gruSpec`); parameters `weight_ih_l{k}[_reverse]` `[3·hidden, in_k]`, `weight_hh_l{k}`
  * `[3·hidden, hidden]`, biases `[3·hidden]`. State `{ h: [layers × directions, batch, hidden] }`.
+ * @example
+ * ```ts
+ * const gru = nn.gru({ inputSize: 2, hiddenSize: 4, bidirectional: true })
+ * const params = gru.init(randomKey(0))
+ * const xs = normal(randomKey(1), [3, 6, 2])
+ * const { outputs, state } = gru.apply(params, xs)
+ * console.log(outputs.shape, state.h.shape) // [3, 6, 8] [2, 3, 4]
+ * console.log(gru.apply(params, xs, { outputs: 'lastStep' }).outputs.shape) // [3, 8]
+ * ```
  * @category layers
  */
 export const gru = (options: TorchRecurrentOptions): RecurrentLayer<HiddenState> => torchLayers<HiddenCarry, HiddenState>(gruSpec, options)

@@ -31,7 +31,10 @@ const lengthValues = (who: string, lengths: Tensor | readonly number[], batch: n
 
 /**
  * The `[batch, time]` mask of 1s (real steps `t < lengths[b]`) and 0s (padding).
- * @example maskFromLengths([3, 1], 4) // [[1, 1, 1, 0], [1, 0, 0, 0]]
+ * @example
+ * ```ts
+ * console.log(nn.maskFromLengths([3, 1], 4).toArray()) // [[1, 1, 1, 0], [1, 0, 0, 0]]
+ * ```
  * @category sequences
  */
 export const maskFromLengths = (lengths: Tensor | readonly number[], time: number, options: { dtype?: DType } = {}): Tensor => {
@@ -75,7 +78,13 @@ export const timeMajorMask = (who: string, options: SequenceMask, batch: number,
  * Each sequence's features at its own last real step: `[batch, time, features]` → `[batch, features]`.
  * Without a mask or lengths that is step `time − 1`; a sequence with no real step gives zeros.
  * This is the input of the seed's dense head (`ŷ = σ(h_T·W + b)`).
- * @example lastStep(outputs, { lengths: [3, 5] })
+ * @example
+ * ```ts
+ * const outputs = reshape(arange(10), [2, 5, 1]) // [batch, time, features]: 0 … 4 and 5 … 9
+ * console.log(nn.lastStep(outputs).toArray()) // [[4], [9]]
+ * console.log(nn.lastStep(outputs, { lengths: [3, 5] }).toArray()) // [[2], [9]]
+ * console.log(nn.lastStep(outputs, { mask: nn.maskFromLengths([0, 2], 5) }).toArray()) // [[0], [6]]: no real step gives zeros
+ * ```
  * @category sequences
  */
 export const lastStep = (xs: Tensor, options: SequenceMask = {}): Tensor => {

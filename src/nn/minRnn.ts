@@ -175,10 +175,43 @@ export const minGru = (options: MinRecurrentOptions): RecurrentLayer<HiddenState
  * `h_t = f'_t ⊙ h_{t−1} + i'_t ⊙ h̃_t`. Parameters `weight_f`, `weight_i`, `weight_h` `[hidden, in_k]`
  * and `bias_f`, `bias_i`, `bias_h` `[hidden]` (suffixed `_l{k}[_reverse]`). State `{ h }` only (no
  * cell state). Modes and `logSpace` as `nn.minGru`.
+ * @example
+ * ```ts
+ * const options = { inputSize: 2, hiddenSize: 4, numLayers: 2 }
+ * const parallel = nn.minLstm(options)
+ * const params = parallel.init(randomKey(0)) // weight_f_l0, bias_f_l0, weight_i_l0, …, bias_h_l1
+ * const xs = normal(randomKey(1), [3, 8, 2])
+ * const { outputs, state } = parallel.apply(params, xs, { lengths: [8, 5, 2] })
+ * console.log(outputs.shape, state.h.shape) // [3, 8, 4] [2, 3, 4]
+ * const stepByStep = nn.minLstm({ ...options, mode: 'sequential' }).apply(params, xs, { lengths: [8, 5, 2] })
+ * console.log(max(abs(sub(stepByStep.outputs, outputs))).item() < 1e-12) // true: the same outputs
+ * ```
  * @category layers
  */
 export const minLstm = (options: MinRecurrentOptions): RecurrentLayer<HiddenState> => minLayers(minLstmCell, options)
 
-/** The minGRU and minLSTM cell specs, to run with `nn.recurrent` like any cell. */
+/**
+ * The minGRU cell spec, to run with `nn.recurrent` like any cell (one layer, step by step).
+ * @example
+ * ```ts
+ * const layer = nn.recurrent(nn.minGruSpec, { inputSize: 2, hiddenSize: 4 })
+ * const params = layer.init(randomKey(0))
+ * console.log(Object.keys(params)) // ['weight_z', 'bias_z', 'weight_h', 'bias_h']
+ * console.log(layer.apply(params, ones([3, 5, 2])).outputs.shape) // [3, 5, 4]
+ * ```
+ * @category cells
+ */
 export const minGruSpec: CellSpec<{ h: Tensor }> = minSpec(minGruCell, false)
+/**
+ * The minLSTM cell spec, to run with `nn.recurrent` like any cell (one layer, step by step).
+ * @example
+ * ```ts
+ * const shapes = nn.minLstmSpec.params({ inputSize: 2, hiddenSize: 4 })
+ * console.log(Object.keys(shapes)) // ['weight_f', 'bias_f', 'weight_i', 'bias_i', 'weight_h', 'bias_h']
+ * const params = nn.initParams(randomKey(0), shapes, nn.init.uniform(0.5))
+ * const [carry, y] = nn.minLstmSpec.cell(params, { h: zeros([3, 4]) }, ones([3, 2]))
+ * console.log(y.shape) // [3, 4]
+ * ```
+ * @category cells
+ */
 export const minLstmSpec: CellSpec<{ h: Tensor }> = minSpec(minLstmCell, false)

@@ -107,8 +107,15 @@ export interface SeedNetworkOptions {
  * (`ŷ = σ(h_T·W + b)`). Parameters: `{ recurrent: { wLayer_l0, bLayer_l0, wTime_l0, bTime_l0,
  * wLayer_l1, ... }, output: { w, b } }`.
  * @example
+ * ```ts
  * const net = nn.seedNetwork({ inputSize: 1, hidden: [3], activations: 'tanh', output: { size: 1 } })
- * const predictions = net.apply(net.init(randomKey(0)), xs) // [batch, time, 1]
+ * const params = net.init(randomKey(0)) // { recurrent: { wLayer_l0, bLayer_l0, wTime_l0, bTime_l0 }, output: { w, b } }
+ * const { xs, ys } = data.nextStepTask(data.oscillator({ tEnd: 2 }).x) // [1, 19, 1] each
+ * const predictions = net.apply(params, xs)
+ * console.log(predictions.shape, losses.mse(predictions, ys).item() >= 0) // [1, 19, 1] true
+ * const classifier = nn.seedNetwork({ inputSize: 28, hidden: [16, 16], output: { size: 10, activation: 'softmax', readout: 'lastStep' } })
+ * console.log(classifier.apply(classifier.init(randomKey(1)), zeros([2, 28, 28])).shape) // [2, 10]
+ * ```
  * @category model
  */
 export const seedNetwork = (options: SeedNetworkOptions): SequenceModel<RecurrentState> => {

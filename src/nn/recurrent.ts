@@ -96,11 +96,46 @@ export interface CellSpec<C extends Carry = Carry> {
   readonly init?: (sizes: CellSizes) => Initializer
 }
 
-/** The bound form of any spec: its own `bind`, or its `cell` applied per raw step. */
+/**
+ * The bound form of any spec: its own `bind`, or its `cell` applied per raw step.
+ * @example
+ * ```ts
+ * const params = nn.recurrent(nn.lstmSpec, { inputSize: 2, hiddenSize: 3 }).init(randomKey(0)) // weight_ih, weight_hh, …
+ * const bound = nn.bindCell(nn.lstmSpec, params)
+ * const xs = normal(randomKey(1), [5, 4, 2]) // time-major [time, batch, in]
+ * const projected = bound.project(xs, { continued: ones([5, 4, 1]) }) // every step's input projection, one product
+ * const [carry, y] = bound.step({ h: zeros([4, 3]), c: zeros([4, 3]) }, unstack(projected)[0])
+ * console.log(projected.shape, y.shape, carry.c.shape) // [5, 4, 12] [4, 3] [4, 3]
+ * ```
+ * @category cells
+ */
 export const bindCell = <C extends Carry>(spec: CellSpec<C>, params: Params): BoundCell<C> =>
   spec.bind?.(params) ?? { project: (xs) => xs, step: (carry, x) => spec.cell(params, carry, x) }
 
-/** The plain cell of a bound form: projects one (continuing) step and runs it. */
+/**
+ * The plain cell of a bound form: projects one (continuing) step and runs it.
+ * @example
+ * ```ts
+ * // A tanh RNN written once, in bound form: the input projection of all steps is one product.
+ * const bind = (p: nn.Params): nn.BoundCell<{ h: Tensor }> => ({
+ *   project: (xs) => add(matmul(xs, p.wx), p.b),
+ *   step: ({ h }, projected) => {
+ *     const next = tanh(add(projected, matmul(h, p.wh)))
+ *     return [{ h: next }, next]
+ *   },
+ * })
+ * const spec: nn.CellSpec<{ h: Tensor }> = {
+ *   name: 'tanhRnn',
+ *   params: ({ inputSize, hiddenSize }) => ({ wx: [inputSize, hiddenSize], wh: [hiddenSize, hiddenSize], b: [hiddenSize] }),
+ *   cell: nn.cellOfBind(bind), // the same cell, one raw step at a time
+ *   bind,
+ * }
+ * const params = nn.initParams(randomKey(0), spec.params({ inputSize: 2, hiddenSize: 3 }), nn.init.normal(0.5))
+ * const [carry, y] = spec.cell(params, { h: zeros([4, 3]) }, ones([4, 2]))
+ * console.log(y.shape, carry.h.shape) // [4, 3] [4, 3]
+ * ```
+ * @category cells
+ */
 export const cellOfBind = <C extends Carry>(bind: (params: Params) => BoundCell<C>): Cell<C> =>
   (params, carry, x) => {
     const bound = bind(params)
@@ -258,6 +293,29 @@ const packState = (core: RecurrentCore, final: StateSlices): RecurrentState =>
  * Gives a time-major core its public batch-first `apply`: checks the inputs, turns `mask` or
  * `lengths` into the time-major mask, unpacks `initialState`, runs the core and packs the final
  * state in PyTorch's layout. Every recurrent layer — built-in or user-written — goes through here.
+ * @example
+ * ```ts
+ * // A core without parameters: the running sum of the inputs, run by scan (time-major inside).
+ * const core: nn.RecurrentCore = {
+ *   name: 'runningSum', inputSize: 2, outputSize: 2, stateNames: ['h'], stateSizes: [2], directions: 1, timeAxis: 0,
+ *   init: () => ({}),
+ *   run: (_params, xs, context) => {
+ *     const step = (h: Tensor, x: Tensor): [Tensor, Tensor] => {
+ *       const next = add(h, x)
+ *       return [next, next]
+ *     }
+ *     const initial = context.initial === null ? zeros([xs.shape[1], 2]) : context.initial.h[0]
+ *     const [h, ys] = scan(step, initial, xs, {
+ *       reverse: context.reverse, outputs: context.outputs, ...(context.mask === null ? {} : { mask: context.mask }),
+ *     })
+ *     return { ys, final: { h: [h] } }
+ *   },
+ * }
+ * const layer = nn.recurrentLayer<nn.HiddenState>(core)
+ * const xs = tensor([[[1, 10], [2, 20], [3, 30]]]) // [batch, time, features] = [1, 3, 2]
+ * const { outputs, state } = layer.apply({}, xs, { lengths: [2] })
+ * console.log(outputs.toArray(), state.h.toArray()) // [[[1, 10], [3, 30], [0, 0]]] [[[3, 30]]]
+ * ```
  * @category model
  */
 export const recurrentLayer = <S = RecurrentState>(core: RecurrentCore): RecurrentLayer<S> => ({
@@ -348,9 +406,21 @@ const swapLayout = (x: Tensor): Tensor => transpose(x, [1, 0, 2])
  * so each sequence's final state is its state after its own last real step, and a reversed run
  * starts each sequence at its own last real step.
  * @example
- * const mgu = nn.recurrent({ name: 'mgu', params: ({ inputSize: i, hiddenSize: h }) => ({ w: [i + h, h], b: [h] }), cell },
- *                          { inputSize: 2, hiddenSize: 8 })
- * const { outputs, state } = mgu.apply(mgu.init(randomKey(0)), xs)
+ * ```ts
+ * // A cell written by hand: a tanh RNN on the concatenated [x, h].
+ * const spec: nn.CellSpec<{ h: Tensor }> = {
+ *   name: 'concatRnn',
+ *   params: ({ inputSize, hiddenSize }) => ({ w: [inputSize + hiddenSize, hiddenSize], b: [hiddenSize] }),
+ *   cell: (p, { h }, x) => {
+ *     const next = tanh(add(matmul(concat([x, h], -1), p.w), p.b))
+ *     return [{ h: next }, next]
+ *   },
+ * }
+ * const layer = nn.recurrent<{ h: Tensor }, nn.HiddenState>(spec, { inputSize: 2, hiddenSize: 8 })
+ * const xs = normal(randomKey(1), [3, 5, 2]) // [batch, time, features]
+ * const { outputs, state } = layer.apply(layer.init(randomKey(0)), xs, { lengths: [5, 2, 4] })
+ * console.log(outputs.shape, state.h.shape) // [3, 5, 8] [1, 3, 8]
+ * ```
  * @category model
  */
 export const recurrent = <C extends Carry, S = RecurrentState>(spec: CellSpec<C>, sizes: RecurrentSizes): RecurrentLayer<S> => {
@@ -469,6 +539,13 @@ const mapSlices = (s: StateSlices, f: (l: readonly Tensor[]) => readonly Tensor[
 /**
  * PyTorch's naming of layer k's parameter: `name_l{k}`, with `_reverse` kept last
  * (`weight_ih_l1_reverse`).
+ * @example
+ * ```ts
+ * console.log(nn.layerParamName('wTime', 1), nn.layerParamName('weight_hh_reverse', 0)) // wTime_l1 weight_hh_l0_reverse
+ * const params = nn.gru({ inputSize: 2, hiddenSize: 3, bidirectional: true }).init(randomKey(0))
+ * console.log(Object.keys(params).includes(nn.layerParamName('weight_hh_reverse', 0))) // true
+ * ```
+ * @category model
  */
 export const layerParamName = (name: string, k: number): string =>
   name.endsWith(REVERSE) ? `${name.slice(0, -REVERSE.length)}_l${k}${REVERSE}` : `${name}_l${k}`
