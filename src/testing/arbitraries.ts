@@ -15,7 +15,18 @@ export interface ShapeConstraints {
   readonly maxDim?: number
 }
 
-/** Shapes of rank minRank..maxRank (default 0..3) with dimensions minDim..maxDim (default 1..4). */
+/**
+ * Shapes of rank minRank..maxRank (default 0..3) with dimensions minDim..maxDim (default 1..4).
+ * @example
+ * ```ts
+ * const { default: fc } = await import('fast-check') // in a test file: import fc from 'fast-check'
+ *
+ * // reshaping to one axis keeps every element
+ * fc.assert(fc.property(arbitraries.shape(), (s) => reshape(zeros(s), [-1]).size === s.reduce((n, d) => n * d, 1)), { numRuns: 50 })
+ * fc.sample(arbitraries.shape({ minRank: 2, maxRank: 2 }), 3) // e.g. [[1, 4], [3, 3], [2, 1]]
+ * ```
+ * @category testing
+ */
 export const shape = (c: ShapeConstraints = {}): fc.Arbitrary<number[]> =>
   fc.array(fc.integer({ min: c.minDim ?? 1, max: c.maxDim ?? 4 }), { minLength: c.minRank ?? 0, maxLength: c.maxRank ?? 3 })
 
@@ -37,7 +48,18 @@ const value = (c: ValueConstraints): fc.Arbitrary<number> => {
   return away.length === 0 ? base : base.filter((v) => away.every((p) => Math.abs(v - p) >= margin))
 }
 
-/** Tensors of exactly the given shape with values in the domain. */
+/**
+ * Tensors of exactly the given shape with values in the domain.
+ * @example
+ * ```ts
+ * const { default: fc } = await import('fast-check') // in a test file: import fc from 'fast-check'
+ *
+ * // tanh is odd, on [2, 3] tensors in [−3, 3]
+ * fc.assert(fc.property(arbitraries.tensorOfShape([2, 3], { min: -3, max: 3 }), (x) =>
+ *   max(abs(add(tanh(neg(x)), tanh(x)))).item() < 1e-12), { numRuns: 20 })
+ * ```
+ * @category testing
+ */
 export const tensorOfShape = (s: Shape, c: ValueConstraints = {}): fc.Arbitrary<Tensor> => {
   const n = sizeOf(s)
   return fc.array(value(c), { minLength: n, maxLength: n }).map((values) => {
@@ -47,13 +69,34 @@ export const tensorOfShape = (s: Shape, c: ValueConstraints = {}): fc.Arbitrary<
   })
 }
 
-/** Tensors of a random shape (see `shape`) with values in the domain. */
+/**
+ * Tensors of a random shape (see `shape`) with values in the domain.
+ * @example
+ * ```ts
+ * const { default: fc } = await import('fast-check') // in a test file: import fc from 'fast-check'
+ *
+ * // relu's gradient checks out on tensors of any shape kept away from its kink at 0
+ * fc.assert(fc.property(arbitraries.tensor({ maxRank: 2, awayFrom: [0], margin: 1e-3 }), (x) =>
+ *   E.isRight(checkGrads((x: Tensor) => sum(relu(x)), [x]))), { numRuns: 10 })
+ * ```
+ * @category testing
+ */
 export const tensor = (c: ValueConstraints & ShapeConstraints & { readonly shape?: Shape } = {}): fc.Arbitrary<Tensor> =>
   c.shape !== undefined ? tensorOfShape(c.shape, c) : shape(c).chain((s) => tensorOfShape(s, c))
 
 /**
  * Two shapes that broadcast together: a common shape, with some axes of either side set to 1 and
  * some leading axes of one side dropped.
+ * @example
+ * ```ts
+ * const { default: fc } = await import('fast-check') // in a test file: import fc from 'fast-check'
+ *
+ * // add broadcasts to the longer rank, and is symmetric
+ * fc.assert(fc.property(arbitraries.broadcastShapes(), ([a, b]) =>
+ *   add(zeros(a), ones(b)).rank === Math.max(a.length, b.length) &&
+ *   add(zeros(a), ones(b)).shape.join() === add(ones(b), zeros(a)).shape.join()), { numRuns: 50 })
+ * ```
+ * @category testing
  */
 export const broadcastShapes = (c: ShapeConstraints = {}): fc.Arbitrary<[number[], number[]]> =>
   shape({ minRank: 1, ...c }).chain((common) =>
@@ -67,5 +110,16 @@ export const broadcastShapes = (c: ShapeConstraints = {}): fc.Arbitrary<[number[
     ]),
   )
 
-/** Random keys from 32-bit seeds. */
+/**
+ * Random keys from 32-bit seeds.
+ * @example
+ * ```ts
+ * const { default: fc } = await import('fast-check') // in a test file: import fc from 'fast-check'
+ *
+ * // every key's permutation holds each index once
+ * fc.assert(fc.property(arbitraries.key(), (key) =>
+ *   [...permutation(key, 10)].sort((a, b) => a - b).join() === '0,1,2,3,4,5,6,7,8,9'), { numRuns: 20 })
+ * ```
+ * @category testing
+ */
 export const key = (): fc.Arbitrary<Key> => fc.integer({ min: 0, max: 2 ** 32 - 1 }).map(randomKey)

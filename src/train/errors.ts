@@ -82,7 +82,25 @@ const HINTS: Readonly<Record<NonFinitePhase, string>> = {
  * first primitive that produced a non-finite value; `params` and `optState` (and, from `fit`,
  * `state`) hold the last finite point of the run, from which training can be inspected or resumed.
  * @example
- * try { fit(options) } catch (e) { if (e instanceof NonFiniteLossError) save(e.params) }
+ * ```ts
+ * // a NaN in the inputs: the error names the first primitive it reached
+ * const model = nn.linear({ inputSize: 1, outputSize: 1 })
+ * const data = { inputs: tensor([[0], [NaN]]), targets: tensor([[1], [3]]) }
+ * const params = model.init(randomKey(0))
+ * let caught: unknown
+ * try {
+ *   fit({ loss: train.supervised(model.apply, losses.mse), optimizer: optim.sgd(0.1), params, key: randomKey(1), data, epochs: 1, batchSize: 2 })
+ * } catch (e) {
+ *   caught = e
+ * }
+ * caught instanceof NonFiniteLossError // true
+ * if (caught instanceof NonFiniteLossError) {
+ *   caught.phase              // 'loss'
+ *   caught.epoch              // 0
+ *   caught.culprit?.primitive // 'affine'
+ *   caught.params === params  // true: the last finite parameters, here the initial ones
+ * }
+ * ```
  * @category training
  */
 export class NonFiniteLossError<P = unknown, S = unknown> extends Error {

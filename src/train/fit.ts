@@ -214,10 +214,18 @@ const checkStart = <P, S>(who: string, state: TrainState<P, S>): void => {
  *
  * @returns `{ state, history, outputs, stopReason }`.
  * @example
- * const { state, history } = fit({
- *   loss: supervised(model.apply, losses.mse), optimizer: optim.adam(1e-3),
- *   params: model.init(initKey), key: dataKey, data: { inputs, targets }, epochs: 10, batchSize: 32,
- * })
+ * ```ts
+ * // y = 2x + 1 from four points, one batch per epoch
+ * const model = nn.linear({ inputSize: 1, outputSize: 1 })
+ * const data = { inputs: tensor([[0], [1], [2], [3]]), targets: tensor([[1], [3], [5], [7]]) }
+ * const [initKey, dataKey] = splitKey(randomKey(0))
+ * const options = { loss: train.supervised(model.apply, losses.mse), optimizer: optim.adam(0.1), data, batchSize: 4 }
+ * const { state, history } = fit({ ...options, params: model.init(initKey), key: dataKey, epochs: 20 })
+ * history.length                                   // 20
+ * history[19].train.loss < history[0].train.loss   // true
+ * // two more epochs from where it stopped
+ * fit({ ...options, resume: state, epochs: 22 }).state.epoch // 22
+ * ```
  * @category training
  */
 export const fit = <P, S, D, C = unknown, O = never>(options: FitOptions<P, S, D, C, O>): FitResult<P, S, O> => {

@@ -44,6 +44,13 @@ const childPath = (path: string, key: string | number): string =>
 /**
  * Splits a tree into its tensor leaves (depth first, object keys in insertion order) and its
  * structure. `where` names the tree in errors, e.g. `grad: argument 0`.
+ * @example
+ * ```ts
+ * const params = { w: tensor([1, 2]), layers: [{ b: scalar(3) }, null] }
+ * const { leaves, def } = treeFlatten(params)
+ * leaves.length            // 2
+ * treePaths(def, 'params') // ['params.w', 'params.layers[0].b']
+ * ```
  * @category trees
  */
 export const treeFlatten = (tree: unknown, where = 'tree'): { leaves: Tensor[]; def: TreeDef } => {
@@ -68,7 +75,17 @@ export const treeFlatten = (tree: unknown, where = 'tree'): { leaves: Tensor[]; 
   return { leaves, def }
 }
 
-/** Rebuilds a tree from its structure and leaves (the inverse of treeFlatten). @category trees */
+/**
+ * Rebuilds a tree from its structure and leaves (the inverse of treeFlatten).
+ * @example
+ * ```ts
+ * const { leaves, def } = treeFlatten({ w: tensor([1, 2]), b: scalar(3) })
+ * const doubled = treeUnflatten<{ w: Tensor; b: Tensor }>(def, leaves.map((x) => mul(x, 2)))
+ * doubled.w.toArray() // [2, 4]
+ * doubled.b.item()    // 6
+ * ```
+ * @category trees
+ */
 export const treeUnflatten = <T = unknown>(def: TreeDef, leaves: readonly unknown[]): T => {
   let next = 0
   const build = (d: TreeDef): unknown => {
@@ -88,7 +105,15 @@ export const treeUnflatten = <T = unknown>(def: TreeDef, leaves: readonly unknow
   return tree as T
 }
 
-/** The tensor leaves of a tree, depth first. @category trees */
+/**
+ * The tensor leaves of a tree, depth first.
+ * @example
+ * ```ts
+ * const params = { w: zeros([3, 2]), b: zeros([2]) }
+ * treeLeaves(params).reduce((n, x) => n + x.size, 0) // 8: the number of parameters
+ * ```
+ * @category trees
+ */
 export const treeLeaves = (tree: unknown, where = 'treeLeaves'): Tensor[] => treeFlatten(tree, where).leaves
 
 /** Describes the first difference between two structures, or returns null when they match. */
@@ -116,7 +141,15 @@ export const treeDefDifference = (a: TreeDef, b: TreeDef, path = ''): string | n
   return null
 }
 
-/** The path of every leaf, in flattening order (for reports such as checkGrads'). @category trees */
+/**
+ * The path of every leaf, in flattening order (for reports such as checkGrads').
+ * @example
+ * ```ts
+ * treePaths(treeFlatten({ cell: { wIn: zeros([2, 2]) }, head: [zeros([2])] }).def) // ['.cell.wIn', '.head[0]']
+ * treePaths(treeFlatten([zeros([1])]).def, 'grads')                                // ['grads[0]']
+ * ```
+ * @category trees
+ */
 export const treePaths = (def: TreeDef, root = ''): string[] => {
   switch (def.kind) {
     case 'leaf':
@@ -133,7 +166,14 @@ export const treePaths = (def: TreeDef, root = ''): string[] => {
 /**
  * Applies `f` leaf by leaf across one or more trees of the same structure, returning a tree of
  * that structure. Object keys of the later trees are matched by name.
- * @example treeMap((p, g) => sub(p, mul(g, 0.1)), params, grads)
+ * @example
+ * ```ts
+ * const params = { w: tensor([1, 2]), b: scalar(0.5) }
+ * const grads = { w: tensor([10, -10]), b: scalar(1) }
+ * const next = treeMap((p, g) => sub(p, mul(g, 0.1)), params, grads) // one step of gradient descent
+ * next.w.toArray() // [0, 3]
+ * next.b.item()    // 0.4
+ * ```
  * @category trees
  */
 export function treeMap<T, R>(f: (x: Tensor) => R, tree: T): MapLeaves<T, R>
@@ -148,6 +188,12 @@ export function treeMap<T, R>(f: (...xs: Tensor[]) => R, tree: T, ...others: unk
 /**
  * The leaves of `tree` in the order `def` would flatten them, matching object keys by name; throws
  * a TreeError naming the first difference when the structures differ.
+ * @example
+ * ```ts
+ * const { def } = treeFlatten({ w: tensor([1]), b: tensor([2]) })
+ * treeLeavesAs(def, { b: tensor([20]), w: tensor([10]) }, 'grads').map((x) => x.item()) // [10, 20]: in def's order
+ * ```
+ * @category trees
  */
 export const treeLeavesAs = (def: TreeDef, tree: unknown, where: string): Tensor[] => {
   const diff = treeDefDifference(def, treeFlatten(tree, where).def)
