@@ -14,9 +14,11 @@ import { relaxedSimdSupported } from './tensor/wasm/wasmKernels.js'
  * once), so runs compared bit for bit should agree on it.
  * @returns true when `loadWasmKernels` will now pick the relaxed-SIMD build
  * @example
- * import { enableRelaxedSimd } from 'scangrad/node'
- * enableRelaxedSimd()
- * useKernels(loadWasmKernels())
+ * ```ts
+ * // before loading the kernels (import { enableRelaxedSimd } from 'scangrad/node')
+ * const relaxed = enableRelaxedSimd()
+ * loadWasmKernels().name === (relaxed ? 'wasm-relaxed-simd' : 'wasm') // true
+ * ```
  * @category kernels
  */
 export const enableRelaxedSimd = (): boolean => {

@@ -39,8 +39,17 @@ const install = (who: string, kernels: Kernels): Kernels => {
  * @returns the backend that was active, completed
  * @throws TypeError naming each missing kernel or member of the wrong type
  * @example
- * const previous = useKernels(jsKernels) // the reference kernels, e.g. to compare against
- * try { train() } finally { useKernels(previous) }
+ * ```ts
+ * const x = normal(randomKey(0), [64, 64])
+ * const fast = matmul(x, x) // on the default backend
+ * const previous = useKernels(jsKernels) // the reference kernels, to compare against
+ * try {
+ *   max(abs(sub(matmul(x, x), fast))).item() < 1e-10 // true
+ * } finally {
+ *   useKernels(previous) // the backend is global: put the previous one back
+ * }
+ * previous.name // e.g. 'wasm'
+ * ```
  * @category kernels
  */
 export const useKernels = (kernels: Kernels): Kernels => install('useKernels', kernels)

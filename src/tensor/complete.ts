@@ -112,7 +112,15 @@ const own = (k: Kernels, name: keyof Kernels): unknown => {
  * the completions. Expects a backend that `checkKernels` accepts.
  * @param k a backend, possibly without some optional kernels
  * @returns a backend with every kernel of `Kernels`
- * @example completeKernels(jsKernels).affine(x, w, bias, m, k, n) // = matmul, then the bias added
+ * @example
+ * ```ts
+ * // jsKernels has no affine kernel of its own: the completion composes it from matmul and binary
+ * const complete = completeKernels(jsKernels)
+ * const x = new Float64Array([1, 2])       // [1, 2]
+ * const w = new Float64Array([1, 0, 0, 1]) // [2, 2], the identity
+ * const bias = new Float64Array([10, 20])  // [2]
+ * Array.from(complete.affine(x, w, bias, 1, 2, 2)) // [11, 22]
+ * ```
  * @category kernels
  */
 export const completeKernels = (k: Kernels): CompleteKernels => {

@@ -536,7 +536,21 @@ const linearRecurrenceBackward = (
   return { da, db, dh0 }
 }
 
-/** The reference backend. @category kernels */
+/**
+ * The reference backend: plain loops over typed arrays, which every other backend is tested against.
+ * @example
+ * ```ts
+ * jsKernels.name // 'js'
+ * Array.from(jsKernels.tanh(new Float64Array([0, 1000]))) // [0, 1]
+ * const previous = useKernels(jsKernels)
+ * try {
+ *   sum(square(tensor([3, 4]))).item() // 25, computed by jsKernels
+ * } finally {
+ *   useKernels(previous)
+ * }
+ * ```
+ * @category kernels
+ */
 export const jsKernels: Kernels = {
   name: 'js',
   neg, exp, log, sqrt, abs, sign, square, tanh, sigmoid, softplus, relu, leakyRelu, pow, cast,

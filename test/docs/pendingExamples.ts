@@ -4,9 +4,6 @@
  * exported; remove a name when its example is written. The list only shrinks.
  */
 export const PENDING_EXAMPLES: readonly string[] = [
-  'useKernels',
-  'completeKernels',
-  'jsKernels',
   'train.makeTrainStep',
   'train.makeTbpttStep',
   'train.splitTime',
@@ -61,13 +58,10 @@ export const PENDING_EXAMPLES: readonly string[] = [
   'report.MAX_DIGITS',
   'report.pickFrames',
   'report.MAX_FRAMES',
-  'loadWasmKernels',
-  'loadThreadedWasmKernels',
   'datasets.readCsv',
   'datasets.parseCsv',
   'datasets.NumericCell',
   'datasets.loadMnist',
   'datasets.MNIST_SIZE',
   'datasets.loadNames',
-  'enableRelaxedSimd',
 ]

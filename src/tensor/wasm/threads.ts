@@ -425,10 +425,19 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * @throws Error when the host lacks WebAssembly SIMD, SharedArrayBuffer or shared WebAssembly memory,
  *   or the workers do not start in time
  * @example
- * import { nodeWorkers } from 'scangrad/node'
+ * ```ts
+ * // nodeWorkers comes from scangrad/node; in a browser, pass a WorkerFactory over Web Workers
  * const kernels = await loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 2 })
+ * const x = normal(randomKey(0), [256, 256])
  * const previous = useKernels(kernels)
- * try { train() } finally { useKernels(previous); kernels.close() }
+ * try {
+ *   kernels.name // e.g. 'wasm-threads2'
+ *   matmul(x, x).shape // [256, 256]: split over the calling thread and one worker
+ * } finally {
+ *   useKernels(previous)
+ *   kernels.close()
+ * }
+ * ```
  * @category kernels
  */
 export const loadThreadedWasmKernels = async (options: ThreadedWasmKernelOptions): Promise<ThreadedKernels> => {

@@ -103,7 +103,11 @@ const chooseVariant = (who: string, api: WebAssemblyApi, relaxedSimd: boolean, s
  * Whether the host can run the WebAssembly kernels: WebAssembly with 128-bit SIMD (relaxed SIMD is
  * optional).
  * @returns true in Node ≥ 16.4 and current browsers
- * @example if (wasmKernelsSupported()) useKernels(loadWasmKernels())
+ * @example
+ * ```ts
+ * wasmKernelsSupported() // true in Node ≥ 16.4 and current browsers
+ * const kernels = wasmKernelsSupported() ? loadWasmKernels() : jsKernels
+ * ```
  * @category kernels
  */
 export const wasmKernelsSupported = (): boolean => {
@@ -188,8 +192,17 @@ export const kernelsFromInstance = (
  *   Named 'wasm', or 'wasm-relaxed-simd' when the fused multiply-add module was loaded.
  * @throws Error when the host has no WebAssembly or no 128-bit SIMD
  * @example
- * const previous = useKernels(loadWasmKernels())
- * try { train() } finally { useKernels(previous) }
+ * ```ts
+ * // the build without fused multiply-adds, which rounds alike on every host
+ * const kernels = loadWasmKernels({ relaxedSimd: false })
+ * kernels.name // 'wasm'
+ * const previous = useKernels(kernels)
+ * try {
+ *   sum(matmul(ones([64, 64]), ones([64, 64]))).item() // 262144
+ * } finally {
+ *   useKernels(previous)
+ * }
+ * ```
  * @category kernels
  */
 export const loadWasmKernels = (options: WasmKernelOptions = {}): Kernels => {
@@ -203,7 +216,12 @@ export const loadWasmKernels = (options: WasmKernelOptions = {}): Kernels => {
  * `loadWasmKernels` with asynchronous compilation and instantiation, for browsers' main threads.
  * @param options size thresholds below which the JavaScript kernels run; whether to use relaxed SIMD
  * @returns a promise of the same backend
- * @example useKernels(await loadWasmKernelsAsync())
+ * @example
+ * ```ts
+ * // on a browser's main thread, which refuses to compile a module this large synchronously
+ * const kernels = await loadWasmKernelsAsync()
+ * kernels.name // e.g. 'wasm'
+ * ```
  * @category kernels
  */
 export const loadWasmKernelsAsync = async (options: WasmKernelOptions = {}): Promise<Kernels> => {
