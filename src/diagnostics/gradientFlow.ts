@@ -59,8 +59,16 @@ const normsPerStep = (gradients: readonly Tensor[], length: number): number[] =>
  * @param args the loss's arguments
  * @returns one array per scan, each of its T norms
  * @example
- * const [flow] = diagnostics.gradientFlow((p, xs) => losses.mse(model.apply(p, xs), ys), params, xs)
- * flow[0] / flow[flow.length - 1] // ≪ 1: the first steps barely reach the loss
+ * ```ts
+ * // c_t = c_{t−1}·A + x_t over 4 steps and L = sum(c_4): ‖∂L/∂c_t‖ = ‖(1, 1)·(Aᵀ)^(4−t)‖
+ * const a = tensor([[0.5, 0], [0, 0.25]])
+ * const loss = (xs: Tensor) => sum(scan((c: Tensor, x: Tensor) => [add(matmul(c, a), x), null] as const, zeros([1, 2]), xs)[0])
+ * diagnostics.gradientFlow(loss, ones([4, 1, 2])) // [[0.126, 0.258, 0.559, 1.414]]: fading towards t = 1
+ * // a built-in layer: one scan, one norm per step
+ * const lstm = nn.lstm({ inputSize: 2, hiddenSize: 3 })
+ * const [flow] = diagnostics.gradientFlow((p: nn.Params) => mean(lstm.apply(p, ones([1, 5, 2])).outputs), lstm.init(randomKey(0)))
+ * flow.length // 5
+ * ```
  * @category diagnostics
  */
 export const gradientFlow = <A extends readonly unknown[]>(loss: (...args: A) => Tensor, ...args: A): number[][] => {

@@ -67,8 +67,11 @@ const orthonormalize = (q: Float64Array[]): number[] =>
  * @param options `count` (1 … n, default n), and `reverse`, `timeAxis`, `length` as `scan` takes them
  * @returns `count` exponents, largest first
  * @example
- * // c_t = c_{t−1}·A: the logarithms of |eigenvalues of A|
- * diagnostics.lyapunovExponents((c) => { const n = matmul(c, a); return [n, null] }, c0, null, { length: 500, count: 2 })
+ * ```ts
+ * // c_t = c_{t−1}·A without inputs: the logarithms of |eigenvalues of A|
+ * const a = tensor([[0.5, 0], [0, -0.25]])
+ * diagnostics.lyapunovExponents((c: Tensor) => [matmul(c, a), null] as const, ones([1, 2]), null, { length: 10 }) // [−0.693, −1.386]
+ * ```
  * @category diagnostics
  */
 export const lyapunovExponents = (step: ScanStep<Tensor, any, unknown>, carry0: Tensor, xs: unknown, options: LyapunovOptions = {}): number[] => {

@@ -75,8 +75,14 @@ const recurrenceOf = (call: ProbedScan, index: number): Recurrence => {
  * @param f any function that runs scans (a loss, a model's `apply`)
  * @returns one recurrence per scan
  * @example
- * const [layer] = diagnostics.recurrences((xs) => lstm.apply(params, xs).outputs, xs)
- * diagnostics.lyapunovExponents(layer.step, layer.carry0, layer.xs, { count: 3 })
+ * ```ts
+ * const gru = nn.gru({ inputSize: 1, hiddenSize: 2 })
+ * const params = gru.init(randomKey(0))
+ * const [r] = diagnostics.recurrences((xs: Tensor) => gru.apply(params, xs).outputs, ones([3, 4, 1])) // 3 sequences of 4 steps
+ * r.carry0.shape // [1, 2]
+ * r.length       // 4
+ * diagnostics.lyapunovExponents(r.step, r.carry0, r.xs) // [−0.962, −1.116]: the GRU forgets its state
+ * ```
  * @category diagnostics
  */
 export const recurrences = <A extends readonly unknown[]>(f: (...args: A) => unknown, ...args: A): Recurrence[] => {

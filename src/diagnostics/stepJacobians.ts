@@ -95,8 +95,12 @@ export const forEachStepJacobian = (
  * @param xs a pytree of `[time, 1, …]` leaves (or as `options.timeAxis` says), or null with `options.length`
  * @returns one array per step, in the order the steps run: n singular values, largest first
  * @example
- * // c_t = c_{t−1}·A + x_t: every step's singular values are A's
- * diagnostics.stepJacobians((c, x) => { const n = add(matmul(c, a), x); return [n, n] }, zeros([1, 3]), xs)
+ * ```ts
+ * // c_t = c_{t−1}·A + x_t: every step's Jacobian is Aᵀ, with A's singular values
+ * const a = tensor([[3, 0], [0, -2]])
+ * const step = (c: Tensor, x: Tensor) => [add(matmul(c, a), x), null] as const
+ * diagnostics.stepJacobians(step, zeros([1, 2]), ones([2, 1, 2])) // [[3, 2], [3, 2]]
+ * ```
  * @category diagnostics
  */
 export const stepJacobians = (step: ScanStep<Tensor, any, unknown>, carry0: Tensor, xs: unknown, options: TrajectoryOptions = {}): number[][] => {

@@ -17,7 +17,11 @@ const TOLERANCE = 1e-15
  * The singular values of a `rows × cols` matrix given row-major, largest first: `min(rows, cols)`
  * non-negative numbers.
  * @param matrix `rows · cols` entries, row-major
- * @example singularValues([3, 0, 0, -2], 2, 2) // [3, 2]
+ * @example
+ * ```ts
+ * diagnostics.singularValues([3, 0, 0, -2], 2, 2)  // [3, 2]
+ * diagnostics.singularValues([1, 1, 1, 1, 1, 1], 2, 3) // [2.449, 0]: rank 1
+ * ```
  * @category diagnostics
  */
 export const singularValues = (matrix: ArrayLike<number>, rows: number, cols: number): number[] => {

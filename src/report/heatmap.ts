@@ -16,8 +16,6 @@ export const MAX_HEATMAP_CELLS = 120
 
 /**
  * Cuts `n` consecutive indices into at most `max` groups of (nearly) equal size, in order.
- *
- * @category report
  */
 export const poolGroups = (n: number, max: number): number[][] => {
   const groups = Math.min(n, Math.max(1, max))
@@ -44,6 +42,16 @@ const check = (figure: HeatmapFigure): void => {
  * than {@link MAX_HEATMAP_CELLS} entries is pooled: each cell then shows the mean of its group (the
  * geometric mean on a log scale), labelled with the group's first x or y.
  *
+ * @example
+ * ```ts
+ * const figure: report.Figure = {
+ *   kind: 'heatmap', title: 'Gradient flow', xLabel: 'step', yLabel: 'epoch', valueLabel: '‖∂L/∂c_t‖',
+ *   x: [1, 2, 3], y: [1, 2], values: [[1e-3, 1e-2, 1], [2e-3, 3e-2, 2]], logScale: true,
+ * }
+ * report.heatmapSpec(figure) // a vega-lite spec: one rect per value, colour on a log scale
+ * const svg = await report.renderFigure(figure)
+ * svg.startsWith('<svg') // true
+ * ```
  * @throws ValueError when `values` is not `y.length × x.length`
  * @category report
  */

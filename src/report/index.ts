@@ -17,7 +17,7 @@ export { linesSpec, decimate, MAX_POINTS_PER_SERIES } from './lines.js'
 export { confusionSpec } from './confusion.js'
 export { digitsSpec, MAX_DIGITS } from './digits.js'
 export { pickFrames, MAX_FRAMES } from './animation.js'
-export { heatmapSpec, poolGroups, MAX_HEATMAP_CELLS } from './heatmap.js'
+export { heatmapSpec } from './heatmap.js'
 
 /**
  * Renders one figure to markup:

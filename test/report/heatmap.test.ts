@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { ValueError } from '../../src/errors.js'
-import { MAX_HEATMAP_CELLS, heatmapSpec, poolGroups, renderFigure } from '../../src/report/index.js'
+import { MAX_HEATMAP_CELLS, poolGroups } from '../../src/report/heatmap.js'
+import { heatmapSpec, renderFigure } from '../../src/report/index.js'
 import { count, firstImbalance } from './markup.js'
 
 type Cell = { x: number; y: number; value: number }
