@@ -18,6 +18,15 @@ export type BatchSpec = { readonly batchSize: number; readonly batchCount?: unde
 
 /**
  * The number of samples in a dataset: a pytree of tensors that all share their leading axis.
+ * @example
+ * ```ts
+ * console.log(train.datasetSize({ inputs: zeros([6, 10, 3]), targets: zeros([6, 1]) }, 'myLoop')) // 6
+ * try {
+ *   train.datasetSize({ inputs: zeros([6, 2]), targets: zeros([5]) }, 'myLoop')
+ * } catch (e) {
+ *   console.log((e as Error).message) // myLoop: every tensor of the data needs the same leading (sample) axis; …
+ * }
+ * ```
  * @category training
  */
 export const datasetSize = (data: unknown, who: string): number => {
@@ -39,8 +48,12 @@ export const datasetSize = (data: unknown, who: string): number => {
 
 /**
  * Cuts an ordering of the samples into minibatches as `spec` says.
- * @example splitBatches([0, 1, 2, 3, 4, 5, 6], { batchSize: 3 }) // [[0, 1, 2], [3, 4, 5], [6]]
- * @example splitBatches([0, 1, 2, 3, 4, 5, 6], { batchCount: 3 }) // [[0, 1], [2, 3], [4, 5, 6]]
+ * @example
+ * ```ts
+ * const order = [0, 1, 2, 3, 4, 5, 6]
+ * console.log(train.splitBatches(order, { batchSize: 3 })) // [[0, 1, 2], [3, 4, 5], [6]]
+ * console.log(train.splitBatches(order, { batchCount: 3 })) // [[0, 1], [2, 3], [4, 5, 6]]
+ * ```
  * @category training
  */
 export const splitBatches = (order: readonly number[], spec: BatchSpec, who = 'splitBatches'): number[][] => {
@@ -71,6 +84,12 @@ export const batchSpec = (who: string, options: { batchSize?: number; batchCount
  * Epoch `e`'s key: the e-th of the keys split from the run's key. Threefry splits in counter mode,
  * so it depends only on (key, e), never on how many epochs run: resuming at epoch e sees the
  * same key as an uninterrupted run.
+ * @example
+ * ```ts
+ * const run = randomKey(0)
+ * console.log(permutation(train.epochKey(run, 0), 5), permutation(train.epochKey(run, 1), 5)) // [4, 1, 3, 0, 2] [4, 0, 2, 1, 3]
+ * console.log(permutation(train.epochKey(run, 1), 5)) // [4, 0, 2, 1, 3] again: epoch 1's key depends on nothing else
+ * ```
  * @category training
  */
 export const epochKey = (key: Key, epoch: number): Key => {
@@ -87,6 +106,12 @@ export interface EpochPlan {
 /**
  * Epoch `e`'s minibatches: a fresh permutation of the n samples drawn from `epochKey(key, e)` (or
  * the samples in order when `shuffle` is false), cut by `spec`, and one key per batch.
+ * @example
+ * ```ts
+ * const plan = train.epochPlan(randomKey(0), 3, 7, { batchSize: 3 })
+ * console.log(plan.batches, plan.keys.length) // [[0, 6, 5], [4, 1, 3], [2]] 3
+ * console.log(train.epochPlan(randomKey(0), 3, 7, { batchSize: 3 }, { shuffle: false }).batches) // [[0, 1, 2], [3, 4, 5], [6]]
+ * ```
  * @category training
  */
 export const epochPlan = (key: Key, epoch: number, n: number, spec: BatchSpec, options: { shuffle?: boolean; who?: string } = {}): EpochPlan => {
@@ -98,6 +123,12 @@ export const epochPlan = (key: Key, epoch: number, n: number, spec: BatchSpec, o
 
 /**
  * Gathers samples `indices` of every tensor of the dataset (along axis 0).
+ * @example
+ * ```ts
+ * const dataset = { inputs: reshape(arange(12), [6, 2]), targets: arange(6) }
+ * const batch = train.takeBatch(dataset, [4, 1])
+ * console.log(batch.inputs.toArray(), batch.targets.toArray()) // [[8, 9], [2, 3]] [4, 1]
+ * ```
  * @category training
  */
 export const takeBatch = <D>(data: D, indices: readonly number[]): D => treeMap((x) => take(x, indices, 0), data) as D

@@ -20,7 +20,14 @@ import type { LossFn, Metrics } from './types.js'
  * @param data a pytree of tensors sharing the leading sample axis, e.g. `{ inputs, targets }`.
  * @param options `batchSize` or `batchCount` (default: the whole dataset as one batch).
  * @returns `{ loss, …metrics }` as numbers.
- * @example evaluate(loss, params, { inputs: xTest, targets: yTest }, { batchSize: 256 }) // { loss: 0.31, accuracy: 0.9 }
+ * @example
+ * ```ts
+ * const model = nn.linear({ inputSize: 2, outputSize: 2 })
+ * const loss = train.supervised(model.apply, losses.softmaxCrossEntropy, { metrics: { accuracy: losses.accuracy } })
+ * const params = { w: tensor([[1, -1], [-1, 1]]), b: zeros([2]) }
+ * const test = { inputs: tensor([[2, 0], [0, 2], [1, 0], [1, 1]]), targets: tensor([0, 1, 1, 0]) }
+ * console.log(train.evaluate(loss, params, test, { batchSize: 2 })) // { loss: 0.714…, accuracy: 0.75 }
+ * ```
  * @category training
  */
 export const evaluate = <P, D, C = unknown>(
@@ -51,7 +58,10 @@ export const evaluate = <P, D, C = unknown>(
  * ties), in the input's dtype. Works for `[batch, classes]` and per-step `[batch, time, classes]`.
  * @param probabilities class scores (probabilities or logits: the argmax is the same).
  * @returns 0/1 tensor of the same shape.
- * @example predict(tensor([[0.1, 0.7, 0.2]])) // [[0, 1, 0]]
+ * @example
+ * ```ts
+ * console.log(train.predict(tensor([[0.1, 0.7, 0.2], [0.5, 0.5, 0]])).toArray()) // [[0, 1, 0], [1, 0, 0]], the first on ties
+ * ```
  * @category training
  */
 export const predict = (probabilities: Tensor): Tensor => {
@@ -76,7 +86,16 @@ export interface SupervisedBatch<X = Tensor, Y = Tensor> {
  * @param apply the model, e.g. `model.apply` from `nn` (predictions for a batch of inputs).
  * @param lossOn `(predictions, targets) → scalar`, e.g. `losses.mse`.
  * @param options `metrics`: name → `(predictions, targets) → scalar`.
- * @example const loss = supervised(model.apply, losses.softmaxCrossEntropy, { metrics: { accuracy: losses.accuracy } })
+ * @example
+ * ```ts
+ * const model = nn.dense({ inputSize: 3, outputSize: 4 })
+ * const loss = train.supervised(model.apply, losses.softmaxCrossEntropy, { metrics: { accuracy: losses.accuracy } })
+ * const batch = { inputs: normal(randomKey(1), [8, 3]), targets: tensor([0, 1, 2, 3, 0, 1, 2, 3]) }
+ * const params = model.init(randomKey(0))
+ * console.log(Object.keys(train.evaluate(loss, params, batch))) // ['loss', 'accuracy']
+ * const step = train.makeTrainStep(loss, optim.sgd(0.1)) // or fit({ loss, … })
+ * console.log(Object.keys(step(params, optim.sgd(0.1).init(params), batch).metrics)) // ['accuracy']
+ * ```
  * @category training
  */
 export const supervised = <P, X = Tensor, Y = Tensor>(

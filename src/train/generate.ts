@@ -47,7 +47,14 @@ const checkSteps = (who: string, steps: number): void => {
  *   the output itself, which needs out = features).
  * @returns `fitted` `[batch, time, out]` (the model's output over xs), `outputs` `[batch, steps, out]` (the
  *   continuation), `inputs` `[batch, steps, features]` (what was fed back) and the final `state`.
- * @example const { outputs } = extrapolate(model, params, lastWindow, 50) // 50 days past the data
+ * @example
+ * ```ts
+ * const net = nn.seedNetwork({ inputSize: 1, hidden: [4], output: { size: 1 } })
+ * const params = net.init(randomKey(0)) // trained in practice
+ * const { xs } = data.nextStepTask(data.oscillator({ tEnd: 2 }).x) // [1, 19, 1]
+ * const { fitted, outputs, inputs } = train.extrapolate(net.applyWithState, params, xs, 5) // 5 steps past the data
+ * console.log(fitted.shape, outputs?.shape, inputs?.shape) // [1, 19, 1] [1, 5, 1] [1, 5, 1]
+ * ```
  * @category training
  */
 export const extrapolate = <P, C>(
@@ -96,7 +103,15 @@ export const extrapolate = <P, C>(
  * @param logits unnormalised log-probabilities `[batch, classes]`.
  * @param options `temperature` τ ≥ 0 (default 1).
  * @returns one class index per row.
- * @example sample(randomKey(0), logits, { temperature: 0.5 }) // e.g. [3, 0]
+ * @example
+ * ```ts
+ * const logits = tensor([[0, 3, 0], [1, 1, 1]])
+ * console.log(train.sample(randomKey(0), logits, { temperature: 0 })) // [1, 0], the argmax
+ * console.log(train.sample(randomKey(0), logits)) // [1, 0], drawn from softmax(logits)
+ * const share = (temperature: number): number => // how often row 0 draws class 1, over 200 keys
+ *   splitKey(randomKey(1), 200).filter((key) => train.sample(key, logits, { temperature })[0] === 1).length / 200
+ * console.log(share(1), share(5)) // 0.91 0.52, near e³ / (e³ + 2) ≈ 0.91 and e^0.6 / (e^0.6 + 2) ≈ 0.48
+ * ```
  * @category training
  */
 export const sample = (key: Key, logits: Tensor, options: { readonly temperature?: number } = {}): number[] => {
@@ -130,7 +145,17 @@ export interface GenerateOptions {
  * @param options `{ prime, steps, key, temperature?, encode? }`.
  * @returns `tokens[b]`: the `steps` token indices drawn for row b; `state` after reading all of
  *   them (so generation can continue from it).
- * @example generate(charModel, params, { prime: oneHot([[start]], vocab), steps: 12, key, temperature: 0.8 }).tokens[0].map((i) => alphabet[i]).join('')
+ * @example
+ * ```ts
+ * const vocab = data.vocabulary(['anna', 'bob'])
+ * const size = vocab.tokens.length
+ * const net = nn.sequenceModel({ recurrent: nn.gru({ inputSize: size, hiddenSize: 8 }), output: nn.linear({ inputSize: 8, outputSize: size }) })
+ * const params = net.init(randomKey(0)) // untrained here, so the letters are random
+ * const prime = expandDims(oneHot([data.START_INDEX], size), 1) // [1, 1, size]: one row, starting at START
+ * const { tokens, state } = train.generate(net.applyWithState, params, { prime, steps: 6, key: randomKey(1), temperature: 0.8 })
+ * console.log(tokens[0].length, state.h.shape) // 6 [1, 1, 8]
+ * console.log(data.decode(vocab, tokens[0])) // 'abb': the characters drawn, up to the first END
+ * ```
  * @category training
  */
 export const generate = <P, C>(model: SequenceFn<P, C>, params: P, options: GenerateOptions): { tokens: number[][]; state: C } => {

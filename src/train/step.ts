@@ -115,8 +115,16 @@ const updateOnce = <P, B, S, C>(who: string, lossFn: LossFn<P, B, C>, optimizer:
  * @param optimizer an optax-style `{ init, update }`, e.g. `optim.adam(1e-3)`.
  * @returns `(params, optState, batch, key?) → { params, optState, loss, metrics, updates: 1 }`.
  * @example
- * const step = makeTrainStep(loss, optim.sgd(0.1))
- * const { params, optState, loss: l } = step(params0, optim.sgd(0.1).init(params0), batch)
+ * ```ts
+ * const model = nn.linear({ inputSize: 1, outputSize: 1 })
+ * const optimizer = optim.sgd(0.1)
+ * const step = train.makeTrainStep(train.supervised(model.apply, losses.mse), optimizer)
+ * const batch = { inputs: tensor([[0], [1], [2]]), targets: tensor([[1], [3], [5]]) } // y = 2x + 1
+ * const params = model.init(randomKey(0))
+ * const first = step(params, optimizer.init(params), batch)
+ * const second = step(first.params, first.optState, batch)
+ * console.log(second.loss < first.loss, first.updates) // true 1
+ * ```
  * @category training
  */
 export const makeTrainStep = <P, B, S, C = unknown>(lossFn: LossFn<P, B, C>, optimizer: Optimizer<S>): TrainStep<P, S, B> => {
@@ -129,7 +137,12 @@ export const makeTrainStep = <P, B, S, C = unknown>(lossFn: LossFn<P, B, C>, opt
 /**
  * Splits every leaf of a batch-first batch (`[batch, time, …]`) along its time axis (axis 1) into
  * windows of `window` steps; the last window takes the remainder.
- * @example splitTime({ inputs: [4, 10, 3], targets: [4, 10, 1] }, 4) // windows of 4, 4 and 2 steps
+ * @example
+ * ```ts
+ * const batch = { inputs: zeros([4, 10, 3]), targets: zeros([4, 10, 1]) }
+ * const windows = train.splitTime(batch, 4)
+ * console.log(windows.map((w) => w.inputs.shape)) // [[4, 4, 3], [4, 4, 3], [4, 2, 3]]
+ * ```
  * @category training
  */
 export const splitTime = <B>(batch: B, window: number): B[] => {
@@ -178,7 +191,22 @@ export interface TbpttOptions {
  * @returns a train step whose `loss` is the window losses averaged by window length and whose
  *   `updates` counts the windows.
  * @example
- * const step = makeTbpttStep((p, w, { state }) => { const r = rnn.apply(p, w.inputs, { initialState: state }); … return [l, { state: r.state }] }, opt, { window: 25 })
+ * ```ts
+ * const rnn = nn.elman({ inputSize: 1, hiddenSize: 4 })
+ * const head = nn.linear({ inputSize: 4, outputSize: 1 })
+ * type Params = { rnn: nn.Params; head: nn.Params }
+ * type Batch = { inputs: Tensor; targets: Tensor }
+ * const loss: train.LossFn<Params, Batch, nn.HiddenState> = (p, window, { state }) => {
+ *   const run = rnn.apply(p.rnn, window.inputs, { initialState: state }) // state: undefined in the first window
+ *   return [losses.mse(head.apply(p.head, run.outputs), window.targets), { state: run.state }]
+ * }
+ * const optimizer = optim.adam(1e-2)
+ * const step = train.makeTbpttStep(loss, optimizer, { window: 5 })
+ * const { xs, ys } = data.nextStepTask(data.oscillator({ tEnd: 2 }).x) // [1, 19, 1]
+ * const params = { rnn: rnn.init(randomKey(0)), head: head.init(randomKey(1)) }
+ * const result = step(params, optimizer.init(params), { inputs: xs, targets: ys })
+ * console.log(result.updates) // 4: windows of 5, 5, 5 and 4 steps, one update each
+ * ```
  * @category training
  */
 export const makeTbpttStep = <P, B, S, C>(lossFn: LossFn<P, B, C>, optimizer: Optimizer<S>, options: TbpttOptions): TrainStep<P, S, B> => {

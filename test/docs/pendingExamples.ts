@@ -4,20 +4,6 @@
  * exported; remove a name when its example is written. The list only shrinks.
  */
 export const PENDING_EXAMPLES: readonly string[] = [
-  'train.makeTrainStep',
-  'train.makeTbpttStep',
-  'train.splitTime',
-  'train.splitBatches',
-  'train.epochKey',
-  'train.epochPlan',
-  'train.takeBatch',
-  'train.datasetSize',
-  'train.evaluate',
-  'train.predict',
-  'train.supervised',
-  'train.extrapolate',
-  'train.generate',
-  'train.sample',
   'io.ioError',
   'io.encodeSafetensors',
   'io.decodeSafetensors',
