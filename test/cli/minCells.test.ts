@@ -1,6 +1,7 @@
 /**
- * @file `--cell mingru|minlstm` (issue 20 §4): the mnist and names tasks train with Feng et al.'s
- * minimal cells, the names task samples from them one step at a time, and `evaluate` reloads the run.
+ * @file `--cell mingru|minlstm|lru` (issue 20 §4): the mnist and names tasks train with Feng et al.'s
+ * minimal cells and Orvieto et al.'s Linear Recurrent Unit, the names task samples from them one step
+ * at a time, and `evaluate` reloads the run.
  */
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -8,8 +9,8 @@ import { cli, tempDir } from './helpers.js'
 
 const dir = tempDir()
 
-describe('--cell mingru and minlstm', () => {
-  it.each(['mingru', 'minlstm'])('names: trains, samples names and evaluates again (%s)', async (cell) => {
+describe('--cell mingru, minlstm and lru', () => {
+  it.each(['mingru', 'minlstm', 'lru'])('names: trains, samples names and evaluates again (%s)', async (cell) => {
     const run = join(dir, `names-${cell}`)
     const trained = await cli(['train', '--task', 'names', '--cell', cell, '--train-size', '64', '--hidden', '8', '--epochs', '1', '--samples', '2', '--out', run])
     expect(trained.code, trained.stderr).toBe(0)
@@ -20,9 +21,9 @@ describe('--cell mingru and minlstm', () => {
     expect(evaluated.code, evaluated.stderr).toBe(0)
   })
 
-  it('mnist: trains one small epoch with mingru', async () => {
-    const run = join(dir, 'mnist-mingru')
-    const trained = await cli(['train', '--task', 'mnist', '--cell', 'mingru', '--hidden', '16', '--train-size', '256', '--validation-size', '64', '--epochs', '1', '--quiet', '--out', run])
+  it.each(['mingru', 'lru'])('mnist: trains one small epoch with %s', async (cell) => {
+    const run = join(dir, `mnist-${cell}`)
+    const trained = await cli(['train', '--task', 'mnist', '--cell', cell, '--hidden', '16', '--train-size', '256', '--validation-size', '64', '--epochs', '1', '--quiet', '--out', run])
     expect(trained.code, trained.stderr).toBe(0)
   })
 })

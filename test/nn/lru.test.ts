@@ -9,70 +9,29 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  type Tensor, add, grad, mul, normal, oneHot, randomKey, slice, splitKey, sum, tensor, uniform,
+  type Tensor, grad, mul, normal, oneHot, randomKey, slice, splitKey, sum, tensor, uniform,
 } from '../../src/index.js'
 import { generate } from '../../src/train/index.js'
 import * as nn from '../../src/nn/index.js'
 import { type Case, cases, runs } from './gradHarness.js'
+import { type Subject, configs, expectSameRuns, runMode } from './linearLayerParity.js'
 import { expectClose, expectGradsOk } from './support.js'
 
 type Mode = 'parallel' | 'sequential'
 
-interface Config {
-  readonly numLayers?: number
-  readonly bidirectional?: boolean
-  readonly masked?: boolean
-  readonly reverse?: boolean
-  readonly initialState?: boolean
-  readonly lastStep?: boolean
-}
-
-const configs: Record<string, Config> = {
-  plain: {},
-  'masked, from a given state': { masked: true, initialState: true },
-  'masked, reversed': { masked: true, reverse: true },
-  'stacked bidirectional, masked, from a given state': { numLayers: 2, bidirectional: true, masked: true, initialState: true },
-  'stacked bidirectional, last step': { numLayers: 2, bidirectional: true, lastStep: true },
-}
-
 const stateSizeOf = (c: Case): number => 1 + (c.seed % 3)
 
-/** Outputs, final state and the gradients of a weighted sum of both, in one mode. */
-const runMode = (mode: Mode, config: Config, c: Case) => {
-  const stateSize = stateSizeOf(c)
-  const layer = nn.lru({ inputSize: c.inputSize, hiddenSize: c.hiddenSize, stateSize, numLayers: config.numLayers, bidirectional: config.bidirectional, mode })
-  const [kp, kh, kw, kv] = splitKey(randomKey(c.seed), 4)
-  const params = layer.init(kp, { dtype: 'float64' })
-  const slices = (config.numLayers ?? 1) * (config.bidirectional ? 2 : 1)
-  const h0 = normal(kh, [slices, c.batch, 2 * stateSize])
-  const options = (h: Tensor): nn.RecurrentOptions<nn.HiddenState> => ({
-    ...(config.masked ? { lengths: c.lengths } : {}),
-    ...(config.reverse ? { reverse: true } : {}),
-    ...(config.initialState ? { initialState: { h } } : {}),
-    ...(config.lastStep ? { outputs: 'lastStep' as const } : {}),
-  })
-  const { outputs, state } = layer.apply(params, c.x, options(h0))
-  const wOut = normal(kw, outputs.shape)
-  const wState = normal(kv, state.h.shape)
-  const loss = (p: nn.Params, x: Tensor, h: Tensor): Tensor => {
-    const r = layer.apply(p, x, options(h))
-    return add(sum(mul(r.outputs, wOut)), sum(mul(r.state.h, wState)))
-  }
-  const [gp, gx, gh] = grad(loss, { argnums: [0, 1, 2] })(params, c.x, h0) as [nn.Params, Tensor, Tensor]
-  return { outputs, h: state.h, gp, gx, gh }
-}
+const subject = (mode: Mode): Subject => ({
+  layer: (c, config) =>
+    nn.lru({ inputSize: c.inputSize, hiddenSize: c.hiddenSize, stateSize: stateSizeOf(c), numLayers: config.numLayers, bidirectional: config.bidirectional, mode }),
+  initialState: (key, shape) => normal(key, shape),
+  stateWidth: (c) => 2 * stateSizeOf(c),
+})
 
 describe('nn.lru: parallel = sequential (float64, 1e-12)', () => {
   it.each(Object.entries(configs))('%s', (_, config) => {
     fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 3 }), (c) => {
-      const par = runMode('parallel', config, c)
-      const seq = runMode('sequential', config, c)
-      expectClose(par.outputs, seq.outputs, 1e-12, 'outputs')
-      expectClose(par.h, seq.h, 1e-12, 'state.h')
-      expectClose(par.gx, seq.gx, 1e-12, 'd/dx')
-      if (config.initialState === true) expectClose(par.gh, seq.gh, 1e-12, 'd/dh0')
-      expect(Object.keys(par.gp).sort()).toEqual(Object.keys(seq.gp).sort())
-      for (const name of Object.keys(seq.gp)) expectClose(par.gp[name], seq.gp[name], 1e-12, `d/d${name}`)
+      expectSameRuns(runMode(subject('parallel'), config, c), runMode(subject('sequential'), config, c), config)
     }), runs)
   })
 })

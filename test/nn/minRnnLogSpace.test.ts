@@ -12,7 +12,8 @@ import {
   softplus, splitKey, stack, sub, sum, tensor, transpose, uniform, where,
 } from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
-import { type Case, cases, runs } from './gradHarness.js'
+import { cases, runs } from './gradHarness.js'
+import { type Subject, configs, expectSameRuns, runMode } from './linearLayerParity.js'
 import { expectClose, expectGradsOk } from './support.js'
 
 type Kind = 'minGru' | 'minLstm'
@@ -20,58 +21,16 @@ type Mode = 'parallel' | 'sequential'
 const make = (kind: Kind, options: nn.MinRecurrentOptions): nn.RecurrentLayer<nn.HiddenState> =>
   kind === 'minGru' ? nn.minGru({ ...options, logSpace: true }) : nn.minLstm({ ...options, logSpace: true })
 
-interface Config {
-  readonly numLayers?: number
-  readonly bidirectional?: boolean
-  readonly masked?: boolean
-  readonly reverse?: boolean
-  readonly initialState?: boolean
-  readonly lastStep?: boolean
-}
-
-const configs: Record<string, Config> = {
-  plain: {},
-  'masked, from a given state': { masked: true, initialState: true },
-  'masked, reversed': { masked: true, reverse: true },
-  'stacked bidirectional, masked, from a given state': { numLayers: 2, bidirectional: true, masked: true, initialState: true },
-  'stacked bidirectional, last step': { numLayers: 2, bidirectional: true, lastStep: true },
-}
-
-/** Outputs, final state and the gradients of a weighted sum of both. Initial states are positive, as the log needs. */
-const runMode = (kind: Kind, mode: Mode, config: Config, c: Case) => {
-  const layer = make(kind, { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, mode })
-  const [kp, kh, kw, kv] = splitKey(randomKey(c.seed), 4)
-  const params = layer.init(kp, { dtype: 'float64' })
-  const slices = (config.numLayers ?? 1) * (config.bidirectional ? 2 : 1)
-  const h0 = uniform(kh, [slices, c.batch, c.hiddenSize], { low: 0.1, high: 2 })
-  const options = (h: Tensor): nn.RecurrentOptions<nn.HiddenState> => ({
-    ...(config.masked ? { lengths: c.lengths } : {}),
-    ...(config.reverse ? { reverse: true } : {}),
-    ...(config.initialState ? { initialState: { h } } : {}),
-    ...(config.lastStep ? { outputs: 'lastStep' as const } : {}),
-  })
-  const { outputs, state } = layer.apply(params, c.x, options(h0))
-  const wOut = normal(kw, outputs.shape)
-  const wState = normal(kv, state.h.shape)
-  const loss = (p: nn.Params, x: Tensor, h: Tensor): Tensor => {
-    const r = layer.apply(p, x, options(h))
-    return add(sum(mul(r.outputs, wOut)), sum(mul(r.state.h, wState)))
-  }
-  const [gp, gx, gh] = grad(loss, { argnums: [0, 1, 2] })(params, c.x, h0) as [nn.Params, Tensor, Tensor]
-  return { outputs, h: state.h, gp, gx, gh }
-}
+/** Initial states are positive, as the log needs. */
+const subject = (kind: Kind, mode: Mode): Subject => ({
+  layer: (c, config) => make(kind, { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, mode }),
+  initialState: (key, shape) => uniform(key, shape, { low: 0.1, high: 2 }),
+})
 
 describe.each(['minGru', 'minLstm'] as const)('nn.%s({ logSpace: true }): parallel = sequential (float64, 1e-12)', (kind) => {
   it.each(Object.entries(configs))('%s', (_, config) => {
     fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 3 }), (c) => {
-      const par = runMode(kind, 'parallel', config, c)
-      const seq = runMode(kind, 'sequential', config, c)
-      expectClose(par.outputs, seq.outputs, 1e-12, 'outputs')
-      expectClose(par.h, seq.h, 1e-12, 'state.h')
-      expectClose(par.gx, seq.gx, 1e-12, 'd/dx')
-      if (config.initialState === true) expectClose(par.gh, seq.gh, 1e-12, 'd/dh0')
-      expect(Object.keys(par.gp).sort()).toEqual(Object.keys(seq.gp).sort())
-      for (const name of Object.keys(seq.gp)) expectClose(par.gp[name], seq.gp[name], 1e-12, `d/d${name}`)
+      expectSameRuns(runMode(subject(kind, 'parallel'), config, c), runMode(subject(kind, 'sequential'), config, c), config)
     }), runs)
   })
 })
