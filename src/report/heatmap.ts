@@ -11,7 +11,7 @@ import { renderVegaLite } from './vega.js'
 
 type HeatmapFigure = Extract<Figure, { kind: 'heatmap' }>
 
-/** Cells kept along each axis; longer axes are pooled by {@link poolGroups}. */
+/** Cells kept along each axis; longer axes are pooled (`poolGroups`). */
 export const MAX_HEATMAP_CELLS = 120
 
 /**
@@ -39,7 +39,7 @@ const check = (figure: HeatmapFigure): void => {
  * The vega-lite spec of a heat map: one rectangle per (x, y), y increasing downwards like a table
  * (epoch 1 on top), coloured on a sequential scale (log when `logScale`). Values a log scale cannot
  * show (≤ 0) and non-finite ones are left blank rather than failing the report. An axis with more
- * than {@link MAX_HEATMAP_CELLS} entries is pooled: each cell then shows the mean of its group (the
+ * than 120 entries is pooled: each cell then shows the mean of its group (the
  * geometric mean on a log scale), labelled with the group's first x or y.
  *
  * @example
