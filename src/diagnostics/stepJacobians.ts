@@ -1,13 +1,13 @@
 /**
  * @file The Jacobians of a recurrence's steps along a trajectory, `J_t = ∂c_t/∂c_{t−1}` for a step
- * `(carry, x) → [carry, y]` with a carry `[1, n]`, built row by row with reverse mode (row i is the
- * VJP of the unit cotangent e_i), and their singular values. Imports ops, pytrees and `vjp`.
+ * `(carry, x) → [carry, y]` with a carry `[1, n]`, built row by row with reverse mode (`jacrev`),
+ * and their singular values. Imports ops, pytrees and `jacrev`.
  */
 import { ShapeError, TreeError, ValueError, showShape } from '../errors.js'
 import { transpose, unstack } from '../autodiff/ops/structural.js'
-import { Tensor, allocate, isTensor } from '../tensor/Tensor.js'
+import { type Tensor, isTensor } from '../tensor/Tensor.js'
 import { type TreeDef, treeFlatten, treeUnflatten } from '../tree/tree.js'
-import { vjp } from '../transforms/grad.js'
+import { jacrev } from '../transforms/jacobian.js'
 import type { ScanStep } from '../transforms/scan.js'
 import { singularValues } from './svd.js'
 
@@ -69,19 +69,15 @@ export const forEachStepJacobian = (
   const inputs = stepInputs(who, xs, options)
   let carry = carry0
   inputs.forEach((x, t) => {
-    const [next, pullback] = vjp((c: Tensor) => {
+    const next = (c: Tensor): Tensor => {
       const result = step(c, x)
       if (!Array.isArray(result) || result.length !== 2) throw new TreeError(`${who}: the step function must return [carry, y] (y may be null).`)
       return checkCarry(who, `the carry returned by step ${t}`, result[0], n)
-    }, carry)
-    const entries = new Float64Array(n * n)
-    for (let i = 0; i < n; i++) {
-      const unit = new Tensor(allocate(next.dtype, n), [1, n])
-      unit.data[i] = 1
-      entries.set(pullback(unit)[0].data, i * n)
     }
-    visit({ n, entries })
-    carry = next
+    // [1, n, 1, n]: row-major, entry (i, j) is ∂c_t[i]/∂c_{t−1}[j].
+    const jacobian = jacrev(next)(carry) as Tensor
+    visit({ n, entries: Float64Array.from(jacobian.data) })
+    carry = next(carry)
   })
   return inputs.length
 }
