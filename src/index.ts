@@ -51,17 +51,26 @@ export type { Tree, TreeDef, MapLeaves } from './tree/tree.js'
 export { randomKey, splitKey, keyFromWords, normal, uniform, permutation, categorical } from './random/random.js'
 export type { Key, RandomOptions } from './random/random.js'
 
+/** fast-check arbitraries (shapes, tensors in a domain, broadcastable shapes, keys) to property-test your own cells; fast-check is an optional peer. @category namespaces */
 export * as arbitraries from './testing/arbitraries.js'
 export { ShapeError, TreeError, ValueError } from './errors.js'
 
+/** Data as pure functions: the seed's oscillator, min–max scaling, windows, minibatches, splits, character vocabularies. @category namespaces */
 export * as data from './data/index.js'
+/** Optimisers as gradient transformations `{ init, update }` composed with `chain`, and learning-rate schedules. @category namespaces */
 export * as optim from './optim/index.js'
+/** Training objectives (`mse`, the cross-entropies) with mean/sum reductions and masks, and `accuracy`. @category namespaces */
 export * as losses from './losses/index.js'
+/** Training loops: `fit`, train steps (plain and truncated BPTT), `evaluate`, `predict`, `generate`/`sample`. @category namespaces */
 export * as train from './train/index.js'
 export { fit, NonFiniteLossError } from './train/index.js'
+/** Layers as `{ init, apply }` records of pure functions: Elman, RNN, LSTM, GRU (PyTorch's equations and names), minGRU/minLSTM, their cells, linear and dense heads. @category namespaces */
 export * as nn from './nn/index.js'
+/** Safetensors, atomic file writes, checkpoints, io-ts validated configs, ONNX export; data errors come back as `Either`. @category namespaces */
 export * as io from './io/index.js'
+/** Vega-lite plots rendered to SVG, and the self-contained `report.html` of a run. @category namespaces */
 export * as report from './report/index.js'
+/** The dynamics of scan-based models: gradient flow through time, step Jacobians and their singular values, Lyapunov exponents. @category namespaces */
 export * as diagnostics from './diagnostics/index.js'
 export { loadWasmKernels, loadWasmKernelsAsync, relaxedSimdSupported, wasmKernelsSupported } from './tensor/wasm/wasmKernels.js'
 export type { WasmKernelOptions } from './tensor/wasm/wasmKernels.js'

@@ -6,6 +6,7 @@
 import { Tensor, allFinite } from '../tensor/Tensor.js'
 import { type Evaluated, type PrimitiveRules, type TangentContext, Traced, topTrace } from './trace.js'
 
+/** What a primitive's VJP is given besides the output's cotangent. @category transforms */
 export interface VjpContext<P> {
   /** The inputs as seen one level down (possibly traced by outer differentiations). */
   readonly inputs: readonly Tensor[]
@@ -19,7 +20,7 @@ export interface VjpContext<P> {
   readonly needed?: readonly boolean[]
 }
 
-/** What a tangent rule sees besides the tangents. */
+/** What a tangent rule sees besides the tangents. @category transforms */
 export interface JvpContext<P> {
   /** The inputs as seen one level down (possibly traced by outer transformations). */
   readonly inputs: readonly Tensor[]
@@ -28,6 +29,7 @@ export interface JvpContext<P> {
   readonly params: P
 }
 
+/** What `definePrimitive` needs: a name, the forward computation, its VJP and optionally its tangent rule. @category transforms */
 export interface PrimitiveSpec<P> {
   readonly name: string
   /** Computes on plain (untraced) tensors; reads `.data`, calls kernels, allocates its result. */
@@ -48,7 +50,7 @@ export interface PrimitiveSpec<P> {
   readonly jvp?: (tangents: readonly (Tensor | null)[], context: JvpContext<P>) => Tensor | null
 }
 
-/** The first primitive whose forward output held a non-finite value, as found by `findNonFinite`. */
+/** The first primitive whose forward output held a non-finite value, as found by `findNonFinite`. @category debugging */
 export interface NonFiniteCulprit {
   readonly primitive: string
   readonly inputShapes: readonly (readonly number[])[]
@@ -215,7 +217,7 @@ const applyOutermost = <P>(
   return outs
 }
 
-/** A primitive bound to its spec; call it with tensors and its parameters. */
+/** A primitive bound to its spec; call it with tensors and its parameters. @category transforms */
 export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & { readonly primitiveName: string }
 
 /**
@@ -273,9 +275,10 @@ export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitiv
   return Object.assign(apply, { primitiveName: spec.name })
 }
 
-/** Tangents of the inputs (null: zero) → one tangent per output (null: zero), as in `PrimitiveSpec.jvp`. */
+/** Tangents of the inputs (null: zero) → one tangent per output (null: zero), as in `PrimitiveSpec.jvp`. @category transforms */
 export type MultiJvp<P> = (tangents: readonly (Tensor | null)[], context: TangentContext<P>) => readonly (Tensor | null)[]
 
+/** What `defineMultiPrimitive` needs: `PrimitiveSpec` with several outputs. @category transforms */
 export interface MultiPrimitiveSpec<P> {
   readonly name: string
   readonly forward: (inputs: readonly Tensor[], params: P) => Tensor[]
@@ -335,14 +338,14 @@ export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>)
   return Object.assign(apply, { primitiveName: spec.name })
 }
 
-/** What a kernel primitive's forward pass returns: its outputs, and what its concrete VJP reads. */
+/** What a kernel primitive's forward pass returns: its outputs, and what its concrete VJP reads. @category transforms */
 export interface KernelForward<R> {
   readonly outs: Tensor[]
   /** Owned by the node: no other code holds them, and the concrete VJP only reads them. */
   readonly residuals: R
 }
 
-/** What a kernel primitive's VJPs are given besides the cotangents of its outputs. */
+/** What a kernel primitive's VJPs are given besides the cotangents of its outputs. @category transforms */
 export interface KernelVjpContext<P> {
   /** The inputs one level down: plain tensors for the concrete VJP, possibly traced for the differentiable one. */
   readonly inputs: readonly Tensor[]
@@ -363,6 +366,7 @@ export interface KernelVjpContext<P> {
  * The node's pullback is a pure function: residuals belong to the node, and the concrete VJP must
  * give the same result however often, in whatever order, and with whatever other work in between
  * it is called (state that a backend keeps outside the residuals is a cache it checks first).
+ * @category transforms
  */
 export interface KernelPrimitiveSpec<P, R> {
   readonly name: string

@@ -108,6 +108,7 @@ const unitUniform = (key: Key, count: number): Float64Array => {
   return out
 }
 
+/** Options of the samplers. @category random */
 export interface RandomOptions {
   readonly dtype?: DType
 }

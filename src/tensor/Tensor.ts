@@ -5,10 +5,12 @@
 import { ShapeError, ValueError, showShape } from '../errors.js'
 import { type Shape, sizeOf } from './shape.js'
 
+/** A tensor's element type. @category tensors */
 export type DType = 'float32' | 'float64'
+/** A tensor's storage, row-major: its dtype is the array's. @category tensors */
 export type Data = Float32Array | Float64Array
 
-/** A nested JavaScript array of numbers, as returned by `toArray()`. */
+/** A nested JavaScript array of numbers, as returned by `toArray()`. @category tensors */
 export type NestedArray = number | NestedArray[]
 
 export const dtypeOf = (data: Data): DType => (data instanceof Float32Array ? 'float32' : 'float64')

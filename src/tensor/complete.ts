@@ -18,7 +18,7 @@ export type OptionalKernelName = { readonly [P in keyof Kernels]-?: object exten
 /** The kernels every backend must provide itself. */
 export type RequiredKernelName = Exclude<keyof Kernels, OptionalKernelName | 'name'>
 
-/** A backend with every optional kernel filled in: what `K` always is. */
+/** A backend with every optional kernel filled in: what `K` always is. @category kernels */
 export type CompleteKernels = Required<Kernels>
 
 /** `value` in `like`'s dtype, `n` times: a scalar operand spread as the elementwise ops spread it. */

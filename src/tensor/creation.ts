@@ -6,6 +6,7 @@ import { ShapeError, ValueError, showShape } from '../errors.js'
 import { type DType, type Data, type NestedArray, Tensor, allocate, dtypeOf } from './Tensor.js'
 import { type Shape, checkShape, sizeOf } from './shape.js'
 
+/** Options of `tensor`. @category tensors */
 export interface TensorOptions {
   readonly dtype?: DType
   readonly shape?: Shape

@@ -10,16 +10,17 @@ import type { FusedProgram } from './fused.js'
 
 export type UnaryKernel = (x: Data) => Data
 
-/** Elementwise binary operations. Comparisons return 1 or 0 in the inputs' dtype. */
+/** Elementwise binary operations. Comparisons return 1 or 0 in the inputs' dtype. @category kernels */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'greater' | 'greaterEqual' | 'equal'
 
 /**
  * An index map: `out[i]` reads `x[index[i]]`. `null` means the identity (same shape, no broadcast),
  * which kernels treat as a fast path.
+ * @category kernels
  */
 export type IndexMap = Int32Array | null
 
-/** The activations of a whole-sequence Elman / RNN kernel. */
+/** The activations of a whole-sequence Elman / RNN kernel. @category kernels */
 export type RecurrentActivation = 'tanh' | 'relu' | 'sigmoid'
 
 /**
@@ -27,6 +28,7 @@ export type RecurrentActivation = 'tanh' | 'relu' | 'sigmoid'
  * units. With `reverse` the steps run from the last to the first (outputs stay in time order).
  * With `transposed` the recurrent weight is given as `[gates·hidden, hidden]` and the product is
  * `h·wᵀ` (PyTorch's `weight_hh` as stored); otherwise it is `[hidden, gates·hidden]` and `h·w`.
+ * @category kernels
  */
 export interface RecurrenceExtent {
   readonly time: number
@@ -56,6 +58,7 @@ export interface RecurrenceExtent {
  * layout, and `last`, that of the final state alone (the last processed step's h, `[batch, hidden]`,
  * added to that step's); null where none arrived. A loss on the final state alone (a last-step
  * readout) then needs no sequence of zeros.
+ * @category kernels
  */
 export interface SequenceCotangent {
   readonly steps: Data | null
@@ -77,6 +80,7 @@ export interface FinalStates {
 /** Every step's states: as an array, or held by the backend behind a final state. */
 export type SequenceStates = Data | FinalStates
 
+/** What a recurrent kernel's backward pass returns. @category kernels */
 export interface RecurrentBackward {
   /** The cotangent of every step's pre-activation (= of the projected input p), in p's layout. */
   readonly dz: Data
@@ -93,7 +97,7 @@ export interface RecurrentBackward {
   readonly dh0?: Data
 }
 
-/** Which cotangents a projected Elman / RNN backward kernel computes. */
+/** Which cotangents a projected Elman / RNN backward kernel computes. @category kernels */
 export interface ProjectedWanted {
   readonly x: boolean
   readonly wIn: boolean
@@ -101,7 +105,7 @@ export interface ProjectedWanted {
   readonly w: boolean
 }
 
-/** The backward result of a whole-sequence Elman / RNN kernel with its input projection: each cotangent asked for, else null. */
+/** The backward result of a whole-sequence Elman / RNN kernel with its input projection: each cotangent asked for, else null. @category kernels */
 export interface ProjectedRecurrentBackward {
   /** The inputs' cotangent `dZ·w_inᵀ`, in x's layout. */
   readonly dx: Data | null
@@ -113,7 +117,7 @@ export interface ProjectedRecurrentBackward {
   readonly dw: Data | null
 }
 
-/** The forward result of a whole-sequence LSTM kernel. */
+/** The forward result of a whole-sequence LSTM kernel. @category kernels */
 export interface LstmForward {
   /** `[time, batch, hidden]` hidden states. */
   readonly hs: Data
@@ -123,7 +127,7 @@ export interface LstmForward {
   readonly saved: Data
 }
 
-/** The backward result of a whole-sequence LSTM kernel. */
+/** The backward result of a whole-sequence LSTM kernel. @category kernels */
 export interface LstmBackward {
   /** `[time, batch, 4·hidden]`: the cotangent of every step's gate pre-activations (= of the projected input). */
   readonly dPre: Data
@@ -138,6 +142,7 @@ export interface LstmBackward {
  * The forward result of a whole-sequence GRU kernel (PyTorch's gates r, z, n; per step
  * hh = h_{t−1}·W_hhᵀ + b_hh, r = σ(p_r + hh_r), z = σ(p_z + hh_z), n = tanh(p_n + r ⊙ hh_n),
  * h_t = n + z ⊙ (h_{t−1} − n)).
+ * @category kernels
  */
 export interface GruForward {
   /** `[time, batch, hidden]` hidden states. */
@@ -152,7 +157,7 @@ export interface GruWanted {
   readonly b: boolean
 }
 
-/** The backward result of a whole-sequence GRU kernel. */
+/** The backward result of a whole-sequence GRU kernel. @category kernels */
 export interface GruBackward {
   /** `[time, batch, 3·hidden]`: the cotangent of every step's projected input p_t, [dr̂ | dẑ | dn̂] per row (pre-activations). */
   readonly dPre: Data
@@ -171,6 +176,7 @@ export interface GruBackward {
  * A kernel backend. Members marked Optional may be left out: installing the backend completes it
  * with each one's composition over its other kernels (complete.ts, with the bits the operations
  * had before the kernel existed), so callers always find every kernel.
+ * @category kernels
  */
 export interface Kernels {
   readonly name: string
@@ -355,7 +361,7 @@ export interface Kernels {
   fused?(program: FusedProgram, inputs: readonly Data[]): Data[]
 }
 
-/** The cotangents of `linearRecurrence`'s operands: da and db `[time, size]`, dh0 `[size]`. */
+/** The cotangents of `linearRecurrence`'s operands: da and db `[time, size]`, dh0 `[size]`. @category kernels */
 export interface LinearRecurrenceBackward {
   readonly da: Data
   readonly db: Data

@@ -3,6 +3,7 @@
  */
 import { ShapeError, showShape } from '../errors.js'
 
+/** A tensor's length along each axis; `[]` for a scalar. @category tensors */
 export type Shape = readonly number[]
 
 /** Number of elements of a shape (1 for a scalar). */

@@ -10,7 +10,7 @@ import { normalizeAxis, shapesEqual } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/Tensor.js'
 import { type TreeDef, treeDefDifference, treeFlatten, treePaths, treeUnflatten } from '../tree/tree.js'
 
-/** Options of `associativeScan`. */
+/** Options of `associativeScan`. @category transforms */
 export interface AssociativeScanOptions {
   /** Combine from the last element: element t combines elements T−1 down to t. Default false. */
   readonly reverse?: boolean

@@ -14,6 +14,7 @@ import { stridesOf } from '../tensor/shape.js'
 import { treeFlatten, treeLeaves, treePaths, treeUnflatten } from '../tree/tree.js'
 import { treeVdot, vjp } from './grad.js'
 
+/** Options of `checkGrads`. @category transforms */
 export interface CheckGradsOptions {
   /** 1: first derivatives; 2: also the derivatives of the (projected) gradient. Default 1. */
   readonly order?: 1 | 2
@@ -50,7 +51,7 @@ export interface CheckGradsOptions {
   readonly report?: number
 }
 
-/** One compared quantity: a gradient entry, or a projection of one leaf's gradient. */
+/** One compared quantity: a gradient entry, or a projection of one leaf's gradient. @category transforms */
 export interface GradCheckEntry {
   readonly order: 1 | 2
   /** The argument leaf, e.g. `args[0].wTime`. */
@@ -93,6 +94,7 @@ export interface TaylorFit {
   readonly passed: boolean
 }
 
+/** What a passing `checkGrads` reports. @category transforms */
 export interface GradCheckReport {
   readonly order: 1 | 2
   readonly method: 'centralDifferences' | 'taylor'
@@ -109,6 +111,7 @@ export interface GradCheckReport {
   readonly fits?: readonly TaylorFit[]
 }
 
+/** Why `checkGrads` failed: the worst entries, the failing Taylor fits, or a non-finite value. @category transforms */
 export type GradCheckFailure =
   | { readonly kind: 'mismatch'; readonly message: string; readonly checked: number; readonly worst: readonly GradCheckEntry[] }
   | { readonly kind: 'taylor'; readonly message: string; readonly checked: number; readonly failed: readonly TaylorFit[] }

@@ -53,7 +53,7 @@ const treePullback = (
   )
 }
 
-/** Options of `customVjp`. */
+/** Options of `customVjp`. @category transforms */
 export interface CustomVjpOptions<A extends readonly unknown[], R> {
   /**
    * The tangent rule, for forward mode (`jvp`, `jacfwd`): `(primals, tangents) → tangent` of the

@@ -11,9 +11,10 @@ import { treeLeaves } from '../tree/tree.js'
 import { jvp } from './jvp.js'
 import { cotangentLeaves, linearize } from './linearize.js'
 
-/** The gradients of the arguments named by a tuple of argnums. */
+/** The gradients of the arguments named by a tuple of argnums. @category transforms */
 export type GradsOf<A extends readonly unknown[], I extends readonly number[]> = { -readonly [K in keyof I]: A[I[K]] }
 
+/** Options of `grad` (and `valueAndGrad`, which adds `hasAux`). @category transforms */
 export interface GradOptions<I> {
   /**
    * Which argument(s) to differentiate: an index (default 0) or an array of indices. An index may

@@ -12,7 +12,7 @@ import { type TreeDef, treeFlatten, treeLeaves, treeUnflatten } from '../tree/tr
 import { jvp } from './jvp.js'
 import { linearize, zerosLike } from './linearize.js'
 
-/** Options of `jacfwd`, `jacrev` and `hessian`. */
+/** Options of `jacfwd`, `jacrev` and `hessian`. @category transforms */
 export interface JacobianOptions {
   /** The argument(s) to differentiate: an index (default 0) or a non-empty array of indices. */
   readonly argnums?: number | readonly number[]

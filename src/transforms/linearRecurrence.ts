@@ -14,7 +14,7 @@ import { shapesEqual } from '../tensor/shape.js'
 import { Tensor, expectTensor } from '../tensor/Tensor.js'
 import { associativeScan } from './associativeScan.js'
 
-/** Options of `linearRecurrence`. */
+/** Options of `linearRecurrence`. @category transforms */
 export interface LinearRecurrenceOptions {
   /**
    * The trailing axis of a, b and h0 holds (re, im) pairs (length 2) and ⊙ is the complex product:

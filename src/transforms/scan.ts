@@ -17,6 +17,7 @@ import { type ComposedScan, type ScanLayout, type ScanStep, type SequenceKernel,
 
 export type { ScanStep } from './sequenceKernel.js'
 
+/** Options of `scan`. @category transforms */
 export interface ScanOptions {
   /** Run from the last step to the first; `ys[t]` still lines up with `xs[t]`. */
   readonly reverse?: boolean

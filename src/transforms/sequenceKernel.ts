@@ -14,10 +14,10 @@ import { vjp } from './grad.js'
 import { jvpLeaves } from './jvp.js'
 import { zerosLike } from './linearize.js'
 
-/** A step function: `(carry, x) → [carry, y]`. */
+/** A step function: `(carry, x) → [carry, y]`. @category transforms */
 export type ScanStep<C, X, Y> = (carry: C, x: X) => readonly [C, Y]
 
-/** How a scan runs, besides its operands: the options of `scan` that a kernel must honour. */
+/** How a scan runs, besides its operands: the options of `scan` that a kernel must honour. @category transforms */
 export interface ScanLayout {
   readonly reverse: boolean
   /** The axis of time in xs, the mask and ys: 0 (time-major) or 1 (batch-major, `[batch, time, …]`). */
@@ -26,7 +26,7 @@ export interface ScanLayout {
   readonly outputs: 'all' | 'last'
 }
 
-/** One scan as a kernel sees it: plain tensors, flattened. */
+/** One scan as a kernel sees it: plain tensors, flattened. @category transforms */
 export interface SequenceRun extends ScanLayout {
   /** The initial carry's leaves, in `treeFlatten` order. */
   readonly carry: readonly Tensor[]
@@ -38,7 +38,7 @@ export interface SequenceRun extends ScanLayout {
   readonly operands: readonly Tensor[]
 }
 
-/** Cotangents per group of a sequence node's inputs or outputs (null: none arrived, or none wanted). */
+/** Cotangents per group of a sequence node's inputs or outputs (null: none arrived, or none wanted). @category transforms */
 export interface SequenceCotangents {
   readonly carry: readonly (Tensor | null)[]
   readonly xs: readonly (Tensor | null)[]
@@ -49,6 +49,7 @@ export interface SequenceCotangents {
  * A kernel for every step of a cell at once. Its y is one tensor. `forward` and `backward` see
  * plain tensors only; `backward` may read what `forward` returned as residuals, and must give the
  * same result however often it is called (residuals are read, never written).
+ * @category transforms
  */
 export interface SequenceKernel<R = unknown> {
   readonly name: string

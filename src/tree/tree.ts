@@ -5,10 +5,10 @@
 import { TreeError } from '../errors.js'
 import { Tensor } from '../tensor/Tensor.js'
 
-/** A nested structure of plain objects and arrays with leaves of type L. */
+/** A nested structure of plain objects and arrays with leaves of type L. @category trees */
 export type Tree<L = Tensor> = L | null | undefined | readonly Tree<L>[] | { readonly [key: string]: Tree<L> }
 
-/** Maps every Tensor leaf of a tree type to R, keeping its structure (used for gradients, updates). */
+/** Maps every Tensor leaf of a tree type to R, keeping its structure (used for gradients, updates). @category trees */
 export type MapLeaves<T, R> = T extends Tensor
   ? R
   : T extends null | undefined
@@ -19,7 +19,7 @@ export type MapLeaves<T, R> = T extends Tensor
         ? { -readonly [K in keyof T]: MapLeaves<T[K], R> }
         : never
 
-/** The structure of a tree without its leaves. */
+/** The structure of a tree without its leaves. @category trees */
 export type TreeDef =
   | { readonly kind: 'leaf' }
   | { readonly kind: 'empty'; readonly value: null | undefined }

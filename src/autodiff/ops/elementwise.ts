@@ -13,7 +13,7 @@ import { broadcastShapes, broadcastStrides, shapesEqual, sizeOf } from '../../te
 import { type JvpContext, type VjpContext, definePrimitive } from '../primitive.js'
 import { concrete } from '../trace.js'
 
-/** A tensor, or a number standing for a scalar of the other operand's dtype. */
+/** A tensor, or a number standing for a scalar of the other operand's dtype. @category tensors */
 export type Operand = Tensor | number
 
 // ---- helpers ----

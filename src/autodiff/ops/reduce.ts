@@ -12,11 +12,13 @@ import { concrete } from '../trace.js'
 import { add, div, equal, exp, log, mul, sub, where } from './elementwise.js'
 import { broadcastTo, reshape } from './structural.js'
 
+/** Options of the reductions. @category tensors */
 export interface ReduceOptions {
   /** Keep reduced axes with length 1 (default false). */
   readonly keepDims?: boolean
 }
 
+/** The axis or axes to reduce; negative ones count from the end. @category tensors */
 export type Axis = number | readonly number[]
 
 interface ReduceParams {

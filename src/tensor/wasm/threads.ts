@@ -29,7 +29,7 @@ import type { WasmInstance, WasmMemory, WasmModule, WebAssemblyApi } from './web
 
 // ---- workers ----
 
-/** A started worker thread, as far as the pool needs it (Node's `Worker` and the Web `Worker` both fit). */
+/** A started worker thread, as far as the pool needs it (Node's `Worker` and the Web `Worker` both fit). @category kernels */
 export interface ThreadWorker {
   postMessage(message: unknown): void
   terminate(): unknown
@@ -363,7 +363,7 @@ const threadedRunners = (exports: KernelExports, pool: Pool, minParallel: number
 
 // ---- the loader ----
 
-/** Options of `loadThreadedWasmKernels`. */
+/** Options of `loadThreadedWasmKernels`. @category kernels */
 export interface ThreadedWasmKernelOptions extends WasmKernelOptions {
   /** Starts the workers: `nodeWorkers` from `scangrad/node`, or a Web Worker factory. */
   readonly createWorker: WorkerFactory
@@ -387,7 +387,7 @@ export interface ThreadedWasmKernelOptions extends WasmKernelOptions {
   readonly startTimeout?: number
 }
 
-/** The threaded backend: the kernels, the thread count, and `close` to stop the workers. */
+/** The threaded backend: the kernels, the thread count, and `close` to stop the workers. @category kernels */
 export interface ThreadedKernels extends Kernels {
   /** Threads per large product, the caller included. */
   readonly threads: number

@@ -27,7 +27,7 @@ import { composedAffine } from '../affine.js'
 import { type RowRunners, createRecurrenceKernels, runRowsOnCaller } from './recurrence.js'
 import { type WasmInstance, type WasmModule, type WebAssemblyApi, webAssemblyApi } from './webAssembly.js'
 
-/** Options of `loadWasmKernels`. */
+/** Options of `loadWasmKernels`. @category kernels */
 export interface WasmKernelOptions {
   /**
    * Smallest sizes handed to WebAssembly; smaller calls run the JavaScript kernels, for which the
