@@ -12,7 +12,11 @@ import type { ThreadWorker, WorkerFactory } from './tensor/wasm/threads.js'
  * the 'error' event is only recorded here, never left unhandled.
  *
  * @example
- * const kernels = await loadThreadedWasmKernels({ createWorker: nodeWorkers })
+ * ```ts
+ * const kernels = await loadThreadedWasmKernels({ createWorker: nodeWorkers, threads: 2 })
+ * kernels.name // e.g. 'wasm-threads2'
+ * kernels.close() // stops the worker
+ * ```
  * @category kernels
  */
 export const nodeWorkers: WorkerFactory = (entry: string): ThreadWorker => {
