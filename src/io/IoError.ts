@@ -34,6 +34,16 @@ export interface IoError {
 
 /**
  * An IoError listing `problems` one per line, each prefixed with the source, then an optional hint.
+ * @example
+ * ```ts
+ * const error = io.ioError('invalid', 'config.json', ['/epochs: expected a positive integer, got 0'], {
+ *   path: '/epochs', hint: 'Train for at least one epoch.',
+ * })
+ * console.log(error.kind, error.path) // invalid /epochs
+ * console.log(error.message)
+ * // config.json: /epochs: expected a positive integer, got 0
+ * // Train for at least one epoch.
+ * ```
  * @category io
  */
 export const ioError = (

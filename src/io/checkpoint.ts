@@ -27,11 +27,39 @@ import { type IoError, ioError } from './IoError.js'
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js'
 import { TreeDefCodec, leafNames, treeDefFromJson, treeDefToJson } from './treeCodec.js'
 
-/** The value of the `format` field; tells a scangrad checkpoint from other safetensors files. */
+/**
+ * The value of the `format` field; tells a scangrad checkpoint from other safetensors files.
+ * @example
+ * ```ts
+ * const bytes = io.encodeCheckpoint({ params: { w: zeros([2]) }, epoch: 0, step: 0, key: randomKey(0) })
+ * const content = io.decodeSafetensors(bytes)
+ * if (E.isRight(content)) {
+ *   const meta = JSON.parse(content.right.metadata['scangrad.checkpoint'])
+ *   console.log(meta.format === io.CHECKPOINT_FORMAT, meta.format) // true scangrad.checkpoint
+ * }
+ * ```
+ * @category io
+ */
 export const CHECKPOINT_FORMAT = 'scangrad.checkpoint'
-/** The checkpoint layout version this code writes and reads. */
+/**
+ * The checkpoint layout version this code writes and reads.
+ * @example
+ * ```ts
+ * const bytes = io.encodeCheckpoint({ params: { w: zeros([2]) }, epoch: 0, step: 0, key: randomKey(0) })
+ * const content = io.decodeSafetensors(bytes)
+ * if (E.isRight(content)) console.log(JSON.parse(content.right.metadata['scangrad.checkpoint']).version === io.CHECKPOINT_VERSION) // true
+ * ```
+ * @category io
+ */
 export const CHECKPOINT_VERSION = 1
-/** The checkpoint's file name inside a run folder. */
+/**
+ * The checkpoint's file name inside a run folder.
+ * @example
+ * ```ts
+ * console.log(io.CHECKPOINT_FILE, io.checkpointPath('runs/mnist')) // checkpoint.safetensors runs/mnist/checkpoint.safetensors
+ * ```
+ * @category io
+ */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors'
 /** The `__metadata__` entry holding the checkpoint's JSON. */
 const METADATA_ENTRY = 'scangrad.checkpoint'
@@ -141,7 +169,18 @@ const checkJson = (value: unknown, where: string): void => {
  * Serialises a training state to checkpoint bytes (a safetensors file; see the file comment).
  * Throws a ValueError for a malformed state (negative epoch, non-JSON model description, …):
  * that is a programming error, not a data error.
- * @example encodeCheckpoint({ params, optState, epoch: 3, step: 600, key, model: { cell: 'lstm', hidden: 32 } })
+ * @example
+ * ```ts
+ * const model = nn.lstm({ inputSize: 2, hiddenSize: 3 })
+ * const optimizer = optim.adam(1e-3)
+ * const params = model.init(randomKey(0))
+ * const bytes = io.encodeCheckpoint({
+ *   params, optState: optimizer.init(params), epoch: 3, step: 600, key: randomKey(1), model: { cell: 'lstm', inputSize: 2, hiddenSize: 3 },
+ * })
+ * const content = io.decodeSafetensors(bytes)
+ * const names = E.isRight(content) ? Object.keys(content.right.tensors) : []
+ * console.log(names.includes('params.weight_ih_l0'), names.includes('optState.0.mu.weight_ih_l0')) // true true
+ * ```
  * @category io
  */
 export const encodeCheckpoint = <P, S>(state: CheckpointState<P, S>): Uint8Array => {
@@ -185,6 +224,17 @@ export const encodeCheckpoint = <P, S>(state: CheckpointState<P, S>): Uint8Array
  * @param expected trees to match (e.g. freshly initialised params), or nothing.
  * @returns Right the checkpoint with its trees rebuilt exactly, or Left an IoError (`corrupt` for a
  *   damaged file or one that is not a checkpoint, `mismatch` for a valid one that does not fit).
+ * @example
+ * ```ts
+ * const small = nn.gru({ inputSize: 2, hiddenSize: 3 })
+ * const bytes = io.encodeCheckpoint({ params: small.init(randomKey(0)), epoch: 5, step: 50, key: randomKey(1), model: { hiddenSize: 3 } })
+ * const restored = io.decodeCheckpoint(bytes, 'run/checkpoint.safetensors', { params: small.init(randomKey(2)) })
+ * if (E.isRight(restored)) console.log(restored.right.epoch, restored.right.model, restored.right.params.weight_hh_l0.shape) // 5 { hiddenSize: 3 } [9, 3]
+ * const larger = nn.gru({ inputSize: 2, hiddenSize: 4 }).init(randomKey(2))
+ * const mismatch = io.decodeCheckpoint(bytes, 'run/checkpoint.safetensors', { params: larger })
+ * if (E.isLeft(mismatch)) console.log(mismatch.left.kind, mismatch.left.message.split('\n')[0])
+ * // mismatch run/checkpoint.safetensors: tensor 'params.weight_ih_l0': expected shape [12, 2], found [9, 2].
+ * ```
  * @category io
  */
 export const decodeCheckpoint = <P = Tree, S = Tree>(
@@ -293,7 +343,10 @@ const checkExpected = (
 
 /**
  * The checkpoint file of a run folder.
- * @example checkpointPath('runs/mnist') // 'runs/mnist/checkpoint.safetensors'
+ * @example
+ * ```ts
+ * console.log(io.checkpointPath('runs/mnist'), io.checkpointPath('runs/mnist/')) // runs/mnist/checkpoint.safetensors runs/mnist/checkpoint.safetensors
+ * ```
  * @category io
  */
 export const checkpointPath = (runDir: string): string =>
@@ -302,7 +355,21 @@ export const checkpointPath = (runDir: string): string =>
 /**
  * Saves a training state as a checkpoint, atomically: an interrupted save leaves the previous
  * checkpoint in place. See `encodeCheckpoint` for what is stored.
- * @example await saveCheckpoint(checkpointPath(runDir), { params, optState, epoch, step, key, model, data })
+ * @example
+ * ```ts
+ * const fs = await import('node:fs')
+ * const os = await import('node:os')
+ * const path = await import('node:path')
+ * const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scangrad-run-'))
+ * const model = nn.lstm({ inputSize: 2, hiddenSize: 3 })
+ * const optimizer = optim.adam(1e-3)
+ * const params = model.init(randomKey(0))
+ * await io.saveCheckpoint(io.checkpointPath(runDir), {
+ *   params, optState: optimizer.init(params), epoch: 1, step: 40, key: randomKey(1),
+ *   model: { cell: 'lstm', inputSize: 2, hiddenSize: 3 }, data: { seed: 7, test: 0.2 },
+ * })
+ * console.log(fs.readdirSync(runDir)) // ['checkpoint.safetensors']
+ * ```
  * @category io
  */
 export const saveCheckpoint = async <P, S>(path: string, state: CheckpointState<P, S>): Promise<void> =>
@@ -311,8 +378,25 @@ export const saveCheckpoint = async <P, S>(path: string, state: CheckpointState<
 /**
  * Loads a checkpoint; see `decodeCheckpoint` for the checks and `expected`.
  * @example
- * const restored = await loadCheckpoint(checkpointPath(runDir), { params: model.init(key) })
- * if (E.isLeft(restored)) { console.error(restored.left.message); process.exit(1) }
+ * ```ts
+ * const fs = await import('node:fs')
+ * const os = await import('node:os')
+ * const path = await import('node:path')
+ * const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scangrad-run-'))
+ * const model = nn.linear({ inputSize: 2, outputSize: 1 })
+ * const optimizer = optim.adam(0.1)
+ * const data = { inputs: tensor([[0, 1], [1, 0], [1, 1]]), targets: tensor([[1], [2], [3]]) }
+ * const options = { loss: train.supervised(model.apply, losses.mse), optimizer, data, batchSize: 3 }
+ * const { state } = fit({ ...options, params: model.init(randomKey(0)), key: randomKey(1), epochs: 2 })
+ * await io.saveCheckpoint(io.checkpointPath(runDir), state)
+ * // later, maybe in another process: check the file against a fresh model's trees, then resume
+ * const fresh = model.init(randomKey(0))
+ * const restored = await io.loadCheckpoint(io.checkpointPath(runDir), { params: fresh, optState: optimizer.init(fresh) })
+ * if (E.isLeft(restored)) throw new Error(restored.left.message)
+ * const { params, optState, epoch, step, key } = restored.right
+ * const resumed = fit({ ...options, resume: { params, optState, epoch, step, key }, epochs: 4 })
+ * console.log(epoch, resumed.state.epoch, resumed.history.length) // 2 4 2
+ * ```
  * @category io
  */
 export const loadCheckpoint = async <P = Tree, S = Tree>(

@@ -27,8 +27,16 @@ export interface DecodeOptions {
  * @param value the untrusted value, typically from `JSON.parse`.
  * @param source where the value came from, e.g. the file name; starts every line of the message.
  * @returns Right of the decoded value, or Left of an IoError whose `path` is the first bad field.
- * @example decodeWith(struct({ learningRate: PositiveNumber }), { learningRate: 'fast' }, 'config.json')
- * // Left: config.json: /learningRate: expected a positive number, got "fast"
+ * @example
+ * ```ts
+ * const Config = io.struct({ learningRate: io.PositiveNumber, epochs: io.PositiveInt })
+ * const bad = io.decodeWith(Config, JSON.parse('{ "learningRate": "fast", "epochs": 0 }'), 'config.json')
+ * if (E.isLeft(bad)) console.log(bad.left.message, bad.left.path)
+ * // config.json: /learningRate: expected a positive number, got "fast"
+ * // config.json: /epochs: expected a positive integer, got 0 /learningRate
+ * const good = io.decodeWith(Config, { learningRate: 0.01, epochs: 5 }, 'config.json')
+ * if (E.isRight(good)) console.log(good.right.epochs) // 5, typed as a number
+ * ```
  * @category codecs
  */
 export const decodeWith = <A, O>(
@@ -60,6 +68,13 @@ export interface FieldIssue {
 /**
  * Groups io-ts errors by field. Errors from the branches of a union that land on the same field are
  * merged ("expected a number or a string"), so each field appears once, in the order first seen.
+ * @example
+ * ```ts
+ * const result = io.struct({ epochs: io.PositiveInt }).decode({ epochs: 0, seed: 1 })
+ * if (E.isLeft(result)) console.log(io.describeErrors(result.left))
+ * // [{ path: '/epochs', problem: 'expected a positive integer, got 0' },
+ * //  { path: '/seed', problem: 'unknown field (known fields: epochs)' }]
+ * ```
  * @category codecs
  */
 export const describeErrors = (errors: t.Errors): FieldIssue[] => {
@@ -111,7 +126,15 @@ const describeCodec = (name: string): string =>
   BUILT_IN_NAMES[name] ??
   (name.startsWith('{') ? 'an object' : /^(Readonly)?Array</.test(name) ? 'an array' : /^\[.*\]$/.test(name) ? `a list ${name}` : name)
 
-/** A short rendering of a value seen in the input (never a whole big object). */
+/**
+ * A short rendering of a value seen in the input (never a whole big object).
+ * @example
+ * ```ts
+ * console.log(io.showValue('fast'), io.showValue(NaN), io.showValue([1, 2])) // "fast" NaN [1,2]
+ * console.log(io.showValue({ weights: Array(100).fill(0) }).length) // 60: cut with "..."
+ * ```
+ * @category codecs
+ */
 export const showValue = (value: unknown): string => {
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value)
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return `a ${typeof value}`
@@ -136,25 +159,78 @@ const numberWhere = (description: string, predicate: (x: number) => boolean): t.
     t.identity,
   )
 
-/** A finite number (JSON numbers are always finite; values built in code may not be). @category codecs */
+/**
+ * A finite number (JSON numbers are always finite; values built in code may not be).
+ * @example
+ * ```ts
+ * console.log(io.FiniteNumber.is(-2.5), io.FiniteNumber.is(Infinity), io.FiniteNumber.is('1')) // true false false
+ * ```
+ * @category codecs
+ */
 export const FiniteNumber = numberWhere('a finite number', Number.isFinite)
 
-/** A finite number > 0 (learning rates, scales). @category codecs */
+/**
+ * A finite number > 0 (learning rates, scales).
+ * @example
+ * ```ts
+ * const Optimizer = io.struct({ learningRate: io.PositiveNumber })
+ * console.log(pipe(io.decodeWith(Optimizer, { learningRate: 0 }, '--config'), E.mapLeft((e) => e.message)))
+ * // { _tag: 'Left', left: '--config: /learningRate: expected a positive number, got 0' }
+ * ```
+ * @category codecs
+ */
 export const PositiveNumber = numberWhere('a positive number', (x) => Number.isFinite(x) && x > 0)
 
-/** A finite number ≥ 0 (weight decay, momentum). @category codecs */
+/**
+ * A finite number ≥ 0 (weight decay, momentum).
+ * @example
+ * ```ts
+ * console.log(io.NonNegativeNumber.is(0), io.NonNegativeNumber.is(-0.1)) // true false
+ * ```
+ * @category codecs
+ */
 export const NonNegativeNumber = numberWhere('a non-negative number', (x) => Number.isFinite(x) && x >= 0)
 
-/** An integer ≥ 1 (epochs, batch sizes, hidden sizes). @category codecs */
+/**
+ * An integer ≥ 1 (epochs, batch sizes, hidden sizes).
+ * @example
+ * ```ts
+ * console.log([1, 32, 0, 2.5].map((n) => io.PositiveInt.is(n))) // [true, true, false, false]
+ * ```
+ * @category codecs
+ */
 export const PositiveInt = numberWhere('a positive integer', (x) => Number.isSafeInteger(x) && x >= 1)
 
-/** An integer ≥ 0 (counts, offsets, seeds). @category codecs */
+/**
+ * An integer ≥ 0 (counts, offsets, seeds).
+ * @example
+ * ```ts
+ * console.log([0, 7, -1, 0.5].map((n) => io.NonNegativeInt.is(n))) // [true, true, false, false]
+ * ```
+ * @category codecs
+ */
 export const NonNegativeInt = numberWhere('a non-negative integer', (x) => Number.isSafeInteger(x) && x >= 0)
 
-/** A number p with 0 ≤ p ≤ 1 (dropout, validation fraction). @category codecs */
+/**
+ * A number p with 0 ≤ p ≤ 1 (dropout, validation fraction).
+ * @example
+ * ```ts
+ * const Split = io.struct({ test: io.Probability })
+ * console.log(pipe(io.decodeWith(Split, { test: 1.5 }, 'split.json'), E.mapLeft((e) => e.message)))
+ * // { _tag: 'Left', left: 'split.json: /test: expected a probability (a number from 0 to 1), got 1.5' }
+ * ```
+ * @category codecs
+ */
 export const Probability = numberWhere('a probability (a number from 0 to 1)', (x) => x >= 0 && x <= 1)
 
-/** A string with at least one character. @category codecs */
+/**
+ * A string with at least one character.
+ * @example
+ * ```ts
+ * console.log(io.NonEmptyString.is('runs/a'), io.NonEmptyString.is('')) // true false
+ * ```
+ * @category codecs
+ */
 export const NonEmptyString = new t.Type<string, string, unknown>(
   'a non-empty string',
   (u): u is string => typeof u === 'string' && u.length > 0,
@@ -164,7 +240,13 @@ export const NonEmptyString = new t.Type<string, string, unknown>(
 
 /**
  * One of a fixed list of strings, e.g. `oneOf(['mnist', 'oscillator'])`; its message lists them.
- * @example oneOf(['adam', 'sgd']).is('adam') // true
+ * @example
+ * ```ts
+ * const Task = io.oneOf(['mnist', 'oscillator'])
+ * console.log(Task.is('mnist')) // true
+ * console.log(pipe(io.decodeWith(Task, 'mnsit', '--task'), E.mapLeft((e) => e.message)))
+ * // { _tag: 'Left', left: '--task: /: expected one of "mnist", "oscillator", got "mnsit"' }
+ * ```
  * @category codecs
  */
 export const oneOf = <const L extends readonly [string, ...string[]]>(choices: L): t.Type<L[number], L[number], unknown> =>
@@ -184,7 +266,13 @@ export type StructOf<R extends t.Props, O extends t.Props> = t.TypeOfProps<R> & 
  * A closed object: the `required` fields must be present, the `optional` ones may be absent or
  * undefined, and any other field is reported as unknown (a typo such as `learningrate` must not be
  * silently ignored). Every field is checked, so every problem is reported at once.
- * @example struct({ epochs: PositiveInt }, { seed: NonNegativeInt })
+ * @example
+ * ```ts
+ * const Run = io.struct({ epochs: io.PositiveInt }, { seed: io.NonNegativeInt })
+ * console.log(Run.is({ epochs: 3 }), Run.is({ epochs: 3, seed: 1 })) // true true
+ * const typo = io.decodeWith(Run, { epochs: 3, sed: 1 }, 'run.json')
+ * if (E.isLeft(typo)) console.log(typo.left.message) // run.json: /sed: unknown field (known fields: epochs, seed)
+ * ```
  * @category codecs
  */
 export const struct = <R extends t.Props, O extends t.Props = Record<never, t.Mixed>>(
@@ -226,7 +314,19 @@ export const struct = <R extends t.Props, O extends t.Props = Record<never, t.Mi
  * A union of object codecs told apart by a string field (`tag`), e.g. optimisers by `kind`. Only the
  * member named by the tag validates the value, so its errors are reported alone; an unknown tag is
  * reported at the tag's path with the list of known ones.
- * @example taggedUnion('kind', { sgd: struct({ kind: t.literal('sgd'), learningRate: PositiveNumber }), … })
+ * @example
+ * ```ts
+ * const Optimizer = io.taggedUnion('kind', {
+ *   sgd: io.struct({ kind: io.oneOf(['sgd']), learningRate: io.PositiveNumber }),
+ *   adam: io.struct({ kind: io.oneOf(['adam']), learningRate: io.PositiveNumber }, { b1: io.Probability }),
+ * })
+ * const decode = (value: unknown) => pipe(io.decodeWith(Optimizer, value, 'config.json'), E.mapLeft((e) => e.message))
+ * console.log(decode({ kind: 'adam', learningRate: 1e-3, b1: 0.8 })) // { _tag: 'Right', right: { kind: 'adam', learningRate: 0.001, b1: 0.8 } }
+ * console.log(decode({ kind: 'sgd', learningRate: 0.1, b1: 0.8 })) // only sgd's rules apply:
+ * // { _tag: 'Left', left: 'config.json: /b1: unknown field (known fields: kind, learningRate)' }
+ * console.log(decode({ kind: 'lbfgs' }))
+ * // { _tag: 'Left', left: 'config.json: /kind: expected one of "sgd", "adam", got "lbfgs"' }
+ * ```
  * @category codecs
  */
 export const taggedUnion = <M extends Record<string, t.Mixed>>(

@@ -62,7 +62,17 @@ const errorCode = (e: unknown): string | undefined =>
  *
  * @param path the target file.
  * @param data the contents (a string is written as UTF-8).
- * @example await writeFileAtomic('run/metrics.json', JSON.stringify(metrics))
+ * @example
+ * ```ts
+ * const fs = await import('node:fs')
+ * const os = await import('node:os')
+ * const path = await import('node:path')
+ * const run = fs.mkdtempSync(path.join(os.tmpdir(), 'scangrad-'))
+ * const file = path.join(run, 'metrics.json')
+ * await io.writeFileAtomic(file, JSON.stringify({ epoch: 1, loss: 0.25 }))
+ * await io.writeFileAtomic(file, JSON.stringify({ epoch: 2, loss: 0.125 })) // replaces it whole
+ * console.log(fs.readFileSync(file, 'utf8'), fs.readdirSync(run)) // {"epoch":2,"loss":0.125} ['metrics.json']
+ * ```
  * @category io
  */
 export const writeFileAtomic = async (path: string, data: Uint8Array | string): Promise<void> => {
@@ -97,6 +107,12 @@ export const writeFileAtomic = async (path: string, data: Uint8Array | string): 
 
 /**
  * Reads a whole file; a missing or unreadable file is a Left naming the path, not an exception.
+ * @example
+ * ```ts
+ * const missing = await io.readFileEither('/no/such/config.json')
+ * console.log(pipe(missing, E.match((e) => `${e.kind}: ${e.message}`, (bytes) => `${bytes.length} bytes`)))
+ * // notFound: /no/such/config.json: no such file.
+ * ```
  * @category io
  */
 export const readFileEither = async (path: string): Promise<E.Either<IoError, Uint8Array>> => {
@@ -119,7 +135,16 @@ export const readFileEither = async (path: string): Promise<E.Either<IoError, Ui
  * @param path the file, conventionally ending in `.safetensors`.
  * @param tensors name → Tensor (F32 or F64).
  * @param metadata optional string → string, stored as `__metadata__`.
- * @example await saveSafetensors('weights.safetensors', { weight_ih_l0: w })
+ * @example
+ * ```ts
+ * const fs = await import('node:fs')
+ * const os = await import('node:os')
+ * const path = await import('node:path')
+ * const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'scangrad-')), 'lstm.safetensors')
+ * const params = nn.lstm({ inputSize: 2, hiddenSize: 3 }).init(randomKey(0)) // PyTorch's names: weight_ih_l0, …
+ * await io.saveSafetensors(file, params, { source: 'scangrad' })
+ * console.log(fs.statSync(file).size) // 992: a JSON header, then 96 float64 values
+ * ```
  * @category io
  */
 export const saveSafetensors = async (path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> =>
@@ -130,7 +155,20 @@ export const saveSafetensors = async (path: string, tensors: Record<string, Tens
  * @param path the file.
  * @returns Right `{ tensors, metadata }`, or Left an IoError naming the file and what is wrong
  *   (missing, unreadable, truncated, bad header, bad offsets, unsupported dtype).
- * @example pipe(await loadSafetensors('rnn.safetensors'), E.map(({ tensors }) => tensors.weight_ih_l0.shape))
+ * @example
+ * ```ts
+ * const fs = await import('node:fs')
+ * const os = await import('node:os')
+ * const path = await import('node:path')
+ * const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'scangrad-')), 'gru.safetensors')
+ * const gru = nn.gru({ inputSize: 2, hiddenSize: 3 })
+ * await io.saveSafetensors(file, gru.init(randomKey(0)))
+ * const loaded = await io.loadSafetensors(file)
+ * console.log(pipe(loaded, E.map(({ tensors }) => tensors.weight_ih_l0.shape))) // { _tag: 'Right', right: [9, 2] }
+ * if (E.isRight(loaded)) gru.apply(loaded.right.tensors, ones([1, 4, 2])) // names and shapes match the layer's
+ * const missing = await io.loadSafetensors(path.join(path.dirname(file), 'missing.safetensors'))
+ * console.log(pipe(missing, E.mapLeft((e) => e.kind))) // { _tag: 'Left', left: 'notFound' }
+ * ```
  * @category io
  */
 export const loadSafetensors = async (path: string): Promise<E.Either<IoError, SafetensorsContent>> => {

@@ -241,7 +241,25 @@ const buildGraph = (plan: ExportPlan, options: OnnxOptions): Uint8Array => {
  * `linear_before_reset = 1`. Masks and lengths are not exported: every step of `x` is real.
  * Throws a ValueError naming the part it cannot export (e.g. an Elman layer with leakyRelu, a custom activation).
  * @example
- * const bytes = io.toOnnx(model, params)   // Uint8Array; await io.writeFileAtomic('model.onnx', bytes)
+ * ```ts
+ * const fs = await import('node:fs')
+ * const os = await import('node:os')
+ * const path = await import('node:path')
+ * const model = nn.sequenceModel({
+ *   recurrent: nn.lstm({ inputSize: 3, hiddenSize: 8, numLayers: 2 }),
+ *   output: nn.linear({ inputSize: 8, outputSize: 1 }),
+ * })
+ * const bytes = io.toOnnx(model, model.init(randomKey(0)), { dtype: 'float32' }) // an ONNX ModelProto
+ * const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'scangrad-')), 'model.onnx')
+ * await io.writeFileAtomic(file, bytes) // ready for onnxruntime: inputs x, h0, c0; outputs y, h_n, c_n
+ * console.log(fs.statSync(file).size > 0) // true
+ * try {
+ *   const leaky = nn.elman({ inputSize: 1, hiddenSize: 2, activation: 'leakyRelu' })
+ *   io.toOnnx(leaky, leaky.init(randomKey(0)))
+ * } catch (e) {
+ *   console.log((e as Error).message) // io.toOnnx: nn.elman has an activation ONNX's RNN node cannot express: only tanh, relu and sigmoid export …
+ * }
+ * ```
  * @category io
  */
 export const toOnnx = (model: unknown, params: unknown, options: OnnxOptions = {}): Uint8Array =>

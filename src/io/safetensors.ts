@@ -74,7 +74,13 @@ const compareCodePoints = (a: string, b: string): number => {
  * @param tensors name → Tensor (float32 → F32, float64 → F64). `__metadata__` is reserved.
  * @param metadata string → string, stored as `__metadata__` (omitted when not given).
  * @returns the file's bytes.
- * @example decodeSafetensors(encodeSafetensors({ w: tensor([1, 2]) })) // Right({ tensors: { w }, metadata: {} })
+ * @example
+ * ```ts
+ * const bytes = io.encodeSafetensors({ w: tensor([[1, 2], [3, 4]], { dtype: 'float32' }), b: tensor([0.5]) }, { epoch: '3' })
+ * const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true))
+ * console.log(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)).trim())
+ * // {"__metadata__":{"epoch":"3"},"b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2,2],"data_offsets":[8,24]}}
+ * ```
  * @category io
  */
 export const encodeSafetensors = (tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array => {
@@ -200,7 +206,15 @@ const pointerKey = (name: string): string => name.replace(/~/g, '~0').replace(/\
  * @param bytes the file's contents.
  * @param source a name for the bytes (the file path), which starts every line of an error.
  * @returns Right `{ tensors, metadata }`, or Left an IoError (kind `corrupt`) listing every problem.
- * @example decodeSafetensors(await readFile('model.safetensors'), 'model.safetensors')
+ * @example
+ * ```ts
+ * const bytes = io.encodeSafetensors({ w: tensor([1, 2]) }, { note: 'demo' })
+ * const decoded = io.decodeSafetensors(bytes, 'demo.safetensors')
+ * if (E.isRight(decoded)) console.log(decoded.right.tensors.w.toArray(), decoded.right.metadata) // [1, 2] { note: 'demo' }
+ * const truncated = io.decodeSafetensors(bytes.subarray(0, bytes.length - 4), 'demo.safetensors')
+ * if (E.isLeft(truncated)) console.log(truncated.left.kind, truncated.left.message)
+ * // corrupt demo.safetensors: tensor 'w' has data_offsets [0, 16] beyond the end of the data buffer (12 bytes): …
+ * ```
  * @category io
  */
 export const decodeSafetensors = (bytes: Uint8Array, source = '<bytes>'): E.Either<IoError, SafetensorsContent> => {

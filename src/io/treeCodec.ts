@@ -14,7 +14,11 @@ import { struct, taggedUnion } from './config.js'
  * The safetensors name of every leaf of a tree, in flattening order: the root name, then one
  * `.segment` per level, an object key or an array index (`optState.0.mu.wIn`). In keys, `%` is
  * written `%25` and `.` is written `%2E`, so segments never contain a dot and names are unique.
- * @example leafNames(treeFlatten({ w: x, layers: [{ b: y }] }).def, 'params') // ['params.w', 'params.layers.0.b']
+ * @example
+ * ```ts
+ * const { def } = treeFlatten({ w: zeros([2]), layers: [{ b: zeros([1]) }, { 'b.1': zeros([1]) }] })
+ * console.log(io.leafNames(def, 'params')) // ['params.w', 'params.layers.0.b', 'params.layers.1.b%2E1']
+ * ```
  * @category io
  */
 export const leafNames = (def: TreeDef, root: string): string[] => {
