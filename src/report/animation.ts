@@ -17,7 +17,15 @@ import { innerSvg, openView, renderVegaLite } from './vega.js'
 
 type AnimationFigure = Extract<Figure, { kind: 'animation' }>
 
-/** Frames kept at most; more are subsampled evenly, keeping the first and the last. */
+/**
+ * Frames kept at most; more are subsampled evenly, keeping the first and the last.
+ * @example
+ * ```ts
+ * const kept = report.pickFrames(500) // 500 epochs of predictions
+ * console.log(kept.length === report.MAX_FRAMES, kept[0], kept[kept.length - 1]) // true 0 499
+ * ```
+ * @category report
+ */
 export const MAX_FRAMES = 60
 
 const WIDTH = 560
@@ -34,7 +42,10 @@ const HOLD_LAST_SECONDS = 1.5
  * Which frames to draw: all of them up to `max`, else `max` indices spread evenly over
  * `[0, count − 1]`, always including both ends.
  *
- * @example pickFrames(5, 3) // [0, 2, 4]
+ * @example
+ * ```ts
+ * console.log(report.pickFrames(5, 3), report.pickFrames(10, 4), report.pickFrames(3, 60)) // [0, 2, 4] [0, 3, 6, 9] [0, 1, 2]
+ * ```
  * @category report
  */
 export const pickFrames = (count: number, max: number = MAX_FRAMES): number[] => {

@@ -32,6 +32,14 @@ const check = (figure: ConfusionFigure): void => {
  * and the count printed in every cell, white on the darker half so it stays legible.
  *
  * @throws ValueError when labels repeat or `counts` is not `labels.length × labels.length`
+ * @example
+ * ```ts
+ * const predicted = [0, 1, 1, 2, 2, 2]
+ * const truth = [0, 1, 2, 2, 2, 1]
+ * const counts = [0, 1, 2].map((t) => [0, 1, 2].map((p) => truth.filter((y, i) => y === t && predicted[i] === p).length))
+ * const spec = report.confusionSpec({ kind: 'confusion', title: 'test set', labels: ['0', '1', '2'], counts })
+ * console.log(counts, (spec.data as { values: unknown[] }).values.length) // [[1, 0, 0], [0, 1, 1], [0, 1, 2]] 9, one cell per pair
+ * ```
  * @category report
  */
 export const confusionSpec = (figure: ConfusionFigure): TopLevelSpec => {

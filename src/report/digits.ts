@@ -12,7 +12,17 @@ type DigitsFigure = Extract<Figure, { kind: 'digits' }>
 /** Image side in pixels of the data (MNIST). */
 export const DIGIT_SIDE = 28
 
-/** Images drawn at most; more are left out and the title says so. */
+/**
+ * Images drawn at most; more are left out and the title says so.
+ * @example
+ * ```ts
+ * const blank = Array<number>(28 * 28).fill(0)
+ * const images = Array.from({ length: 100 }, () => blank)
+ * const spec = report.digitsSpec({ kind: 'digits', title: 'test digits', images, captions: images.map((_, i) => `#${i}`) })
+ * console.log(report.MAX_DIGITS, spec.title) // 64 test digits (first 64 of 100)
+ * ```
+ * @category report
+ */
 export const MAX_DIGITS = 64
 
 /** Screen pixels per image pixel, grid columns, and the cell around each image (image + caption). */
@@ -79,6 +89,16 @@ const check = (figure: DigitsFigure): void => {
  * here in screen pixels and the x/y scales are identities, so no facet machinery is needed.
  *
  * @throws ValueError when an image is not 784 values or captions and images differ in number
+ * @example
+ * ```ts
+ * // a "1": a vertical bar in the middle of a 28×28 image, row-major values in [0, 1]
+ * const one = Array.from({ length: 28 * 28 }, (_, i) => (i % 28 >= 13 && i % 28 <= 14 && i >= 4 * 28 && i < 24 * 28 ? 1 : 0))
+ * const figure = { kind: 'digits', title: 'predictions', images: [one, one.map((v) => v / 2)], captions: ['pred 1 (true 1)', 'pred 7 (true 1)'] } as const
+ * const spec = report.digitsSpec(figure) // a vega-lite spec, e.g. for vega-embed
+ * console.log(spec.title) // predictions
+ * const svg = await report.renderFigure(figure) // what report.html shows
+ * console.log(svg.startsWith('<svg'), svg.includes('pred 7 (true 1)')) // true true
+ * ```
  * @category report
  */
 export const digitsSpec = (figure: DigitsFigure): TopLevelSpec => {

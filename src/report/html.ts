@@ -8,7 +8,11 @@ const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', 
  * Escapes text for HTML element content and quoted attribute values: `& < > " '` become entities,
  * so `<script>` in a title shows as text and never runs.
  *
- * @example escapeHtml('<b>') // '&lt;b&gt;'
+ * @example
+ * ```ts
+ * console.log(report.escapeHtml(`<script>alert("hi")</script> & 'more'`))
+ * // &lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt; &amp; &#39;more&#39;
+ * ```
  * @category report
  */
 export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c)
@@ -18,7 +22,11 @@ export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c)
  * digits (trailing zeros dropped), very large or small magnitudes in exponent form; NaN and ±∞ by
  * name.
  *
- * @example formatNumber(0.912345678) // '0.91235'
+ * @example
+ * ```ts
+ * console.log([0.912345678, 60000, 1234567.8, 0.00001234, NaN, -Infinity].map(report.formatNumber))
+ * // ['0.91235', '60000', '1.235e+6', '1.234e-5', 'NaN', '−∞']
+ * ```
  * @category report
  */
 export const formatNumber = (value: number): string => {

@@ -9,7 +9,17 @@ import { renderVegaLite } from './vega.js'
 
 type LinesFigure = Extract<Figure, { kind: 'lines' }>
 
-/** Points kept per series; longer series are thinned by {@link decimate}. */
+/**
+ * Points kept per series; longer series are thinned by {@link decimate}.
+ * @example
+ * ```ts
+ * const day = Array.from({ length: 10_000 }, (_, i) => i)
+ * const spec = report.linesSpec({ kind: 'lines', title: 'temperature', xLabel: 'day', yLabel: '°F',
+ *   series: [{ name: 'tmax', x: day, y: day.map((d) => 60 + 20 * Math.sin(d / 58)) }] })
+ * console.log((spec.data as { values: unknown[] }).values.length <= report.MAX_POINTS_PER_SERIES) // true
+ * ```
+ * @category report
+ */
 export const MAX_POINTS_PER_SERIES = 2000
 
 /** Series up to this length also get a dot per point (epoch curves read better with them). */
@@ -23,6 +33,12 @@ const POINT_MARKERS_UP_TO = 40
  * @param y the curve's values (its x values are not needed: buckets follow point order)
  * @param max at most this many indices come back (≥ 2)
  * @returns indices into the curve, increasing
+ * @example
+ * ```ts
+ * const loss = [5, 4, 3, 90, 2, 1.5, 1.2, 1.1] // a spike at index 3
+ * console.log(report.decimate(loss, 4)) // [2, 3, 4, 7]: the spike survives
+ * console.log(report.decimate(loss, 100)) // [0, 1, 2, 3, 4, 5, 6, 7]: short curves stay whole
+ * ```
  * @category report
  */
 export const decimate = (y: readonly number[], max: number): number[] => {
@@ -67,6 +83,14 @@ const rowsOf = (series: Series, line: number, logY: boolean): Row[] => {
  * `logY` puts y on a log scale. Series with the same name share a colour but stay separate lines.
  *
  * @throws ValueError when a series has `x.length ≠ y.length`
+ * @example
+ * ```ts
+ * const spec = report.linesSpec({
+ *   kind: 'lines', title: 'loss', xLabel: 'epoch', yLabel: 'loss', logY: true,
+ *   series: [{ name: 'train', x: [1, 2, 3], y: [1, 0.5, 0.2] }, { name: 'validation', x: [1, 2, 3], y: [1.1, 0.7, NaN] }],
+ * })
+ * console.log(spec.title, (spec.data as { values: unknown[] }).values.length) // loss 5: the NaN point is left out
+ * ```
  * @category report
  */
 export const linesSpec = (figure: LinesFigure): TopLevelSpec => {

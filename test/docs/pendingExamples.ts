@@ -4,16 +4,6 @@
  * exported; remove a name when its example is written. The list only shrinks.
  */
 export const PENDING_EXAMPLES: readonly string[] = [
-  'report.escapeHtml',
-  'report.formatNumber',
-  'report.linesSpec',
-  'report.decimate',
-  'report.MAX_POINTS_PER_SERIES',
-  'report.confusionSpec',
-  'report.digitsSpec',
-  'report.MAX_DIGITS',
-  'report.pickFrames',
-  'report.MAX_FRAMES',
   'datasets.readCsv',
   'datasets.parseCsv',
   'datasets.NumericCell',
