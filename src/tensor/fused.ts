@@ -67,6 +67,9 @@ export interface FusedProgram {
 /** Columns per chunk: a row's temporaries (a few dozen of them) stay in the first-level cache. */
 export const FUSED_CHUNK = 256
 
+/** The input lengths each program was last found well formed for (programs are read-only, like tensors). */
+const checked = new WeakMap<FusedProgram, string>()
+
 /**
  * Throws unless `program` is well formed for inputs of `inputLengths` elements: every view inside
  * its array, every slot and operation known, every instruction writing a temporary or an output
@@ -76,6 +79,9 @@ export const FUSED_CHUNK = 256
  * @category kernels
  */
 export const checkFusedProgram = (who: string, program: FusedProgram, inputLengths: readonly number[]): void => {
+  // A program runs again and again on inputs of the same lengths (a step of a sequence): checked once for them.
+  const lengths = inputLengths.join(',')
+  if (checked.get(program) === lengths) return
   const { rows, cols, slots, instructions, outputs } = program
   const problems: string[] = []
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) problems.push(`rows and cols must be counts, got [${rows}, ${cols}]`)
@@ -97,7 +103,9 @@ export const checkFusedProgram = (who: string, program: FusedProgram, inputLengt
     for (const a of args) if (slots[a] === undefined) problems.push(`instruction ${i} reads slot ${a} of ${slots.length}`)
   })
   if (problems.length > 0) throw new ValueError(`${who}: the program is malformed:\n${problems.map((p) => `  * ${p};`).join('\n')}`)
+  checked.set(program, lengths)
 }
+
 
 /** Evaluated through exp(−|x|), as `jsKernels.sigmoid`, so neither branch overflows. */
 const sigmoidOf = (v: number): number => {
@@ -174,4 +182,62 @@ export const runFused = (program: FusedProgram, inputs: readonly Data[]): Data[]
     }
   }
   return outputs
+}
+
+// ---- building programs ----
+
+/** Where a value of a program under construction lives: a slot, or a temporary named by a number (written by one step). */
+export type FusedPlace = Exclude<FusedSlot, { readonly kind: 'temporary' }> | { readonly kind: 'temporary'; readonly id: number }
+
+/** An instruction of a program under construction. */
+export interface FusedStep {
+  readonly op: FusedOp
+  readonly out: FusedPlace
+  readonly args: readonly FusedPlace[]
+}
+
+const placeKey = (p: FusedPlace): string =>
+  p.kind === 'temporary' ? `t${p.id}` : p.kind === 'constant' ? `c${p.value}` : `${p.kind} ${p.index} ${p.offset} ${p.rowStride}`
+
+/**
+ * The program of `steps`: one slot per distinct view and constant, and the temporaries (each
+ * written by one step before any step reads it) packed into as few scratch slots as their
+ * lifetimes allow, so that a row's scratch stays in the first-level cache. A step may take the
+ * scratch slot of an argument it reads for the last time.
+ * @param rows the domain's rows
+ * @param cols the domain's columns
+ * @param outputs the lengths of the outputs
+ * @param steps the instructions in order, over places
+ * @returns the program
+ * @category kernels
+ */
+export const assembleFused = (rows: number, cols: number, outputs: readonly number[], steps: readonly FusedStep[]): FusedProgram => {
+  const lastRead = new Map<number, number>()
+  steps.forEach(({ args }, i) => { for (const a of args) if (a.kind === 'temporary') lastRead.set(a.id, i) })
+  const slots: FusedSlot[] = []
+  const known = new Map<string, number>()
+  const scratch = new Map<number, number>()
+  const free: number[] = []
+  const slotOf = (p: FusedPlace): number => {
+    if (p.kind === 'temporary') {
+      const s = scratch.get(p.id)
+      if (s === undefined) throw new Error(`assembleFused: temporary ${p.id} is read before it is written.`)
+      return s
+    }
+    const key = placeKey(p)
+    let s = known.get(key)
+    if (s === undefined) known.set(key, (s = slots.push(p) - 1))
+    return s
+  }
+  const instructions = steps.map(({ op, out, args }, i): FusedInstruction => {
+    const argSlots = args.map(slotOf)
+    for (const id of new Set(args.flatMap((a) => (a.kind === 'temporary' && lastRead.get(a.id) === i ? [a.id] : [])))) free.push(scratch.get(id)!)
+    if (out.kind !== 'temporary') return { op, out: slotOf(out), args: argSlots }
+    const s = free.pop() ?? slots.push({ kind: 'temporary' }) - 1
+    scratch.set(out.id, s)
+    // A result nobody reads frees its slot at once.
+    if (!lastRead.has(out.id)) free.push(s)
+    return { op, out: s, args: argSlots }
+  })
+  return { rows, cols, outputs, slots, instructions }
 }

@@ -17,16 +17,18 @@
 import { fitCotangent } from '../autodiff/backward.js'
 import { add } from '../autodiff/ops/elementwise.js'
 import { matmulTransposed } from '../autodiff/ops/linalg.js'
+import { sum } from '../autodiff/ops/reduce.js'
 import { concat, stack, unstack } from '../autodiff/ops/structural.js'
 import { type Application, type PlainRun, recordingApplications } from '../autodiff/primitive.js'
 import { Trace, Traced, concrete, leaf } from '../autodiff/trace.js'
 import { Tensor } from '../tensor/Tensor.js'
 import { shapesEqual } from '../tensor/shape.js'
 import { type TreeDef, treeDefDifference, treeFlatten, treeUnflatten } from '../tree/tree.js'
+import { fuseElementwise } from './fusion.js'
 import type { ScanStep, SequenceKernel } from './sequenceKernel.js'
 
 /** Where an application's input comes from. */
-type Ref =
+export type Ref =
   | { readonly kind: 'carry'; readonly index: number }
   | { readonly kind: 'x'; readonly index: number }
   /** A tensor the step closed over: `operand` indexes the kernel's operands (traced ones), else it is baked in. */
@@ -36,7 +38,7 @@ type Ref =
   /** Another ref's value with its traces stripped (`stopGradient`, a `where` condition): no cotangent goes back through it. */
   | { readonly kind: 'stopped'; readonly of: Ref }
 
-interface Equation {
+export interface Equation {
   readonly application: Application
   readonly inputs: readonly Ref[]
   /** No input depends on the step's carry or inputs: it runs once per scan. */
@@ -44,7 +46,7 @@ interface Equation {
 }
 
 /** The traced step: its equations in order, where its carry and y come from, and the tensors it closed over that are differentiated. */
-interface Program {
+export interface Program {
   readonly equations: readonly Equation[]
   readonly carryOut: readonly Ref[]
   readonly y: Ref
@@ -143,8 +145,9 @@ const deferredProduct = (equation: Equation): boolean => {
  * loop). `init` and `xs` are the scan's (time-major); the step runs once on them.
  */
 export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknown, xs: unknown): SequenceKernel | null => {
-  const program = trace(step, init, xs)
-  if (program === null) return null
+  const traced = trace(step, init, xs)
+  if (traced === null) return null
+  const program = fuseElementwise(traced)
   const { equations } = program
   const invariantOnly = (r: Ref): boolean => r.kind === 'const' || (r.kind === 'value' && equations[r.at].invariant)
 
@@ -209,12 +212,21 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
       const differentiable: boolean[] = []
       equations.forEach((e, at) => { differentiable[at] = e.inputs.some(asked) })
       const yCotangents = cotangents.y === null || run.outputs === 'last' ? null : unstack(cotangents.y)
-      /** Cotangents of step-invariant values and operands, summed once all steps are done. */
-      const invariantCotangents = new Map<string, Tensor>()
+      /**
+       * Cotangents of step-invariant values and operands, summed once all steps are done (one
+       * stacked sum rather than an addition per step: a bias's cotangent arrives at every step).
+       */
+      const invariantParts = new Map<string, Tensor[]>()
       const keyOf = (r: Ref): string => (r.kind === 'value' ? `v${r.at}:${r.slot}` : `c${(r as { operand: number | null }).operand}`)
       const toInvariant = (r: Ref, g: Tensor): void => {
         if (r.kind === 'const' && r.operand === null) return
-        invariantCotangents.set(keyOf(r), plus(invariantCotangents.get(keyOf(r)), g))
+        const parts = invariantParts.get(keyOf(r))
+        if (parts === undefined) invariantParts.set(keyOf(r), [g])
+        else parts.push(g)
+      }
+      const invariantCotangent = (key: string): Tensor | null => {
+        const parts = invariantParts.get(key)
+        return parts === undefined ? null : parts.length === 1 ? parts[0] : sum(stack(parts, 0), 0)
       }
       /** Per deferred product, its varying operands and output cotangents over all steps. */
       const deferred = new Map<number, { a: Tensor[]; g: Tensor[] }>()
@@ -261,15 +273,22 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
         }
         carryCotangents = carryIn
       }
-      // Σ_t a_tᵀ·g_t as one product of the stacked rows.
+      // Σ_t a_tᵀ·g_t as one product of the stacked rows. Products that share operands at every step
+      // (both terms of x·W_ih + h·W_hh get the same cotangent) share their stacks.
+      const stacks: { readonly parts: readonly Tensor[]; readonly stacked: Tensor }[] = []
+      const stacked = (parts: readonly Tensor[]): Tensor => {
+        const known = stacks.find((s) => s.parts.length === parts.length && s.parts.every((p, i) => p === parts[i]))
+        if (known !== undefined) return known.stacked
+        return stacks[stacks.push({ parts, stacked: concat([...parts], 0) }) - 1].stacked
+      }
       for (const [at, { a, g }] of deferred) {
         const w = equations[at].inputs[1]
-        toInvariant(w, fitCotangent(matmulTransposed(concat(a, 0), concat(g, 0), true, false), equations[at].application.inputs[1]))
+        toInvariant(w, fitCotangent(matmulTransposed(stacked(a), stacked(g), true, false), equations[at].application.inputs[1]))
       }
       for (let at = equations.length - 1; at >= 0; at--) {
         const e = equations[at]
         if (!e.invariant) continue
-        const outs = e.application.outs.map((_, slot) => invariantCotangents.get(`v${at}:${slot}`) ?? null)
+        const outs = e.application.outs.map((_, slot) => invariantCotangent(`v${at}:${slot}`))
         if (outs.every((g) => g === null)) continue
         const ins = e.inputs.map((r) => valueOf(r, env, null, [], []))
         const wanted = e.inputs.map(asked)
@@ -287,7 +306,7 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
           const step0 = unstack(l)[0]
           return stack(dxs[i].map((g) => g ?? zerosLike(step0)), 0)
         }),
-        operands: run.operands.map((_, i) => (needed.operands[i] ? invariantCotangents.get(`c${i}`) ?? null : null)),
+        operands: run.operands.map((_, i) => (needed.operands[i] ? invariantCotangent(`c${i}`) : null)),
       }
     },
   }

@@ -63,7 +63,7 @@ const caseArb = (dtype: DType): fc.Arbitrary<Case> => fc.record({
   // Per input: extra columns of the wide array, and whether it is one repeated row.
   inputs: fc.array(fc.record({ extra: fc.nat(9), repeated: fc.boolean(), seed: fc.nat() }), { minLength: 1, maxLength: 3 }),
   constants: fc.array(fc.constantFrom(0, 1, -2, 0.5), { maxLength: 2 }),
-  steps: fc.array(fc.record({ op: fc.constantFrom(...FUSED_BINARY_OPS, ...FUSED_UNARY_OPS), a: fc.nat(), b: fc.nat(), window: fc.nat(), keep: fc.boolean() }), { minLength: 1, maxLength: 12 }),
+  steps: fc.array(fc.record({ op: fc.constantFrom(...FUSED_BINARY_OPS, ...FUSED_UNARY_OPS), a: fc.nat(), b: fc.nat(), pad: fc.nat(2), keep: fc.boolean() }), { minLength: 1, maxLength: 12 }),
   accumulate: fc.boolean(),
 }).map(({ rows, cols, inputs, constants, steps, accumulate }) => {
   const slots: FusedSlot[] = []
@@ -79,12 +79,13 @@ const caseArb = (dtype: DType): fc.Arbitrary<Case> => fc.record({
   constants.forEach((value) => readable.push(slots.push({ kind: 'constant', value }) - 1))
   const outputs: number[] = []
   const instructions: FusedInstruction[] = []
-  for (const { op, a, b, keep } of steps) {
+  for (const { op, a, b, pad, keep } of steps) {
     const binary = (FUSED_BINARY_OPS as readonly string[]).includes(op)
     const args = binary ? [readable[a % readable.length], readable[b % readable.length]] : [readable[a % readable.length]]
-    // Kept results are outputs (each its own array, full rows); the others are temporaries.
+    // Kept results are outputs, each its own array, perhaps wider than the domain (the columns the
+    // program does not write stay zero); the others are temporaries.
     const out = keep
-      ? slots.push({ kind: 'output', index: outputs.push(rows * cols) - 1, offset: 0, rowStride: cols }) - 1
+      ? slots.push({ kind: 'output', index: outputs.push(rows * (cols + pad)) - 1, offset: pad > 1 ? 1 : 0, rowStride: cols + pad }) - 1
       : slots.push({ kind: 'temporary' }) - 1
     instructions.push({ op, out, args })
     readable.push(out)

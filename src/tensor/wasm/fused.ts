@@ -1,8 +1,9 @@
 /**
  * @file `Kernels.fused` on the WebAssembly module: a fused elementwise program (src/tensor/fused.ts)
  * runs in one call. Its inputs are copied in once, its outputs zeroed there and copied out once;
- * intermediates live in chunk-sized temporaries in module memory. The program is encoded for the
- * module once per program object (the derived sequence kernels run one program at every step).
+ * intermediates live in chunk-sized temporaries in module memory. The layout, the instruction words
+ * and the slot table are worked out once per program and input lengths (a derived sequence kernel
+ * runs one program at every step).
  */
 import { type Data, type DType, dtypeOf } from '../Tensor.js'
 import { FUSED_CHUNK, FUSED_OPS, type FusedProgram, checkFusedProgram } from '../fused.js'
@@ -10,28 +11,61 @@ import type { Kernels } from '../kernels.js'
 import { type Arena, alignRegion, layout } from './arena.js'
 import type { FusedKernel, KernelExports } from './exports.js'
 
-/** A program as the module reads it: instruction words, and per slot where it lives in the layout. */
-interface Encoded {
-  readonly code: Int32Array
-  /** Per slot: region (an input, output, constant or temporary), element offset, row stride in elements, chunk step (0 or 1). */
-  readonly slots: readonly { readonly region: 'input' | 'output' | 'constant' | 'temporary'; readonly index: number; readonly offset: number; readonly rowStride: number; readonly step: number }[]
-  readonly constants: readonly number[]
-  readonly temporaries: number
+/** Where one run of a program puts everything, for one element size and input lengths. */
+interface Plan {
+  readonly lengths: string
+  readonly bytes: number
+  readonly inputs: readonly number[]
+  readonly outputs: readonly number[]
+  /** The outputs that must start as zeros: those some instruction reads, or that its writes do not cover. */
+  readonly zeroed: readonly number[]
+  /** Byte address and value of each constant's chunk. */
+  readonly constants: readonly (readonly [number, number])[]
+  /** The instruction words, then the slot table, as the module reads them from `code`. */
+  readonly words: Int32Array
+  readonly code: number
+  readonly slots: number
+  readonly end: number
 }
 
-const encode = (program: FusedProgram): Encoded => {
-  const constants: number[] = []
-  let temporaries = 0
-  const slots = program.slots.map((s) => {
-    switch (s.kind) {
-      case 'input': case 'output': return { region: s.kind, index: s.index, offset: s.offset, rowStride: s.rowStride, step: 1 }
-      case 'constant': return { region: s.kind, index: constants.push(s.value) - 1, offset: 0, rowStride: 0, step: 0 }
-      case 'temporary': return { region: s.kind, index: temporaries++, offset: 0, rowStride: 0, step: 0 }
+const planOf = (program: FusedProgram, bytes: number, lengths: readonly number[]): Plan => {
+  const chunk = Math.min(program.cols, FUSED_CHUNK)
+  const inputs = layout(bytes, lengths)
+  const outputs = layout(bytes, program.outputs, inputs.end)
+  const scratch = program.slots.filter((s) => s.kind === 'constant' || s.kind === 'temporary')
+  const chunks = layout(bytes, scratch.map(() => chunk), outputs.end)
+  const code = chunks.end
+  const slots = code + alignRegion(16 * program.instructions.length)
+  const words = new Int32Array((slots - code + 16 * program.slots.length) / 4)
+  program.instructions.forEach(({ op, out, args }, i) => words.set([FUSED_OPS.indexOf(op), out, args[0], args[1] ?? args[0]], 4 * i))
+  const constants: [number, number][] = []
+  let next = 0
+  program.slots.forEach((s, i) => {
+    const at = (slots - code) / 4 + 4 * i
+    if (s.kind === 'input' || s.kind === 'output') {
+      const base = (s.kind === 'input' ? inputs : outputs).ptrs[s.index]
+      words.set([base + s.offset * bytes, s.rowStride * bytes, bytes], at)
+    } else {
+      const base = chunks.ptrs[next++]
+      if (s.kind === 'constant') constants.push([base, s.value])
+      words.set([base, 0, 0], at)
     }
   })
-  const code = new Int32Array(4 * program.instructions.length)
-  program.instructions.forEach(({ op, out, args }, i) => code.set([FUSED_OPS.indexOf(op), out, args[0], args[1] ?? args[0]], 4 * i))
-  return { code, slots, constants, temporaries }
+  const zeroed = program.outputs.flatMap((_, i) => (coveredWithoutReading(program, i) ? [] : [i]))
+  return { lengths: lengths.join(','), bytes, inputs: inputs.ptrs, outputs: outputs.ptrs, zeroed, constants, words, code, slots, end: slots + 16 * program.slots.length }
+}
+
+/** Whether the program writes every element of output `index` and never reads it: then its zeros are never seen. */
+const coveredWithoutReading = (program: FusedProgram, index: number): boolean => {
+  const views = new Set(program.slots.flatMap((s, i) => (s.kind === 'output' && s.index === index ? [i] : [])))
+  if (program.instructions.some(({ args }) => args.some((a) => views.has(a)))) return false
+  const written = new Uint8Array(program.outputs[index])
+  for (const { out } of program.instructions) {
+    const s = program.slots[out]
+    if (!views.has(out) || s.kind !== 'output') continue
+    for (let r = 0; r < program.rows; r++) written.fill(1, s.offset + r * s.rowStride, s.offset + r * s.rowStride + program.cols)
+  }
+  return written.every((w) => w === 1)
 }
 
 /**
@@ -44,35 +78,23 @@ export const createFused = (
   exports: KernelExports, arena: Arena, fallback: NonNullable<Kernels['fused']>, minSize: number,
 ): NonNullable<Kernels['fused']> => {
   const run: Record<DType, FusedKernel> = { float32: exports.fused_f32, float64: exports.fused_f64 }
-  const encodings = new WeakMap<FusedProgram, Encoded>()
+  const plans = new WeakMap<FusedProgram, Plan>()
   return (program, inputs) => {
-    const { rows, cols } = program
-    checkFusedProgram('fused', program, inputs.map((x) => x.length))
+    const lengths = inputs.map((x) => x.length)
+    checkFusedProgram('fused', program, lengths)
     const dtype = inputs.length === 0 ? 'float64' : dtypeOf(inputs[0])
-    if (rows * cols < minSize || inputs.some((x) => dtypeOf(x) !== dtype)) return fallback(program, inputs)
-    let encoded = encodings.get(program)
-    if (encoded === undefined) encodings.set(program, (encoded = encode(program)))
+    if (program.rows * program.cols < minSize || inputs.some((x) => dtypeOf(x) !== dtype)) return fallback(program, inputs)
     const bytes = dtype === 'float32' ? 4 : 8
-    const chunk = Math.min(cols, FUSED_CHUNK)
-    const inputAt = layout(bytes, inputs.map((x) => x.length))
-    const outputAt = layout(bytes, program.outputs, inputAt.end)
-    const scratchAt = layout(bytes, new Array<number>(encoded.constants.length + encoded.temporaries).fill(chunk), outputAt.end)
-    const codeAt = scratchAt.end
-    const slotsAt = codeAt + alignRegion(4 * encoded.code.length)
-    const end = slotsAt + alignRegion(16 * encoded.slots.length)
-    if (!arena.reserve(end)) return fallback(program, inputs)
+    let plan = plans.get(program)
+    if (plan === undefined || plan.bytes !== bytes || plan.lengths !== lengths.join(',')) plans.set(program, (plan = planOf(program, bytes, lengths)))
+    if (!arena.reserve(plan.end)) return fallback(program, inputs)
     const m: Data = dtype === 'float32' ? new Float32Array(exports.memory.buffer) : new Float64Array(exports.memory.buffer)
-    const words = new Int32Array(exports.memory.buffer)
-    inputs.forEach((x, i) => m.set(x, inputAt.ptrs[i] / bytes))
-    program.outputs.forEach((n, i) => m.fill(0, outputAt.ptrs[i] / bytes, outputAt.ptrs[i] / bytes + n))
-    encoded.constants.forEach((value, i) => m.fill(value, scratchAt.ptrs[i] / bytes, scratchAt.ptrs[i] / bytes + chunk))
-    words.set(encoded.code, codeAt / 4)
-    encoded.slots.forEach(({ region, index, offset, rowStride, step }, s) => {
-      const base = region === 'input' ? inputAt.ptrs[index] : region === 'output' ? outputAt.ptrs[index]
-        : scratchAt.ptrs[region === 'constant' ? index : encoded.constants.length + index]
-      words.set([base + offset * bytes, rowStride * bytes, step * bytes, 0], (slotsAt + 16 * s) / 4)
-    })
-    run[dtype](codeAt, program.instructions.length, slotsAt, encoded.slots.length, rows, cols, chunk)
-    return program.outputs.map((n, i) => m.slice(outputAt.ptrs[i] / bytes, outputAt.ptrs[i] / bytes + n))
+    inputs.forEach((x, i) => m.set(x, plan.inputs[i] / bytes))
+    for (const i of plan.zeroed) m.fill(0, plan.outputs[i] / bytes, plan.outputs[i] / bytes + program.outputs[i])
+    const chunk = Math.min(program.cols, FUSED_CHUNK)
+    for (const [at, value] of plan.constants) m.fill(value, at / bytes, at / bytes + chunk)
+    new Int32Array(exports.memory.buffer).set(plan.words, plan.code / 4)
+    run[dtype](plan.code, program.instructions.length, plan.slots, program.slots.length, program.rows, program.cols, chunk)
+    return program.outputs.map((n, i) => m.slice(plan.outputs[i] / bytes, plan.outputs[i] / bytes + n))
   }
 }
