@@ -43,7 +43,6 @@ const fitTangent = (t: Tensor, out: Tensor): Tensor => {
   return shaped.dtype === out.dtype ? shaped : cast(shaped, out.dtype)
 }
 
-const zerosOf = (x: Tensor): Tensor => full(x.shape, 0, { dtype: x.dtype })
 
 const untransposable = (name: string, input: number): ValueError =>
   new ValueError(
@@ -55,20 +54,21 @@ const untransposable = (name: string, input: number): ValueError =>
 /**
  * The tangent rule of a primitive that has none, from its VJP. The VJP is linear in the
  * cotangent g, so J·t = ∂/∂g ⟨vjpᵀ(g), t⟩: a reverse sweep, on a trace of its own, of the inner
- * product of the VJP's result with the tangents, at g = 0. It costs about two VJPs and needs the
+ * product of the VJP's result with the tangents. It costs about two VJPs and needs the
  * pullback to be written with primitives, as higher orders already require.
  */
 const transposedVjp = (
   name: string, { outs, pullback }: Evaluated, inputs: readonly Tensor[], tangents: readonly (Tensor | null)[],
 ): (Tensor | null)[] => {
   const trace = new Trace()
-  const gs = outs.map((y) => leaf(zerosOf(y), trace))
+  // Any g will do, the VJP being linear in it; ones make a cotangent that bypassed g show up non-zero.
+  const gs = outs.map((y) => leaf(full(y.shape, 1, { dtype: y.dtype }), trace))
   const cotangents = pullback(gs, new Map(), tangents.map((t) => t !== null))
   let inner: Tensor | null = null
   tangents.forEach((t, i) => {
     const g = cotangents[i]
     if (t === null || g === null || g === undefined) return
-    // A VJP is linear in g, so a cotangent made without g is zero, unless the VJP left the tape.
+    // A cotangent that does not depend on g (through primitives) is zero, unless the VJP left the tape.
     if (!(g instanceof Recorded && g.trace === trace)) {
       if (concrete(g).data.some((v) => v !== 0)) throw untransposable(name, i)
       return

@@ -44,7 +44,7 @@ export const jvpLeaves = (
  * const [y, dy] = jvp((x: Tensor) => sum(square(x)), [tensor([1, 2])], [tensor([1, 0])]) // y = 5, dy = 2
  * @category transforms
  */
-export const jvp = <A extends readonly unknown[], R>(f: (...args: A) => R, primals: A, tangents: A): [R, R] => {
+export const jvp = <A extends readonly unknown[], R>(f: (...args: A) => R, primals: Readonly<A>, tangents: Readonly<A>): [R, R] => {
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     throw new TreeError(
       `jvp: primals and tangents must be arrays with one entry per argument of the function, got ${Array.isArray(primals) ? 'an array' : typeof primals} ` +
