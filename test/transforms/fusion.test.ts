@@ -122,7 +122,8 @@ describe('fused elementwise groups in traced steps', () => {
       const weights = normal(randomKey(5), [3, 5, sizes.hiddenSize], { dtype })
       const loss = (l: typeof layer) => (p: nn.Params): Tensor => {
         const { outputs, state } = l.apply(p, xs)
-        return add(sum(mul(outputs, weights)), sum(mul(state.c, state.c)))
+        const c = state.c as Tensor // one layer: one [1, batch, hidden] tensor
+        return add(sum(mul(outputs, weights)), sum(mul(c, c)))
       }
       const tolerance = dtype === 'float64' ? 1e-12 : 2e-5
       counting()
