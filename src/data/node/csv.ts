@@ -72,6 +72,12 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 /**
  * io-ts codec of one numeric cell: a string in decimal notation (surrounding spaces allowed) that
  * denotes a finite number ↔ that number.
+ * @example
+ * ```ts
+ * console.log(datasets.NumericCell.decode(' 61.5 ')) // { _tag: 'Right', right: 61.5 }
+ * console.log(['', 'NA', '0x1f', 'Infinity'].map((cell) => E.isLeft(datasets.NumericCell.decode(cell)))) // [true, true, true, true]
+ * console.log(datasets.NumericCell.encode(61.5)) // '61.5'
+ * ```
  * @category codecs
  */
 export const NumericCell = new t.Type<number, string, unknown>(
@@ -154,7 +160,17 @@ interface ParsedRecord {
  * @param source a name for messages (default `'<csv text>'`).
  * @returns Right: a {@link CsvTable}; Left: a {@link CsvError} with a ready message.
  * @example
- * parseCsv('x,y\n1,2\n3,4\n', { columns: ['y'] }) // Right { rows: 2, columns: { y: [2, 4] }, … }
+ * ```ts
+ * const csv = 'date,tmax,tmin\n2024-01-01,50,31\n2024-01-02,,30\n2024-01-03,55,NA\n'
+ * const table = datasets.parseCsv(csv, { columns: ['tmax'], text: ['date'], missing: 'ffill' }, 'weather.csv')
+ * if (E.isRight(table)) console.log(table.right.columns.tmax, table.right.filled) // Float64Array [50, 50, 55] [{ line: 3, column: 'tmax', value: '' }]
+ * const strict = datasets.parseCsv(csv, { columns: ['tmax', 'tmin'] }, 'weather.csv')
+ * if (E.isLeft(strict)) console.log(strict.left.kind, strict.left.message)
+ * // cells readCsv weather.csv: every cell of a used column must be a number; 2 bad cells in 2 rows (columns "tmax", "tmin"):
+ * //   line 3, column "tmax": empty
+ * //   line 4, column "tmin": "NA" is not a number
+ * // Fix the file, or pass missing: 'drop' to skip those rows or 'ffill' to repeat the value above (CLI: --missing drop|ffill).
+ * ```
  * @category loaders
  */
 export const parseCsv = (content: string, options: CsvOptions, source = '<csv text>'): E.Either<CsvError, CsvTable> => {
@@ -281,8 +297,18 @@ export const parseCsv = (content: string, options: CsvOptions, source = '<csv te
  * @param options `{ columns, text?, missing?, delimiter? }`.
  * @returns Right: a {@link CsvTable}; Left: a {@link CsvError}.
  * @example
- * const table = readCsv('clean_weather.csv', { columns: ['tmax', 'tmax_tomorrow'], text: ['date'], missing: 'ffill' })
+ * ```ts
+ * const fs = await import('node:fs')
+ * const os = await import('node:os')
+ * const path = await import('node:path')
+ * const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'scangrad-')), 'weather.csv')
+ * fs.writeFileSync(file, 'date,tmax,tmax_tomorrow\n2024-01-01,50,52\n2024-01-02,52,\n2024-01-03,49,51\n')
+ * const table = datasets.readCsv(file, { columns: ['tmax', 'tmax_tomorrow'], text: ['date'], missing: 'drop' })
  * if (E.isLeft(table)) throw new Error(table.left.message)
+ * const { rows, columns, text, dropped } = table.right
+ * console.log(rows, columns.tmax, text.date, dropped) // 2 Float64Array [50, 49] ['2024-01-01', '2024-01-03'] [3]: line 3 had no tmax_tomorrow
+ * console.log(data.seriesTask(columns.tmax, columns.tmax_tomorrow, { train: [0, 2] }).train.xs.shape) // [1, 2, 1], ready for a model
+ * ```
  * @category loaders
  */
 export const readCsv = (path: string, options: CsvOptions): E.Either<CsvError, CsvTable> => {

@@ -10,7 +10,16 @@ import { type DType, Tensor, allocate } from '../../tensor/Tensor.js'
 import { trainTestSplit } from '../batching.js'
 import { readPackageJson } from './packageFile.js'
 
-/** Side of an MNIST image in pixels. */
+/**
+ * Side of an MNIST image in pixels.
+ * @example
+ * ```ts
+ * const pixels = Array<number>(datasets.MNIST_SIZE ** 2).fill(0) // one image flattened row by row, as report's digits take it
+ * const image = reshape(tensor(pixels), [datasets.MNIST_SIZE, datasets.MNIST_SIZE]) // as loadMnist's images[i]
+ * console.log(pixels.length, image.shape) // 784 [28, 28]
+ * ```
+ * @category loaders
+ */
 export const MNIST_SIZE = 28
 
 /** Where the split's randomness comes from, and how large the test part is. */
@@ -108,7 +117,13 @@ const gather = (raw: readonly (readonly number[])[], starts: readonly number[], 
  * @param options `{ key }` or `{ seed }`, `testFraction` (default 0.2), `dtype` (default float64).
  * @returns `{ train, test }`, each `{ images [n, 28, 28], labels, ids }`.
  * @example
- * const { train, test } = loadMnist({ seed: 0 }) // train.images: [8000, 28, 28]
+ * ```ts
+ * const { train, test } = datasets.loadMnist({ seed: 0 })
+ * console.log(train.images.shape, test.images.shape, test.labels.slice(0, 5)) // [8000, 28, 28] [2000, 28, 28] [0, 0, 0, 0, 0], in id order
+ * const rows = nn.lstm({ inputSize: 28, hiddenSize: 16 }) // the seed's task: each image is 28 steps of 28 pixels
+ * const [first] = data.batches(train.labels.length, { batchSize: 4 }, randomKey(1))
+ * console.log(rows.apply(rows.init(randomKey(2)), data.takeRows(train.images, first)).outputs.shape) // [4, 28, 16]
+ * ```
  * @category loaders
  */
 export const loadMnist = (options: MnistOptions): Mnist => {

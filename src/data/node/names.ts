@@ -32,7 +32,13 @@ const readList = (list: NameList): string[] => {
  *
  * @param options `lists` to read (default both).
  * @returns the names, sorted.
- * @example loadNames().includes('anne-marie') // true
+ * @example
+ * ```ts
+ * const names = datasets.loadNames()
+ * console.log(names.length, names.includes('anne-marie'), datasets.loadNames({ lists: ['male'] }).length) // 8422 true 3897
+ * const vocab = data.vocabulary(names) // 26 letters and the hyphen, after START and END
+ * console.log(vocab.tokens.length) // 29
+ * ```
  * @category loaders
  */
 export const loadNames = (options: { lists?: readonly NameList[] } = {}): string[] => {
