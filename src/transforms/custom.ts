@@ -58,7 +58,8 @@ export interface CustomVjpOptions<A extends readonly unknown[], R> {
   /**
    * The tangent rule, for forward mode (`jvp`, `jacfwd`): `(primals, tangents) → tangent` of the
    * output, where `tangents` has the structure of `primals` (zeros for arguments not differentiated).
-   * Without it, forward mode transposes `bwd`, which needs `bwd` written with scangrad operations.
+   * Without it, forward mode transposes `bwd`, which needs `bwd` linear in `g`, as a true VJP is
+   * (one that clips or normalises g is not: give it this rule), and written with scangrad operations.
    */
   readonly jvp?: (primals: A, tangents: A) => R
 }
@@ -76,6 +77,12 @@ export interface CustomVjpOptions<A extends readonly unknown[], R> {
  * const clipGradient = customVjp((x: Tensor) => [x, null] as const, (_, g: Tensor) => [clip(g, -1, 1)])
  * clipGradient(tensor([5])).toArray()                                           // [5]
  * grad((x: Tensor) => sum(mul(clipGradient(x), 10)))(tensor([1, 2])).toArray() // [1, 1]: 10 clipped to 1
+ * // forward mode uses the jvp option (clipping is not linear in g, so bwd cannot be transposed)
+ * const clipped = customVjp((x: Tensor) => [x, null] as const, (_, g: Tensor) => [clip(g, -1, 1)], { jvp: (_, [t]) => t })
+ * jvp(clipped, [tensor([1])], [tensor([5])])[1].toArray() // [5]
+ * // or, without one, transposes bwd
+ * const cube = customVjp((x: Tensor) => [mul(mul(x, x), x), x] as const, (x: Tensor, g: Tensor) => [mul(g, mul(mul(x, x), 3))])
+ * jvp(cube, [tensor([2])], [tensor([1])])[1].toArray()    // [12]
  * ```
  * @category transforms
  */

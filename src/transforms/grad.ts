@@ -165,7 +165,11 @@ export const treeVdot = (a: unknown, b: unknown): Tensor => {
  * Hessian-vector product H(x)·v of a scalar function, by forward over reverse: the derivative of
  * ∇f at x in the direction v, `jvp(grad(f), [x], [v])`, one gradient's cost with tangents (reverse
  * over reverse, ∇ₓ ⟨∇f(x), v⟩, gives the same numbers). `v` and the result have the structure of `x`.
- * @example hvp((x: Tensor) => sum(mul(mul(x, x), x)))(tensor([1, 2]), tensor([1, 0.5])) // [6, 6]
+ * @example
+ * ```ts
+ * // f = Σx³ has H = diag(6x): at x = [1, 2] along v = [1, 0.5], H·v = [6, 6]
+ * hvp((x: Tensor) => sum(mul(mul(x, x), x)))(tensor([1, 2]), tensor([1, 0.5])).toArray() // [6, 6]
+ * ```
  * @category transforms
  */
 export const hvp = <X>(f: (x: X) => Tensor) => (x: X, v: X): X => jvp(grad(f), [x] as [X], [v] as [X])[1]

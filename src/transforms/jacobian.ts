@@ -74,7 +74,14 @@ const nest = (
  * it suits functions with fewer inputs than outputs. For an output leaf of shape S and an input
  * leaf of shape T the block has shape `[...S, ...T]`; the result nests as the output tree of the
  * argument's tree (or of an array of trees when `argnums` is an array).
- * @example jacfwd((x: Tensor) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
+ * @example
+ * ```ts
+ * jacfwd((x: Tensor) => mul(x, x))(tensor([1, 2])).toArray() // [[2, 0], [0, 4]]
+ * jacfwd((x: Tensor) => sum(x))(zeros([2, 3])).shape         // [2, 3]: [...out.shape, ...in.shape]
+ * const j = jacfwd((p: { w: Tensor }, x: Tensor) => mul(p.w, x), { argnums: [0, 1] })({ w: tensor([2, 3]) }, tensor([5, 7]))
+ * j[0].w.toArray() // [[5, 0], [0, 7]]: one block per argument, nested as the argument
+ * j[1].toArray()   // [[2, 0], [0, 3]]
+ * ```
  * @category transforms
  */
 export const jacfwd = (f: (...args: any[]) => unknown, options: JacobianOptions = {}) => (...args: unknown[]): any => {
@@ -104,7 +111,13 @@ export const jacfwd = (f: (...args: any[]) => unknown, options: JacobianOptions 
 /**
  * The Jacobian of `f` by reverse mode: one pullback of a single `vjp` per element of the output,
  * so it suits functions with fewer outputs than inputs. Same shapes and nesting as `jacfwd`.
- * @example jacrev((x: Tensor) => mul(x, x))(tensor([1, 2])) // [[2, 0], [0, 4]]
+ * @example
+ * ```ts
+ * jacrev((x: Tensor) => mul(x, x))(tensor([1, 2])).toArray() // [[2, 0], [0, 4]]
+ * const j = jacrev((x: Tensor) => ({ total: sum(x), scaled: mul(x, 3) }))(tensor([1, 2]))
+ * j.total.toArray()  // [1, 1]: output tree of input blocks
+ * j.scaled.toArray() // [[3, 0], [0, 3]]
+ * ```
  * @category transforms
  */
 export const jacrev = (f: (...args: any[]) => unknown, options: JacobianOptions = {}) => (...args: unknown[]): any => {
@@ -124,7 +137,10 @@ export const jacrev = (f: (...args: any[]) => unknown, options: JacobianOptions 
 /**
  * The Hessian of `f`, `jacfwd(jacrev(f))` (forward over reverse): for a scalar f of one tensor x,
  * shape `[...x.shape, ...x.shape]`; over pytrees, the argument's tree of its own tree.
- * @example hessian((x: Tensor) => sum(mul(mul(x, x), x)))(tensor([1, 2])) // [[6, 0], [0, 12]]
+ * @example
+ * ```ts
+ * hessian((x: Tensor) => sum(mul(mul(x, x), x)))(tensor([1, 2])).toArray() // [[6, 0], [0, 12]]: diag(6x)
+ * ```
  * @category transforms
  */
 export const hessian = (f: (...args: any[]) => unknown, options: JacobianOptions = {}) => jacfwd(jacrev(f, options), options)

@@ -41,7 +41,14 @@ export const jvpLeaves = (
  * primal. Returns `[out, tangentOut]`, the tangent with the structure of the output (zeros where
  * the output does not depend on the arguments). Composes with itself and with `grad` in either order.
  * @example
- * const [y, dy] = jvp((x: Tensor) => sum(square(x)), [tensor([1, 2])], [tensor([1, 0])]) // y = 5, dy = 2
+ * ```ts
+ * const [y, dy] = jvp((x: Tensor) => sum(square(x)), [tensor([1, 2])], [tensor([1, 0])])
+ * y.item()  // 5
+ * dy.item() // 2: d/dx₀ of x₀² + x₁² at x₀ = 1
+ * // pytrees, several arguments: the tangent has the output's structure
+ * const [, t] = jvp((p: { w: Tensor }, x: Tensor) => ({ y: mul(p.w, x) }), [{ w: tensor([2]) }, tensor([3])], [{ w: tensor([1]) }, tensor([0])])
+ * t.y.toArray() // [3]
+ * ```
  * @category transforms
  */
 export const jvp = <A extends readonly unknown[], R>(f: (...args: A) => R, primals: Readonly<A>, tangents: Readonly<A>): [R, R] => {
