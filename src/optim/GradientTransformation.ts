@@ -168,7 +168,13 @@ export const mapUpdates = <R = Tensor>(
  * updates. Order matters: `chain(clipByGlobalNorm(1), scale(−0.1))` clips the gradient then steps
  * (updates have norm ≤ 0.1), while `chain(scale(−0.1), clipByGlobalNorm(1))` clips the step (norm
  * ≤ 1). The state is the array of the inner states, in the same order.
- * @example const opt = optim.chain(optim.clipByGlobalNorm(1), optim.scaleByAdam(), optim.scaleByLearningRate(1e-3))
+ * @example
+ * ```ts
+ * const opt = optim.chain(optim.clipByGlobalNorm(1), optim.scale(-0.1))
+ * const [updates, state] = opt.update({ w: tensor([30, 40]) }, opt.init({}))
+ * console.log(updates.w.toArray(), state) // [-0.06, -0.08] [{}, {}]: clipped to norm 1, then scaled
+ * const adam = optim.chain(optim.clipByGlobalNorm(1), optim.scaleByAdam(), optim.scaleByLearningRate(1e-3))
+ * ```
  * @category optimizers
  */
 export function chain<const Ts extends readonly GradientTransformation<any>[]>(
@@ -204,7 +210,13 @@ const maskedView = (def: TreeDef, leaves: readonly Tensor[], keep: readonly bool
  * Applies `inner` only to the leaves that `filter` selects; the others pass through unchanged and
  * get no inner state (null in its place). The filter is evaluated on the parameters in `init` and
  * on the updates in `update`; both have the same paths and shapes.
- * @example optim.masked(optim.addDecayedWeights(1e-2), optim.isWeight) // decay weights, not biases
+ * @example
+ * ```ts
+ * const opt = optim.masked(optim.addDecayedWeights(0.1), optim.isWeight) // decay weights, not biases
+ * const params = { wLayer: tensor([1]), bLayer: tensor([1]) }
+ * const [updates] = opt.update({ wLayer: zeros([1]), bLayer: zeros([1]) }, opt.init(params), params)
+ * console.log(updates.wLayer.toArray(), updates.bLayer.toArray()) // [0.1] [0]
+ * ```
  * @category optimizers
  */
 export const masked = <S>(inner: GradientTransformation<S>, filter: ParamFilter): GradientTransformation<S> => ({

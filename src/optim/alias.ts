@@ -37,7 +37,13 @@ const checkedLearningRate = (who: string, learningRate: LearningRate): LearningR
 /**
  * Stochastic gradient descent with a constant (or scheduled) rate, the seed's "constant" scheduler:
  * `w ← w − η g`.
- * @example const opt = optim.sgd(0.1)
+ * @example
+ * ```ts
+ * const opt = optim.sgd(0.1)
+ * const params = { w: tensor([1, -2]) }
+ * const [updates] = opt.update({ w: tensor([0.5, 0.5]) }, opt.init(params))
+ * console.log(optim.applyUpdates(params, updates).w.toArray()) // [0.95, -2.05]: w − η·g
+ * ```
  * @category optimizers
  */
 export const sgd = (learningRate: LearningRate): GradientTransformation<readonly [ScaleByLearningRateState]> =>
@@ -54,7 +60,14 @@ export interface MomentumOptions {
  * SGD with momentum, PyTorch's form: `m ← μ m + g`, `w ← w − η m` (nesterov: `w ← w − η (g + μ m)`).
  * With a constant η this equals the seed's `change ← μ change + η g`, `w ← w − change`.
  * `momentum(η, { momentum: 0 })` gives the same updates as `sgd(η)`.
- * @example const opt = optim.momentum(0.01, { momentum: 0.9 })
+ * @example
+ * ```ts
+ * const opt = optim.momentum(0.01, { momentum: 0.9 })
+ * const g = { w: tensor([1, -1]) }
+ * const [first, state] = opt.update(g, opt.init(g))
+ * const [second] = opt.update(g, state)
+ * console.log(first.w.toArray(), second.w.toArray()) // [-0.01, 0.01] [-0.019, 0.019]: −η·m with m = 0.9·m + g
+ * ```
  * @category optimizers
  */
 export const momentum = (
@@ -78,7 +91,13 @@ export interface AdagradOptions {
 /**
  * Adagrad as PyTorch's Adagrad (no learning-rate decay): `G ← G + g²`, `w ← w − η g / (√(G + εroot) + ε)`,
  * ε outside the square root, εroot (default 0) inside it.
- * @example const opt = optim.adagrad(0.1)
+ * @example
+ * ```ts
+ * const opt = optim.adagrad(0.1)
+ * const [first, state] = opt.update({ w: tensor([3]) }, opt.init({ w: zeros([1]) }))
+ * const [second] = opt.update({ w: tensor([4]) }, state)
+ * console.log(first.w.toArray(), second.w.toArray()) // [-0.1] [-0.08] (up to ε): −η·g / √(Σ g²)
+ * ```
  * @category optimizers
  */
 export const adagrad = (
@@ -96,7 +115,14 @@ export interface AdagradMomentumOptions extends AdagradOptions {
  * The seed's Adagrad with momentum: the Adagrad-scaled gradient feeds a momentum trace,
  * `G ← G + g²`, `m ← μ m + g / (√G + ε)`, `w ← w − η m` (ε outside the root). With a constant η this
  * is the seed's `change ← μ change + η g / (δ + √G)`.
- * @example const opt = optim.adagradMomentum(0.01, { momentum: 0.9 })
+ * @example
+ * ```ts
+ * const opt = optim.adagradMomentum(0.01, { momentum: 0.9 })
+ * const g = { w: tensor([2]) }
+ * const [first, state] = opt.update(g, opt.init(g))
+ * const [second] = opt.update(g, state)
+ * console.log(first.w.toArray(), second.w.toArray()) // [-0.01] [-0.01607…]: m = 2/√4, then 0.9·m + 2/√8
+ * ```
  * @category optimizers
  */
 export const adagradMomentum = (
@@ -125,7 +151,12 @@ export interface RmspropOptions {
  * RMSprop as PyTorch's RMSprop (no momentum, not centred): `v ← ρ v + (1 − ρ) g²`,
  * `w ← w − η g / (√(v + εroot) + ε)`, v₀ = 0, ε outside the square root, εroot (default 0) inside it
  * (the seed puts δ inside: `√(v + δ)`).
- * @example const opt = optim.rmsprop(1e-3, { decay: 0.9 })
+ * @example
+ * ```ts
+ * const opt = optim.rmsprop(1e-3, { decay: 0.9 })
+ * const [updates] = opt.update({ w: tensor([2, -0.02]) }, opt.init({ w: zeros([2]) }))
+ * console.log(updates.w.toArray()) // [-0.00316…, 0.00316…]: −η·g / √(0.1·g²), the same size for both on the first step
+ * ```
  * @category optimizers
  */
 export const rmsprop = (
@@ -152,7 +183,19 @@ export interface AdamOptions {
  * Adam (Kingma & Ba, Algorithm 1; PyTorch's Adam): with t the update number from 1,
  * `m ← β₁ m + (1 − β₁) g`, `v ← β₂ v + (1 − β₂) g²`, `w ← w − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ) + εroot) + ε)`.
  * `adam(η)` gives the same updates as `chain(scaleByAdam(), scale(−η))`.
- * @example const opt = optim.adam(1e-3, { b1: 0.9, b2: 0.999, eps: 1e-8 })
+ * @example
+ * ```ts
+ * const opt = optim.adam(1e-3, { b1: 0.9, b2: 0.999, eps: 1e-8 })
+ * let params = { w: tensor([1, -2]) }
+ * let state = opt.init(params)
+ * const loss = (p: typeof params) => sum(square(p.w))
+ * for (let step = 0; step < 3; step++) {
+ *   const [updates, next] = opt.update(grad(loss)(params), state, params)
+ *   params = optim.applyUpdates(params, updates)
+ *   state = next
+ * }
+ * console.log(params.w.toArray()) // [0.997, -1.997]: each step about η towards 0
+ * ```
  * @category optimizers
  */
 export const adam = (
@@ -172,7 +215,13 @@ export interface AdamwOptions extends AdamOptions {
  * AdamW (Loshchilov & Hutter; PyTorch's AdamW): Adam with decoupled weight decay,
  * `w ← w − η · (m̂ / (√v̂ + ε) + λ w)`, the decay using the weights before the step and scaled by the
  * same (possibly scheduled) η. Needs `params` in `update`.
- * @example const opt = optim.adamw(1e-3, { weightDecay: 0.01, filter: optim.isWeight })
+ * @example
+ * ```ts
+ * const opt = optim.adamw(0.1, { weightDecay: 0.5, filter: optim.isWeight })
+ * const params = { w: tensor([2]), b: tensor([2]) }
+ * const [updates] = opt.update({ w: zeros([1]), b: zeros([1]) }, opt.init(params), params)
+ * console.log(updates.w.toArray(), updates.b.toArray()) // [-0.1] [0]: with no gradient only the decay −η·λ·w moves w
+ * ```
  * @category optimizers
  */
 export const adamw = (

@@ -82,7 +82,12 @@ const needsParams = (who: string, params: unknown): void => {
 
 /**
  * Multiplies every update by a constant: `u = factor · g`. Stateless.
- * @example optim.chain(optim.scaleByAdam(), optim.scale(-1e-3)) // ≡ optim.adam(1e-3)
+ * @example
+ * ```ts
+ * const opt = optim.scale(-0.5) // a fixed step against the gradient
+ * const [updates] = opt.update({ w: tensor([2, -4]) }, opt.init({}))
+ * console.log(updates.w.toArray()) // [-1, 2]
+ * ```
  * @category optimizers
  */
 export const scale = (factor: number): GradientTransformation<EmptyState> => {
@@ -107,7 +112,15 @@ export interface ScaleByLearningRateOptions {
  * Scales by the learning rate, with the sign flipped so that the result descends:
  * `u = −η(k) · g`, where η is a number or a schedule of the step count k (0 on the first update).
  * The count is kept even for a constant rate, so the state has the same structure either way.
- * @example optim.chain(optim.scaleByAdam(), optim.scaleByLearningRate(optim.cosineDecay(1e-3, { decaySteps: 1000 })))
+ * @example
+ * ```ts
+ * const opt = optim.scaleByLearningRate(optim.exponentialDecay(0.1, { decayRate: 0.5 })) // η halves every step
+ * const g = { w: tensor([1]) }
+ * const [first, state] = opt.update(g, opt.init(g))
+ * const [second] = opt.update(g, state)
+ * console.log(first.w.toArray(), second.w.toArray(), state.count.item()) // [-0.1] [-0.05] 1
+ * const adamCosine = optim.chain(optim.scaleByAdam(), optim.scaleByLearningRate(optim.cosineDecay(1e-3, { decaySteps: 1000 })))
+ * ```
  * @category optimizers
  */
 export const scaleByLearningRate = (
@@ -147,7 +160,15 @@ export interface TraceMomentumOptions {
  * Heavy-ball momentum as PyTorch's SGD writes it (dampening 0): `m_t = μ · m_{t−1} + g`, `u = m_t`;
  * with `nesterov`, `u = g + μ · m_t`. The trace starts at zero, so the first update is g itself.
  * (The seed accumulates `μ · change + η · g` instead; with a constant η that is η times this trace.)
- * @example optim.chain(optim.traceMomentum(0.9), optim.scaleByLearningRate(0.01)) // ≡ optim.momentum(0.01)
+ * @example
+ * ```ts
+ * const opt = optim.traceMomentum(0.9)
+ * const g = { w: tensor([1]) }
+ * const [first, state] = opt.update(g, opt.init(g))
+ * const [second] = opt.update(g, state)
+ * console.log(first.w.toArray(), second.w.toArray()) // [1] [1.9]: m = 0.9·m + g
+ * const sameAsMomentum = optim.chain(optim.traceMomentum(0.9), optim.scaleByLearningRate(0.01)) // ≡ optim.momentum(0.01)
+ * ```
  * @category optimizers
  */
 export const traceMomentum = (decay: number, options: TraceMomentumOptions = {}): GradientTransformation<TraceState> => {
@@ -186,7 +207,14 @@ export interface ScaleByAdagradOptions {
  * εroot (default 0) inside it, for differentiating through the update. (The seed
  * keeps one accumulator per row of a weight matrix, the diagonal of Σ g·gᵀ, and δ = 1e-8; this is
  * the usual per-element form.)
- * @example optim.chain(optim.scaleByAdagrad(), optim.scaleByLearningRate(0.1)) // ≡ optim.adagrad(0.1)
+ * @example
+ * ```ts
+ * const opt = optim.scaleByAdagrad()
+ * const [first, state] = opt.update({ w: tensor([3]) }, opt.init({ w: zeros([1]) }))
+ * const [second] = opt.update({ w: tensor([4]) }, state)
+ * console.log(first.w.toArray(), second.w.toArray()) // [1] [0.8] (up to ε): g / √(Σ g²), i.e. 3/3 then 4/5
+ * const sameAsAdagrad = optim.chain(optim.scaleByAdagrad(), optim.scaleByLearningRate(0.1)) // ≡ optim.adagrad(0.1)
+ * ```
  * @category optimizers
  */
 export const scaleByAdagrad = (options: ScaleByAdagradOptions = {}): GradientTransformation<ScaleByAdagradState> => {
@@ -225,7 +253,13 @@ export interface ScaleByRmsOptions {
  * `v_t = ρ · v_{t−1} + (1 − ρ) · g²`, `u = g / (√(v_t + εroot) + ε)`, v₀ = 0 — ε outside the square
  * root, εroot (default 0) inside it, for differentiating through the update. (The
  * seed writes `g / √(v_t + δ)`; the two differ only while v_t is comparable to ε.)
- * @example optim.chain(optim.scaleByRms({ decay: 0.9 }), optim.scaleByLearningRate(1e-3)) // ≡ optim.rmsprop(1e-3)
+ * @example
+ * ```ts
+ * const opt = optim.scaleByRms({ decay: 0.9 })
+ * const [updates] = opt.update({ w: tensor([2]) }, opt.init({ w: zeros([1]) }))
+ * console.log(updates.w.toArray()) // [3.162…]: g / √(0.1·g²) = √10 on the first step
+ * const sameAsRmsprop = optim.chain(optim.scaleByRms({ decay: 0.9 }), optim.scaleByLearningRate(1e-3)) // ≡ optim.rmsprop(1e-3)
+ * ```
  * @category optimizers
  */
 export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformation<ScaleByRmsState> => {
@@ -294,7 +328,13 @@ const adamStep = (g: Tensor, m: Tensor, v: Tensor, c: AdamConstants, epsRoot: nu
  * `m_t = β₁ m_{t−1} + (1 − β₁) g`, `v_t = β₂ v_{t−1} + (1 − β₂) g²`,
  * `m̂ = m_t / (1 − β₁ᵗ)`, `v̂ = v_t / (1 − β₂ᵗ)`, `u = m̂ / (√(v̂ + εroot) + ε)` (εroot default 0).
  * Bias correction counts updates (t = 1 on the first); the seed counted epochs instead.
- * @example optim.chain(optim.scaleByAdam(), optim.scale(-1e-3)) // ≡ optim.adam(1e-3)
+ * @example
+ * ```ts
+ * const opt = optim.scaleByAdam()
+ * const [updates] = opt.update({ w: tensor([0.5, -20]) }, opt.init({ w: zeros([2]) }))
+ * console.log(updates.w.toArray()) // [1, -1] (up to ε): the first step is sign(g), whatever |g|
+ * const sameAsAdam = optim.chain(optim.scaleByAdam(), optim.scale(-1e-3)) // ≡ optim.adam(1e-3)
+ * ```
  * @category optimizers
  */
 export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
@@ -339,7 +379,14 @@ const decayedWeights = (who: string, weightDecay: number): GradientTransformatio
  * Adds decayed weights to the updates: `u = g + λ · w` on the leaves `filter` selects (all by
  * default). Placed after an adaptive scaling and before the learning rate, it is decoupled weight
  * decay (Loshchilov & Hutter, AdamW); placed first, it is an L2 penalty (see `l2`). Needs `params`.
- * @example optim.chain(optim.scaleByAdam(), optim.addDecayedWeights(0.01), optim.scaleByLearningRate(1e-3)) // ≡ adamw
+ * @example
+ * ```ts
+ * const opt = optim.addDecayedWeights(0.1)
+ * const params = { w: tensor([1, -2]), b: tensor([5]) }
+ * const [updates] = opt.update({ w: zeros([2]), b: zeros([1]) }, opt.init(params), params)
+ * console.log(updates.w.toArray(), updates.b.toArray()) // [0.1, -0.2] [0.5]: g + λ·w on every leaf
+ * const adamw = optim.chain(optim.scaleByAdam(), optim.addDecayedWeights(0.01), optim.scaleByLearningRate(1e-3)) // ≡ optim.adamw(1e-3)
+ * ```
  * @category optimizers
  */
 export const addDecayedWeights = (weightDecay: number, options: WeightDecayOptions = {}): GradientTransformation<EmptyState> => {
@@ -354,7 +401,14 @@ export const addDecayedWeights = (weightDecay: number, options: WeightDecayOptio
  * biases alone (the default filter `isWeight` treats leaves named `b…` or `…bias…` as biases; pass
  * `filter` to decide otherwise). It equals adding `½ λ Σ w²` to the loss. Put it first in a chain,
  * so the optimiser sees the penalised gradient: `chain(l2(1e-4), adam(1e-3))`. Needs `params`.
- * @example optim.chain(optim.l2(1e-3), optim.adam(1e-3)) // the seed's Adam with λ = 1e-3
+ * @example
+ * ```ts
+ * const opt = optim.l2(0.1)
+ * const params = { wLayer: tensor([1, -2]), bLayer: tensor([5]) }
+ * const [updates] = opt.update({ wLayer: tensor([1, 1]), bLayer: tensor([1]) }, opt.init(params), params)
+ * console.log(updates.wLayer.toArray(), updates.bLayer.toArray()) // [1.1, 0.8] [1]: biases are left alone
+ * const seedAdam = optim.chain(optim.l2(1e-3), optim.adam(1e-3)) // the seed's Adam with λ = 1e-3
+ * ```
  * @category optimizers
  */
 export const l2 = (lambda: number, options: WeightDecayOptions = {}): GradientTransformation<EmptyState> => {
@@ -382,7 +436,15 @@ export const globalNorm = (tree: unknown): Tensor =>
  * `u = g · maxNorm / max(‖g‖, maxNorm)`, where ‖g‖ is the norm over all leaves — so ‖u‖ ≤ maxNorm and
  * the direction is kept. (PyTorch's clip_grad_norm_ divides by ‖g‖ + 1e-6; this form never divides
  * by zero because maxNorm > 0, and leaves gradients under the limit exactly as they are.) Stateless.
- * @example optim.chain(optim.clipByGlobalNorm(1), optim.adam(1e-3))
+ * @example
+ * ```ts
+ * const opt = optim.clipByGlobalNorm(1)
+ * const [clipped] = opt.update({ a: tensor([3]), b: tensor([4]) }, opt.init({}))
+ * console.log(clipped.a.toArray(), clipped.b.toArray()) // [0.6] [0.8]: norm 5 scaled to 1, direction kept
+ * const [kept] = opt.update({ a: tensor([0.3]), b: tensor([0.4]) }, opt.init({}))
+ * console.log(kept.a.toArray()) // [0.3]: under the limit, unchanged
+ * const clippedAdam = optim.chain(optim.clipByGlobalNorm(1), optim.adam(1e-3))
+ * ```
  * @category optimizers
  */
 export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<EmptyState> => {
