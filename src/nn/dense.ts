@@ -85,7 +85,14 @@ export const linear = (options: LinearOptions): DenseLayer => denseLayer('nn.lin
  * `y = σ(x·w + b)` on the last axis. On `[batch, time, hidden]` it is the seed's per-step output
  * layer `ŷ_t = σ(h_t·W_out + b_out)`; on `nn.lastStep(outputs)` it is the seed's dense head
  * `ŷ = σ(h_T·W + b)`.
- * @example nn.dense({ inputSize: 300, outputSize: 10, activation: 'softmax' })
+ * @example
+ * ```ts
+ * const head = nn.dense({ inputSize: 3, outputSize: 2, activation: 'softmax' })
+ * const probs = head.apply(head.init(randomKey(0)), normal(randomKey(1), [4, 3]))
+ * console.log(probs.shape, sum(probs, -1).toArray()) // [4, 2] [1, 1, 1, 1] (up to rounding)
+ * const noBias = nn.dense({ inputSize: 3, outputSize: 2, bias: false, activation: 'relu' })
+ * console.log(Object.keys(noBias.init(randomKey(0)))) // ['w']
+ * ```
  * @category layers
  */
 export const dense = (options: LinearOptions & { readonly activation?: ActivationName | Activation }): DenseLayer =>

@@ -104,7 +104,15 @@ export const torchLayers = <C extends Carry, S>(
  * (default) or relu. Parameters are PyTorch's: `weight_ih_l{k}[_reverse]` `[hidden, in_k]`,
  * `weight_hh_l{k}` `[hidden, hidden]`, `bias_ih_l{k}`, `bias_hh_l{k}` `[hidden]`, so a PyTorch
  * state dict loads by name. State `{ h: [layers × directions, batch, hidden] }`.
- * @example nn.rnn({ inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: 'relu' })
+ * @example
+ * ```ts
+ * const rnn = nn.rnn({ inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: 'relu' })
+ * const params = rnn.init(randomKey(0)) // weight_ih_l0 [4, 3], weight_hh_l0 [4, 4], bias_ih_l0, bias_hh_l0, …_l1
+ * const { outputs, state } = rnn.apply(params, normal(randomKey(1), [2, 7, 3]))
+ * console.log(outputs.shape, state.h.shape) // [2, 7, 4] [2, 2, 4]
+ * const h0 = zeros([2, 2, 4]) // or the state of an earlier piece of the same sequences
+ * console.log(rnn.apply(params, normal(randomKey(2), [2, 3, 3]), { initialState: { h: h0 } }).outputs.shape) // [2, 3, 4]
+ * ```
  * @category layers
  */
 export const rnn = (options: TorchRecurrentOptions & { readonly nonlinearity?: 'tanh' | 'relu' }): RecurrentLayer<HiddenState> =>

@@ -164,7 +164,16 @@ const minLayers = (cell: MinCell, options: MinRecurrentOptions): RecurrentLayer<
  * `{ h: [layers × directions, batch, hidden] }`. `mode` 'parallel' (default) or 'sequential' give
  * the same outputs and gradients; `logSpace: true` is the paper's log-space form (h̃ through g,
  * the recurrence in logs).
- * @example nn.minGru({ inputSize: 3, hiddenSize: 8, numLayers: 2, bidirectional: true, logSpace: true })
+ * @example
+ * ```ts
+ * const layer = nn.minGru({ inputSize: 3, hiddenSize: 8, numLayers: 2, bidirectional: true, logSpace: true })
+ * const params = layer.init(randomKey(0))
+ * const xs = normal(randomKey(1), [2, 50, 3])
+ * const { outputs, state } = layer.apply(params, xs) // every step's gates at once, then one recurrence over time
+ * console.log(outputs.shape, state.h.shape) // [2, 50, 16] [4, 2, 8]
+ * const sequential = nn.minGru({ inputSize: 3, hiddenSize: 8, numLayers: 2, bidirectional: true, logSpace: true, mode: 'sequential' })
+ * console.log(max(abs(sub(sequential.apply(params, xs).outputs, outputs))).item() < 1e-10) // true: the same outputs, step by step
+ * ```
  * @category layers
  */
 export const minGru = (options: MinRecurrentOptions): RecurrentLayer<HiddenState> => minLayers(minGruCell, options)

@@ -40,8 +40,19 @@ export interface SequenceModel<S = RecurrentState> extends Model<SequenceParams,
  * `[batch, time, out]`; `lastStep` gives `ŷ = output(h_T)` from each sequence's last real step,
  * `[batch, out]`. Options (mask, lengths, initialState, key) go to the body. With a mask, per-step
  * predictions at padded steps are `output(0)`: mask them in the loss.
- * @example nn.sequenceModel({ recurrent: nn.lstm({ inputSize: 64, hiddenSize: 256 }),
- *                              output: nn.dense({ inputSize: 256, outputSize: 64 }) })
+ * @example
+ * ```ts
+ * const model = nn.sequenceModel({
+ *   recurrent: nn.lstm({ inputSize: 4, hiddenSize: 8 }),
+ *   output: nn.dense({ inputSize: 8, outputSize: 3, activation: 'softmax' }),
+ *   readout: 'lastStep', // one prediction per sequence
+ * })
+ * const params = model.init(randomKey(0)) // { recurrent: { weight_ih_l0, … }, output: { w, b } }
+ * const xs = normal(randomKey(1), [2, 5, 4])
+ * console.log(model.apply(params, xs, { lengths: [5, 2] }).shape) // [2, 3], read at each sequence's last real step
+ * const { predictions, state } = model.applyWithState(params, xs) // and the LSTM's final { h, c }
+ * console.log(predictions.shape, state.c.shape) // [2, 3] [1, 2, 8]
+ * ```
  * @category model
  */
 export const sequenceModel = <S = RecurrentState>(options: {

@@ -484,7 +484,14 @@ const REVERSE = '_reverse'
  * backwards; outputs are concatenated on the feature axis `[forward, backward]` and the state
  * slices follow PyTorch's order (forward slices, then backward). With a mask, the backward pass of
  * each sequence starts at its own last real step.
- * @example nn.bidirectional(nn.recurrent(nn.cellSpecs.gru, { inputSize: 3, hiddenSize: 4 }))
+ * @example
+ * ```ts
+ * const layer = nn.bidirectional<nn.HiddenState>(nn.recurrent(nn.cellSpecs.gru, { inputSize: 3, hiddenSize: 4 }))
+ * const params = layer.init(randomKey(0)) // weight_ih, …, then weight_ih_reverse, …
+ * const xs = normal(randomKey(1), [2, 5, 3])
+ * const { outputs, state } = layer.apply(params, xs, { lengths: [5, 3] })
+ * console.log(outputs.shape, state.h.shape) // [2, 5, 8] [2, 2, 4]: [forward, backward] features; forward, then backward state
+ * ```
  * @category model
  */
 export const bidirectional = <S = RecurrentState>(layer: RecurrentCore, options: { readonly name?: string } = {}): RecurrentLayer<S> => {
@@ -572,8 +579,18 @@ export interface StackedOptions {
  * `weight_hh_l0_reverse`), so PyTorch state dicts load by name. Layers may differ in size,
  * activation and cell, but must share state names. The state stacks every layer's slices in
  * order (`[layers × directions, batch, hidden]`); see `RecurrentState` for mixed hidden sizes.
- * @example nn.stacked([nn.elman({ inputSize: 1, hiddenSize: 8, activation: 'tanh' }),
- *                      nn.elman({ inputSize: 8, hiddenSize: 4, activation: 'relu' })])
+ * @example
+ * ```ts
+ * const layer = nn.stacked([
+ *   nn.elman({ inputSize: 1, hiddenSize: 8, activation: 'tanh' }),
+ *   nn.elman({ inputSize: 8, hiddenSize: 4, activation: 'relu' }),
+ * ], { dropout: 0.1 })
+ * const params = layer.init(randomKey(0))
+ * console.log(Object.keys(params)) // ['wLayer_l0', 'bLayer_l0', 'wTime_l0', 'bTime_l0', 'wLayer_l1', 'bLayer_l1', 'wTime_l1', 'bTime_l1']
+ * const xs = normal(randomKey(1), [3, 6, 1])
+ * const { outputs, state } = layer.apply(params, xs, { key: randomKey(2) }) // a key turns the dropout between the layers on
+ * console.log(outputs.shape, (state.h as readonly Tensor[]).map((h) => h.shape)) // [3, 6, 4] [[3, 8], [3, 4]]: one per layer, as their sizes differ
+ * ```
  * @category model
  */
 export const stacked = <S = RecurrentState>(layers: readonly RecurrentCore[], options: StackedOptions = {}): RecurrentLayer<S> => {
