@@ -23,6 +23,12 @@ export interface LinearForm {
   readonly states: (p: Params, xs: Tensor, mask: Tensor | null, h0: Tensor | null) => Tensor
   /** The outputs `[..., out]` from the inputs and states of the same steps (`[..., in]`, `[..., state]`). */
   readonly readout: (p: Params, xs: Tensor, hs: Tensor) => Tensor
+  /**
+   * Optional: every state `[batch, time, state]` of an unmasked forward run from batch-first inputs
+   * `[batch, time, in]` (h0 as in `states`). A layer that has it runs batch-first inputs without
+   * transposing them to time-major and its outputs back; masked and reversed runs still take `states`.
+   */
+  readonly batchFirstStates?: (p: Params, xs: Tensor, h0: Tensor | null) => Tensor
 }
 
 /** Step t of a time-major `[time, batch, features]`, as `[batch, features]`. */
@@ -38,6 +44,14 @@ export const linearCore = (name: string, shapes: ParamShapes, form: LinearForm, 
   const run = (params: Params, xs: Tensor, context: RunContext): RunResult => {
     // A carry probe (diagnostics) perturbs a scan's carries step by step: the step-by-step run has them.
     if (carryProbeActive()) return like.run(params, xs, context)
+    const initial = (): Tensor | null => (context.initial === null ? null : cast(context.initial[like.stateNames[0]][0], xs.dtype))
+    if (context.timeAxis === 1 && form.batchFirstStates !== undefined && context.mask === null && !context.reverse) {
+      const p = checkParams(name, params, shapes, context.paramName)
+      const hs = form.batchFirstStates(p, xs, initial())
+      const lastOf = (x: Tensor): Tensor => reshape(slice(x, [[0, x.shape[0]], [x.shape[1] - 1, x.shape[1]]]), [x.shape[0], x.shape[2]])
+      const final = { [like.stateNames[0]]: [lastOf(hs)] }
+      return { ys: context.outputs === 'last' ? form.readout(p, lastOf(xs), lastOf(hs)) : form.readout(p, xs, hs), final }
+    }
     if (context.timeAxis !== 0) {
       const swap = (x: Tensor): Tensor => transpose(x, [1, 0, 2])
       const { ys, final } = run(params, swap(xs), { ...context, timeAxis: 0, mask: context.mask === null ? null : swap(context.mask) })
@@ -47,14 +61,13 @@ export const linearCore = (name: string, shapes: ParamShapes, form: LinearForm, 
     const time = xs.shape[0]
     const flip = (x: Tensor): Tensor => (context.reverse ? flipTime(x) : x)
     const mask = context.mask === null ? null : flip(cast(context.mask, xs.dtype))
-    const h0 = context.initial === null ? null : cast(context.initial[like.stateNames[0]][0], xs.dtype)
     const inputs = flip(xs)
-    const hs = form.states(p, inputs, mask, h0)
+    const hs = form.states(p, inputs, mask, initial())
     const final = { [like.stateNames[0]]: [stepAt(hs, time - 1)] }
     if (context.outputs === 'last') return { ys: form.readout(p, stepAt(inputs, time - 1), stepAt(hs, time - 1)), final }
     const ys = form.readout(p, inputs, hs)
     return { ys: flip(mask === null ? ys : mul(ys, mask)), final }
   }
   const { inputSize, outputSize, stateNames, stateSizes, directions, init } = like
-  return { name, inputSize, outputSize, stateNames, stateSizes, directions, init, timeAxis: 0, run }
+  return { name, inputSize, outputSize, stateNames, stateSizes, directions, init, timeAxis: form.batchFirstStates === undefined ? 0 : 1, run }
 }

@@ -8,13 +8,14 @@
  */
 import { ValueError } from '../errors.js'
 import { add, div, exp, greaterEqual, log, minimum, mul, neg, relu, sigmoid, softplus, sub, where } from '../autodiff/ops/elementwise.js'
-import { stopGradient, transpose } from '../autodiff/ops/structural.js'
+import { concat, stopGradient, transpose } from '../autodiff/ops/structural.js'
 import { scalar, zeros } from '../tensor/creation.js'
 import type { Tensor } from '../tensor/Tensor.js'
 import { LOG_ZERO, linearRecurrence, logLinearRecurrence } from '../transforms/linearRecurrence.js'
 import type { ParamShapes, Params } from './init.js'
 import { type HiddenState, type TorchRecurrentOptions, torchLayers } from './layers.js'
 import { type LinearForm, linearCore } from './linearCore.js'
+import { minGruStates } from './minGruKernel.js'
 import { affine } from './project.js'
 import { type CellSizes, type CellSpec, type RecurrentLayer, recurrent } from './recurrent.js'
 
@@ -24,12 +25,22 @@ type Gates = (p: Params, x: Tensor) => { readonly a: Tensor; readonly b: Tensor 
 /** The same coefficients as their logs, for the log-space form (candidates through g). */
 type LogGates = (p: Params, x: Tensor) => { readonly logA: Tensor; readonly logB: Tensor }
 
-/** One minimal cell: its parameters' names, and its gates with the candidate h̃ as given or through g. */
+/**
+ * Every state of an unmasked forward run by one kernel, from inputs `[batch, time, in]` when
+ * `batchFirst`, else `[time, batch, in]`, in the inputs' layout.
+ */
+type FusedStates = (p: Params, xs: Tensor, h0: Tensor | null, batchFirst: boolean) => Tensor
+
+/**
+ * One minimal cell: its parameters' names, its gates with the candidate h̃ as given or through g,
+ * and optionally its unmasked states by one kernel (the same values as `gates` then `linearRecurrence`).
+ */
 interface MinCell {
   readonly name: string
   readonly names: readonly string[]
   readonly gates: (positive: boolean) => Gates
   readonly logGates: LogGates
+  readonly fusedStates?: FusedStates
 }
 
 /** `x·Wᵀ + b` for a PyTorch-layout weight `[hidden, in]`. */
@@ -62,6 +73,12 @@ const minGruCell: MinCell = {
   logGates: (p, x) => {
     const k = linearOf('nn.minGru', x, p.weight_z, p.bias_z)
     return { logA: neg(softplus(k)), logB: add(logSigmoid(k), logG(linearOf('nn.minGru', x, p.weight_h, p.bias_h))) }
+  },
+  // Both gates from one product, x·[W_z | W_h]ᵀ + [b_z | b_h]; then one kernel (minGruKernel.ts).
+  fusedStates: (p, xs, h0, batchFirst) => {
+    const k = affine('nn.minGru', xs, transpose(concat([p.weight_z, p.weight_h], 0)), concat([p.bias_z, p.bias_h], 0))
+    const batch = xs.shape[batchFirst ? 0 : 1]
+    return minGruStates(k, h0 ?? zeros([batch, p.weight_z.shape[0]], { dtype: xs.dtype }), batchFirst)
   },
 }
 
@@ -100,8 +117,12 @@ const minSpec = (cell: MinCell, positive: boolean): CellSpec<{ h: Tensor }> => {
   }
 }
 
-/** Every state by `linearRecurrence`: padded steps are the identity (a = 1, b = 0), as the masked `scan` keeps the carry. */
-const linearStates = (gates: Gates): LinearForm['states'] => (p, xs, mask, h0) => {
+/**
+ * Every state by `linearRecurrence`: padded steps are the identity (a = 1, b = 0), as the masked
+ * `scan` keeps the carry. Unmasked runs take the cell's fused kernel where it has one.
+ */
+const linearStates = (gates: Gates, fused: FusedStates | undefined): LinearForm['states'] => (p, xs, mask, h0) => {
+  if (mask === null && fused !== undefined) return fused(p, xs, h0, false)
   const { a, b } = gates(p, xs)
   const start = h0 ?? zeros(b.shape.slice(1), { dtype: b.dtype })
   if (mask === null) return linearRecurrence(a, b, start)
@@ -151,8 +172,11 @@ const minLayers = (cell: MinCell, options: MinRecurrentOptions): RecurrentLayer<
   return torchLayers<{ h: Tensor }, HiddenState>(spec, options, (sizes) => {
     const sequential = recurrent(spec, sizes)
     if (mode === 'sequential') return sequential
-    const states = logSpace ? logStates(cell.name, cell.logGates) : linearStates(cell.gates(false))
-    return linearCore(cell.name, spec.params(sizes), { states, readout: (_p, _xs, hs) => hs }, sequential)
+    const readout: LinearForm['readout'] = (_p, _xs, hs) => hs
+    if (logSpace) return linearCore(cell.name, spec.params(sizes), { states: logStates(cell.name, cell.logGates), readout }, sequential)
+    const { fusedStates } = cell
+    const batchFirstStates: LinearForm['batchFirstStates'] = fusedStates && ((p, xs, h0) => fusedStates(p, xs, h0, true))
+    return linearCore(cell.name, spec.params(sizes), { states: linearStates(cell.gates(false), fusedStates), readout, batchFirstStates }, sequential)
   })
 }
 

@@ -107,6 +107,16 @@ describe('checkGrads and names', () => {
     expectGradsOk((p: nn.Params, xs: Tensor) => layer.apply(p, xs, { lengths: [3, 2] }), [params, x], { order: 1, key: randomKey(4) })
   })
 
+  // Unmasked, minGru's parallel mode is one kernel (batch-first forwards, time-major reversed):
+  // order 2 goes through its differentiable VJP.
+  it('nn.minGru passes checkGrads, order 2 (unmasked, bidirectional, parallel)', () => {
+    const layer = nn.minGru({ inputSize: 2, hiddenSize: 2, bidirectional: true })
+    const [kp, kx] = splitKey(randomKey(5))
+    const params = layer.init(kp, { dtype: 'float64' })
+    const x = normal(kx, [2, 3, 2])
+    expectGradsOk((p: nn.Params, xs: Tensor) => layer.apply(p, xs).outputs, [params, x], { order: 2, key: randomKey(6) })
+  })
+
   it('names parameters in PyTorch layout and rejects an unknown mode', () => {
     const params = nn.minGru({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true }).init(randomKey(0))
     expect(Object.keys(params).sort()).toEqual([
