@@ -4,7 +4,7 @@
  * primitives. What applying one to traced inputs means is the innermost trace's kind (trace.ts).
  */
 import { Tensor, allFinite } from '../tensor/Tensor.js'
-import { type Evaluated, type PrimitiveRules, type TangentContext, Traced, topTrace } from './trace.js'
+import { type BatchRule, type Evaluated, type PrimitiveRules, type TangentContext, Traced, topTrace } from './trace.js'
 
 /** What a primitive's VJP is given besides the output's cotangent. @category transforms */
 export interface VjpContext<P> {
@@ -48,6 +48,13 @@ export interface PrimitiveSpec<P> {
    * (J·t = ∂/∂g ⟨vjp(g), t⟩), at about twice the VJP's cost.
    */
   readonly jvp?: (tangents: readonly (Tensor | null)[], context: JvpContext<P>) => Tensor | null
+  /**
+   * The batching rule, for `vmap`: the inputs one level down (possibly traced by outer
+   * transformations), each batched along `axes[i]` (null: shared by every example) → the output
+   * and its batch axis, written with primitives (usually this one, with the axis moved into its
+   * parameters). Optional: without it `vmap` applies the primitive to one example at a time.
+   */
+  readonly batch?: (inputs: readonly Tensor[], axes: readonly (number | null)[], params: P) => { readonly out: Tensor; readonly axis: number | null }
 }
 
 /** The first primitive whose forward output held a non-finite value, as found by `findNonFinite`. @category debugging */
@@ -242,7 +249,7 @@ export type Primitive<P> = ((inputs: readonly Tensor[], params: P) => Tensor) & 
  * @category transforms
  */
 export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitive<P> => {
-  const { jvp } = spec
+  const { jvp, batch } = spec
   const rules: PrimitiveRules<P> = {
     name: spec.name,
     evaluate: (lowered, params) => {
@@ -253,6 +260,12 @@ export const definePrimitive = <P = undefined>(spec: PrimitiveSpec<P>): Primitiv
       }
     },
     ...(jvp === undefined ? {} : { jvp: (tangents, { inputs, outs: [out], params }) => [jvp(tangents, { inputs, out, params })] }),
+    ...(batch === undefined ? {} : {
+      batch: (inputs, axes, params) => {
+        const { out, axis } = batch(inputs, axes, params)
+        return { outs: [out], axes: [axis] }
+      },
+    } satisfies Partial<PrimitiveRules<P>>),
   }
   const single = (inputs: readonly Tensor[], params: P): Tensor => {
     const trace = topTrace(inputs)
@@ -290,6 +303,8 @@ export interface MultiPrimitiveSpec<P> {
   ) => readonly (Tensor | null)[]
   /** The tangent rule, as in `PrimitiveSpec.jvp`; derived from `vjp` when absent. */
   readonly jvp?: MultiJvp<P>
+  /** The batching rule, as in `PrimitiveSpec.batch`, for every output. */
+  readonly batch?: BatchRule<P>
 }
 
 /** The primitive's outputs at the innermost trace among the inputs, or its forward pass when none is traced. */
@@ -327,6 +342,7 @@ export const defineMultiPrimitive = <P = undefined>(spec: MultiPrimitiveSpec<P>)
       return { outs, pullback: (cts, _sums, needed) => spec.vjp(cts, { inputs: lowered, outs, params, needed }) }
     },
     ...(spec.jvp === undefined ? {} : { jvp: spec.jvp }),
+    ...(spec.batch === undefined ? {} : { batch: spec.batch }),
   }
   const levels = (inputs: readonly Tensor[], params: P): Tensor[] => atInnermost(inputs, params, rules, spec.forward)
   const plain = (inputs: readonly Tensor[], params: P): PlainRun => {
@@ -379,6 +395,11 @@ export interface KernelPrimitiveSpec<P, R> {
    * `differentiableVjp` when absent.
    */
   readonly jvp?: MultiJvp<P>
+  /**
+   * The batching rule, as in `PrimitiveSpec.batch`: typically the same kernel with the examples
+   * folded into the batch axis of its own layout, where it has one.
+   */
+  readonly batch?: BatchRule<P>
 }
 
 const anyTraced = (xs: readonly (Tensor | null)[]): boolean => {
@@ -439,7 +460,9 @@ export const defineKernelPrimitive = <P, R>(spec: KernelPrimitiveSpec<P, R>) => 
       },
     }
   }
-  const rules: PrimitiveRules<P> = { name: spec.name, evaluate, ...(spec.jvp === undefined ? {} : { jvp: spec.jvp }) }
+  const rules: PrimitiveRules<P> = {
+    name: spec.name, evaluate, ...(spec.jvp === undefined ? {} : { jvp: spec.jvp }), ...(spec.batch === undefined ? {} : { batch: spec.batch }),
+  }
   const levels = (inputs: readonly Tensor[], params: P): Tensor[] => atInnermost(inputs, params, rules, (xs, p) => spec.forward(xs, p).outs)
   return Object.assign(apply, { primitiveName: spec.name })
 }

@@ -18,6 +18,21 @@ export interface PrimitiveRules<P> {
   readonly name: string
   readonly evaluate: (lowered: readonly Tensor[], params: P) => Evaluated
   readonly jvp?: (tangents: readonly (Tensor | null)[], context: TangentContext<P>) => readonly (Tensor | null)[]
+  /**
+   * The batching rule (vmap): the inputs one level down, each with the axis its batch runs along
+   * (null: the same for every example), → the outputs with theirs. Without it a batching trace
+   * applies the primitive to one example at a time (autodiff/batching.ts).
+   */
+  readonly batch?: BatchRule<P>
+}
+
+/** Inputs and the axes of their batch (null: not batched) → outputs and theirs; see `PrimitiveRules.batch`. */
+export type BatchRule<P> = (inputs: readonly Tensor[], axes: readonly (number | null)[], params: P) => Batch
+
+/** Tensors one level below a batching trace, each with the axis its examples run along (null: shared by all). */
+export interface Batch {
+  readonly outs: readonly Tensor[]
+  readonly axes: readonly (number | null)[]
 }
 
 /** A primitive's outputs one level down, with the pullback a reverse trace records for them. */
@@ -36,8 +51,8 @@ export interface TangentContext<P> {
 /**
  * What applying a primitive means at a trace of this kind, given the inputs (the innermost of
  * which are traced by `trace`): the one place that tells transformations apart. Reverse mode
- * records a node (below); forward mode computes tangents (autodiff/forward.ts); a batching kind
- * for `vmap` would be a third value of this type, with no change to the primitives' callers.
+ * records a node (below); forward mode computes tangents (autodiff/forwardMode.ts); a batching
+ * trace applies the primitive's batching rule (autodiff/batching.ts).
  */
 export interface TraceKind {
   readonly name: string
@@ -101,8 +116,18 @@ export abstract class Traced extends Tensor {
   constructor(
     readonly primal: Tensor,
     readonly trace: Trace,
+    /** How the value looks at this level, when not as its primal (a batched value shows one example's shape). */
+    view: Tensor = primal,
   ) {
-    super(primal.data, primal.shape)
+    super(view.data, view.shape)
+  }
+
+  /**
+   * The value without any derivative: every differentiation level stripped. A level that is part
+   * of the value itself (a vmap batch: the examples are values, not derivatives) overrides this to stay.
+   */
+  withoutDerivatives(): Tensor {
+    return concrete(this.primal)
   }
 }
 
@@ -137,12 +162,11 @@ export const lowerAll = (inputs: readonly Tensor[], trace: Trace): Tensor[] => {
   return lowered
 }
 
-/** Strips every level: a plain tensor with the same values. */
-export const concrete = (x: Tensor): Tensor => {
-  let t = x
-  while (t instanceof Traced) t = t.primal
-  return t
-}
+/**
+ * Strips every differentiation level: a plain tensor with the same values, unless it is batched by
+ * vmap, whose batch is part of the value (then a batched tensor with no derivative left).
+ */
+export const concrete = (x: Tensor): Tensor => (x instanceof Traced ? x.withoutDerivatives() : x)
 
 /** Starts a differentiation with respect to `x`: a leaf node of `trace`. */
 export const leaf = (x: Tensor, trace: Trace): Recorded => new Recorded(x, trace, new Node(trace, [], null, 1, 'input'), 0)

@@ -10,8 +10,9 @@ import { full } from '../../tensor/creation.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import type { BinaryOp, IndexMap } from '../../tensor/kernels.js'
 import { broadcastShapes, broadcastStrides, shapesEqual, sizeOf } from '../../tensor/shape.js'
-import { type JvpContext, type VjpContext, definePrimitive } from '../primitive.js'
-import { concrete } from '../trace.js'
+import { type JvpContext, type Primitive, type VjpContext, definePrimitive } from '../primitive.js'
+import { concrete, topTrace } from '../trace.js'
+import { batchFirst, reshape } from './structural.js'
 
 /** A tensor, or a number standing for a scalar of the other operand's dtype. @category tensors */
 export type Operand = Tensor | number
@@ -105,9 +106,37 @@ type Vjp<P> = (g: Tensor, context: VjpContext<P>) => readonly (Tensor | null)[]
 const elementwiseJvp = <P>(vjp: Vjp<P>) => (tangents: readonly (Tensor | null)[], context: JvpContext<P>): Tensor | null =>
   tangentSum(...tangents.map((t, i) => (t === null ? null : vjp(t, { ...context, needed: tangents.map((_, j) => j === i) })[i] ?? null)))
 
-/** A primitive whose tangent rule is its VJP's (see `elementwiseJvp`). */
-const elementwise = <P>(name: string, forward: (inputs: readonly Tensor[], params: P) => Tensor, vjp: Vjp<P>) =>
-  definePrimitive<P>({ name, forward, vjp, jvp: elementwiseJvp(vjp) })
+/**
+ * The batching rule of an elementwise primitive, applied by `apply`: one operand keeps its batch
+ * axis where it is; otherwise each batched operand gets its batch in front and, after it, axes of
+ * length 1 up to the widest example's rank, so that the examples broadcast against each other
+ * (and against unbatched operands) as they would one at a time.
+ */
+const elementwiseBatch = (inputs: readonly Tensor[], axes: readonly (number | null)[], apply: (xs: Tensor[]) => Tensor) => {
+  if (inputs.length === 1) return { out: apply([inputs[0]]), axis: axes[0] }
+  const rank = Math.max(...inputs.map((x, i) => x.rank - (axes[i] === null ? 0 : 1)))
+  const aligned = inputs.map((x, i) => {
+    if (axes[i] === null) return x
+    const first = batchFirst(x, axes[i])
+    return x.rank - 1 === rank ? first : reshape(first, [first.shape[0], ...new Array<number>(rank - x.rank + 1).fill(1), ...first.shape.slice(1)])
+  })
+  return { out: apply(aligned), axis: 0 }
+}
+
+/**
+ * A primitive whose tangent rule is its VJP's (see `elementwiseJvp`). Under vmap its batched
+ * inputs are aligned (`elementwiseBatch`) and `batched` applies it to them: the primitive itself
+ * unless it needs operands of one shape.
+ */
+const elementwise = <P>(
+  name: string, forward: (inputs: readonly Tensor[], params: P) => Tensor, vjp: Vjp<P>, batched?: (inputs: Tensor[], params: P) => Tensor,
+): Primitive<P> => {
+  const prim: Primitive<P> = definePrimitive<P>({
+    name, forward, vjp, jvp: elementwiseJvp(vjp),
+    batch: (inputs, axes, params) => elementwiseBatch(inputs, axes, (xs) => (batched ?? prim)(xs, params)),
+  })
+  return prim
+}
 
 const unaryPrimitive = (
   name: string,
@@ -135,10 +164,16 @@ const binaryPrimitive = (op: BinaryOp, vjp: (g: Tensor, a: Tensor, b: Tensor, ou
   return (a: Operand, b: Operand): Tensor => prim(operands(op, a, b), undefined)
 }
 
-/** Comparisons have no gradient: they act on the values and return a plain 0/1 tensor. */
-const comparison = (op: BinaryOp) => (a: Operand, b: Operand): Tensor => {
-  const [x, y] = operands(op, a, b)
-  return broadcastBinary(op, concrete(x), concrete(y))
+/**
+ * Comparisons have no gradient: they act on the values and return a 0/1 tensor with no trace, or
+ * one batched by vmap when an operand is (the only level `concrete` keeps), through their batching rule.
+ */
+const comparison = (op: BinaryOp) => {
+  const batched = elementwise<undefined>(op, ([a, b]) => broadcastBinary(op, a, b), () => [null, null])
+  return (a: Operand, b: Operand): Tensor => {
+    const [x, y] = operands(op, a, b).map(concrete)
+    return topTrace([x, y]) === null ? broadcastBinary(op, x, y) : batched([x, y], undefined)
+  }
 }
 
 // ---- arithmetic ----
@@ -373,6 +408,8 @@ export const relu = unaryPrimitive('relu', kernelOf('relu'), (g, x) => mul(g, gr
 // with their own VJPs for second order:
 //   y = g·(1 − t²):   ∂y/∂g = 1 − t²,      ∂y/∂t = −2·g·t
 //   y = g·s·(1 − s):  ∂y/∂g = s·(1 − s),   ∂y/∂s = g·(1 − 2s)
+// Their kernels read operands of one shape, so batched operands, which may not share one, go
+// through the public function (one node when they do, the composition when not).
 const tanhGradPrimitive = elementwise<undefined>(
   'tanhBackward',
   ([g, t]) => new Tensor(K.tanhBackward(g.data, t.data), g.shape),
@@ -380,6 +417,7 @@ const tanhGradPrimitive = elementwise<undefined>(
     needed === undefined || needed[0] ? tanhBackward(c, t) : null,
     needed === undefined || needed[1] ? mul(c, mul(g, mul(t, -2))) : null,
   ],
+  ([g, t]) => tanhBackward(g, t),
 )
 
 const sigmoidGradPrimitive = elementwise<undefined>(
@@ -389,6 +427,7 @@ const sigmoidGradPrimitive = elementwise<undefined>(
     needed === undefined || needed[0] ? sigmoidBackward(c, s) : null,
     needed === undefined || needed[1] ? mul(c, mul(g, sub(1, mul(s, 2)))) : null,
   ],
+  ([g, s]) => sigmoidBackward(g, s),
 )
 
 const oneKernel = (g: Tensor, t: Tensor): boolean => g.dtype === t.dtype && shapesEqual(g.shape, t.shape)
@@ -414,8 +453,12 @@ export const sigmoidBackward = (g: Tensor, s: Tensor): Tensor =>
  */
 export const sign = (x: Tensor): Tensor => {
   const c = concrete(expectTensor('sign', 'x', x))
-  return new Tensor(K.sign(c.data), c.shape)
+  return topTrace([c]) === null ? signOf(c) : batchedSign([c], undefined)
 }
+
+const signOf = (x: Tensor): Tensor => new Tensor(K.sign(x.data), x.shape)
+/** sign of a value batched by vmap (see `comparison`). */
+const batchedSign = elementwise<undefined>('sign', ([x]) => signOf(x), () => [null])
 
 const leakyReluPrimitive = elementwise<number>(
   'leakyRelu',

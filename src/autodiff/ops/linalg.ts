@@ -10,7 +10,7 @@ import { selectAffine, selectProduct } from '../../tensor/selection.js'
 import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js'
 import { type Primitive, definePrimitive } from '../primitive.js'
 import { add, cast, tangentSum } from './elementwise.js'
-import { expandDims, squeeze } from './structural.js'
+import { batchFirst, expandDims, reshape, squeeze } from './structural.js'
 
 interface MatmulParams {
   readonly transposeA: boolean
@@ -57,7 +57,29 @@ const matmulPrimitive: Primitive<MatmulParams> = definePrimitive<MatmulParams>({
   // Bilinear: the product rule, each term the same product with one factor replaced by its tangent.
   jvp: ([ta, tb], { inputs: [a, b], params: { transposeA, transposeB } }) =>
     tangentSum(ta === null ? null : product(ta, b, transposeA, transposeB), tb === null ? null : product(a, tb, transposeA, transposeB)),
+  batch: ([a, b], [aAxis, bAxis], { transposeA, transposeB }) => ({ out: batchedProduct(a, aAxis, b, bAxis, transposeA, transposeB), axis: 0 }),
 })
+
+/**
+ * `op(a)·op(b)` for every example, the examples along axis 0 of the result. Examples of a against
+ * one shared matrix b are the rows of one product (one large product instead of many small ones);
+ * otherwise the batch becomes the leading batch axis of a batched product, each batched operand
+ * given axes of length 1 behind it so that the operands' own batch axes still line up from the right.
+ */
+const batchedProduct = (a: Tensor, aAxis: number | null, b: Tensor, bAxis: number | null, transposeA: boolean, transposeB: boolean): Tensor => {
+  if (bAxis === null && b.rank === 2 && !transposeA) {
+    const first = batchFirst(a, aAxis)
+    const out = product(reshape(first, [-1, first.shape[first.rank - 1]]), b, false, transposeB)
+    return reshape(out, [...first.shape.slice(0, -1), out.shape[1]])
+  }
+  const rank = Math.max(a.rank - (aAxis === null ? 0 : 1), b.rank - (bAxis === null ? 0 : 1))
+  const aligned = (x: Tensor, axis: number | null): Tensor => {
+    if (axis === null) return x
+    const first = batchFirst(x, axis)
+    return reshape(first, [first.shape[0], ...new Array<number>(rank - x.rank + 1).fill(1), ...first.shape.slice(1)])
+  }
+  return product(aligned(a, aAxis), aligned(b, bAxis), transposeA, transposeB)
+}
 
 const product = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor =>
   matmulPrimitive([a, b], { transposeA, transposeB })
@@ -77,7 +99,7 @@ export const matmulTransposed = (a: Tensor, b: Tensor, transposeA: boolean, tran
  * `add(matmul(x, w), b)` bit for bit: the VJP is matmul's, and b's cotangent is g, summed over the
  * rows by the backward pass as it is for a broadcast add. One-hot x stays a row selection.
  */
-const affinePrimitive = definePrimitive<undefined>({
+const affinePrimitive: Primitive<undefined> = definePrimitive<undefined>({
   name: 'affine',
   forward: ([x, w, b]) => {
     const [m, k] = x.shape
@@ -93,6 +115,15 @@ const affinePrimitive = definePrimitive<undefined>({
   // ẋ·w + x·ẇ + ḃ; ḃ is `[n]`, broadcast over the rows by forward mode.
   jvp: ([tx, tw, tb], { inputs: [x, w] }) =>
     tangentSum(tx === null ? null : product(tx, w, false, false), tw === null ? null : product(x, tw, false, false), tb),
+  // Examples of x against shared w and b: their rows are one affine map's rows.
+  batch: ([x, w, b], [xAxis, wAxis, bAxis]) => {
+    if (wAxis === null && bAxis === null) {
+      const first = batchFirst(x, xAxis)
+      return { out: reshape(affinePrimitive([reshape(first, [-1, x.shape[x.rank - 1]]), w, b], undefined), [...first.shape.slice(0, -1), w.shape[1]]), axis: 0 }
+    }
+    const bias = bAxis === null ? b : expandDims(batchFirst(b, bAxis), 1)
+    return { out: add(batchedProduct(x, xAxis, w, wAxis, false, false), bias), axis: 0 }
+  },
 })
 
 /**

@@ -8,9 +8,9 @@ import { Tensor, expectTensor } from '../../tensor/Tensor.js'
 import { stridedIndex } from '../../tensor/indexing.js'
 import { type Shape, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../../tensor/shape.js'
 import { type Primitive, definePrimitive } from '../primitive.js'
-import { concrete } from '../trace.js'
+import { concrete, topTrace } from '../trace.js'
 import { add, div, equal, exp, log, mul, sub, where } from './elementwise.js'
-import { broadcastTo, reshape } from './structural.js'
+import { batchFirst, broadcastTo, reshape } from './structural.js'
 
 /** Options of the reductions. @category tensors */
 export interface ReduceOptions {
@@ -25,6 +25,10 @@ interface ReduceParams {
   readonly axes: readonly number[]
   readonly keepDims: boolean
 }
+
+/** The batching rule of a reduction over `axes`: the batch in front, the axes shifted behind it. */
+const reductionBatch = (prim: Primitive<ReduceParams>) => ([x]: readonly Tensor[], [axis]: readonly (number | null)[], p: ReduceParams) =>
+  ({ out: prim([batchFirst(x, axis)], { axes: p.axes.map((a) => a + 1), keepDims: p.keepDims }), axis: 0 })
 
 const keptShape = (shape: Shape, axes: readonly number[]): number[] => shape.map((d, i) => (axes.includes(i) ? 1 : d))
 
@@ -67,6 +71,7 @@ const sumPrimitive: Primitive<ReduceParams> = definePrimitive<ReduceParams>({
   },
   vjp: (g, { inputs: [x], params: { axes } }) => [spread(g, x, axes)],
   jvp: ([t], { params }) => (t === null ? null : sumPrimitive([t], params)),
+  batch: (inputs, axes, p) => reductionBatch(sumPrimitive)(inputs, axes, p),
 })
 
 /**
@@ -78,7 +83,7 @@ const maxShare = (x: Tensor, out: Tensor, axes: readonly number[]): Tensor => {
   return div(mask, spread(sumPrimitive([mask], { axes, keepDims: true }), x, axes))
 }
 
-const maxPrimitive = definePrimitive<ReduceParams>({
+const maxPrimitive: Primitive<ReduceParams> = definePrimitive<ReduceParams>({
   name: 'max',
   forward: ([x], p) => {
     const shape = outShape(x.shape, p)
@@ -90,6 +95,7 @@ const maxPrimitive = definePrimitive<ReduceParams>({
   },
   vjp: (g, { inputs: [x], out, params: { axes } }) => [mul(spread(g, x, axes), maxShare(x, out, axes))],
   jvp: ([t], { inputs: [x], out, params }) => (t === null ? null : sumPrimitive([mul(t, maxShare(x, out, params.axes))], params)),
+  batch: (inputs, axes, p) => reductionBatch(maxPrimitive)(inputs, axes, p),
 })
 
 const reduction = (name: string, prim: typeof sumPrimitive) =>
@@ -158,12 +164,19 @@ export const logSumExp = (x: Tensor, axis?: Axis, options: ReduceOptions = {}): 
   return options.keepDims ? lse : reshape(lse, outShape(x.shape, { axes, keepDims: false }))
 }
 
-/** 1 where x is finite, else 0. */
+/** 1 where x is finite, else 0 (no gradient; batched when x is, by vmap). */
 const isFinite = (x: Tensor): Tensor => {
   const c = concrete(x)
-  const data = c.data.map((v) => (Number.isFinite(v) ? 1 : 0))
-  return new Tensor(data, c.shape)
+  return topTrace([c]) === null ? finiteOf(c) : batchedIsFinite([c], undefined)
 }
+
+const finiteOf = (x: Tensor): Tensor => new Tensor(x.data.map((v) => (Number.isFinite(v) ? 1 : 0)), x.shape)
+const batchedIsFinite: Primitive<undefined> = definePrimitive<undefined>({
+  name: 'isFinite',
+  forward: ([x]) => finiteOf(x),
+  vjp: () => [null],
+  batch: ([x], [axis]) => ({ out: batchedIsFinite([x], undefined), axis }),
+})
 
 /**
  * exp(x) / Σ exp(x) along `axis` (default −1), via logSoftmax for stability.
@@ -200,7 +213,19 @@ export const argmax = (x: Tensor, axis = -1): Tensor => {
   const c = concrete(expectTensor('argmax', 'x', x))
   const a = normalizeAxis('argmax', axis, c.rank)
   if (c.shape[a] === 0) throw new ValueError(`argmax: axis ${a} of the input is empty.`)
-  const outer = sizeOf(c.shape.slice(0, a))
-  const inner = sizeOf(c.shape.slice(a + 1))
-  return new Tensor(K.argmax(c.data, outer, c.shape[a], inner), c.shape.filter((_, i) => i !== a))
+  return topTrace([c]) === null ? argmaxOf(c, a) : batchedArgmax([c], a)
 }
+
+const argmaxOf = (x: Tensor, axis: number): Tensor => {
+  const outer = sizeOf(x.shape.slice(0, axis))
+  const inner = sizeOf(x.shape.slice(axis + 1))
+  return new Tensor(K.argmax(x.data, outer, x.shape[axis], inner), x.shape.filter((_, i) => i !== axis))
+}
+
+/** argmax of a value batched by vmap: no gradient, the batch in front and the axis behind it. */
+const batchedArgmax: Primitive<number> = definePrimitive<number>({
+  name: 'argmax',
+  forward: ([x], axis) => argmaxOf(x, axis),
+  vjp: () => [null],
+  batch: ([x], [batch], axis) => ({ out: argmax(batchFirst(x, batch), axis + 1), axis: 0 }),
+})

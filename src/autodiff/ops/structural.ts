@@ -5,16 +5,39 @@
  */
 import { ShapeError, ValueError, showShape } from '../../errors.js'
 import { K } from '../../tensor/backend.js'
-import { Tensor, allocate, expectTensor } from '../../tensor/Tensor.js'
+import { type DType, Tensor, allocate, expectTensor } from '../../tensor/Tensor.js'
 import {
   type Shape, broadcastShapes, broadcastStrides, normalizeAxis, shapesEqual, sizeOf, stridesOf,
 } from '../../tensor/shape.js'
 import { type Primitive, defineMultiPrimitive, definePrimitive } from '../primitive.js'
-import { concrete } from '../trace.js'
+import { concrete, topTrace } from '../trace.js'
 
 /** `gather` through a strided view, without materialising the index map where the backend can. */
 const stridedGather = (x: Tensor, shape: Shape, strides: readonly number[], offset = 0): Tensor =>
   new Tensor(K.gatherStrided(x.data, shape, strides, offset), shape)
+
+// ---- batch axes (for the batching rules of vmap) ----
+
+/** x with axis `from` moved to position `to`, the other axes in order (NumPy's moveaxis). Internal. */
+export const moveAxis = (x: Tensor, from: number, to: number): Tensor => {
+  if (from === to) return x
+  const perm = x.shape.map((_, i) => i).filter((i) => i !== from)
+  perm.splice(to, 0, from)
+  return transpose(x, perm)
+}
+
+/** A batched input with its examples along axis 0 (as it is when not batched). Internal: for batching rules. */
+export const batchFirst = (x: Tensor, axis: number | null): Tensor => (axis === null ? x : moveAxis(x, axis, 0))
+
+/** An input with `size` examples along axis 0: its own, or itself repeated when every example shares it. Internal. */
+export const batchedFirst = (x: Tensor, axis: number | null, size: number): Tensor =>
+  axis === null ? broadcastTo(expandDims(x, 0), [size, ...x.shape]) : moveAxis(x, axis, 0)
+
+/** The number of examples of a batching rule's inputs (some input is batched, or the rule would not run). Internal. */
+export const batchSize = (inputs: readonly Tensor[], axes: readonly (number | null)[]): number => {
+  const i = axes.findIndex((a) => a !== null)
+  return inputs[i].shape[axes[i]!]
+}
 
 // ---- reshape ----
 
@@ -23,6 +46,7 @@ const reshapePrimitive = definePrimitive<Shape>({
   forward: ([x], shape) => new Tensor(x.data, shape), // shares the buffer: tensors are immutable
   vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
   jvp: ([t], { params: shape }) => (t === null ? null : reshape(t, shape)),
+  batch: ([x], [axis], shape) => ({ out: reshape(batchFirst(x, axis), [x.shape[axis!], ...shape]), axis: 0 }),
 })
 
 /**
@@ -94,6 +118,13 @@ const broadcastToPrimitive = definePrimitive<Shape>({
   vjp: (g) => [g],
   // Likewise the tangent stays in x's shape; forward mode broadcasts it to the output's.
   jvp: ([t]) => t,
+  // The example's axes are aligned from the right, as broadcasting aligns them, behind the batch.
+  batch: ([x], [axis], shape) => {
+    const first = batchFirst(x, axis)
+    const n = first.shape[0]
+    const aligned = reshape(first, [n, ...new Array<number>(shape.length - x.rank + 1).fill(1), ...first.shape.slice(1)])
+    return { out: broadcastTo(aligned, [n, ...shape]), axis: 0 }
+  },
 })
 
 /**
@@ -127,6 +158,7 @@ const transposePrimitive = definePrimitive<readonly number[]>({
     return [transpose(g, inverse)]
   },
   jvp: ([t], { params: perm }) => (t === null ? null : transpose(t, perm)),
+  batch: ([x], [axis], perm) => ({ out: transpose(batchFirst(x, axis), [0, ...perm.map((p) => p + 1)]), axis: 0 }),
 })
 
 /**
@@ -166,6 +198,7 @@ const slicePrimitive = definePrimitive<Ranges>({
   },
   vjp: (g, { inputs: [x], params: ranges }) => [padTo(g, x.shape, ranges)],
   jvp: ([t], { params: ranges }) => (t === null ? null : slice(t, ranges)),
+  batch: ([x], [axis], ranges) => ({ out: slice(batchFirst(x, axis), [[0, x.shape[axis!]], ...ranges]), axis: 0 }),
 })
 
 const padPrimitive = definePrimitive<{ shape: Shape; ranges: Ranges }>({
@@ -176,6 +209,10 @@ const padPrimitive = definePrimitive<{ shape: Shape; ranges: Ranges }>({
   },
   vjp: (g, { params: { ranges } }) => [slicePrimitive([g], ranges)],
   jvp: ([t], { params: { shape, ranges } }) => (t === null ? null : padTo(t, shape, ranges)),
+  batch: ([x], [axis], { shape, ranges }) => {
+    const n = x.shape[axis!]
+    return { out: padTo(batchFirst(x, axis), [n, ...shape], [[0, n], ...ranges]), axis: 0 }
+  },
 })
 
 /** Places x at `ranges` inside zeros of `shape`: the adjoint of slice. */
@@ -232,6 +269,10 @@ const concatPrimitive = definePrimitive<number>({
     })
   },
   jvp: (tangents, { inputs, params: axis }) => concat(tangents.map((t, i) => t ?? zerosLike(inputs[i])), axis),
+  batch: (xs, axes, axis) => {
+    const n = batchSize(xs, axes)
+    return { out: concat(xs.map((x, i) => batchedFirst(x, axes[i], n)), axis + 1), axis: 0 }
+  },
 })
 
 const checkSameDType = (op: string, xs: readonly Tensor[]): void => {
@@ -298,6 +339,11 @@ const stackPrimitive = definePrimitive<undefined>({
   },
   vjp: (g) => unstack(g),
   jvp: (tangents, { inputs }) => stack(tangents.map((t, i) => t ?? zerosLike(inputs[i])), 0),
+  // Stacked in front of the batch, which then is axis 1: no copy moves it.
+  batch: (xs, axes) => {
+    const n = batchSize(xs, axes)
+    return { out: stack(xs.map((x, i) => batchedFirst(x, axes[i], n)), 0), axis: 1 }
+  },
 })
 
 // ---- take (gather) and its adjoint ----
@@ -332,6 +378,7 @@ const takePrimitive: Primitive<TakeParams> = definePrimitive<TakeParams>({
   forward: ([x], p) => new Tensor(K.gather(x.data, takeIndex(x.shape, p)), takeShape(x.shape, p)),
   vjp: (g, { inputs: [x], params }) => [takeAdjoint([g], { ...params, shape: x.shape })],
   jvp: ([t], { params }) => (t === null ? null : takePrimitive([t], params)),
+  batch: ([x], [axis], p) => ({ out: takePrimitive([batchFirst(x, axis)], { ...p, axis: p.axis + 1 }), axis: 0 }),
 })
 
 const takeAdjoint: Primitive<TakeParams & { shape: Shape }> = definePrimitive<TakeParams & { shape: Shape }>({
@@ -339,6 +386,10 @@ const takeAdjoint: Primitive<TakeParams & { shape: Shape }> = definePrimitive<Ta
   forward: ([g], p) => new Tensor(K.scatterAdd(g.data, takeIndex(p.shape, p), sizeOf(p.shape)), p.shape),
   vjp: (g, { params }) => [takePrimitive([g], params)],
   jvp: ([t], { params }) => (t === null ? null : takeAdjoint([t], params)),
+  batch: ([g], [axis], p) => {
+    const first = batchFirst(g, axis)
+    return { out: takeAdjoint([first], { ...p, axis: p.axis + 1, shape: [first.shape[0], ...p.shape] }), axis: 0 }
+  },
 })
 
 /**
@@ -356,19 +407,108 @@ const takeAdjoint: Primitive<TakeParams & { shape: Shape }> = definePrimitive<Ta
 export const take = (x: Tensor, indices: Tensor | readonly number[], axis = 0): Tensor => {
   expectTensor('take', 'x', x)
   const a = normalizeAxis('take', axis, x.rank)
-  const n = x.shape[a]
-  const raw = indices instanceof Tensor ? concrete(indices).data : indices
-  const indexShape = indices instanceof Tensor ? indices.shape : [indices.length]
+  const values = indices instanceof Tensor ? concrete(indices) : indices
+  // Indices that differ between the examples of a vmap are known one level down only: an input.
+  if (values instanceof Tensor && topTrace([values]) !== null) return takeAt([x, values], a)
+  return takePrimitive([x], takeParams(x.shape, values, a))
+}
+
+/** The checked, non-negative indices of `take` along `axis` of a tensor of `shape`. */
+const takeParams = (shape: Shape, indices: Tensor | readonly number[], axis: number): TakeParams => {
+  const n = shape[axis]
+  const raw = indices instanceof Tensor ? indices.data : indices
   const flat = new Int32Array(raw.length)
   for (let i = 0; i < raw.length; i++) {
     const v = raw[i]
     if (!Number.isInteger(v) || v < -n || v >= n) {
-      throw new ValueError(`take: indices must be integers in [${-n}, ${n}) for axis ${a} of ${showShape(x.shape)}; found ${v} at position ${i}.`)
+      throw new ValueError(`take: indices must be integers in [${-n}, ${n}) for axis ${axis} of ${showShape(shape)}; found ${v} at position ${i}.`)
     }
     flat[i] = v < 0 ? v + n : v
   }
-  return takePrimitive([x], { indices: flat, indexShape, axis: a, axisLength: n })
+  return { indices: flat, indexShape: indices instanceof Tensor ? indices.shape : [indices.length], axis, axisLength: n }
 }
+
+// ---- take with indices that differ between the examples of a vmap ----
+
+/**
+ * take along `axis` with the indices an input instead of a parameter: for indices batched by vmap.
+ * When the tables differ too, example i's rows are found in the tables stacked, at i·size + index.
+ */
+const takeAt: Primitive<number> = definePrimitive<number>({
+  name: 'takeAt',
+  forward: ([x, indices], axis) => takePrimitive([x], takeParams(x.shape, indices, axis)),
+  vjp: (g, { inputs: [x, indices], params: axis }) => [takeAtAdjoint([g, indices], { axis, shape: x.shape }), null],
+  jvp: ([t], { inputs: [, indices], params: axis }) => (t === null ? null : takeAt([t, indices], axis)),
+  batch: ([x, indices], [xAxis, indexAxis], axis) => {
+    if (indexAxis === null) return { out: take(batchFirst(x, xAxis), indices, axis + 1), axis: 0 }
+    // One table: the indices' batch axis lands where theirs go, at `axis`.
+    if (xAxis === null) return { out: take(x, indices, axis), axis: axis + indexAxis }
+    const tables = moveAxis(batchFirst(x, xAxis), axis + 1, 1)
+    const [n, size] = tables.shape
+    const rows = stackedRows([batchFirst(indices, indexAxis)], size)
+    const picked = take(reshape(tables, [n * size, ...tables.shape.slice(2)]), rows, 0)
+    return { out: transpose(picked, indexAxesAt(indices.rank - 1, axis, picked.rank)), axis: 0 }
+  },
+})
+
+const takeAtAdjoint: Primitive<{ axis: number; shape: Shape }> = definePrimitive<{ axis: number; shape: Shape }>({
+  name: 'takeAtAdjoint',
+  forward: ([g, indices], { axis, shape }) => takeAdjoint([g], { ...takeParams(shape, indices, axis), shape }),
+  vjp: (c, { inputs: [, indices], params: { axis } }) => [takeAt([c, indices], axis), null],
+  jvp: ([t], { inputs: [, indices], params }) => (t === null ? null : takeAtAdjoint([t, indices], params)),
+  batch: ([g, indices], [gAxis, indexAxis], { axis, shape }) => {
+    if (indexAxis === null) {
+      const first = batchFirst(g, gAxis)
+      return { out: takeAtAdjoint([first, indices], { axis: axis + 1, shape: [first.shape[0], ...shape] }), axis: 0 }
+    }
+    // Each example adds into its own table: the tables stacked, the rows as in takeAt.
+    const n = batchSize([g, indices], [gAxis, indexAxis])
+    const first = batchedFirst(g, gAxis, n)
+    const grouped = transpose(first, inversePermutation(indexAxesAt(indices.rank - 1, axis, first.rank)))
+    const size = shape[axis]
+    const rest = [...shape.slice(0, axis), ...shape.slice(axis + 1)]
+    const summed = takeAtAdjoint([grouped, stackedRows([batchFirst(indices, indexAxis)], size)], { axis: 0, shape: [n * size, ...rest] })
+    return { out: moveAxis(reshape(summed, [n, size, ...rest]), 1, axis + 1), axis: 0 }
+  },
+})
+
+/**
+ * The permutation of `[batch, ...index axes (count), ...table axes]` that puts the index axes
+ * after the first `axis` table axes, where `take` puts them.
+ */
+const indexAxesAt = (count: number, axis: number, rank: number): number[] => {
+  const table = Array.from({ length: rank - 1 - count }, (_, i) => i + 1 + count)
+  const index = Array.from({ length: count }, (_, i) => i + 1)
+  return [0, ...table.slice(0, axis), ...index, ...table.slice(axis)]
+}
+
+const inversePermutation = (perm: readonly number[]): number[] => {
+  const inverse = new Array<number>(perm.length)
+  perm.forEach((p, i) => { inverse[p] = i })
+  return inverse
+}
+
+/**
+ * Example i's indices into a table of `size` rows (axis 0 runs over the examples), as rows of the
+ * examples' tables stacked: i·size + index, a negative index counting from the end. In float64,
+ * so rows stay exact past float32's 2²⁴; checked here, as a stray index would read another example's row.
+ */
+const stackedRows: Primitive<number> = definePrimitive<number>({
+  name: 'stackedRows',
+  forward: ([indices], size) => {
+    const perExample = indices.size / Math.max(indices.shape[0], 1)
+    const rows = new Float64Array(indices.size)
+    indices.data.forEach((v, j) => {
+      if (!Number.isInteger(v) || v < -size || v >= size) throw new ValueError(`take: indices must be integers in [${-size}, ${size}); found ${v}.`)
+      rows[j] = Math.floor(j / perExample) * size + (v < 0 ? v + size : v)
+    })
+    return new Tensor(rows, indices.shape)
+  },
+  vjp: () => [null],
+  // Under an outer vmap, this one's examples must stay on axis 0.
+  batch: ([indices], [axis], size) =>
+    axis === 0 ? { out: stackedRows([moveAxis(indices, 0, 1)], size), axis: 1 } : { out: stackedRows([indices], size), axis },
+})
 
 /**
  * One-hot encoding: integer class indices of any shape → `[...shape, n]` of 0/1 (no gradient).
@@ -380,7 +520,9 @@ export const take = (x: Tensor, indices: Tensor | readonly number[], axis = 0): 
  */
 export const oneHot = (indices: Tensor | readonly number[], n: number, options: { dtype?: 'float32' | 'float64' } = {}): Tensor => {
   if (!Number.isInteger(n) || n <= 0) throw new ValueError(`oneHot: n must be a positive integer, got ${n}.`)
-  const raw = indices instanceof Tensor ? concrete(indices).data : indices
+  const values = indices instanceof Tensor ? concrete(indices) : indices
+  if (values instanceof Tensor && topTrace([values]) !== null) return oneHotPrimitive([values], { n, dtype: options.dtype ?? values.dtype })
+  const raw = values instanceof Tensor ? values.data : values
   const shape = indices instanceof Tensor ? indices.shape : [indices.length]
   const data = allocate(options.dtype ?? (indices instanceof Tensor ? indices.dtype : 'float64'), raw.length * n)
   for (let i = 0; i < raw.length; i++) {
@@ -392,6 +534,14 @@ export const oneHot = (indices: Tensor | readonly number[], n: number, options: 
   }
   return new Tensor(data, [...shape, n])
 }
+
+/** oneHot of indices batched by vmap (their values are known one level down): the classes axis goes last, the batch stays. */
+const oneHotPrimitive: Primitive<{ n: number; dtype: DType }> = definePrimitive<{ n: number; dtype: DType }>({
+  name: 'oneHot',
+  forward: ([indices], { n, dtype }) => oneHot(indices, n, { dtype }),
+  vjp: () => [null],
+  batch: ([indices], [axis], { n, dtype }) => ({ out: oneHot(indices, n, { dtype }), axis }),
+})
 
 /**
  * The same values with no gradient through any differentiation level (JAX's stop_gradient).
@@ -416,6 +566,11 @@ const unstackPrimitive = defineMultiPrimitive<undefined>({
   // Steps that received no cotangent contribute zeros, so one stack rebuilds the whole gradient.
   vjp: (cts, { outs }) => [stack(cts.map((g, t) => g ?? zerosLike(outs[t])), 0)],
   jvp: ([t]) => (t === null ? [] : unstack(t)),
+  // The example's axis 0 is the batched array's axis 1 when the batch is in front.
+  batch: ([x], [axis]) => {
+    const outs = unstack(axis === 0 ? moveAxis(x, 0, 1) : x)
+    return { outs, axes: outs.map(() => (axis === 0 ? 0 : axis! - 1)) }
+  },
 })
 
 const zerosLike = (x: Tensor): Tensor => new Tensor(allocate(x.dtype, x.size), x.shape)
