@@ -29,8 +29,13 @@ export { heatmapSpec } from './heatmap.js'
  * and references no URL other than the SVG namespace.
  *
  * @example
+ * ```ts
  * const svg = await report.renderFigure({ kind: 'lines', title: 'loss', xLabel: 'epoch', yLabel: 'loss',
  *   logY: true, series: [{ name: 'train', x: [1, 2, 3], y: [1, 0.5, 0.2] }] })
+ * console.log(svg.startsWith('<svg'), svg.includes('http://www.w3.org/2000/svg')) // true true
+ * const names = await report.renderFigure({ kind: 'text', title: 'sampled names', lines: ['anna', '<bob>'] })
+ * console.log(names.includes('&lt;bob&gt;')) // true: text is escaped
+ * ```
  * @throws ValueError when the figure's arrays disagree in length (see each kind's spec function)
  * @category report
  */
@@ -52,8 +57,16 @@ export const renderFigure = (figure: Figure): Promise<string> => {
  * can be mailed as one file. The output is deterministic (no timestamps).
  *
  * @example
- * const html = await report.renderReport({ title: 'mnist', summary: { 'test accuracy': 0.91 },
- *   figures: [], config: { epochs: 10 } })
+ * ```ts
+ * const fs = await import('node:fs')
+ * const os = await import('node:os')
+ * const path = await import('node:path')
+ * const html = await report.renderReport({ title: 'mnist', summary: { 'test accuracy': 0.9123456 },
+ *   figures: [{ kind: 'text', title: 'notes', lines: ['2 epochs'] }], config: { epochs: 10 } })
+ * console.log(html.startsWith('<!DOCTYPE html>'), html.includes('0.91235'), html.includes('<script')) // true true false
+ * const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'scangrad-')), 'report.html')
+ * await io.writeFileAtomic(file, html) // one self-contained file, opens offline
+ * ```
  * @category report
  */
 export const renderReport = (input: ReportInput): Promise<string> => buildPage(input, renderFigure)
