@@ -150,6 +150,11 @@ describe('ad.jvp through scan', () => {
     const loop = jvp((c: Tensor, x: Tensor) => scan(step, c, x), [h0, xs], tangents)[1]
     const traced = jvp((c: Tensor, x: Tensor) => scan(step, c, x, { traceStep: true }), [h0, xs], tangents)[1]
     expectTreeClose(traced, loop, 1e-14, 'traceStep vs loop')
+    // The weights the step closes over, differentiated: operands of the derived kernel.
+    const closing = (traceStep: boolean) => (weights: Tensor) =>
+      scan((h: Tensor, xt: Tensor) => [tanh(add(matmul(h, weights), matmul(xt, u))), h] as const, h0, xs, { traceStep })
+    const dw = randomLike(w, 11)
+    expectTreeClose(jvp(closing(true), [w], [dw])[1], jvp(closing(false), [w], [dw])[1], 1e-14, 'closed-over weights')
   })
 })
 

@@ -45,13 +45,13 @@ describe('forward mode and Jacobians through the recurrent layers, against PyTor
     const params = tensors(fx.params)
     const x = fromJson(fx.x)
     if (fx.quantity === 'jvp') {
-      const run = (p: Record<string, Tensor>, xs: Tensor) => {
+      const run = (p: Record<string, Tensor>, xs: Tensor): Record<string, Tensor> => {
         const { outputs, state } = layer.apply(p, xs)
-        return { outputs, ...state }
+        return { outputs, ...(state as Record<string, Tensor>) }
       }
       const [, tangent] = jvp(run, [params, x], [tensors(fx.tangents!.params), fromJson(fx.tangents!.x)])
       for (const [k, expected] of Object.entries(fx.result as Record<string, TensorJson>)) {
-        expectClose(tangent[k] as Tensor, fromJson(expected), 1e-10, `tangent of ${k}`)
+        expectClose(tangent[k], fromJson(expected), 1e-10, `tangent of ${k}`)
       }
     } else if (fx.quantity === 'jacobian') {
       const outputs = (xs: Tensor) => layer.apply(params, xs).outputs
