@@ -43,7 +43,6 @@ const fitTangent = (t: Tensor, out: Tensor): Tensor => {
   return shaped.dtype === out.dtype ? shaped : cast(shaped, out.dtype)
 }
 
-
 const untransposable = (name: string, input: number): ValueError =>
   new ValueError(
     `${name}: forward mode has no tangent rule for this operation and cannot derive one: its VJP computed the ` +
@@ -65,20 +64,19 @@ const transposedVjp = (
   const gs = outs.map((y) => leaf(full(y.shape, 1, { dtype: y.dtype }), trace))
   const cotangents = pullback(gs, new Map(), tangents.map((t) => t !== null))
   let inner: Tensor | null = null
-  tangents.forEach((t, i) => {
-    const g = cotangents[i]
-    if (t === null || g === null || g === undefined) return
+  for (let i = 0; i < tangents.length; i++) {
+    const [t, g] = [tangents[i], cotangents[i]]
+    if (t === null || g === null || g === undefined) continue
     // A cotangent that does not depend on g (through primitives) is zero, unless the VJP left the tape.
     if (!(g instanceof Recorded && g.trace === trace)) {
       if (concrete(g).data.some((v) => v !== 0)) throw untransposable(name, i)
-      return
+      continue
     }
     const term = sum(mul(fitCotangent(g, inputs[i]), t))
     inner = inner === null ? term : add(inner, term)
-  })
+  }
   if (inner === null) return outs.map(() => null)
-  const product: Tensor = inner
-  return backward(trace, [product], [full([], 1, { dtype: product.dtype })], gs)
+  return backward(trace, [inner], [full([], 1, { dtype: inner.dtype })], gs)
 }
 
 /**
