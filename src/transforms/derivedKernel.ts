@@ -112,6 +112,8 @@ const trace = (step: ScanStep<any, any, any>, init: unknown, xs: unknown): Progr
 interface Environment {
   readonly operands: readonly Tensor[]
   readonly invariant: Map<number, PlainRun>
+  /** Input products run once over every step's rows (see `inputProduct`), by equation. */
+  readonly wholeSequence: Map<number, PlainRun>
 }
 
 const valueOf = (ref: Ref, env: Environment, step: Map<number, PlainRun> | null, carry: readonly Tensor[], x: readonly Tensor[]): Tensor => {
@@ -141,6 +143,18 @@ const deferredProduct = (equation: Equation): boolean => {
 }
 
 /**
+ * Whether equation e is an input product `x·w`, x one of the step's inputs and w step-invariant
+ * (an input projection): it depends on no carry, so one product over every step's rows,
+ * `[time·batch, inputs]·w`, gives all steps' values (each step's rows, in order), and one pullback
+ * at the end all their cotangents.
+ */
+const inputProduct = (e: Equation, invariantOnly: (r: Ref) => boolean): boolean => {
+  const [a, w] = e.inputs
+  return e.application.name === 'matmul' && !e.invariant && e.inputs.length === 2 && a.kind === 'x' && invariantOnly(w) &&
+    e.application.inputs[0].rank === 2 && e.application.inputs[1].rank === 2
+}
+
+/**
  * The kernel of a step, or null when the step cannot be traced into one (then `scan` runs its
  * loop). `init` and `xs` are the scan's (time-major); the step runs once on them.
  */
@@ -150,6 +164,7 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
   const program = fuseElementwise(traced)
   const { equations } = program
   const invariantOnly = (r: Ref): boolean => r.kind === 'const' || (r.kind === 'value' && equations[r.at].invariant)
+  const inputProducts = new Set([...equations.keys()].filter((at) => inputProduct(equations[at], invariantOnly)))
 
   /** The step replayed through the usual primitives on given operands: the kernel's reference. */
   const replay = (operands: readonly Tensor[]): ScanStep<any, any, Tensor> => (carryTree, xTree) => {
@@ -175,11 +190,22 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
     step: replay,
     accepts: (run) => run.mask === null && run.timeAxis === 0,
     forward: (run) => {
-      const env: Environment = { operands: run.operands, invariant: new Map() }
+      const env: Environment = { operands: run.operands, invariant: new Map(), wholeSequence: new Map() }
       equations.forEach((e, at) => {
         if (e.invariant) env.invariant.set(at, e.application.run(e.inputs.map((r) => valueOf(r, env, null, [], []))))
       })
       const time = run.xs[0].shape[0]
+      /** Each step's rows of the input products, views of the one product over all steps. */
+      const inputRows = new Map<number, Tensor[]>()
+      for (const at of inputProducts) {
+        const [x, w] = equations[at].inputs
+        const leaf = run.xs[(x as { index: number }).index]
+        const whole = equations[at].application.run([new Tensor(leaf.data, [leaf.shape[0] * leaf.shape[1], leaf.shape[2]]), valueOf(w, env, null, [], [])])
+        env.wholeSequence.set(at, whole)
+        const [out] = whole.outs
+        const size = out.size / time
+        inputRows.set(at, Array.from({ length: time }, (_, t) => new Tensor(out.data.subarray(t * size, (t + 1) * size), [size / out.shape[1], out.shape[1]])))
+      }
       const perStep = run.xs.map((l) => unstack(l))
       const steps: Residuals['steps'][number][] = new Array(time)
       const ys: Tensor[] = new Array(time)
@@ -193,7 +219,9 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
           if (e.invariant) return
           const ins = e.inputs.map((r) => valueOf(r, env, runs, carry, x))
           inputs.set(at, ins)
-          runs.set(at, e.application.run(ins))
+          const rows = inputRows.get(at)
+          // An input product's pullback runs once for all steps (see `backward`).
+          runs.set(at, rows === undefined ? e.application.run(ins) : { outs: [rows[t]], pullback: () => [null, null] })
         })
         steps[s] = { runs, inputs, carry, x }
         ys[t] = valueOf(program.y, env, runs, carry, x)
@@ -228,8 +256,10 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
         const parts = invariantParts.get(key)
         return parts === undefined ? null : parts.length === 1 ? parts[0] : sum(stack(parts, 0), 0)
       }
-      /** Per deferred product, its varying operands and output cotangents over all steps. */
+      /** Per deferred product, its varying operands and output cotangents, by time step. */
       const deferred = new Map<number, { a: Tensor[]; g: Tensor[] }>()
+      /** Per input product, the cotangents of its output, by time step. */
+      const inputCotangents = new Map<number, (Tensor | null)[]>([...inputProducts].map((at) => [at, new Array<Tensor | null>(time).fill(null)]))
       const dxs: (Tensor | null)[][] = run.xs.map(() => new Array<Tensor | null>(time).fill(null))
       let carryCotangents: (Tensor | null)[] = [...cotangents.carry]
       for (let s = time - 1; s >= 0; s--) {
@@ -257,6 +287,11 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
           const outs = e.application.outs.map((_, slot) => values.get(`v${at}:${slot}`) ?? null)
           if (outs.every((g) => g === null)) continue
           const ins = inputs.get(at)!
+          const rows = inputCotangents.get(at)
+          if (rows !== undefined) {
+            rows[t] = outs[0]
+            continue
+          }
           const defer = deferredProduct(e)
           const wanted = e.inputs.map((r, i) => asked(r) && !(defer && i === 1))
           const grads = runs.get(at)!.pullback(outs, wanted)
@@ -266,8 +301,8 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
           })
           if (defer && outs[0] !== null && asked(e.inputs[1])) {
             const pairs = deferred.get(at) ?? { a: [], g: [] }
-            pairs.a.push(ins[0])
-            pairs.g.push(outs[0])
+            pairs.a[t] = ins[0]
+            pairs.g[t] = outs[0]
             deferred.set(at, pairs)
           }
         }
@@ -283,7 +318,21 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
       }
       for (const [at, { a, g }] of deferred) {
         const w = equations[at].inputs[1]
-        toInvariant(w, fitCotangent(matmulTransposed(stacked(a), stacked(g), true, false), equations[at].application.inputs[1]))
+        // Steps without a cotangent left holes; the rest pair up in time order.
+        toInvariant(w, fitCotangent(matmulTransposed(stacked(a.filter(Boolean)), stacked(g.filter(Boolean)), true, false), equations[at].application.inputs[1]))
+      }
+      const zerosLike = (like: Tensor): Tensor => new Tensor(like.data instanceof Float32Array ? new Float32Array(like.size) : new Float64Array(like.size), like.shape)
+      /** The input products' cotangents of the inputs, each for every step at once. */
+      const wholeDxs: (Tensor | null)[] = run.xs.map(() => null)
+      for (const [at, rows] of inputCotangents) {
+        if (rows.every((g) => g === null)) continue
+        const [x, w] = equations[at].inputs as [Ref & { kind: 'x' }, Ref]
+        const whole = env.wholeSequence.get(at)!
+        const like = whole.outs[0]
+        const g = stacked(rows.map((r) => r ?? zerosLike(new Tensor(like.data.subarray(0, like.size / time), [like.shape[0] / time, like.shape[1]]))))
+        const [da, dw] = whole.pullback([g], [needed.xs[x.index], asked(w)])
+        if (dw !== null && asked(w)) toInvariant(w, fitCotangent(dw, equations[at].application.inputs[1]))
+        if (da !== null && needed.xs[x.index]) wholeDxs[x.index] = plus(wholeDxs[x.index], new Tensor(da.data, run.xs[x.index].shape))
       }
       for (let at = equations.length - 1; at >= 0; at--) {
         const e = equations[at]
@@ -298,13 +347,13 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
           if (g !== null && g !== undefined && wanted[i]) toInvariant(r, fitCotangent(g, ins[i]))
         })
       }
-      const zerosLike = (like: Tensor): Tensor => new Tensor(like.data instanceof Float32Array ? new Float32Array(like.size) : new Float64Array(like.size), like.shape)
       return {
         carry: carryCotangents.map((g, i) => (needed.carry[i] ? g : null)),
         xs: run.xs.map((l, i) => {
-          if (!needed.xs[i] || dxs[i].every((g) => g === null)) return null
+          if (!needed.xs[i] || dxs[i].every((g) => g === null)) return needed.xs[i] ? wholeDxs[i] : null
           const step0 = unstack(l)[0]
-          return stack(dxs[i].map((g) => g ?? zerosLike(step0)), 0)
+          const perStep = stack(dxs[i].map((g) => g ?? zerosLike(step0)), 0)
+          return wholeDxs[i] === null ? perStep : add(perStep, wholeDxs[i]!)
         }),
         operands: run.operands.map((_, i) => (needed.operands[i] ? invariantCotangent(`c${i}`) : null)),
       }
