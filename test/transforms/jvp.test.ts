@@ -219,6 +219,15 @@ describe('ad.jvp through the built-in layers (sequence kernels): real-time recur
   })
 })
 
+describe('ad.jvp through a kernel primitive without a tangent rule of its own', () => {
+  it("nn.minGru's parallel mode (minGruStates: its differentiable VJP transposed) and nn.minLstm: tangents equal central differences", () => {
+    for (const layer of [nn.minGru({ inputSize: 3, hiddenSize: 4 }), nn.minLstm({ inputSize: 3, hiddenSize: 4 })]) {
+      const params = layer.init(randomKey(1), { dtype: 'float64' })
+      expectTangentMatchesDifferences((p: nn.Params, xs: Tensor) => layer.apply(p, xs).outputs, [params, normal(randomKey(2), [2, 5, 3])], 3, 1e-6)
+    }
+  })
+})
+
 describe('ad.jvp through linearRecurrence and associativeScan', () => {
   it('linearRecurrence (real and complex pairs): the tangent equals central differences', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 1000 }), fc.boolean(), fc.integer({ min: 1, max: 4 }), (seed, complex, time) => {
