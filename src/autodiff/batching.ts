@@ -10,7 +10,7 @@ import { ValueError } from '../errors.js'
 import { type DType, Tensor } from '../tensor/Tensor.js'
 import { sizeOf } from '../tensor/shape.js'
 import { moveAxis, stack, unstack } from './ops/structural.js'
-import { type BatchRule, type PrimitiveRules, Trace, type TraceKind, Traced, concrete, lowerAll } from './trace.js'
+import { type Batch, type BatchRule, type PrimitiveRules, Trace, type TraceKind, Traced, concrete, lower, lowerAll } from './trace.js'
 
 /**
  * Where the values of a batched tensor as seen by one example would be: a batched value has no
@@ -85,4 +85,17 @@ const batching: TraceKind = {
     const { outs, axes: outAxes } = (rules.batch ?? oneAtATime(rules, size))(lowerAll(inputs, trace), axes, params)
     return outs.map((y, i) => (outAxes[i] === null ? y : new Batched(y, trace as BatchTrace, outAxes[i]!)))
   },
+}
+
+/**
+ * A batching rule from a composition: `f` (written with primitives) applied to the examples of
+ * `inputs`, each batched along `axes[i]` (null: shared), under a batching trace of its own. What a
+ * primitive that stands for a composition (a kernel over a scan) falls back to when its own
+ * layout cannot hold the batch.
+ */
+export const batchComposition = (f: (inputs: Tensor[]) => readonly Tensor[], inputs: readonly Tensor[], axes: readonly (number | null)[]): Batch => {
+  const at = axes.findIndex((a) => a !== null)
+  const trace = new BatchTrace(inputs[at].shape[axes[at]!])
+  const outs = f(inputs.map((x, i) => (axes[i] === null ? x : new Batched(x, trace, axes[i]!))))
+  return { outs: outs.map((y) => lower(y, trace)), axes: outs.map((y) => batchAxisAt(y, trace)) }
 }

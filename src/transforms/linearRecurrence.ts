@@ -7,7 +7,7 @@
 import { ShapeError, ValueError, showShape } from '../errors.js'
 import { abs, add, maximum, mul, neg, softplus, sub } from '../autodiff/ops/elementwise.js'
 import { defineKernelPrimitive } from '../autodiff/primitive.js'
-import { broadcastTo, concat, expandDims, reshape, slice, take } from '../autodiff/ops/structural.js'
+import { batchSize, batchedFirst, broadcastTo, concat, expandDims, moveAxis, reshape, slice, take } from '../autodiff/ops/structural.js'
 import { K } from '../tensor/backend.js'
 import { tensor, zeros } from '../tensor/creation.js'
 import { shapesEqual } from '../tensor/shape.js'
@@ -53,7 +53,7 @@ const statesBefore = (hs: Tensor, h0: Tensor): Tensor => {
 
 // ---- the primitive ----
 
-const linearRecurrencePrimitive = defineKernelPrimitive<Params, null>({
+const linearRecurrencePrimitive: (inputs: readonly Tensor[], params: Params) => Tensor[] = defineKernelPrimitive<Params, null>({
   name: 'linearRecurrence',
   // The outputs are the only thing the backward kernel reads besides the inputs: no residuals.
   forward: ([a, b, h0], { complex }) => ({
@@ -90,6 +90,12 @@ const linearRecurrencePrimitive = defineKernelPrimitive<Params, null>({
     const fromA = ta === null ? null : times(ta, statesBefore(hs, h0), complex)
     const drive = fromA === null ? tb ?? zeros(a.shape, { dtype: a.dtype }) : tb === null ? fromA : add(fromA, tb)
     return [linearRecurrence(a, drive, th0 ?? zeros(h0.shape, { dtype: h0.dtype }), { complex })]
+  },
+  // Every element is a recurrence of its own, so vmap's examples are one more axis after time.
+  batch: (inputs, axes, params) => {
+    const n = batchSize(inputs, axes)
+    const [a, b] = inputs.slice(0, 2).map((x, i) => moveAxis(batchedFirst(x, axes[i], n), 0, 1))
+    return { outs: linearRecurrencePrimitive([a, b, batchedFirst(inputs[2], axes[2], n)], params), axes: [1] }
   },
 })
 

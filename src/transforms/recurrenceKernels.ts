@@ -9,6 +9,10 @@
  * there, is the states with those rows zeroed, so the ys' cotangents reach the states zeroed too.
  * Imports the active kernels, tensor helpers and the sequence-kernel contract.
  */
+import { matmulTransposed } from '../autodiff/ops/linalg.js'
+import { sum } from '../autodiff/ops/reduce.js'
+import { concat, expandDims, reshape, slice, transpose } from '../autodiff/ops/structural.js'
+import { mul } from '../autodiff/ops/elementwise.js'
 import { K } from '../tensor/backend.js'
 import type { RecurrenceExtent, RecurrentActivation } from '../tensor/kernels.js'
 import { finalRows, maskAt, stepAt, stepRows } from '../tensor/recurrence.js'
@@ -128,6 +132,30 @@ const hiddenCotangents = (run: SequenceRun, cotangents: NodeCotangents, last: Te
   return perStep(fromY.steps, plus(last, fromY.last), extent, like)
 }
 
+// ---- per-example operand cotangents (vmap over reverse mode) ----
+
+/** `[time, groups·rows, k]` → `[groups, time·rows, k]`: each group's rows of every step together. */
+const byGroup = (x: Tensor, groups: number): Tensor => {
+  const [time, rows, k] = x.shape
+  return reshape(transpose(reshape(x, [time, groups, rows / groups, k]), [1, 0, 2, 3]), [groups, time * (rows / groups), k])
+}
+
+/** The state entering every step, time-major `[time, rows, hidden]`: h0, then the states before it in processing order. */
+const statesEntering = (hs: Tensor, h0: Tensor, reverse: boolean): Tensor => {
+  const time = hs.shape[0]
+  if (time === 1) return expandDims(h0, 0)
+  return reverse ? concat([slice(hs, [[1, time]]), expandDims(h0, 0)], 0) : concat([expandDims(h0, 0), slice(hs, [[0, time - 1]])], 0)
+}
+
+/**
+ * A transposed recurrent weight's cotangent `Σ_t dz_tᵀ·h_{t−1}` per group of rows, `[groups, k, hidden]`:
+ * one batched product over each group's rows of every step (padded steps have dz = 0, so they add nothing).
+ */
+const weightPerGroup = (dz: Tensor, entering: Tensor, groups: number): Tensor => matmulTransposed(byGroup(dz, groups), byGroup(entering, groups), true, false)
+
+/** A time-major view of a sequence in a run's layout (batch-major for a batch-first run). */
+const timeMajor = (x: Tensor, batchMajor: boolean): Tensor => (batchMajor ? transpose(x, [1, 0, 2]) : x)
+
 const ELMAN_ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'relu', 'sigmoid']
 
 /**
@@ -143,6 +171,7 @@ export const projectedRecurrenceKernel = (
   const hidden = operands[1].shape[0]
   return {
     name: 'projectedRecurrence',
+    foldsBatch: true,
     operands,
     step,
     accepts: (run) => shapedAsSequence(run, 1) && oneDtype(run) && run.xs[0].shape[2] === run.operands[0].shape[0],
@@ -180,6 +209,7 @@ export const recurrenceKernel = (w: Tensor, activation: RecurrentActivation, ste
   const hidden = w.shape[0]
   return {
     name: 'recurrence',
+    foldsBatch: true,
     operands: [w],
     step,
     accepts: (run) => ELMAN_ACTIVATIONS.includes(activation) && shapedAsSequence(run, 1, hidden) && oneDtype(run),
@@ -202,6 +232,11 @@ export const recurrenceKernel = (w: Tensor, activation: RecurrentActivation, ste
         : new Tensor(d.dh0 ?? K.matmul(stepRows(dz, extent, stepAt(extent, 0)), SINGLE, weight.data, SINGLE, extent.batch, hidden, hidden, false, false), h0.shape)
       return { carry: [dh0], xs: [new Tensor(dz, p.shape)], operands: [dw === null ? null : new Tensor(dw, weight.shape)] }
     },
+    operandCotangentsPerGroup: ([dz], run, _out, residuals, groups) => {
+      const batchMajor = run.timeAxis === 1
+      const hs = timeMajor(new Tensor(residuals as Data, run.xs[0].shape), batchMajor)
+      return [weightPerGroup(timeMajor(dz, batchMajor), statesEntering(hs, run.carry[0], run.reverse), groups)]
+    },
   }
 }
 
@@ -214,6 +249,7 @@ export const lstmKernel = (w: Tensor, step: StepOf): SequenceKernel => {
   const hidden = w.shape[1]
   return {
     name: 'lstm',
+    foldsBatch: true,
     operands: [w],
     step,
     accepts: (run) => run.timeAxis === 0 && shapedAsSequence(run, 2, 4 * hidden) && oneDtype(run),
@@ -237,6 +273,11 @@ export const lstmKernel = (w: Tensor, step: StepOf): SequenceKernel => {
         operands: [d.dw === null ? null : new Tensor(d.dw, weight.shape)],
       }
     },
+    operandCotangentsPerGroup: ([dPre], run, _out, residuals, groups) => {
+      const [time, rows] = run.xs[0].shape
+      const hs = new Tensor((residuals as ReturnType<typeof K.lstmForward>).hs, [time, rows, hidden])
+      return [weightPerGroup(dPre, statesEntering(hs, run.carry[0], run.reverse), groups)]
+    },
   }
 }
 
@@ -249,6 +290,7 @@ export const gruKernel = (w: Tensor, b: Tensor, step: StepOf): SequenceKernel =>
   const hidden = w.shape[1]
   return {
     name: 'gru',
+    foldsBatch: true,
     operands: [w, b],
     step,
     accepts: (run) => run.timeAxis === 0 && shapedAsSequence(run, 1, 3 * hidden) && oneDtype(run),
@@ -269,6 +311,17 @@ export const gruKernel = (w: Tensor, b: Tensor, step: StepOf): SequenceKernel =>
         xs: [new Tensor(d.dPre, p.shape)],
         operands: [d.dw === null ? null : new Tensor(d.dw, weight.shape), d.db === null ? null : new Tensor(d.db, bias.shape)],
       }
+    },
+    // hh = h·wᵀ + b enters the gates as [r̂ | ẑ | r ⊙ n̂]: its cotangent is dPre with the n part times r.
+    operandCotangentsPerGroup: ([dPre], run, _out, residuals, groups, needed) => {
+      const [time, rows] = run.xs[0].shape
+      const { hs, saved } = residuals as ReturnType<typeof K.gruForward>
+      const r = reshape(slice(new Tensor(saved, [time, 4, rows, hidden]), [[0, time], [0, 1]]), [time, rows, hidden])
+      const dHidden = mul(dPre, concat([new Tensor(allocate(dPre.dtype, time * rows * 2 * hidden).fill(1), [time, rows, 2 * hidden]), r], -1))
+      return [
+        needed[0] ? weightPerGroup(dHidden, statesEntering(new Tensor(hs, [time, rows, hidden]), run.carry[0], run.reverse), groups) : null,
+        needed[1] ? sum(byGroup(dHidden, groups), 1) : null,
+      ]
     },
   }
 }

@@ -7,7 +7,10 @@
  * pass through time is written by hand outside a kernel. Imports the kernel primitive contract,
  * `vjp`, `jvp` and pytrees.
  */
+import { BatchTrace, Batched, batchAxisAt, batchComposition } from '../autodiff/batching.js'
 import { defineKernelPrimitive } from '../autodiff/primitive.js'
+import { batchSize, batchedFirst, moveAxis, reshape } from '../autodiff/ops/structural.js'
+import { type Batch, isReverse, lower, lowerAll, record, topTrace } from '../autodiff/trace.js'
 import type { Tensor } from '../tensor/Tensor.js'
 import { type TreeDef, treeFlatten, treeUnflatten } from '../tree/tree.js'
 import { vjp } from './grad.js'
@@ -65,6 +68,23 @@ export interface SequenceKernel<R = unknown> {
     run: SequenceRun, out: { readonly carry: readonly Tensor[]; readonly y: Tensor }, residuals: R,
     needed: { readonly carry: readonly boolean[]; readonly xs: readonly boolean[]; readonly operands: readonly boolean[] },
   ) => SequenceCotangents
+  /**
+   * Whether the kernel treats the rows of its batch axis (axis 0 of every carry leaf, the batch
+   * axis of xs and the mask) independently, however many there are: then `vmap` folds its examples
+   * into those rows and a vmapped scan is one kernel call. Otherwise (the default) `vmap` runs the
+   * scan of `step`, batched.
+   */
+  readonly foldsBatch?: boolean
+  /**
+   * Optional, with `foldsBatch`: each operand's cotangent per group of rows, `[groups, ...operand]`,
+   * for a run whose rows are `groups` equal blocks (vmap's examples, folded example by example),
+   * from the cotangents `backward` gave xs and the residuals. With it, per-example gradients
+   * (`vmap(grad(·))`) take one forward and one backward run of the kernel.
+   */
+  readonly operandCotangentsPerGroup?: (
+    xsCotangents: readonly Tensor[], run: SequenceRun, out: { readonly carry: readonly Tensor[]; readonly y: Tensor }, residuals: R, groups: number,
+    needed: readonly boolean[],
+  ) => (Tensor | null)[]
 }
 
 const KERNEL = Symbol('scangrad.sequenceKernel')
@@ -174,7 +194,106 @@ const sequencePrimitive = defineKernelPrimitive<NodeParams, unknown>({
     const withoutMask = <T>(all: readonly T[]): T[] => [...all.slice(0, c + x), ...all.slice(c + x + m)]
     return jvpLeaves((leaves) => scanned(leaves.slice(0, c), leaves.slice(c, c + x), leaves.slice(c + x)), withoutMask(inputs), withoutMask(tangents))
   },
+  // vmap: the examples become more rows of the kernel's batch when it can take them, else the scan
+  // of the step runs batched; either way a vmapped scan is one scan.
+  batch: (inputs, axes, params) =>
+    foldedRun(inputs, axes, params) ?? batchComposition((leaves) => {
+      const run = runOf(leaves, params)
+      return composition(run, params)([...run.carry], [...run.xs], [...run.operands])
+    }, inputs, axes),
 })
+
+/**
+ * The node's batching rule when the kernel's rows are independent (`foldsBatch`) and its operands
+ * shared by every example: each carry leaf `[rows, …]` and each of xs and the mask (rows on the
+ * axis after or before time) gets the examples folded into its rows, `[examples·rows, …]`, so
+ * one node runs them all; its outputs are unfolded. Null when the kernel cannot take the run.
+ */
+const foldedRun = (inputs: readonly Tensor[], axes: readonly (number | null)[], params: NodeParams): Batch | null => {
+  const folding = foldingOf(inputs, axes, params)
+  if (folding === null) return null
+  const outs = sequencePrimitive(folding.inputs, params)
+  return { outs: outs.map((y, i) => folding.unfold(y, folding.outputRows(i))), axes: outs.map((_, i) => folding.outputRows(i)) }
+}
+
+/** vmap's examples as more rows of a kernel's run: the folded inputs, and where the rows of each input and output are. */
+interface Folding {
+  readonly inputs: Tensor[]
+  readonly examples: number
+  readonly inputRows: (i: number) => number
+  readonly outputRows: (i: number) => number
+  /** `[…, examples·rows, …]` → `[…, examples, rows, …]`: the examples' axis where the rows were. */
+  readonly unfold: (y: Tensor, rows: number) => Tensor
+  /** A batched tensor (examples along `axis`, null: shared) → its examples folded into the rows at `rows`. */
+  readonly fold: (x: Tensor, axis: number | null, rows: number) => Tensor
+}
+
+/** The folding of a batched run, or null when the kernel's rows are not independent, an operand differs between examples, or the kernel does not take it. */
+const foldingOf = (inputs: readonly Tensor[], axes: readonly (number | null)[], params: NodeParams): Folding | null => {
+  const { kernel, layout, counts } = params
+  const operandsAt = counts.carry + counts.xs + counts.mask
+  if (kernel.foldsBatch !== true || axes.slice(operandsAt).some((a) => a !== null)) return null
+  const n = batchSize(inputs, axes)
+  const sequenceRows = 1 - layout.timeAxis
+  const fold = (x: Tensor, axis: number | null, rows: number): Tensor => {
+    const beside = moveAxis(batchedFirst(x, axis, n), 0, rows)
+    return reshape(beside, [...beside.shape.slice(0, rows), n * beside.shape[rows + 1], ...beside.shape.slice(rows + 2)])
+  }
+  const inputRows = (i: number): number => (i < counts.carry ? 0 : sequenceRows)
+  const folded = inputs.map((x, i) => (i >= operandsAt ? x : fold(x, axes[i], inputRows(i))))
+  if (!kernel.accepts(runOf(folded, params))) return null
+  return {
+    inputs: folded,
+    examples: n,
+    inputRows,
+    outputRows: (i) => (i < counts.carry || layout.outputs === 'last' ? 0 : sequenceRows),
+    unfold: (y, rows) => reshape(y, [...y.shape.slice(0, rows), n, y.shape[rows] / n, ...y.shape.slice(rows + 1)]),
+    fold,
+  }
+}
+
+/**
+ * Reverse mode over vmap's examples (`vmap(grad(·))`) as one kernel run: when the innermost trace
+ * records a tape and the values below it are a batch of plain examples, the examples are folded
+ * into the kernel's rows, its forward pass is kept for its backward pass, and each operand's
+ * cotangent is taken per example (`operandCotangentsPerGroup`): the gradients a loop over the
+ * examples gives, from one pass. Null when that does not apply (the node is then recorded as usual).
+ */
+const perExampleNode = (inputs: readonly Tensor[], params: NodeParams): Tensor[] | null => {
+  const { kernel, counts } = params
+  const tape = topTrace(inputs)
+  if (kernel.operandCotangentsPerGroup === undefined || tape === null || !isReverse(tape)) return null
+  const lowered = lowerAll(inputs, tape)
+  const batch = topTrace(lowered)
+  if (!(batch instanceof BatchTrace)) return null
+  const values = lowerAll(lowered, batch)
+  if (topTrace(values) !== null) return null
+  const folding = foldingOf(values, lowered.map((x) => batchAxisAt(x, batch)), params)
+  if (folding === null) return null
+  const run = runOf(folding.inputs, params)
+  const { carry, y, residuals } = kernel.forward(run)
+  const outs = [...carry, y].map((o, i) => new Batched(folding.unfold(o, folding.outputRows(i)), batch, folding.outputRows(i)))
+  const [c, x, operandsAt] = [counts.carry, counts.xs, counts.carry + counts.xs + counts.mask]
+  return record(tape, 'scan', inputs, outs, (cotangents, _sums, needed) => {
+    const folded = cotangents.map((g, i) => (g === null || g === undefined ? null : folding.fold(lower(g, batch), batchAxisAt(g, batch), folding.outputRows(i))))
+    const wantOperands = needed.slice(operandsAt)
+    // The operands' cotangents come from the xs', so those are asked for whenever an operand's is.
+    const cts = kernel.backward(
+      { carry: folded.slice(0, c), y: folded[c] ?? null }, run, { carry, y }, residuals,
+      { carry: needed.slice(0, c), xs: needed.slice(c, c + x).map((n) => n || wantOperands.some(Boolean)), operands: wantOperands.map(() => false) },
+    )
+    const operands = wantOperands.some(Boolean)
+      ? kernel.operandCotangentsPerGroup!(cts.xs as Tensor[], run, { carry, y }, residuals, folding.examples, wantOperands)
+      : wantOperands.map(() => null)
+    const perExample = (g: Tensor | null, rows: number): Tensor | null => (g === null ? null : new Batched(folding.unfold(g, rows), batch, rows))
+    return [
+      ...cts.carry.map((g, i) => perExample(g, folding.inputRows(i))),
+      ...cts.xs.map((g, i) => (needed[c + i] ? perExample(g, folding.inputRows(c + i)) : null)),
+      ...(counts.mask === 1 ? [null] : []),
+      ...operands.map((g) => (g === null ? null : new Batched(g, batch, 0))),
+    ]
+  })
+}
 
 /** The scan of the node's step without the kernel, as a function of its carry, xs and operands leaves (the run's mask fixed). */
 const composition = (run: SequenceRun, { kernel, layout, carryDef, xsDef, composed }: NodeParams) =>
@@ -200,6 +319,7 @@ export const runSequenceKernel = (
     kernel, layout: { reverse: layout.reverse, timeAxis: layout.timeAxis, outputs: layout.outputs }, carryDef: carry.def, xsDef: inputs.def,
     counts: { carry: carry.leaves.length, xs: inputs.leaves.length, mask: mask === null ? 0 : 1 }, composed,
   }
-  const outs = sequencePrimitive([...carry.leaves, ...inputs.leaves, ...(mask === null ? [] : [mask]), ...kernel.operands], params)
+  const nodeInputs = [...carry.leaves, ...inputs.leaves, ...(mask === null ? [] : [mask]), ...kernel.operands]
+  const outs = perExampleNode(nodeInputs, params) ?? sequencePrimitive(nodeInputs, params)
   return [treeUnflatten(carry.def, outs.slice(0, carry.leaves.length)), outs[carry.leaves.length]]
 }
