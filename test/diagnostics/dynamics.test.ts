@@ -16,7 +16,7 @@ import {
 const { singularValues, stepJacobians, lyapunovExponents, recurrences } = diagnostics
 
 interface Flat { shape: number[]; data: number[] }
-const fixture = JSON.parse(readFileSync('test/fixtures/torch/diagnostics.json', 'utf8')) as {
+const fixture = JSON.parse(readFileSync('test/fixtures/torch/diagnostics/diagnostics.json', 'utf8')) as {
   svd: { matrix: Flat; singularValues: number[] }[]
   lyapunov: { a: Flat; eigenvalues: number[]; exponents: number[]; singularValues: number[] }[]
 }

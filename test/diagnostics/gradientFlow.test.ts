@@ -235,7 +235,7 @@ describe('diagnostics.gradientFlow of the built-in layers', () => {
 
   it("equals PyTorch's LSTMCell and GRUCell run step by step with retain_grad", () => {
     interface Flat { shape: number[]; data: number[] }
-    const fixture = JSON.parse(readFileSync('test/fixtures/torch/diagnostics.json', 'utf8')) as {
+    const fixture = JSON.parse(readFileSync('test/fixtures/torch/diagnostics/diagnostics.json', 'utf8')) as {
       gradientFlow: { kind: 'lstm' | 'gru'; params: Record<string, Flat>; x: Flat; outputsWeight: Flat; hWeight: Flat; norms: number[] }[]
     }
     const of = (f: Flat): Tensor => reshape(tensor(f.data), f.shape)
