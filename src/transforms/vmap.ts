@@ -102,7 +102,7 @@ const resolveAxis = (axis: number, rank: number, what: string): number => {
  * @category transforms
  */
 export const vmap = <A extends readonly unknown[], R>(f: (...args: A) => R, options: VmapOptions = {}) => (...args: A): R => {
-  const inAxes = options.inAxes ?? 0
+  const inAxes = options.inAxes === undefined ? 0 : options.inAxes
   if (Array.isArray(inAxes) && inAxes.length !== args.length) {
     throw new TreeError(
       `vmap: inAxes has ${inAxes.length} entries but the function was called with ${args.length} argument(s); give one axis (or null) per argument, or a single axis for all.`,
@@ -131,7 +131,7 @@ export const vmap = <A extends readonly unknown[], R>(f: (...args: A) => R, opti
   const out = f(...(boxed as unknown as A))
   const { leaves: outLeaves, def: outDef } = treeFlatten(out, "vmap: the function's output")
   const outPaths = treePaths(outDef, 'output')
-  const outAxes = axesPerLeaf(options.outAxes ?? 0, outDef, 'outAxes')
+  const outAxes = axesPerLeaf(options.outAxes === undefined ? 0 : options.outAxes, outDef, 'outAxes')
   return treeUnflatten<R>(outDef, outLeaves.map((y, j) => {
     const from = batchAxisAt(y, trace)
     const want = outAxes[j]
