@@ -59,9 +59,12 @@ interface FieldSpec {
  * the command line the flags (`--learning-rate`).
  */
 export const FIELDS = {
+  preset: { codec: NonEmptyString, parse: 'string', flag: '--preset <name>', description: "a named set of the task's defaults (listed below); other flags and --config override its values" },
   seed: { codec: NonNegativeInt, parse: 'number', flag: '--seed <n>', description: 'seed of every random choice (data split, initialisation, shuffles)' },
   epochs: { codec: PositiveInt, parse: 'number', flag: '--epochs <n>', description: 'total epochs (with --resume: train on until this many)' },
   learningRate: { codec: PositiveNumber, parse: 'number', flag: '--learning-rate <rate>', description: 'Adam learning rate η' },
+  schedule: { codec: oneOf(['constant', 'cosine']), parse: 'string', flag: '--schedule <name>', description: 'learning rate over the run: constant, or cosine (from η down to 0 along a half cosine over --epochs)' },
+  clip: { codec: NonNegativeNumber, parse: 'number', flag: '--clip <norm>', description: "rescale each gradient to at most this global norm before Adam (0: off)" },
   lambda: { codec: NonNegativeNumber, parse: 'number', flag: '--lambda <λ>', description: "L2 penalty λ on the weights (the seed's, biases spared)" },
   dtype: { codec: oneOf(['float32', 'float64']), parse: 'string', flag: '--dtype <dtype>', description: 'float32 or float64' },
   backend: { codec: oneOf(['wasm', 'js']), parse: 'string', flag: '--backend <kernels>', description: 'wasm (SIMD kernels, default where supported) or js' },
@@ -70,17 +73,19 @@ export const FIELDS = {
   hidden: { codec: PositiveInt, parse: 'number', flag: '--hidden <n>', description: 'hidden units of the recurrent layer' },
   activation: { codec: oneOf(ACTIVATIONS), parse: 'string', flag: '--activation <name>', description: 'activation of the Elman layer' },
   loss: { codec: oneOf(['bce', 'ce']), parse: 'string', flag: '--loss <name>', description: "bce (the seed's: binary cross-entropy on softmax outputs vs one-hot) or ce (softmax cross-entropy)" },
+  pixels: { codec: oneOf(['unit', 'standard']), parse: 'string', flag: '--pixels <scale>', description: "unit: intensities in [0, 1] as stored (the seed's); standard: less the training pixels' mean, over their standard deviation" },
   init: { codec: oneOf(['pytorch', 'seed']), parse: 'string', flag: '--init <scheme>', description: "pytorch: U(±1/√fan); seed: N(0, 1) weights (the seed's; saturates a 300-unit ReLU net)" },
   trainSize: { codec: NonNegativeInt, parse: 'number', flag: '--train-size <n>', description: 'training examples, drawn with the seed (digits of the 8,000 of the training part; names); 0 = all' },
   validationSize: { codec: NonNegativeInt, parse: 'number', flag: '--validation-size <n>', description: 'validation digits, held out from the training part' },
   file: { codec: NonEmptyString, parse: 'string', flag: '--file <path>', description: 'the CSV file' },
-  input: { codec: NonEmptyString, parse: 'string', flag: '--input <column>', description: 'input column of the CSV' },
+  input: { codec: NonEmptyString, parse: 'string', flag: '--input <columns>', description: 'input column(s) of the CSV, comma-separated; the target is scaled like the first' },
   target: { codec: NonEmptyString, parse: 'string', flag: '--target <column>', description: 'target column of the CSV' },
   missing: { codec: oneOf(['error', 'drop', 'ffill']), parse: 'string', flag: '--missing <policy>', description: 'empty or non-numeric cells in a used column: error, drop (the row) or ffill (repeat the value above)' },
   trainWindow: { codec: t.union([WindowCodec, t.null]), parse: 'window', flag: '--train-window <start:end>', description: 'rows to train on (auto: the first 80%)' },
   validationWindow: { codec: t.union([WindowCodec, t.null]), parse: 'window', flag: '--validation-window <start:end>', description: 'rows to validate on (auto: the rows after the training window)' },
   extrapolate: { codec: NonNegativeInt, parse: 'number', flag: '--extrapolate <days>', description: 'steps to continue the series past the training window, fed back from the output' },
-  sequenceLength: { codec: NonNegativeInt, parse: 'number', flag: '--sequence-length <n>', description: 'cut the training window into sequences of n steps, batched (0: the window is one sequence)' },
+  sequenceLength: { codec: NonNegativeInt, parse: 'number', flag: '--sequence-length <n>', description: 'perStep: cut the training window into sequences of n steps, batched (0: the window is one sequence); lastStep: rows of context per forecast' },
+  readout: { codec: oneOf(['perStep', 'lastStep']), parse: 'string', flag: '--readout <mode>', description: "perStep (the seed's: an output at every step of the training sequences) or lastStep (each row forecast from the --sequence-length rows ending at it)" },
   validationFraction: { codec: Probability, parse: 'number', flag: '--validation-fraction <p>', description: 'share of the names held out for validation' },
   temperature: { codec: NonNegativeNumber, parse: 'number', flag: '--temperature <τ>', description: 'sampling temperature of the names printed after training (0 = most likely)' },
   samples: { codec: PositiveInt, parse: 'number', flag: '--samples <n>', description: 'names sampled after training' },
@@ -103,12 +108,23 @@ export interface CommonConfig {
   readonly backend: Backend
 }
 
+/** Field values chosen together under one name (`--preset`), with a line for the help. */
+export interface Preset {
+  readonly description: string
+  readonly values: Readonly<Partial<Record<FieldName, unknown>>>
+}
+
 /** What a task tells the resolver: its fields (besides the common ones), defaults, required fields. */
 export interface TaskFields {
   readonly name: TaskName
   readonly fields: readonly FieldName[]
-  /** A default for every field except those in `required`. */
+  /**
+   * A default for every field except those in `required`; with presets, together with the values
+   * of the default preset (`defaults.preset`).
+   */
   readonly defaults: Readonly<Partial<Record<FieldName, unknown>>>
+  /** Named sets of values over the defaults; a task with presets lists `preset` among its fields. */
+  readonly presets?: Readonly<Record<string, Preset>>
   /** Fields with no default, each with the hint shown when it is missing. */
   readonly required?: Readonly<Partial<Record<FieldName, string>>>
   /** Rules across fields (e.g. sizes that must fit the data); each problem is one line. */
@@ -218,6 +234,27 @@ export const taskOfConfigText = (text: string): TaskName | undefined => {
 
 // ---- resolution ----
 
+/** The values of the preset the flags, else the config file, else the defaults name (none for a task without presets). */
+const choosePreset = (
+  task: TaskFields,
+  layers: { readonly file?: Record<string, unknown>; readonly flags?: Record<string, unknown> },
+): E.Either<CliError, Preset['values']> => {
+  const name = layers.flags?.preset ?? layers.file?.preset ?? task.defaults.preset
+  if (name === undefined) return E.right({})
+  const preset = typeof name === 'string' && Object.hasOwn(task.presets ?? {}, name) ? task.presets![name] : undefined
+  if (preset === undefined) {
+    const names = Object.keys(task.presets ?? {}).map((n) => JSON.stringify(n))
+    return E.left(new CliError(`--preset: expected one of ${names.join(', ')} for --task ${task.name}, got ${showValue(name)}`, 2))
+  }
+  return E.right(preset.values)
+}
+
+/** A task's defaults with its default preset's values: what a run with no flags gets. */
+export const effectiveDefaults = (task: TaskFields): Readonly<Partial<Record<FieldName, unknown>>> => {
+  const name = task.defaults.preset
+  return typeof name === 'string' ? { ...task.defaults, ...task.presets?.[name]?.values } : task.defaults
+}
+
 /**
  * The resolved config of a run: the task's defaults, overridden by the config file's fields, then
  * by the flags'. Missing required fields and cross-field rules are reported one line each.
@@ -226,7 +263,9 @@ export const resolveConfig = (
   task: TaskFields,
   layers: { readonly file?: Record<string, unknown>; readonly flags?: Record<string, unknown> },
 ): E.Either<CliError, CommonConfig & Record<string, unknown>> => {
-  const merged: Record<string, unknown> = { ...task.defaults, ...layers.file, ...layers.flags, task: task.name }
+  const preset = choosePreset(task, layers)
+  if (E.isLeft(preset)) return preset
+  const merged: Record<string, unknown> = { ...task.defaults, ...preset.right, ...layers.file, ...layers.flags, task: task.name }
   const missing = Object.entries(task.required ?? {}).filter(([f]) => merged[f] === undefined)
   if (missing.length > 0) {
     return E.left(new CliError(missing.map(([f, hint]) => `--task ${task.name} needs ${flagName(f)} (${hint})`).join('; '), 2))

@@ -203,3 +203,112 @@ export const seriesTask = (
     extrapolation,
   }
 }
+
+// ---- forecasting from windows of the past ----
+
+/**
+ * A chronological split of `rows` rows: the last `testFraction` of them for testing, the rows
+ * before for training, less the `gap` rows just before the test rows. With a target `gap` rows
+ * ahead (tomorrow's maximum: gap 1), the last training row's target would be a value observed on
+ * the first test day; the gap keeps every value of the test period out of training.
+ *
+ *   test = [⌊(1 − testFraction)·rows⌋, rows),   train = [0, test start − gap)
+ *
+ * @param rows the series length.
+ * @param options `testFraction` in (0, 1) (default 0.2), `gap` ≥ 0 (default 1).
+ * @returns `{ train, test }` row ranges.
+ * @example chronologicalSplit(13509) // { train: [0, 10806], test: [10807, 13509] }
+ * @category series
+ */
+export const chronologicalSplit = (rows: number, options: { readonly testFraction?: number; readonly gap?: number } = {}): { readonly train: IndexRange; readonly test: IndexRange } => {
+  const who = 'data.chronologicalSplit'
+  const { testFraction = 0.2, gap = 1 } = options
+  if (!(testFraction > 0 && testFraction < 1)) throw new ValueError(`${who}: testFraction must lie in (0, 1), got ${testFraction}.`)
+  if (!Number.isInteger(gap) || gap < 0) throw new ValueError(`${who}: gap must be a whole number ≥ 0, got ${gap}.`)
+  const start = Math.floor((1 - testFraction) * rows)
+  if (!Number.isInteger(rows) || start - gap < 1 || start >= rows) {
+    throw new ValueError(`${who}: ${rows} rows leave no training or no test rows with testFraction ${testFraction} and gap ${gap}; use a longer series.`)
+  }
+  return { train: [0, start - gap], test: [start, rows] }
+}
+
+/** Inputs and targets of forecasts from windows: one window of the past per forecast row. */
+export interface WindowSet {
+  /** Scaled inputs `[rows, length, features]`: row r's window ends at series row `range[0] + r`. */
+  readonly xs: Tensor
+  /** Scaled targets `[rows, 1]`. */
+  readonly ys: Tensor
+  /** The series rows forecast. */
+  readonly range: IndexRange
+}
+
+/** A sequence-to-one forecasting task with its scalers. */
+export interface WindowedForecastTask {
+  /** One scaler per input column, fitted on the training rows; the target shares the first's. */
+  readonly scalers: readonly MinMaxScaler[]
+  readonly train: WindowSet
+  readonly test: WindowSet | null
+}
+
+/**
+ * Builds a forecasting task in which each row's target is predicted from the `length` rows of the
+ * inputs ending at that row (a recurrent model reads the window and its last step forecasts). The
+ * training rows start at the first with a full window; a test row's window may reach back into
+ * earlier rows, whose inputs were known when forecasting. Each input column gets a min–max scaler
+ * fitted on the training rows; the target is scaled like the first input (list first the input
+ * that shares the target's units, e.g. tmax for tmax_tomorrow).
+ *
+ * @param inputs input columns, each of the series' length.
+ * @param target the target column: row i's value is what row i forecasts.
+ * @param split `train` and optional `test` row ranges.
+ * @param options `length` (rows per window, ≥ 1), `dtype` (default float64).
+ * @returns `{ scalers, train, test }`; `xs` `[rows, length, inputs]`, `ys` `[rows, 1]`.
+ * @example windowedForecastTask([tmax, tmin, rain], tmaxTomorrow, chronologicalSplit(tmax.length), { length: 30 }).train.xs.shape // [10776, 30, 3]
+ * @category series
+ */
+export const windowedForecastTask = (
+  inputs: readonly ArrayLike<number>[],
+  target: ArrayLike<number>,
+  split: { readonly train: IndexRange; readonly test?: IndexRange },
+  options: { readonly length: number; readonly dtype?: DType },
+): WindowedForecastTask => {
+  const who = 'data.windowedForecastTask'
+  const { length } = options
+  if (inputs.length === 0) throw new ValueError(`${who}: give at least one input column.`)
+  const n = target.length
+  const uneven = inputs.findIndex((c) => c.length !== n)
+  if (uneven >= 0) throw new ValueError(`${who}: input ${uneven} has ${inputs[uneven].length} rows, the target ${n}; every column must be as long.`)
+  if (!Number.isInteger(length) || length < 1) throw new ValueError(`${who}: length must be a whole number ≥ 1, got ${length}.`)
+  const trainRows: IndexRange = [Math.max(split.train[0], length - 1), split.train[1]]
+  checkRange(who, `the training rows with a full window of ${length} rows`, trainRows, n)
+  if (split.test !== undefined) checkRange(who, `the test rows (each needs the ${length - 1} rows before it)`, split.test, n)
+  if (split.test !== undefined && split.test[0] < length - 1) {
+    throw new ValueError(`${who}: the test rows start at ${split.test[0]}, but each needs the ${length - 1} rows before it; start them at ${length - 1} or later.`)
+  }
+  const raw = (values: ArrayLike<number>, range: IndexRange, what: string): Float64Array => {
+    const out = new Float64Array(range[1] - range[0])
+    copyWindow(who, what, values, range, out, 0)
+    return out
+  }
+  const scalers = inputs.map((c, j) => minMaxScaler.fit(raw(c, split.train, `input ${j} in the training rows`)))
+  // The rows some window reads: they must hold numbers, the others may not.
+  const span: IndexRange = [Math.min(trainRows[0], split.test?.[0] ?? n) - length + 1, Math.max(trainRows[1], split.test?.[1] ?? 0)]
+  const scaledInputs = inputs.map((c, j) => {
+    const values = new Float64Array(n)
+    values.set(minMaxScaler.transform(scalers[j], raw(c, span, `input ${j}`)), span[0])
+    return values
+  })
+  const windows = (range: IndexRange, what: string): WindowSet => {
+    const rows = range[1] - range[0]
+    const features = inputs.length
+    const xs = allocate(options.dtype ?? 'float64', rows * length * features)
+    for (let r = 0; r < rows; r++) {
+      const end = range[0] + r
+      for (let t = 0; t < length; t++) for (let f = 0; f < features; f++) xs[(r * length + t) * features + f] = scaledInputs[f][end - length + 1 + t]
+    }
+    const ys = allocate(options.dtype ?? 'float64', rows)
+    ys.set(minMaxScaler.transform(scalers[0], raw(target, range, `the ${what} targets`)))
+    return { xs: new Tensor(xs, [rows, length, features]), ys: new Tensor(ys, [rows, 1]), range }
+  }
+  return { scalers, train: windows(trainRows, 'training'), test: split.test === undefined ? null : windows(split.test, 'test') }
+}

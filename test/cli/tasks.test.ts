@@ -25,7 +25,7 @@ const expectRunFolder = (out: string, task: string): void => {
 describe('scangrad train, one tiny epoch per task', () => {
   it('mnist (and evaluate, predict on the run)', async () => {
     const out = join(dir, 'mnist')
-    const run = await cli(['train', '--train-size', '48', '--validation-size', '16', '--batch-size', '16', '--hidden', '8', '--epochs', '1', '--quiet', '--out', out])
+    const run = await cli(['train', '--preset', 'seed', '--train-size', '48', '--validation-size', '16', '--batch-size', '16', '--hidden', '8', '--epochs', '1', '--quiet', '--out', out])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/mnist \(elman, 8 units\): test accuracy \d+\.\d% on 2000 digits/)
     expectRunFolder(out, 'mnist')

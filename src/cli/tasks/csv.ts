@@ -1,8 +1,9 @@
 /**
  * @file The generic version of the weather task for any CSV: one numeric input column → one
- * numeric target column, windows of rows for training and validation (default: the first 80% and
- * the rest), the training window cut into batched sequences of `--sequence-length` steps, an
- * Elman tanh network of 8 units with a per-step linear output. Every cell of the two columns must
+ * numeric target column, windows of rows for training and validation (default: the last fifth
+ * validates, the rows before it less one train), the training window cut into batched sequences of `--sequence-length` steps, an
+ * Elman tanh network of 8 units with a per-step linear output (`--readout lastStep` forecasts each
+ * row from a window of several input columns instead). Every cell of the two columns must
  * be a number unless `--missing drop|ffill` says otherwise.
  */
 import { seriesCsvTask } from './series.js'
@@ -14,7 +15,8 @@ export const csv = seriesCsvTask({
   strict: true,
   defaults: {
     seed: 0, epochs: 30, learningRate: 1e-2, lambda: 1e-4, dtype: 'float64', backend: 'wasm',
-    missing: 'error', trainWindow: null, validationWindow: null, extrapolate: 50, sequenceLength: 50, batchSize: 4, hidden: 8, activation: 'tanh',
+    missing: 'error', trainWindow: null, validationWindow: null, extrapolate: 50, readout: 'perStep', sequenceLength: 50, batchSize: 4,
+    cell: 'elman', hidden: 8, activation: 'tanh', schedule: 'constant', clip: 0,
   },
   required: {
     file: 'the CSV file, with a header line',

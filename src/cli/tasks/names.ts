@@ -12,11 +12,7 @@ import { START_INDEX, type Vocabulary, decode, encode, encodeBatch, vocabulary }
 import { trainTestSplit } from '../../data/batching.js'
 import { softmaxCrossEntropy } from '../../losses/crossEntropy.js'
 import { linear } from '../../nn/dense.js'
-import { elman, gru, lstm } from '../../nn/layers.js'
-import { lru } from '../../nn/lru.js'
-import { minGru, minLstm } from '../../nn/minRnn.js'
 import { sequenceModel } from '../../nn/networks.js'
-import type { RecurrentLayer } from '../../nn/recurrent.js'
 import { type Key, permutation, splitKey } from '../../random/random.js'
 import type { DType, Tensor } from '../../tensor/Tensor.js'
 import { tensor } from '../../tensor/creation.js'
@@ -24,7 +20,7 @@ import { evaluate } from '../../train/evaluate.js'
 import { generate } from '../../train/generate.js'
 import type { LossFn, SequenceFn } from '../../train/types.js'
 import type { CellChoice } from '../config.js'
-import { fmt, metricCurve, range, runKeys, seedOptimizer } from './common.js'
+import { fmt, metricCurve, range, recurrentLayer, runKeys, seedOptimizer } from './common.js'
 import type { Answer, Task } from './types.js'
 
 interface NameBatch {
@@ -33,14 +29,9 @@ interface NameBatch {
   readonly mask: Tensor
 }
 
-const recurrentLayer = (cell: CellChoice, inputSize: number, hiddenSize: number): RecurrentLayer =>
-  (cell === 'elman'
-    ? elman({ inputSize, hiddenSize, activation: 'tanh', init: 'pytorch' })
-    : ({ lstm, gru, mingru: minGru, minlstm: minLstm, lru } as const)[cell]({ inputSize, hiddenSize })) as unknown as RecurrentLayer
-
 /** The names model for a vocabulary: one-hot characters → recurrent layer → logits over the vocabulary at every step. */
 export const namesModel = (cell: CellChoice, hidden: number, vocab: Vocabulary) =>
-  sequenceModel({ recurrent: recurrentLayer(cell, vocab.tokens.length, hidden), output: linear({ inputSize: hidden, outputSize: vocab.tokens.length }), readout: 'perStep' })
+  sequenceModel({ recurrent: recurrentLayer(cell, { inputSize: vocab.tokens.length, hiddenSize: hidden, elmanActivation: 'tanh' }), output: linear({ inputSize: hidden, outputSize: vocab.tokens.length }), readout: 'perStep' })
 
 /**
  * Samples `count` names: each starts from `<s>` and draws characters from softmax(logits / τ)
