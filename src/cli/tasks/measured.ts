@@ -6,7 +6,41 @@
 import type { Measured } from './claims.js'
 
 export const MEASURED: Measured = {
-  machine: { cpu: 'not measured yet', cores: 0, node: '', load: [0, 0], date: '' },
-  mnist: { command: 'scangrad train', epochs: 5, testAccuracy: 0, testLoss: 0, headline: '', trainingSeconds: 0, epochSeconds: [] },
-  weather: null,
+  "machine": {
+    "cpu": "AMD EPYC",
+    "cores": 2,
+    "node": "v20.20.2",
+    "load": [
+      7.48,
+      7.16
+    ],
+    "date": "2026-12-08"
+  },
+  "mnist": {
+    "command": "scangrad train",
+    "epochs": 5,
+    "testAccuracy": 0.949,
+    "testLoss": 0.17656,
+    "headline": "mnist (lstm, 128 units): test accuracy 94.9% on 2000 digits, test loss 0.1766",
+    "trainingSeconds": 50.7,
+    "epochSeconds": [
+      10.8,
+      13,
+      12.2,
+      9.7,
+      5.1
+    ]
+  },
+  "weather": {
+    "command": "scangrad train --task weather --preset years --file clean_weather.csv",
+    "epochs": 10,
+    "validationRows": [
+      10807,
+      13509
+    ],
+    "modelMae": 3.319,
+    "persistenceMae": 3.5903,
+    "linearMae": 3.3576,
+    "trainingSeconds": 16.6
+  }
 }
