@@ -117,7 +117,15 @@ describe('playground in Chromium', () => {
       // Pause, as a visitor would to read the page: the updates stop and the page shows the last of them.
       await page.click('#train')
       await expect.poll(() => page.locator('#train').textContent()).toBe('Resume')
-      const paused = (await read()).steps.length
+      // The worker reads messages between slices of steps, so the slice under way when it was clicked may
+      // still report: wait for the count to settle, then check that it stays.
+      let paused = -1
+      await expect.poll(async () => {
+        const before = (await read()).steps.length
+        await page.waitForTimeout(200)
+        paused = (await read()).steps.length
+        return paused === before
+      }, { timeout: 5_000 }).toBe(true)
       await page.waitForTimeout(500)
       const state = await read()
       expect(state.steps.length).toBe(paused)
