@@ -328,8 +328,8 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
         if (rows.every((g) => g === null)) continue
         const [x, w] = equations[at].inputs as [Ref & { kind: 'x' }, Ref]
         const whole = env.wholeSequence.get(at)!
-        const like = whole.outs[0]
-        const g = stacked(rows.map((r) => r ?? zerosLike(new Tensor(like.data.subarray(0, like.size / time), [like.shape[0] / time, like.shape[1]]))))
+        const step0 = steps[0].runs.get(at)!.outs[0]
+        const g = stacked(rows.map((r) => r ?? zerosLike(step0)))
         const [da, dw] = whole.pullback([g], [needed.xs[x.index], asked(w)])
         if (dw !== null && asked(w)) toInvariant(w, fitCotangent(dw, equations[at].application.inputs[1]))
         if (da !== null && needed.xs[x.index]) wholeDxs[x.index] = plus(wholeDxs[x.index], new Tensor(da.data, run.xs[x.index].shape))
