@@ -159,6 +159,8 @@ export interface Application {
   readonly name: string
   readonly inputs: readonly Tensor[]
   readonly outs: readonly Tensor[]
+  /** The primitive's parameters, as its spec's functions receive them (a slice's ranges, say). */
+  readonly params: unknown
   /** The same primitive and parameters on plain inputs, with its pullback. */
   readonly run: (inputs: readonly Tensor[]) => PlainRun
   /** The same primitive and parameters applied as usual (inputs may be traced). */
@@ -220,7 +222,7 @@ const applyOutermost = <P>(
     outs = known ?? computed()
     if (key !== null && known === undefined) scope.results.set(key, outs)
   }
-  recording?.push({ name, inputs, outs, run: (xs) => plain(xs, params), call: (xs) => apply(xs, params) })
+  recording?.push({ name, inputs, outs, params, run: (xs) => plain(xs, params), call: (xs) => apply(xs, params) })
   return outs
 }
 

@@ -92,23 +92,13 @@ const producerOf = (r: Ref): number | null => (r.kind === 'value' ? r.at : r.kin
 const leadingEqual = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => i === a.length - 1 || d === b[i])
 
-/**
- * The first column of a `slice` that narrows only the last axis, or null for any other slice. The
- * recorded application is run on the indices of its input, so the window is read off what the
- * primitive does rather than off its parameters.
- */
+/** The first column of a `slice` that narrows only the last axis (its ranges cover every other axis), or null for any other slice. */
 const windowStart = (e: Equation): number | null => {
   const [x] = e.application.inputs
-  const [out] = e.application.outs
-  if (x.rank === 0 || !leadingEqual(x.shape, out.shape)) return null
-  const indices = new Float64Array(x.size)
-  for (let i = 0; i < indices.length; i++) indices[i] = i
-  const [picked] = e.application.run([new Tensor(indices, x.shape)]).outs
-  const width = x.shape[x.rank - 1]
-  const cols = out.shape[out.rank - 1]
-  const start = picked.data[0]
-  for (let r = 0, i = 0; i < picked.size; r++) for (let j = 0; j < cols; j++, i++) if (picked.data[i] !== r * width + start + j) return null
-  return start
+  const ranges = e.application.params as readonly (readonly [number, number])[]
+  if (x.rank === 0 || ranges.length !== x.rank) return null
+  const full = ranges.every(([start, end], axis) => axis === x.rank - 1 || (start === 0 && end === x.shape[axis]))
+  return full ? ranges[x.rank - 1][0] : null
 }
 
 /** What a member equation is in the group: an operation over the domain, one over a wider array cut into windows, or a window. */
@@ -400,6 +390,7 @@ const buildGroup = (program: Program, members: ReadonlyMap<number, Member>): Gro
     name: 'fused',
     inputs: inputs.map((i) => i.tensor),
     outs: outputs.map(({ at }) => equations[at].application.outs[0]),
+    params: { program: forward },
     run: (xs) => {
       const keptData = K.fused(forward, xs.map((x) => x.data))
       return { outs: outShapes.map((shape, k) => new Tensor(keptData[k], shape)), pullback: pullback(keptData, xs) }
