@@ -4,7 +4,8 @@
  * each file the build reads in dist/.build-hash; `--check` exits 0 when dist/ was built from the
  * files as they are now and 1 otherwise, saying which file changed, so that `npm start` builds only
  * when dist/ is missing or stale. Hashes, not times: a checkout or a copy that touches every file
- * without changing it does not force a build, and an edit within the same second does.
+ * without changing it does not force a build, and an edit within the same second does. The stamp
+ * is taken when the build ends, so a file edited while a build runs counts as built: build again.
  */
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
@@ -16,10 +17,12 @@ const stamp = join(root, 'dist', '.build-hash')
 /** What `npm run build` reads: the sources, the WebAssembly generator and the build's configs. */
 const inputs = ['src', 'scripts/buildWasm.ts', 'scripts/wasm', 'tsconfig.json', 'tsconfig.build.json', 'package.json']
 
-/** The files at `path`: itself, or every file below it. */
+/** The files at `path`: itself, or every file below it that the compiler reads (not the READMEs). */
 const filesAt = (path) =>
   statSync(path).isDirectory()
-    ? readdirSync(path, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name))
+    ? readdirSync(path, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && /\.(ts|mts|cts|js|mjs|json)$/.test(e.name))
+      .map((e) => join(e.parentPath ?? e.path, e.name))
     : [path]
 
 /** Every input file (relative path) with the SHA-1 of its contents, in a fixed order. */

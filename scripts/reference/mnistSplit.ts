@@ -28,5 +28,5 @@ const runs = (seeds.length === 0 ? [0] : seeds).map((seed) => {
   const { trainIds, validationIds } = experiment.right.data as { trainIds: number[]; validationIds: number[] }
   return { seed, trainIds, validationIds }
 })
-const { test } = loadMnist({ seed: MNIST_SPLIT.seed, testFraction: MNIST_SPLIT.testFraction })
+const { test } = loadMnist(MNIST_SPLIT)
 process.stdout.write(`${JSON.stringify({ testIds: test.ids, runs })}\n`)

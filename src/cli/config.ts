@@ -125,6 +125,11 @@ export interface TaskFields {
   readonly defaults: Readonly<Partial<Record<FieldName, unknown>>>
   /** Named sets of values over the defaults; a task with presets lists `preset` among its fields. */
   readonly presets?: Readonly<Record<string, Preset>>
+  /**
+   * Fields added after run folders of the task were first written, with the value such a folder
+   * ran with: a stored config without them still loads, and `prepare` reads it through {@link withLegacy}.
+   */
+  readonly legacy?: Readonly<Partial<Record<FieldName, unknown>>>
   /** Fields with no default, each with the hint shown when it is missing. */
   readonly required?: Readonly<Partial<Record<FieldName, string>>>
   /** Rules across fields (e.g. sizes that must fit the data); each problem is one line. */
@@ -137,9 +142,15 @@ const fieldsOf = (task: TaskFields): FieldName[] => [...COMMON_FIELDS, ...task.f
 export const partialCodec = (task: TaskFields, taskCodec: t.Mixed = t.literal(task.name)) =>
   struct({}, { task: taskCodec, ...Object.fromEntries(fieldsOf(task).map((f) => [f, FIELDS[f].codec])) }, `a ${task.name} run config`)
 
-/** The codec of a task's resolved config: every field present. */
-export const fullCodec = (task: TaskFields) =>
-  struct({ task: t.literal(task.name), ...Object.fromEntries(fieldsOf(task).map((f) => [f, FIELDS[f].codec])) }, {}, `a ${task.name} run config`)
+/** The codec of a task's resolved config: every field present (those of `legacy` may be absent in older run folders). */
+export const fullCodec = (task: TaskFields) => {
+  const codecs = (fields: readonly FieldName[]) => Object.fromEntries(fields.map((f) => [f, FIELDS[f].codec]))
+  const older = (f: FieldName): boolean => task.legacy?.[f] !== undefined
+  return struct({ task: t.literal(task.name), ...codecs(fieldsOf(task).filter((f) => !older(f))) }, codecs(fieldsOf(task).filter(older)), `a ${task.name} run config`)
+}
+
+/** A stored config with the values an older run folder ran with for the fields it predates. */
+export const withLegacy = <C extends Record<string, unknown>>(task: TaskFields, config: C): C => ({ ...task.legacy, ...config })
 
 // ---- flags ----
 

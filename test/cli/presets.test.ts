@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { decodeConfigFile, effectiveDefaults, resolveConfig } from '../../src/cli/config.js'
+import { decodeConfigFile, decodeStoredConfig, effectiveDefaults, resolveConfig } from '../../src/cli/config.js'
 import { taskOf } from '../../src/cli/tasks/index.js'
 import { cli } from './helpers.js'
 
@@ -45,5 +45,24 @@ describe('--preset', () => {
     expect(unknown.stderr).toBe('scangrad train: --preset: expected one of "lstm", "plain", "seed" for --task mnist, got "fast"\n')
     const foreign = await cli(['train', '--task', 'oscillator', '--preset', 'seed'])
     expect(foreign.stderr).toMatch(/--preset does not apply to --task oscillator \(it is for mnist, weather\)/)
+  })
+
+  it('a run folder from before the presets (no preset, pixels, schedule, clip) loads as the run it was', () => {
+    const current = resolved({ preset: 'seed', trainSize: 64, validationSize: 16 })
+    const older = Object.fromEntries(Object.entries(current).filter(([k]) => !['preset', 'pixels', 'schedule', 'clip'].includes(k)))
+    const stored = decodeStoredConfig(taskOf, older, 'config.json')
+    if (E.isLeft(stored)) throw stored.left
+    expect(stored.right).toEqual(older)
+    const [then, now] = [stored.right, current].map((c) => {
+      const experiment = mnist.prepare(c)
+      if (E.isLeft(experiment)) throw experiment.left
+      return experiment.right
+    })
+    expect(then.data).toEqual(now.data)
+    expect(then.model).toEqual(now.model)
+    // A field that is not newer than the run folders stays required.
+    const { hidden: _, ...noHidden } = older
+    const missing = decodeStoredConfig(taskOf, noHidden, 'config.json')
+    expect(E.isLeft(missing) && missing.left.message).toMatch(/config\.json: \/hidden: is missing/)
   })
 })

@@ -44,6 +44,9 @@ describe('scripts/buildStamp.mjs', () => {
     writeFileSync(join(root, 'src', 'cli', 'new.ts'), '')
     expect((await stamp(root, '--write')).code).toBe(0)
     expect((await stamp(root, '--check')).code).toBe(0)
+    // A README beside the sources is not compiled: editing it needs no build.
+    writeFileSync(join(root, 'src', 'cli', 'README.md'), 'notes')
+    expect((await stamp(root, '--check')).code).toBe(0)
   })
 
   it('package.json: start builds only when the check fails; every build writes the stamp', () => {

@@ -33,14 +33,12 @@ import { sequenceModel } from '../../nn/networks.js'
 import { permutation, randomKey } from '../../random/random.js'
 import { Tensor, allocate } from '../../tensor/Tensor.js'
 import { supervised } from '../../train/evaluate.js'
-import type { CellChoice } from '../config.js'
+import { type CellChoice, withLegacy } from '../config.js'
 import { fmt, metricCurve, pct, range, recurrentLayer, runKeys, runOptimizer } from './common.js'
 import type { Params, Task } from './types.js'
 
 /** The train/test split of the package's 10,000 digits is the same for every run, so test accuracies compare. */
 export const MNIST_SPLIT = { seed: 0, testFraction: 0.2 } as const
-const SPLIT_SEED = MNIST_SPLIT.seed
-const TEST_FRACTION = MNIST_SPLIT.testFraction
 /** Digits in the training part of the split. */
 const TRAIN_PART = 8000
 /** Digits in the report's grid of test predictions. */
@@ -77,6 +75,8 @@ export const mnist: Task = {
   summary: 'the default: the seed\'s MNIST row by row on the mnist package\'s real digits, tested on 2,000 of them',
   fields: ['preset', 'batchSize', 'cell', 'hidden', 'loss', 'init', 'pixels', 'schedule', 'clip', 'trainSize', 'validationSize'],
   defaults: { preset: 'lstm', seed: 0, epochs: 5, dtype: 'float32', backend: 'wasm', init: 'pytorch' },
+  // Run folders from before the presets ran the seed's network on pixels in [0, 1] at a constant rate.
+  legacy: { preset: 'seed', pixels: 'unit', schedule: 'constant', clip: 0 },
   presets: {
     lstm: {
       description: 'LSTM 128, cross-entropy, standardised pixels, Adam 3e-3 clipped to norm 1 with a cosine decay, batch 64, 7,500 digits (500 validate)',
@@ -106,13 +106,14 @@ export const mnist: Task = {
       ? [`--train-size ${c.trainSize} plus --validation-size ${c.validationSize} exceed the ${TRAIN_PART} digits of the training part (lower one; --train-size 0 takes all the others)`]
       : []
   },
-  prepare: (config) => {
+  prepare: (stored) => {
+    const config = withLegacy(mnist, stored)
     const dtype = config.dtype
     const cell = config.cell as CellChoice
     const hidden = config.hidden as number
     const lossName = config.loss as 'bce' | 'ce'
     const init = config.init as 'pytorch' | 'seed'
-    const digits = loadMnist({ seed: SPLIT_SEED, testFraction: TEST_FRACTION, dtype })
+    const digits = loadMnist({ ...MNIST_SPLIT, dtype })
     const order = permutation(runKeys(config.seed).data, digits.train.labels.length)
     // Validation digits first, so --train-size 0 (all) leaves them out.
     const validationRows = order.slice(0, config.validationSize as number)
@@ -166,7 +167,7 @@ export const mnist: Task = {
       network: model,
       model: { kind: 'sequenceModel', cell, hidden, inputSize: 28, outputSize: 10, readout: 'lastStep', output: lossName === 'bce' ? 'softmax' : 'logits', init, dtype },
       data: {
-        source: 'mnist package (10,000 digits)', splitSeed: SPLIT_SEED, testFraction: TEST_FRACTION,
+        source: 'mnist package (10,000 digits)', splitSeed: MNIST_SPLIT.seed, testFraction: MNIST_SPLIT.testFraction,
         trainIds: trainRows.map((r) => digits.train.ids[r]),
         validationIds: validationRows.map((r) => digits.train.ids[r]),
         testDigits: digits.test.labels.length,

@@ -33,7 +33,7 @@ import { Tensor } from '../../tensor/Tensor.js'
 import { evaluate, supervised } from '../../train/evaluate.js'
 import { extrapolate } from '../../train/generate.js'
 import type { SequenceFn } from '../../train/types.js'
-import type { MissingChoice, TaskName, Window } from '../config.js'
+import { type MissingChoice, type TaskName, type Window, withLegacy } from '../config.js'
 import { CliError } from '../errors.js'
 import { fmt, metricCurve, range, runOptimizer } from './common.js'
 import { type BaselineColumns, type Baselines, LINEAR_LAGS, baselineErrors, baselineFigures, compareLine, forecastBaselines } from './forecastBaselines.js'
@@ -104,66 +104,72 @@ interface SeriesTaskSpec {
 }
 
 /** Builds the weather or csv task. */
-export const seriesCsvTask = (spec: SeriesTaskSpec): Task => ({
-  name: spec.name,
-  title: spec.title,
-  summary: spec.summary,
-  fields: [
-    ...(spec.presets === undefined ? [] : ['preset' as const]),
-    'file', 'input', 'target', 'missing', 'trainWindow', 'validationWindow', 'extrapolate', 'readout', 'sequenceLength', 'batchSize',
-    'cell', 'hidden', 'activation', 'schedule', 'clip',
-  ],
-  defaults: spec.defaults,
-  ...(spec.presets === undefined ? {} : { presets: spec.presets }),
-  required: spec.required,
-  prepare: (config) => {
-    const inputs = (config.input as string).split(',').map((c) => c.trim())
-    const target = config.target as string
-    const lastStep = config.readout === 'lastStep'
-    const steps = config.extrapolate as number
-    const context = lastStep ? (config.sequenceLength as number) : 0
-    const usage: string[] = []
-    if (inputs.some((c) => c === '')) usage.push(`--input ${JSON.stringify(config.input)} names an empty column; separate column names by single commas`)
-    if (!lastStep && inputs.length > 1) usage.push(`--readout perStep reads one --input column (got ${inputs.length}); pass --readout lastStep for several`)
-    if (lastStep && steps > 0) usage.push(`--extrapolate feeds each output back as the next input, which --readout lastStep does not do; pass --extrapolate 0`)
-    if (lastStep && context < 1) usage.push('--readout lastStep forecasts each row from the --sequence-length rows ending at it; give --sequence-length 1 or more')
-    if (usage.length > 0) return E.left(new CliError(`${spec.name}: ${usage.join('; ')}.`, 2))
-    const read = readColumns(spec.name, config, spec.strict, [...inputs, ...(spec.baselines === undefined ? [] : [spec.baselines.persistence])], spec.baselines?.date)
-    if (E.isLeft(read)) return read
-    const table = read.right
-    const windows = autoWindows(table.rows, config.trainWindow as Window | null, config.validationWindow as Window | null)
-    const problems: string[] = []
-    if (windows.train[1] > table.rows) problems.push(`--train-window ${windows.train.join(':')} goes past the ${table.rows} rows of ${table.source}`)
-    if (windows.validation !== null && windows.validation[1] > table.rows) problems.push(`--validation-window ${windows.validation.join(':')} goes past the ${table.rows} rows of ${table.source}`)
-    if (windows.train[1] + steps > table.rows) problems.push(`--extrapolate ${steps} needs ${steps} real rows after the training window (row ${windows.train[1]}), but ${table.source} has ${table.rows} rows`)
-    if (lastStep && windows.train[1] - windows.train[0] < context) problems.push(`the training window ${windows.train.join(':')} is shorter than one window of --sequence-length ${context} rows`)
-    if (lastStep && windows.validation !== null && windows.validation[0] < context - 1) problems.push(`the validation rows start at ${windows.validation[0]}, but each is forecast from the ${context - 1} rows before it too`)
-    if (spec.baselines !== undefined && windows.validation !== null && windows.validation[0] < LINEAR_LAGS - 1) {
-      problems.push(`the validation rows start at ${windows.validation[0]}, but the linear baseline forecasts each from the ${LINEAR_LAGS - 1} rows before it too`)
-    }
-    if (problems.length > 0) return E.left(new CliError(`${spec.name}: ${problems.join('; ')}.`, 2))
-    const used: IndexRange[] = [
-      windows.train, [windows.train[1], windows.train[1] + steps],
-      ...(windows.validation === null ? [] : [[windows.validation[0] - Math.max(context - 1, spec.baselines === undefined ? 0 : LINEAR_LAGS - 1), windows.validation[1]] as const]),
-    ]
-    if (!spec.strict && config.missing === 'error') {
-      const error = usedRowsError(spec.name, table, used)
-      if (error !== null) return E.left(error)
-    }
-    let baselines: Baselines | null = null
-    if (spec.baselines !== undefined && windows.validation !== null) {
-      try {
-        baselines = forecastBaselines(table, spec.baselines, inputs, target, { train: windows.train, validation: windows.validation })
-      } catch (e) {
-        // Too short a training window for the linear fit, or bad dates: a usage problem of this run.
-        if (e instanceof ValueError) return E.left(new CliError(`${spec.name}: the baselines cannot be computed: ${e.message}`, 2))
-        throw e
+export const seriesCsvTask = (spec: SeriesTaskSpec): Task => {
+  const task: Task = {
+    name: spec.name,
+    title: spec.title,
+    summary: spec.summary,
+    fields: [
+      ...(spec.presets === undefined ? [] : ['preset' as const]),
+      'file', 'input', 'target', 'missing', 'trainWindow', 'validationWindow', 'extrapolate', 'readout', 'sequenceLength', 'batchSize',
+      'cell', 'hidden', 'activation', 'schedule', 'clip',
+    ],
+    defaults: spec.defaults,
+    ...(spec.presets === undefined ? {} : { presets: spec.presets }),
+    // Run folders from before these fields were the seed's per-step Elman fit at a constant rate.
+    legacy: { ...(spec.presets === undefined ? {} : { preset: 'seed' }), readout: 'perStep', cell: 'elman', schedule: 'constant', clip: 0 },
+    required: spec.required,
+    prepare: (stored) => {
+      const config = withLegacy(task, stored)
+      const inputs = (config.input as string).split(',').map((c) => c.trim())
+      const target = config.target as string
+      const lastStep = config.readout === 'lastStep'
+      const steps = config.extrapolate as number
+      const context = lastStep ? (config.sequenceLength as number) : 0
+      const usage: string[] = []
+      if (inputs.some((c) => c === '')) usage.push(`--input ${JSON.stringify(config.input)} names an empty column; separate column names by single commas`)
+      if (!lastStep && inputs.length > 1) usage.push(`--readout perStep reads one --input column (got ${inputs.length}); pass --readout lastStep for several`)
+      if (lastStep && steps > 0) usage.push(`--extrapolate feeds each output back as the next input, which --readout lastStep does not do; pass --extrapolate 0`)
+      if (lastStep && context < 1) usage.push('--readout lastStep forecasts each row from the --sequence-length rows ending at it; give --sequence-length 1 or more')
+      if (usage.length > 0) return E.left(new CliError(`${spec.name}: ${usage.join('; ')}.`, 2))
+      const read = readColumns(spec.name, config, spec.strict, [...inputs, ...(spec.baselines === undefined ? [] : [spec.baselines.persistence])], spec.baselines?.date)
+      if (E.isLeft(read)) return read
+      const table = read.right
+      const windows = autoWindows(table.rows, config.trainWindow as Window | null, config.validationWindow as Window | null)
+      const problems: string[] = []
+      if (windows.train[1] > table.rows) problems.push(`--train-window ${windows.train.join(':')} goes past the ${table.rows} rows of ${table.source}`)
+      if (windows.validation !== null && windows.validation[1] > table.rows) problems.push(`--validation-window ${windows.validation.join(':')} goes past the ${table.rows} rows of ${table.source}`)
+      if (windows.train[1] + steps > table.rows) problems.push(`--extrapolate ${steps} needs ${steps} real rows after the training window (row ${windows.train[1]}), but ${table.source} has ${table.rows} rows`)
+      if (lastStep && windows.train[1] - windows.train[0] < context) problems.push(`the training window ${windows.train.join(':')} is shorter than one window of --sequence-length ${context} rows`)
+      if (lastStep && windows.validation !== null && windows.validation[0] < context - 1) problems.push(`the validation rows start at ${windows.validation[0]}, but each is forecast from the ${context - 1} rows before it too`)
+      if (spec.baselines !== undefined && windows.validation !== null && windows.validation[0] < LINEAR_LAGS - 1) {
+        problems.push(`the validation rows start at ${windows.validation[0]}, but the linear baseline forecasts each from the ${LINEAR_LAGS - 1} rows before it too`)
       }
-    }
-    const data: SeriesData = { config, table, inputs, target, windows, baselines }
-    return E.right(lastStep ? windowExperiment(data) : perStepExperiment(data, steps))
-  },
-})
+      if (problems.length > 0) return E.left(new CliError(`${spec.name}: ${problems.join('; ')}.`, 2))
+      const used: IndexRange[] = [
+        windows.train, [windows.train[1], windows.train[1] + steps],
+        ...(windows.validation === null ? [] : [[windows.validation[0] - Math.max(context - 1, spec.baselines === undefined ? 0 : LINEAR_LAGS - 1), windows.validation[1]] as const]),
+      ]
+      if (!spec.strict && config.missing === 'error') {
+        const error = usedRowsError(spec.name, table, used)
+        if (error !== null) return E.left(error)
+      }
+      let baselines: Baselines | null = null
+      if (spec.baselines !== undefined && windows.validation !== null) {
+        try {
+          baselines = forecastBaselines(table, spec.baselines, inputs, target, { train: windows.train, validation: windows.validation })
+        } catch (e) {
+          // Too short a training window for the linear fit, or bad dates: a usage problem of this run.
+          if (e instanceof ValueError) return E.left(new CliError(`${spec.name}: the baselines cannot be computed: ${e.message}`, 2))
+          throw e
+        }
+      }
+      const data: SeriesData = { config, table, inputs, target, windows, baselines }
+      return E.right(lastStep ? windowExperiment(data) : perStepExperiment(data, steps))
+    },
+  }
+  return task
+}
 
 /** The seed's experiment: one input column, an output at every step, extrapolation by feedback. */
 const perStepExperiment = ({ config, table, inputs: [input], target, windows, baselines }: SeriesData, steps: number): Experiment => {
