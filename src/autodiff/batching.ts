@@ -72,7 +72,8 @@ const oneAtATime = <P>(rules: PrimitiveRules<P>, size: number): BatchRule<P> => 
     throw new ValueError(`vmap: ${rules.name} has no batching rule, so it runs once per example, and the batch has none. Give it a batch rule or at least one example.`)
   }
   const examples = inputs.map((x, i) => (axes[i] === null ? null : unstack(moveAxis(x, axes[i]!, 0))))
-  const outs = Array.from({ length: size }, (_, k) => rules.evaluate(inputs.map((x, i) => examples[i]?.[k] ?? x), params).outs)
+  const apply = rules.apply ?? ((xs: readonly Tensor[], p: P) => rules.evaluate(xs, p).outs)
+  const outs = Array.from({ length: size }, (_, k) => apply(inputs.map((x, i) => examples[i]?.[k] ?? x), params))
   return { outs: outs[0].map((_, j) => stack(outs.map((o) => o[j]), 0)), axes: outs[0].map(() => 0) }
 }
 

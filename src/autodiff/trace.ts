@@ -24,6 +24,12 @@ export interface PrimitiveRules<P> {
    * applies the primitive to one example at a time (autodiff/batching.ts).
    */
   readonly batch?: BatchRule<P>
+  /**
+   * The primitive applied as usual to other inputs (one level down, so outer levels record it as
+   * this primitive): what a batching trace without a rule applies to each example. Without it,
+   * `evaluate`'s outputs, which are the same for a primitive whose `evaluate` applies it.
+   */
+  readonly apply?: (inputs: readonly Tensor[], params: P) => readonly Tensor[]
 }
 
 /** Inputs and the axes of their batch (null: not batched) → outputs and theirs; see `PrimitiveRules.batch`. */

@@ -90,29 +90,39 @@ export const customVjp = <A extends readonly unknown[], R, Res>(
   fwd: (...args: A) => readonly [R, Res],
   bwd: (residuals: Res, g: R) => readonly unknown[],
   options: CustomVjpOptions<A, R> = {},
-): ((...args: A) => R) => (...args: A): R => {
-  const flat = flattenArgs('customVjp', args)
-  const trace = topTrace(flat.leaves)
-  if (trace === null) return closedOver(fwd(...args)[0], null)
-  const tangentRule = options.jvp
-  let outDef: TreeDef | null = null
-  // An application of an ad-hoc primitive: the trace's kind decides what it means, as for any other.
-  const rules: PrimitiveRules<undefined> = {
-    name: 'customVjp',
-    evaluate: (lowered) => {
-      const [out, residuals] = fwd(...(unflattenArgs(flat, lowered) as unknown as A))
-      const { leaves: outs, def } = treeFlatten(closedOver(out, trace), 'customVjp: the output of fwd')
-      outDef = def
-      return { outs, pullback: treePullback('customVjp', flat, def, outs, (g) => bwd(residuals, g as R)) }
-    },
-    jvp: tangentRule === undefined ? undefined : (tangents, { inputs }) => {
-      const primals = unflattenArgs(flat, inputs) as unknown as A
-      const zeroFilled = unflattenArgs(flat, tangents.map((t, i) => t ?? zerosLike(inputs[i]))) as unknown as A
-      return treeLeavesAs(outDef!, tangentRule(primals, zeroFilled), 'customVjp: the tangent returned by jvp')
-    },
+): ((...args: A) => R) => {
+  const custom = (...args: A): R => {
+    const flat = flattenArgs('customVjp', args)
+    const trace = topTrace(flat.leaves)
+    if (trace === null) return closedOver(fwd(...args)[0], null)
+    const tangentRule = options.jvp
+    let outDef: TreeDef | null = null
+    // An application of an ad-hoc primitive: the trace's kind decides what it means, as for any other.
+    const rules: PrimitiveRules<undefined> = {
+      name: 'customVjp',
+      evaluate: (lowered) => {
+        const [out, residuals] = fwd(...(unflattenArgs(flat, lowered) as unknown as A))
+        const { leaves: outs, def } = treeFlatten(closedOver(out, trace), 'customVjp: the output of fwd')
+        outDef = def
+        return { outs, pullback: treePullback('customVjp', flat, def, outs, (g) => bwd(residuals, g as R)) }
+      },
+      jvp: tangentRule === undefined ? undefined : (tangents, { inputs }) => {
+        const primals = unflattenArgs(flat, inputs) as unknown as A
+        const zeroFilled = unflattenArgs(flat, tangents.map((t, i) => t ?? zerosLike(inputs[i]))) as unknown as A
+        return treeLeavesAs(outDef!, tangentRule(primals, zeroFilled), 'customVjp: the tangent returned by jvp')
+      },
+      // Under vmap, one example at a time through the custom function itself, so that outer
+      // differentiations still see its VJP.
+      apply: (leaves) => {
+        const { leaves: outs, def } = treeFlatten(custom(...(unflattenArgs(flat, leaves) as unknown as A)), 'customVjp: the output of fwd')
+        outDef = def
+        return outs
+      },
+    }
+    const outs = trace.kind.process(trace, flat.leaves, undefined, rules)
+    return treeUnflatten(outDef!, outs)
   }
-  const outs = trace.kind.process(trace, flat.leaves, undefined, rules)
-  return treeUnflatten(outDef!, outs)
+  return custom
 }
 
 /** Throws if fwd's output is traced at or above `trace`: fwd closed over a value being differentiated. */

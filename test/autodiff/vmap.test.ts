@@ -8,8 +8,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  type Tensor, ShapeError, TreeError, ValueError, add, argmax, equal, exp, grad, greater, hvp, jacfwd, jacrev, jvp, matmul, maximum,
-  mul, oneHot, relu, sign, square, stack, stopGradient, sum, take, tanh, tensor, treeLeaves, vjp, vmap,
+  type Tensor, Tensor as TensorClass, ShapeError, TreeError, ValueError, add, argmax, clip, customVjp, definePrimitive, equal, exp, grad,
+  greater, hvp, jacfwd, jacrev, jvp, matmul, maximum, mul, oneHot, relu, sign, square, stack, stopGradient, sum, take, tanh, tensor,
+  treeLeaves, vjp, vmap,
 } from '../../src/index.js'
 import { type OpCase, type OpSpec, type PrimitiveName, opSpecs } from './opSpecs.js'
 
@@ -184,6 +185,31 @@ describe('vmap composes', () => {
     expectClose(vmap(vmap(g, { inAxes: [0, null] }), { inAxes: [null, 0], outAxes: 1 })(xs, ys), expected, 'outer over y, out axis 1')
     const perPair = vmap(vmap(grad(g), { inAxes: [null, 0] }), { inAxes: [0, null] })(xs, ys)
     expectClose(perPair, stack(rows.map((x) => stack(yRows.map((y) => grad(g)(x, y)), 0)), 0), 'per-pair gradients')
+  })
+})
+
+describe('vmap of functions without a batching rule', () => {
+  const xs = tensor([[1, 2], [-3, 0.5]])
+
+  it('a primitive defined without `batch` runs once per example, at every order', () => {
+    const cube = definePrimitive({
+      name: 'cube',
+      forward: ([x]) => new TensorClass(Float64Array.from(x.data, (v) => v ** 3), x.shape),
+      vjp: (g, { inputs: [x] }) => [mul(g, mul(square(x), 3))],
+    })
+    const f = (x: Tensor) => sum(cube([x], undefined))
+    expectClose(vmap(f)(xs), tensor([9, -26.875]), 'forward')
+    expectClose(vmap(grad(f))(xs), tensor([[3, 12], [27, 0.75]]), 'vmap(grad)')
+    expectClose(grad((x: Tensor) => sum(vmap(f)(x)))(xs), tensor([[3, 12], [27, 0.75]]), 'grad(vmap)')
+  })
+
+  it('a customVjp keeps its VJP under vmap, inside and outside grad', () => {
+    // the identity times 3 forwards; backwards the cotangent is clipped to [−1, 1]
+    const clipped = customVjp((x: Tensor) => [mul(x, 3), null] as const, (_, g: Tensor) => [clip(g, -1, 1)])
+    const f = (x: Tensor) => sum(clipped(x))
+    expectClose(vmap(clipped)(xs), mul(xs, 3), 'forward')
+    expectClose(vmap(grad(f))(xs), tensor([[1, 1], [1, 1]]), 'vmap(grad)')
+    expectClose(grad((x: Tensor) => sum(vmap(clipped)(x)))(xs), tensor([[1, 1], [1, 1]]), 'grad(vmap)')
   })
 })
 
