@@ -69,7 +69,7 @@ describe('weather: the model beside persistence and the linear baseline', () => 
 
     const html = readFileSync(join(out, 'report.html'), 'utf8')
     for (const line of [`model        ${fmt(validationMae)}`, `persistence  ${fmt(persistenceMae)}`, `linear       ${fmt(linearMae)}`]) expect(html).toContain(line)
-    expect(html).toContain('The three forecasts on the first 180 validation rows')
+    expect(html).toContain('The three forecasts on the first 60 validation rows')
 
     const evaluated = await cli(['evaluate', '--from', out, '--json'])
     expect(JSON.parse(evaluated.stdout)).toMatchObject({ validationMae, persistenceMae, linearMae })

@@ -11,7 +11,7 @@ import { seriesCsvTask } from './series.js'
 export const csv = seriesCsvTask({
   name: 'csv',
   title: 'Sequence regression on a CSV column',
-  summary: 'any CSV: --input column → --target column with an Elman network; windows with --train-window/--validation-window',
+  summary: 'any CSV: --input column(s) → --target column with a recurrent network; windows with --train-window/--validation-window',
   strict: true,
   defaults: {
     seed: 0, epochs: 30, learningRate: 1e-2, lambda: 1e-4, dtype: 'float64', backend: 'wasm',

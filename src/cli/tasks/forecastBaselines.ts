@@ -13,7 +13,7 @@ import { fmt, range } from './common.js'
 /** Rows of history the linear baseline reads. */
 export const LINEAR_LAGS = 7
 /** Validation rows drawn in the comparison figure (the first ones). */
-const SHOWN_ROWS = 180
+const SHOWN_ROWS = 60
 
 /** Which columns the baselines read: the one that persists and the dates. */
 export interface BaselineColumns {
