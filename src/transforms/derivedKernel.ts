@@ -27,6 +27,9 @@ import { type TreeDef, treeDefDifference, treeFlatten, treeUnflatten } from '../
 import { fuseElementwise } from './fusion.js'
 import type { ScanStep, SequenceKernel } from './sequenceKernel.js'
 
+/** Elements a stack of step-invariant cotangents may hold before it is summed (see `backward`). */
+const STACKED_ELEMENTS = 1 << 18
+
 /** Where an application's input comes from. */
 export type Ref =
   | { readonly kind: 'carry'; readonly index: number }
@@ -241,20 +244,24 @@ export const deriveSequenceKernel = (step: ScanStep<any, any, any>, init: unknow
       equations.forEach((e, at) => { differentiable[at] = e.inputs.some(asked) })
       const yCotangents = cotangents.y === null || run.outputs === 'last' ? null : unstack(cotangents.y)
       /**
-       * Cotangents of step-invariant values and operands, summed once all steps are done (one
-       * stacked sum rather than an addition per step: a bias's cotangent arrives at every step).
+       * Cotangents of step-invariant values and operands, summed in stacks rather than by an
+       * addition per step (a bias's cotangent arrives at every step). A stack is summed once it
+       * holds STACKED_ELEMENTS, so that weight-sized parts never pile up over a long sequence.
        */
       const invariantParts = new Map<string, Tensor[]>()
       const keyOf = (r: Ref): string => (r.kind === 'value' ? `v${r.at}:${r.slot}` : `c${(r as { operand: number | null }).operand}`)
+      const summed = (parts: readonly Tensor[]): Tensor => (parts.length === 1 ? parts[0] : sum(stack(parts, 0), 0))
       const toInvariant = (r: Ref, g: Tensor): void => {
         if (r.kind === 'const' && r.operand === null) return
-        const parts = invariantParts.get(keyOf(r))
-        if (parts === undefined) invariantParts.set(keyOf(r), [g])
-        else parts.push(g)
+        const key = keyOf(r)
+        const parts = invariantParts.get(key)
+        if (parts === undefined) invariantParts.set(key, [g])
+        else if ((parts.length + 1) * g.size <= STACKED_ELEMENTS) parts.push(g)
+        else invariantParts.set(key, [summed(parts), g])
       }
       const invariantCotangent = (key: string): Tensor | null => {
         const parts = invariantParts.get(key)
-        return parts === undefined ? null : parts.length === 1 ? parts[0] : sum(stack(parts, 0), 0)
+        return parts === undefined ? null : summed(parts)
       }
       /** Per deferred product, its varying operands and output cotangents, by time step. */
       const deferred = new Map<number, { a: Tensor[]; g: Tensor[] }>()
