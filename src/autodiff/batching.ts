@@ -52,6 +52,26 @@ export class Batched extends Traced {
     super(values, trace, placeholder(values, axis))
   }
 
+  /**
+   * A batched tensor has one value per example, so inside vmap there is no single number or array to
+   * read: the examples' values exist only once vmap returns them.
+   */
+  override item(): number {
+    throw this.unreadable('item()')
+  }
+
+  override toArray(): never {
+    throw this.unreadable('toArray()')
+  }
+
+  private unreadable(method: string): ValueError {
+    return new ValueError(
+      `vmap: ${method} read a tensor that holds one value per example (${this.trace.size} examples, each of shape ` +
+        `[${this.shape.join(', ')}]) inside the vmapped function. Compute with scangrad operations there, and read the ` +
+        'values from what vmap returns.',
+    )
+  }
+
   /** The examples are the value, not a derivative: the batch stays, only the levels below lose theirs. */
   override withoutDerivatives(): Tensor {
     const inner = concrete(this.primal)

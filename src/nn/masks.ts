@@ -5,7 +5,8 @@
 import { ShapeError, ValueError, showShape } from '../errors.js'
 import { where } from '../autodiff/ops/elementwise.js'
 import { reshape, stopGradient, take } from '../autodiff/ops/structural.js'
-import { type DType, Tensor, allocate } from '../tensor/Tensor.js'
+import { Batched } from '../autodiff/batching.js'
+import { type DType, type Data, Tensor, allocate } from '../tensor/Tensor.js'
 
 /** Where a batch says which of its steps are real. */
 export interface SequenceMask {
@@ -15,8 +16,23 @@ export interface SequenceMask {
   readonly lengths?: Tensor | readonly number[]
 }
 
+/**
+ * The numbers of a mask or lengths tensor. The layers read them as numbers, so under `vmap` they
+ * must be the same for every example; one that differs per example has no numbers to read here.
+ */
+export const maskValues = (who: string, name: string, x: Tensor): Data => {
+  const plain = stopGradient(x)
+  if (plain instanceof Batched) {
+    throw new ValueError(
+      `${who}: ${name} differs between the examples of a vmap, but the recurrent layers read it as numbers: ` +
+        'pass it with in axis null (or close over it) so that the whole batch shares it.',
+    )
+  }
+  return plain.data
+}
+
 const lengthValues = (who: string, lengths: Tensor | readonly number[], batch: number, time: number): number[] => {
-  const values = lengths instanceof Tensor ? Array.from(stopGradient(lengths).data) : [...lengths]
+  const values = lengths instanceof Tensor ? Array.from(maskValues(who, 'lengths', lengths)) : [...lengths]
   if (values.length !== batch || (lengths instanceof Tensor && lengths.rank !== 1)) {
     const seen = lengths instanceof Tensor ? showShape(lengths.shape) : `${values.length} numbers`
     throw new ShapeError(`${who}: lengths must hold one length per sequence ([${batch}]), got ${seen}.`)
@@ -59,7 +75,7 @@ export const batchMask = (who: string, options: SequenceMask, batch: number, tim
     const seen = mask instanceof Tensor ? showShape(mask.shape) : typeof mask
     throw new ShapeError(`${who}: mask must be [batch, time] = [${batch}, ${time}] (1 for a real step, 0 for padding), got ${seen}.`)
   }
-  return Float64Array.from(stopGradient(mask).data, (v) => (v !== 0 ? 1 : 0))
+  return Float64Array.from(maskValues(who, 'mask', mask), (v) => (v !== 0 ? 1 : 0))
 }
 
 /**

@@ -7,13 +7,13 @@
  */
 import { ShapeError, TreeError, ValueError, showShape } from '../errors.js'
 import { cast } from '../autodiff/ops/elementwise.js'
-import { concat, expandDims, reshape, slice, stack, stopGradient, transpose, unstack } from '../autodiff/ops/structural.js'
+import { concat, expandDims, reshape, slice, stack, transpose, unstack } from '../autodiff/ops/structural.js'
 import { type Key, splitKey } from '../random/random.js'
 import { type DType, Tensor, allocate } from '../tensor/Tensor.js'
 import { full } from '../tensor/creation.js'
 import { scan } from '../transforms/scan.js'
 import { type InitOptions, type Initializer, type ParamShapes, type Params, checkParams, init as initializers, initParams } from './init.js'
-import { type SequenceMask, lastStep, timeMajorMask } from './masks.js'
+import { type SequenceMask, lastStep, maskValues, timeMajorMask } from './masks.js'
 import { dropout } from './dropout.js'
 
 // ---- cells ----
@@ -378,7 +378,7 @@ const continuedSteps = (
   const data = allocate(dtype, time * batch)
   const shape = batchMajor ? [batch, time, 1] : [time, batch, 1]
   if (given) return new Tensor(data.fill(1), shape)
-  const real = mask === null ? null : stopGradient(mask).data
+  const real = mask === null ? null : maskValues('nn.recurrent', 'mask', mask)
   for (let b = 0; b < batch; b++) {
     let seen = false
     for (let i = 0; i < time; i++) {

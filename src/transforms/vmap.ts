@@ -77,11 +77,11 @@ const resolveAxis = (axis: number, rank: number, what: string): number => {
  * `vjp`, `jvp`, `hvp`, `jacfwd`/`jacrev`, `scan` and itself; `vmap(grad(loss), { inAxes: [null, 0, 0] })`
  * gives per-example gradients.
  *
- * Inside `f`, the values of a batched tensor cannot be read (`data`, `item()`, `toArray()`: they
- * show NaN) — only operations apply. A primitive without a batching rule (one defined with
+ * Inside `f`, the values of a batched tensor cannot be read — only operations apply: `item()` and
+ * `toArray()` throw, and its raw `data` holds NaN. A primitive without a batching rule (one defined with
  * `definePrimitive` and no `batch`) runs once per example. Masks and lengths given to the
  * recurrent layers are read as values, so they must be shared by the batch (closed over, or
- * passed with in axis null).
+ * passed with in axis null); the layers refuse one that differs per example.
  * @param f a function of pytrees of tensors, returning a pytree of tensors
  * @param options `inAxes` (default 0) and `outAxes` (default 0)
  * @returns the batched function; every batched argument must have the same number of examples

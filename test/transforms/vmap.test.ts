@@ -143,3 +143,21 @@ describe('vmap of a layer in float32', () => {
     expectTreesClose(vmap(grad(loss), { inAxes: [null, 0] })(params, xs), loop(grad(loss), [params, xs], [null, 0]), 'float32', { atol: 1e-5, rtol: 1e-5 })
   })
 })
+
+describe('vmap: values that differ per example cannot be read as numbers', () => {
+  const xs = normal(randomKey(5), [examples, rows, time, inputs])
+
+  it('item() and toArray() of a batched tensor throw, naming vmap and the batch', () => {
+    expect(() => vmap((x: Tensor) => tensor(sum(x).item()))(xs)).toThrow(/vmap: item\(\) read a tensor that holds one value per example \(3 examples/)
+    expect(() => vmap((x: Tensor) => tensor(x.toArray() as number[][][]))(xs)).toThrow(/vmap: toArray\(\)/)
+  })
+
+  it('a mask or lengths that differ per example is refused by the layers, not read as NaN', () => {
+    const layer = nn.lstm({ inputSize: inputs, hiddenSize: hidden })
+    const params = layer.init(randomKey(6))
+    const masks = tensor(Float64Array.from({ length: examples * rows * time }, (_, i) => (i % time < 3 ? 1 : 0)), { shape: [examples, rows, time] })
+    const lengths = tensor([[time, 3], [2, time], [1, 1]])
+    expect(() => vmap((x: Tensor, m: Tensor) => layer.apply(params, x, { mask: m }).outputs)(xs, masks)).toThrow(/mask differs between the examples of a vmap/)
+    expect(() => vmap((x: Tensor, l: Tensor) => layer.apply(params, x, { lengths: l }).outputs)(xs, lengths)).toThrow(/lengths differs between the examples of a vmap/)
+  })
+})
