@@ -1,20 +1,16 @@
 /**
  * @file Docs that run (issue 21 §5): every value the public API exports has an `@example` in its doc
  * comment, and every example type-checks and runs, with the public names in scope as the reference
- * says. Exports whose examples are still to be written are listed in `pendingExamples.ts` and show
- * as todo; the list may only shrink (a listed name that exists no more, or that now has an example,
- * fails here).
+ * says.
  */
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { writeExampleModules, typeErrors } from '../../scripts/docs/exampleModules.js'
 import { publicExports, repositoryRoot } from '../../scripts/docs/publicApi.js'
-import { PENDING_EXAMPLES } from './pendingExamples.js'
 
 const exports = publicExports()
 const values = exports.filter((e) => e.kind === 'value')
-const pending = new Set(PENDING_EXAMPLES)
-const modules = writeExampleModules(exports, join(repositoryRoot, '.scratch', 'examples'), (e) => e.kind === 'value' && !pending.has(e.name))
+const modules = writeExampleModules(exports, join(repositoryRoot, '.scratch', 'examples'), (e) => e.kind === 'value')
 const errors = typeErrors(modules)
 
 describe('docs: every public value has an example that runs', () => {
@@ -23,15 +19,9 @@ describe('docs: every public value has an example that runs', () => {
     for (const name of ['grad', 'scan', 'nn.lstm', 'optim.adam', 'io.saveCheckpoint', 'datasets.loadMnist']) expect(names, name).toContain(name)
   })
 
-  it('every value export not on the pending list has an example', () => {
-    const missing = values.filter((e) => !pending.has(e.name) && e.examples.length === 0).map((e) => `${e.name} (${e.where})`)
+  it('every value export has an example', () => {
+    const missing = values.filter((e) => e.examples.length === 0).map((e) => `${e.name} (${e.where})`)
     expect(missing).toEqual([])
-  })
-
-  it('the pending list names only exports that exist and still have no example', () => {
-    const byName = new Map(values.map((e) => [e.name, e]))
-    const stale = PENDING_EXAMPLES.filter((name) => byName.get(name) === undefined)
-    expect(stale, 'not a public value export').toEqual([])
   })
 
   for (const { label, file } of modules) {
@@ -47,5 +37,4 @@ describe('docs: every public value has an example that runs', () => {
     })
   }
 
-  for (const name of PENDING_EXAMPLES) it.todo(`${name}: example to write`)
 })
