@@ -85,3 +85,16 @@ export interface BenchResult {
   readonly warmupSteps: number
   readonly peakRssMb: number
 }
+
+/** Runs each variant once per round after one warm-up round; per variant the times in ms. */
+export const interleaved = (variants: Record<string, () => unknown>, rounds: number): Record<string, number[]> => {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]))
+  for (let round = 0; round <= rounds; round++) {
+    for (const [name, run] of Object.entries(variants)) {
+      const start = performance.now()
+      run()
+      if (round > 0) times[name].push(performance.now() - start)
+    }
+  }
+  return times
+}

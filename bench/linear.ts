@@ -17,25 +17,12 @@
 import { parseArgs } from 'node:util'
 import { type Tensor, jsKernels, losses, nn, optim, randomKey, tensor, train } from '../src/index.js'
 import { K } from '../src/tensor/backend.js'
-import { benchData, median } from './configs.js'
+import { benchData, interleaved, median } from './configs.js'
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '7' }, 'step-rounds': { type: 'string', default: '5' }, 'no-steps': { type: 'boolean', default: false } },
 })
 const [batch, time, hidden] = [8, 4096, 256]
-
-/** Runs each variant once per round after one warm-up round; per variant the times in ms. */
-const interleaved = (variants: Record<string, () => unknown>, rounds: number): Record<string, number[]> => {
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]))
-  for (let round = 0; round <= rounds; round++) {
-    for (const [name, run] of Object.entries(variants)) {
-      const start = performance.now()
-      run()
-      if (round > 0) times[name].push(performance.now() - start)
-    }
-  }
-  return times
-}
 
 const ratio = (times: Record<string, number[]>, top: string, bottom: string): number => median(times[top].map((t, i) => t / times[bottom][i]))
 const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`

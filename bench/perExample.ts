@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util'
 import { type Tensor, grad, losses, nn, randomKey, stack, tensor, treeLeaves, unstack, vmap } from '../src/index.js'
 import { K } from '../src/tensor/backend.js'
-import { benchData, median } from './configs.js'
+import { benchData, interleaved, median } from './configs.js'
 
 const { values } = parseArgs({
   options: {
@@ -42,14 +42,7 @@ batched.forEach((g, j) => g.data.forEach((v, i) => { worst = Math.max(worst, Mat
 if (!(worst < 1e-4)) throw new Error(`vmap(grad) and the loop disagree by ${worst}`)
 
 const variants: Record<string, () => unknown> = { 'vmap(grad(loss))': () => perExample(params, xs, ys), 'loop of grad(loss)': loop }
-const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]))
-for (let round = 0; round <= rounds; round++) {
-  for (const [name, run] of Object.entries(variants)) {
-    const start = performance.now()
-    run()
-    if (round > 0) times[name].push(performance.now() - start)
-  }
-}
+const times = interleaved(variants, rounds)
 const ratios = times['loop of grad(loss)'].map((t, i) => t / times['vmap(grad(loss))'][i])
 console.log(`# per-example gradients of nn.lstm, B ${batch} × T ${time} × in ${inputs} × H ${hidden} float32, backend ${K.name}: medians over ${rounds} interleaved rounds`)
 console.log('| variant | median ms |')
