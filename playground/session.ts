@@ -6,6 +6,7 @@
  * and Node can run it too.
  */
 import { type Key, type Tensor, data, diagnostics, losses, nn, oneHot, optim, randomKey, splitKey, tensor, train } from '../src/index.js'
+import { namesModel } from '../src/cli/tasks/namesModel.js'
 
 /** The cells a visitor can pick. */
 export type CellName = 'elman' | 'lstm' | 'gru'
@@ -33,14 +34,6 @@ const VALIDATION_NAMES = 512
 const TEMPERATURE = 0.8
 const MAX_LENGTH = 16
 
-const recurrentLayer = (cell: CellName, inputSize: number, hiddenSize: number): nn.RecurrentLayer => {
-  switch (cell) {
-    case 'elman': return nn.elman({ inputSize, hiddenSize, activation: 'tanh', init: 'pytorch' }) as unknown as nn.RecurrentLayer
-    case 'lstm': return nn.lstm({ inputSize, hiddenSize }) as unknown as nn.RecurrentLayer
-    case 'gru': return nn.gru({ inputSize, hiddenSize }) as unknown as nn.RecurrentLayer
-  }
-}
-
 /**
  * A new session over `names` (lower-case first names): a 90/10 train/validation split, the
  * vocabulary of every name, and a model initialised from `settings.seed`.
@@ -61,11 +54,8 @@ export const createSession = (names: readonly string[], settings: Settings) => {
   /** A fixed held-out batch, so gradient norms at different steps are comparable. */
   const probe = encode(split.test.slice(0, BATCH_SIZE).map((i) => names[i]))
 
-  const model = nn.sequenceModel({
-    recurrent: recurrentLayer(settings.cell, size, settings.hidden),
-    output: nn.linear({ inputSize: settings.hidden, outputSize: size }),
-    readout: 'perStep',
-  })
+  // The command line's names model (src/cli/tasks/namesModel.ts), so the page trains what `--task names` does.
+  const model = namesModel(settings.cell, settings.hidden, vocab)
   // The mean over real characters (each name's letters and its end token), not over padding.
   const loss = (params: nn.SequenceParams, batch: Batch): Tensor =>
     losses.softmaxCrossEntropy(model.apply(params, oneHot(batch.inputs, size, { dtype: 'float32' })), batch.targets, { mask: batch.mask })

@@ -11,8 +11,6 @@ import { loadNames } from '../../data/node/names.js'
 import { START_INDEX, type Vocabulary, decode, encode, encodeBatch, vocabulary } from '../../data/text.js'
 import { trainTestSplit } from '../../data/batching.js'
 import { softmaxCrossEntropy } from '../../losses/crossEntropy.js'
-import { linear } from '../../nn/dense.js'
-import { sequenceModel } from '../../nn/networks.js'
 import { type Key, permutation, splitKey } from '../../random/random.js'
 import type { DType, Tensor } from '../../tensor/Tensor.js'
 import { tensor } from '../../tensor/creation.js'
@@ -20,7 +18,8 @@ import { evaluate } from '../../train/evaluate.js'
 import { generate } from '../../train/generate.js'
 import type { LossFn, SequenceFn } from '../../train/types.js'
 import type { CellChoice } from '../config.js'
-import { fmt, metricCurve, range, recurrentLayer, runKeys, seedOptimizer } from './common.js'
+import { fmt, metricCurve, range, runKeys, seedOptimizer } from './common.js'
+import { namesModel } from './namesModel.js'
 import type { Answer, Task } from './types.js'
 
 interface NameBatch {
@@ -28,10 +27,6 @@ interface NameBatch {
   readonly targets: Tensor
   readonly mask: Tensor
 }
-
-/** The names model for a vocabulary: one-hot characters → recurrent layer → logits over the vocabulary at every step. */
-export const namesModel = (cell: CellChoice, hidden: number, vocab: Vocabulary) =>
-  sequenceModel({ recurrent: recurrentLayer(cell, { inputSize: vocab.tokens.length, hiddenSize: hidden, elmanActivation: 'tanh' }), output: linear({ inputSize: hidden, outputSize: vocab.tokens.length }), readout: 'perStep' })
 
 /**
  * Samples `count` names: each starts from `<s>` and draws characters from softmax(logits / τ)
