@@ -26,7 +26,7 @@ const output = (index: number, offset: number, rowStride: number): FusedPlace =>
 const temporary = (id: number): FusedPlace => ({ kind: 'temporary', id })
 
 /** Over rows of k `[rows, 2H]`: a = 1 − z and b = z ⊙ k_h with z = σ(k_z), each `[rows, H]`, as the composition's kernels compute them. */
-const gatesProgram = (rows: number, hidden: number): FusedProgram => {
+const gatesProgramOf = (rows: number, hidden: number): FusedProgram => {
   const [kz, kh, z] = [input(0, 0, 2 * hidden), input(0, hidden, 2 * hidden), temporary(0)]
   return assembleFused(rows, hidden, [rows * hidden, rows * hidden], [
     { op: 'sigmoid', out: z, args: [kz] },
@@ -39,7 +39,7 @@ const gatesProgram = (rows: number, hidden: number): FusedProgram => {
  * From k and the coefficients' cotangents da, db: dk_h = db ⊙ z and dk_z = σ′ · (db ⊙ k_h − da),
  * written into one `[rows, 2H]` as k is laid out (the composition's VJPs, in their order).
  */
-const cotangentsProgram = (rows: number, hidden: number): FusedProgram => {
+const cotangentsProgramOf = (rows: number, hidden: number): FusedProgram => {
   const [kz, kh, da, db] = [input(0, 0, 2 * hidden), input(0, hidden, 2 * hidden), input(1, 0, hidden), input(2, 0, hidden)]
   const [z, product, dz] = [temporary(0), temporary(1), temporary(2)]
   return assembleFused(rows, hidden, [rows * 2 * hidden], [
@@ -50,6 +50,26 @@ const cotangentsProgram = (rows: number, hidden: number): FusedProgram => {
     { op: 'sigmoidBackward', out: output(0, 0, 2 * hidden), args: [dz, z] },
   ])
 }
+
+/**
+ * One program per size, made once: the fused kernel lays a program out on its first run and keeps
+ * that layout for the same program object, so a training loop must not rebuild it every step.
+ */
+const bySize = (make: (rows: number, hidden: number) => FusedProgram) => {
+  const made = new Map<string, FusedProgram>()
+  return (rows: number, hidden: number): FusedProgram => {
+    const key = `${rows} ${hidden}`
+    let program = made.get(key)
+    if (program === undefined) {
+      // A few sizes recur in a run; batches of many lengths must not grow the table without end.
+      if (made.size >= 16) made.delete(made.keys().next().value!)
+      made.set(key, (program = make(rows, hidden)))
+    }
+    return program
+  }
+}
+const gatesProgram = bySize(gatesProgramOf)
+const cotangentsProgram = bySize(cotangentsProgramOf)
 
 /** `[batch, time, hidden]` sizes of k and h0 in either layout. */
 const sizesOf = (k: Tensor, batchFirst: boolean): { batch: number; time: number; hidden: number } => {

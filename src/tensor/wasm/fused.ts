@@ -59,13 +59,33 @@ const planOf = (program: FusedProgram, bytes: number, lengths: readonly number[]
 const coveredWithoutReading = (program: FusedProgram, index: number): boolean => {
   const views = new Set(program.slots.flatMap((s, i) => (s.kind === 'output' && s.index === index ? [i] : [])))
   if (program.instructions.some(({ args }) => args.some((a) => views.has(a)))) return false
-  const written = new Uint8Array(program.outputs[index])
+  const writes: { offset: number; rowStride: number }[] = []
   for (const { out } of program.instructions) {
     const s = program.slots[out]
-    if (!views.has(out) || s.kind !== 'output') continue
-    for (let r = 0; r < program.rows; r++) written.fill(1, s.offset + r * s.rowStride, s.offset + r * s.rowStride + program.cols)
+    if (views.has(out) && s.kind === 'output') writes.push(s)
   }
-  return written.every((w) => w === 1)
+  return covers(writes, program.rows, program.cols, program.outputs[index])
+}
+
+/**
+ * Whether windows of `cols` columns at `offset` + r·`rowStride` (r < rows) cover [0, length). The
+ * usual case, every window with one row stride R and rows·R = length, is decided per row (the
+ * windows' column ranges must cover [0, R)), without an array as long as the output.
+ */
+const covers = (writes: readonly { offset: number; rowStride: number }[], rows: number, cols: number, length: number): boolean => {
+  const stride = writes[0]?.rowStride
+  if (stride !== undefined && stride > 0 && rows * stride === length && writes.every((w) => w.rowStride === stride && w.offset + cols <= stride)) {
+    const starts = writes.map((w) => w.offset).sort((a, b) => a - b)
+    let reached = 0
+    for (const start of starts) {
+      if (start > reached) return false
+      reached = Math.max(reached, start + cols)
+    }
+    return reached >= stride
+  }
+  const written = new Uint8Array(length)
+  for (const w of writes) for (let r = 0; r < rows; r++) written.fill(1, w.offset + r * w.rowStride, w.offset + r * w.rowStride + cols)
+  return written.every((x) => x === 1)
 }
 
 /**
