@@ -3,10 +3,11 @@
  * run configurations, and one layer's outputs, final state and gradients in one mode, so that the
  * parallel mode can be compared with the sequential reference.
  */
-import { expect } from 'vitest'
+import fc from 'fast-check'
+import { expect, it } from 'vitest'
 import { type Key, type Shape, type Tensor, add, grad, mul, normal, randomKey, splitKey, sum } from '../../src/index.js'
 import type * as nn from '../../src/nn/index.js'
-import type { Case } from './gradHarness.js'
+import { type Case, cases, runs } from './gradHarness.js'
 import { expectClose } from './support.js'
 
 export interface Config {
@@ -66,4 +67,20 @@ export const expectSameRuns = (par: ReturnType<typeof runMode>, seq: ReturnType<
   if (config.initialState === true) expectClose(par.gh, seq.gh, 1e-12, 'd/dh0')
   expect(Object.keys(par.gp).sort()).toEqual(Object.keys(seq.gp).sort())
   for (const name of Object.keys(seq.gp)) expectClose(par.gp[name], seq.gp[name], 1e-12, `d/d${name}`)
+}
+
+/** One test per configuration: random cases run in both modes give the same outputs, state and gradients. */
+export const itModesAgree = (subjectIn: (mode: 'parallel' | 'sequential') => Subject): void => {
+  it.each(Object.entries(configs))('%s', (_, config) => {
+    fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 3 }), (c) => {
+      expectSameRuns(runMode(subjectIn('parallel'), config, c), runMode(subjectIn('sequential'), config, c), config)
+    }), runs)
+  })
+}
+
+/** Gradients with respect to (params, x, h0) of a layer and of a transcription, equal to 1e-12. */
+export const expectSameGrads = (ours: readonly [nn.Params, Tensor, Tensor], theirs: readonly [nn.Params, Tensor, Tensor]): void => {
+  expectClose(ours[1], theirs[1], 1e-12, 'd/dx')
+  expectClose(ours[2], theirs[2], 1e-12, 'd/dh0')
+  for (const name of Object.keys(ours[0])) expectClose(ours[0][name], theirs[0][name], 1e-12, `d/d${name}`)
 }

@@ -14,7 +14,7 @@ import {
 import { generate } from '../../src/train/index.js'
 import * as nn from '../../src/nn/index.js'
 import { type Case, cases, runs } from './gradHarness.js'
-import { type Subject, configs, expectSameRuns, runMode } from './linearLayerParity.js'
+import { type Subject, itModesAgree } from './linearLayerParity.js'
 import { expectClose, expectGradsOk } from './support.js'
 
 type Mode = 'parallel' | 'sequential'
@@ -29,11 +29,7 @@ const subject = (mode: Mode): Subject => ({
 })
 
 describe('nn.lru: parallel = sequential (float64, 1e-12)', () => {
-  it.each(Object.entries(configs))('%s', (_, config) => {
-    fc.assert(fc.property(cases({ batch: 3, time: 5, inputSize: 3, hiddenSize: 3 }), (c) => {
-      expectSameRuns(runMode(subject('parallel'), config, c), runMode(subject('sequential'), config, c), config)
-    }), runs)
-  })
+  itModesAgree((mode) => subject(mode))
 })
 
 // ---- the paper's equations in plain numbers: complex arithmetic, one step at a time ----
