@@ -14,6 +14,7 @@ import { scalar } from '../tensor/creation.js'
 import { type FusedPlace, type FusedProgram, assembleFused } from '../tensor/fused.js'
 import { type Data, Tensor, allocate, dtypeOf } from '../tensor/Tensor.js'
 import { vjp } from '../transforms/grad.js'
+import { jvpLeaves } from '../transforms/jvp.js'
 import { linearRecurrence } from '../transforms/linearRecurrence.js'
 
 interface Layout {
@@ -134,6 +135,10 @@ const minGruStatesPrimitive = defineKernelPrimitive<Layout, Data>({
     const [, pullback] = vjp((kk: Tensor, hh: Tensor) => composition(kk, hh, batchFirst), k, h0)
     return pullback(g ?? new Tensor(allocate(hs.dtype, hs.size), hs.shape))
   },
+  // The tangent of the composition (sigmoid, products, linearRecurrence's own rule): one forward
+  // pass, where a rule derived by transposing the VJP would cost about two VJPs.
+  jvp: (tangents, { inputs: [k, h0], params: { batchFirst } }) =>
+    jvpLeaves(([kk, hh]) => [composition(kk, hh, batchFirst)], [k, h0], tangents),
 })
 
 /**

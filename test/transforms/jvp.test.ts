@@ -219,12 +219,21 @@ describe('ad.jvp through the built-in layers (sequence kernels): real-time recur
   })
 })
 
-describe('ad.jvp through a kernel primitive without a tangent rule of its own', () => {
-  it("nn.minGru's parallel mode (minGruStates: its differentiable VJP transposed) and nn.minLstm: tangents equal central differences", () => {
+describe('ad.jvp through the linear layers in parallel mode', () => {
+  it("nn.minGru's kernel (minGruStates: the composition's tangent) and nn.minLstm: tangents equal central differences", () => {
     for (const layer of [nn.minGru({ inputSize: 3, hiddenSize: 4 }), nn.minLstm({ inputSize: 3, hiddenSize: 4 })]) {
       const params = layer.init(randomKey(1), { dtype: 'float64' })
       expectTangentMatchesDifferences((p: nn.Params, xs: Tensor) => layer.apply(p, xs).outputs, [params, normal(randomKey(2), [2, 5, 3])], 3, 1e-6)
     }
+  })
+
+  it.each([false, true])("nn.minGru (bidirectional: %s): the parallel kernel's tangents equal the sequential scan's (1e-12 + 1e-6 of their scale)", (bidirectional) => {
+    const [parallel, sequential] = (['parallel', 'sequential'] as const).map((mode) => nn.minGru({ inputSize: 3, hiddenSize: 4, bidirectional, mode }))
+    const params = parallel.init(randomKey(4), { dtype: 'float64' })
+    const xs = normal(randomKey(5), [2, 5, 3])
+    const [tp, tx] = [randomLike(params, 6), normal(randomKey(7), xs.shape)]
+    const tangentOf = (layer: typeof parallel) => jvp((p: nn.Params, x: Tensor) => layer.apply(p, x).outputs, [params, xs], [tp, tx])[1]
+    expectTreeClose(tangentOf(parallel), tangentOf(sequential), 1e-12, 'tangent')
   })
 })
 
