@@ -175,6 +175,8 @@ const batchedIsFinite: Primitive<undefined> = definePrimitive<undefined>({
   name: 'isFinite',
   forward: ([x]) => finiteOf(x),
   vjp: () => [null],
+  // No derivative: the output is made of indices or flags, so its tangent is zero.
+  jvp: () => null,
   batch: ([x], [axis]) => ({ out: batchedIsFinite([x], undefined), axis }),
 })
 
@@ -227,5 +229,7 @@ const batchedArgmax: Primitive<number> = definePrimitive<number>({
   name: 'argmax',
   forward: ([x], axis) => argmaxOf(x, axis),
   vjp: () => [null],
+  // No derivative: the output is made of indices or flags, so its tangent is zero.
+  jvp: () => null,
   batch: ([x], [batch], axis) => ({ out: argmax(batchFirst(x, batch), axis + 1), axis: 0 }),
 })

@@ -505,6 +505,8 @@ const stackedRows: Primitive<number> = definePrimitive<number>({
     return new Tensor(rows, indices.shape)
   },
   vjp: () => [null],
+  // No derivative: the output is made of indices or flags, so its tangent is zero.
+  jvp: () => null,
   // Under an outer vmap, this one's examples must stay on axis 0.
   batch: ([indices], [axis], size) =>
     axis === 0 ? { out: stackedRows([moveAxis(indices, 0, 1)], size), axis: 1 } : { out: stackedRows([indices], size), axis },
@@ -540,6 +542,8 @@ const oneHotPrimitive: Primitive<{ n: number; dtype: DType }> = definePrimitive<
   name: 'oneHot',
   forward: ([indices], { n, dtype }) => oneHot(indices, n, { dtype }),
   vjp: () => [null],
+  // No derivative: the output is made of indices or flags, so its tangent is zero.
+  jvp: () => null,
   batch: ([indices], [axis], { n, dtype }) => ({ out: oneHot(indices, n, { dtype }), axis }),
 })
 
