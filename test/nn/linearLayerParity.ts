@@ -8,7 +8,7 @@ import { expect, it } from 'vitest'
 import { type Key, type Shape, type Tensor, add, grad, mul, normal, randomKey, splitKey, sum } from '../../src/index.js'
 import type * as nn from '../../src/nn/index.js'
 import { type Case, cases, runs } from './gradHarness.js'
-import { expectClose } from './support.js'
+import { expectClose, expectGradsOk } from './support.js'
 
 export interface Config {
   readonly numLayers?: number
@@ -83,4 +83,12 @@ export const expectSameGrads = (ours: readonly [nn.Params, Tensor, Tensor], thei
   expectClose(ours[1], theirs[1], 1e-12, 'd/dx')
   expectClose(ours[2], theirs[2], 1e-12, 'd/dh0')
   for (const name of Object.keys(ours[0])) expectClose(ours[0][name], theirs[0][name], 1e-12, `d/d${name}`)
+}
+
+/** A masked (lengths 3 and 2), bidirectional layer of two units passes checkGrads at order 1. */
+export const expectMaskedLayerGradsOk = (layer: nn.RecurrentLayer<nn.HiddenState>): void => {
+  const [kp, kx] = splitKey(randomKey(3))
+  const params = layer.init(kp, { dtype: 'float64' })
+  const x = normal(kx, [2, 3, 2])
+  expectGradsOk((p: nn.Params, xs: Tensor) => layer.apply(p, xs, { lengths: [3, 2] }), [params, x], { order: 1, key: randomKey(4) })
 }

@@ -11,7 +11,7 @@ import {
 } from '../../src/index.js'
 import * as nn from '../../src/nn/index.js'
 import { cases, runs } from './gradHarness.js'
-import { type Subject, expectSameGrads, itModesAgree } from './linearLayerParity.js'
+import { type Subject, expectMaskedLayerGradsOk, expectSameGrads, itModesAgree } from './linearLayerParity.js'
 import { expectClose, expectGradsOk } from './support.js'
 
 type Kind = 'minGru' | 'minLstm'
@@ -32,34 +32,30 @@ describe.each(['minGru', 'minLstm'] as const)('nn.%s: parallel = sequential (flo
 const lin = (x: Tensor, w: Tensor, b: Tensor): Tensor => add(matmul(x, transpose(w)), b)
 const stepOf = (x: Tensor, t: number): Tensor => reshape(slice(x, [[0, x.shape[0]], [t, t + 1]]), [x.shape[0], x.shape[2]])
 
-/** minGRU: z = σ(Linear_z(x)), h̃ = Linear_h(x), h_t = (1 − z) ⊙ h_{t−1} + z ⊙ h̃. */
-const paperMinGru = (p: nn.Params, x: Tensor, h0: Tensor): { outputs: Tensor; h: Tensor } => {
+/** The recurrence h_t = a_t ⊙ h_{t−1} + b_t over x's steps (axis 1), with (a_t, b_t) from each step's input. */
+const paperLoop = (x: Tensor, h0: Tensor, coefficients: (xt: Tensor) => [Tensor, Tensor]): { outputs: Tensor; h: Tensor } => {
   let h = h0
   const hs: Tensor[] = []
   for (let t = 0; t < x.shape[1]; t++) {
-    const xt = stepOf(x, t)
-    const z = sigmoid(lin(xt, p.weight_z, p.bias_z))
-    const candidate = lin(xt, p.weight_h, p.bias_h)
-    h = add(mul(sub(tensor(1), z), h), mul(z, candidate))
+    const [a, b] = coefficients(stepOf(x, t))
+    h = add(mul(a, h), b)
     hs.push(h)
   }
   return { outputs: stack(hs, 1), h }
 }
 
+/** minGRU: z = σ(Linear_z(x)), h̃ = Linear_h(x), h_t = (1 − z) ⊙ h_{t−1} + z ⊙ h̃. */
+const paperMinGru = (p: nn.Params, x: Tensor, h0: Tensor) => paperLoop(x, h0, (xt) => {
+  const z = sigmoid(lin(xt, p.weight_z, p.bias_z))
+  return [sub(tensor(1), z), mul(z, lin(xt, p.weight_h, p.bias_h))]
+})
+
 /** minLSTM: f, i = σ(Linear_f,i(x)), h̃ = Linear_h(x), f' = f/(f + i), i' = i/(f + i), h_t = f' ⊙ h_{t−1} + i' ⊙ h̃. */
-const paperMinLstm = (p: nn.Params, x: Tensor, h0: Tensor): { outputs: Tensor; h: Tensor } => {
-  let h = h0
-  const hs: Tensor[] = []
-  for (let t = 0; t < x.shape[1]; t++) {
-    const xt = stepOf(x, t)
-    const f = sigmoid(lin(xt, p.weight_f, p.bias_f))
-    const i = sigmoid(lin(xt, p.weight_i, p.bias_i))
-    const candidate = lin(xt, p.weight_h, p.bias_h)
-    h = add(mul(div(f, add(f, i)), h), mul(div(i, add(f, i)), candidate))
-    hs.push(h)
-  }
-  return { outputs: stack(hs, 1), h }
-}
+const paperMinLstm = (p: nn.Params, x: Tensor, h0: Tensor) => paperLoop(x, h0, (xt) => {
+  const f = sigmoid(lin(xt, p.weight_f, p.bias_f))
+  const i = sigmoid(lin(xt, p.weight_i, p.bias_i))
+  return [div(f, add(f, i)), mul(div(i, add(f, i)), lin(xt, p.weight_h, p.bias_h))]
+})
 
 describe.each([
   ['minGru', paperMinGru],
@@ -94,11 +90,7 @@ describe.each([
 
 describe('checkGrads and names', () => {
   it.each(['minGru', 'minLstm'] as const)('nn.%s passes checkGrads, order 1 (masked, bidirectional, parallel)', (kind) => {
-    const layer = make(kind, { inputSize: 2, hiddenSize: 2, bidirectional: true })
-    const [kp, kx] = splitKey(randomKey(3))
-    const params = layer.init(kp, { dtype: 'float64' })
-    const x = normal(kx, [2, 3, 2])
-    expectGradsOk((p: nn.Params, xs: Tensor) => layer.apply(p, xs, { lengths: [3, 2] }), [params, x], { order: 1, key: randomKey(4) })
+    expectMaskedLayerGradsOk(make(kind, { inputSize: 2, hiddenSize: 2, bidirectional: true }))
   })
 
   // Unmasked, minGru's parallel mode is one kernel (batch-first forwards, time-major reversed):
